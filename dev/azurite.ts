@@ -1,0 +1,106 @@
+// Starts Azurite from its npm package as a child process. Used by `npm start`, the tests' global setup and the bench,
+// so every local run uses the same flags. `--skipApiVersionCheck` is required: the pinned storage SDKs send API
+// versions newer than Azurite 3.35 knows.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+
+export const DEV_ACCOUNT = 'devstoreaccount1';
+/** The well-known, public Azurite development key (not a secret). */
+export const DEV_ACCOUNT_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface AzuritePorts { blob: number; queue: number; table: number }
+
+export interface AzuriteOptions {
+  ports: AzuritePorts;
+  /** Folder for persistent data; omit for in-memory storage. */
+  location?: string;
+  /** Extra Azurite flags (e.g. `--silent`). */
+  extraArgs?: string[];
+  /** Where Azurite's own stdout/stderr go. */
+  stdio?: 'ignore' | 'inherit';
+}
+
+export interface RunningAzurite {
+  ports: AzuritePorts;
+  connectionString: string;
+  args: string[];
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export function connectionStringFor(ports: AzuritePorts, host = '127.0.0.1'): string {
+  return [
+    'DefaultEndpointsProtocol=http',
+    `AccountName=${DEV_ACCOUNT}`,
+    `AccountKey=${DEV_ACCOUNT_KEY}`,
+    `BlobEndpoint=http://${host}:${ports.blob}/${DEV_ACCOUNT}`,
+    `QueueEndpoint=http://${host}:${ports.queue}/${DEV_ACCOUNT}`,
+    `TableEndpoint=http://${host}:${ports.table}/${DEV_ACCOUNT}`,
+  ].join(';');
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/** A port the OS reports free right now (tests use these so they never clash with a running `npm start`). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export function azuriteArgs(options: AzuriteOptions): string[] {
+  const { ports } = options;
+  return [
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+    '--skipApiVersionCheck', '--loose', '--disableTelemetry',
+    '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob),
+    '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue),
+    '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
+    ...(options.extraArgs ?? []),
+  ];
+}
+
+export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('azurite/dist/src/azurite.js');
+  const args = azuriteArgs(options);
+  const child: ChildProcess = spawn(process.execPath, [entry, ...args], {
+    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'inherit'],
+  });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const started = Date.now();
+  const ports = Object.values(options.ports);
+  while (!(await Promise.all(ports.map((p) => isPortOpen(p)))).every(Boolean)) {
+    if (exited) throw new Error(`Azurite exited during start-up (ports ${ports.join(', ')})`);
+    if (Date.now() - started > 30_000) { child.kill('SIGKILL'); throw new Error('Azurite did not start within 30 s'); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    ports: options.ports,
+    connectionString: connectionStringFor(options.ports),
+    args,
+    pid: child.pid,
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
