@@ -1,0 +1,196 @@
+// FaceSessions over the official REST client (@azure-rest/ai-vision-face, Face API v1.2). The SDK's own retries are
+// switched off: this adapter retries 429/5xx/timeouts itself so that it can honour Retry-After *within a total
+// budget* and then give up with a clean FaceUnavailableError (the SDK would sleep for whatever Retry-After says).
+import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
+import { AzureKeyCredential } from '@azure/core-auth';
+import { DefaultAzureCredential } from '@azure/identity';
+import { FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
+import type {
+  CallOptions, CreateFaceSessionRequest, CreatedFaceSession, FaceAttempt, FaceSessionState, FaceSessions,
+} from '../../core/ports.js';
+import type { VerifyImageInfo } from '../../core/session.js';
+
+export interface AzureFaceSessionsOptions {
+  endpoint: string;
+  apiKey?: string;
+  /** Client id of a user-assigned managed identity (Entra ID auth, no key). */
+  clientId?: string;
+  timeoutMs: number;
+  maxRetries: number;
+  /** Total time a call may spend retrying before it gives up. */
+  retryBudgetMs: number;
+  /** Called after every HTTP exchange with Face (metrics, tests). Never receives bodies or headers. */
+  onCall?: (call: { operation: string; status: number | 'timeout' | 'network'; durationMs: number; retry: number }) => void;
+}
+
+interface HttpLike { status: string; headers: Record<string, string | undefined>; body: unknown }
+
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+
+export class AzureFaceSessions implements FaceSessions {
+  private readonly client: FaceClient;
+
+  constructor(private readonly options: AzureFaceSessionsOptions) {
+    const insecure = options.endpoint.startsWith('http://');
+    const credential = options.apiKey
+      ? new AzureKeyCredential(options.apiKey)
+      : new DefaultAzureCredential(options.clientId ? { managedIdentityClientId: options.clientId } : {});
+    this.client = createClient(options.endpoint, credential, {
+      // The Face emulator is plain http on loopback; the SDK refuses http unless told (key auth only).
+      allowInsecureConnection: insecure,
+      retryOptions: { maxRetries: 0 },
+      userAgentOptions: { userAgentPrefix: 'face-liveness-functions' },
+    });
+  }
+
+  async create(request: CreateFaceSessionRequest, options?: CallOptions): Promise<CreatedFaceSession> {
+    const parts = [
+      { name: 'livenessOperationMode' as const, body: request.livenessOperationMode },
+      { name: 'authTokenTimeToLiveInSeconds' as const, body: request.authTokenTimeToLiveInSeconds },
+      { name: 'enableSessionImage' as const, body: request.enableSessionImage },
+      { name: 'returnVerifyImageHash' as const, body: true },
+      ...(request.deviceCorrelationId
+        ? [{ name: 'deviceCorrelationId' as const, body: request.deviceCorrelationId }]
+        : [{ name: 'deviceCorrelationIdSetInClient' as const, body: true }]),
+      // Face requires a file name on this part (it rejects the part without one).
+      {
+        name: 'verifyImage' as const,
+        body: request.verifyImage.bytes,
+        filename: request.verifyImage.fileName,
+        contentType: request.verifyImage.contentType,
+      },
+    ];
+    // Not retried: a create that timed out may still have made a session, and a second create would make another.
+    const response = await this.call('create', options, false, (signal) =>
+      this.client.path('/detectLivenessWithVerify-sessions').post({ contentType: 'multipart/form-data', body: parts, abortSignal: signal }));
+    if (isUnexpectedResponse(response)) throw this.translate(response, 'create');
+    const body = response.body as { sessionId: string; authToken: string; modelVersion?: string; results?: { verifyReferences?: unknown[] } };
+    return {
+      sessionId: body.sessionId,
+      authToken: body.authToken,
+      modelVersion: body.modelVersion,
+      verifyImage: toVerifyImage(body.results?.verifyReferences?.[0]),
+    };
+  }
+
+  async get(sessionId: string, options?: CallOptions): Promise<FaceSessionState> {
+    const response = await this.call('get', options, true, (signal) =>
+      this.client.path('/detectLivenessWithVerify-sessions/{sessionId}', sessionId).get({ abortSignal: signal }));
+    if (isUnexpectedResponse(response)) throw this.translate(response, 'get');
+    const body = response.body as {
+      sessionId: string; status: string; modelVersion?: string;
+      results?: { attempts?: FaceAttempt[]; verifyReferences?: unknown[] };
+    };
+    return {
+      sessionId: body.sessionId,
+      status: body.status,
+      modelVersion: body.modelVersion,
+      attempts: body.results?.attempts ?? [],
+      verifyReferences: (body.results?.verifyReferences ?? []).map(toVerifyImage),
+    };
+  }
+
+  async delete(sessionId: string, options?: CallOptions): Promise<void> {
+    const response = await this.call('delete', options, true, (signal) =>
+      this.client.path('/detectLivenessWithVerify-sessions/{sessionId}', sessionId).delete({ abortSignal: signal }));
+    if (response.status === '404') return; // already gone: deletion is idempotent
+    if (isUnexpectedResponse(response)) throw this.translate(response, 'delete');
+  }
+
+  async getSessionImage(sessionImageId: string, options?: CallOptions): Promise<Uint8Array> {
+    const response = await this.call('getSessionImage', options, true, (signal) =>
+      this.client.path('/sessionImages/{sessionImageId}', sessionImageId).get({ abortSignal: signal }));
+    if (isUnexpectedResponse(response)) throw this.translate(response, 'getSessionImage');
+    const body = response.body as unknown;
+    if (body instanceof Uint8Array) return body;
+    if (typeof body === 'string') return Buffer.from(body, 'binary');
+    throw new FaceUnavailableError('Face returned a session image in an unexpected form.', 1);
+  }
+
+  async probe(options?: CallOptions): Promise<void> {
+    // A GET for a session id that cannot exist: 404 SessionNotFound proves the endpoint and the credential work.
+    try {
+      await this.get('00000000-0000-0000-0000-000000000000', options);
+    } catch (error) {
+      if (error instanceof FaceSessionNotFoundError) return;
+      throw error;
+    }
+  }
+
+  /** Runs one Face call with a per-try timeout and retries within the budget. */
+  private async call(
+    operation: string,
+    options: CallOptions | undefined,
+    retryable: boolean,
+    send: (signal: AbortSignal) => PromiseLike<HttpLike>,
+  ): Promise<HttpLike> {
+    const started = Date.now();
+    for (let retry = 0; ; retry++) {
+      const t0 = Date.now();
+      const signals = [AbortSignal.timeout(this.options.timeoutMs)];
+      if (options?.abortSignal) signals.push(options.abortSignal);
+      let response: HttpLike | undefined;
+      let failure: 'timeout' | 'network' | undefined;
+      try {
+        response = await send(AbortSignal.any(signals));
+      } catch (error) {
+        if (options?.abortSignal?.aborted) throw error;
+        failure = (error as { name?: string }).name === 'AbortError' ? 'timeout' : 'network';
+      }
+      const status = response ? Number(response.status) : failure!;
+      this.options.onCall?.({ operation, status, durationMs: Date.now() - t0, retry });
+      const transient = failure !== undefined || RETRYABLE.has(Number(response?.status));
+      if (!transient) return response!;
+      const retryAfterMs = backoffMs(retry, response?.headers['retry-after']);
+      const elapsed = Date.now() - started;
+      const canRetry = (retryable || Number(response?.status) === 429) && retry < this.options.maxRetries
+        && elapsed + retryAfterMs <= this.options.retryBudgetMs;
+      if (!canRetry) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+        const what = failure ? (failure === 'timeout' ? `timed out after ${this.options.timeoutMs} ms` : 'could not be reached')
+          : `answered ${response!.status}`;
+        throw new FaceUnavailableError(`Face ${operation} ${what}.`, retryAfterSeconds, response ? Number(response.status) : undefined);
+      }
+      await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+    }
+  }
+
+  private translate(response: HttpLike, operation: string): Error {
+    const status = Number(response.status);
+    const error = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const code = error?.code ?? response.headers['x-ms-error-code'] ?? String(status);
+    const message = error?.message ?? `Face ${operation} failed with status ${status}.`;
+    if (status === 404) return new FaceSessionNotFoundError(message);
+    if (status === 401 || status === 403) {
+      // Our credential or resource is wrong: not the caller's fault, and not something a retry fixes.
+      return new FaceUnavailableError(`Face refused this app's credentials (${code}).`, 60, status);
+    }
+    if (status >= 400 && status < 500) return new FaceRejectedError(code, message, status);
+    return new FaceUnavailableError(`Face ${operation} failed with status ${status}.`, 5, status);
+  }
+}
+
+/** Exponential backoff with jitter, or the server's Retry-After when it gives one. */
+function backoffMs(retry: number, retryAfter: string | undefined): number {
+  if (retryAfter !== undefined) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+    const date = Date.parse(retryAfter);
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+  }
+  const base = Math.min(4000, 200 * 2 ** retry);
+  return Math.round(base * (0.5 + Math.random() / 2));
+}
+
+function isUnexpectedResponse(response: HttpLike): boolean {
+  // The typed isUnexpected() narrows per operation; every status outside 2xx is unexpected for our calls.
+  return isUnexpected(response as Parameters<typeof isUnexpected>[0]) || !/^2\d\d$/.test(response.status);
+}
+
+function toVerifyImage(reference: unknown): VerifyImageInfo {
+  const r = (reference ?? {}) as { faceRectangle?: VerifyImageInfo['faceRectangle']; qualityForRecognition?: string };
+  return {
+    ...(r.faceRectangle ? { faceRectangle: r.faceRectangle } : {}),
+    ...(r.qualityForRecognition ? { qualityForRecognition: r.qualityForRecognition } : {}),
+  };
+}

@@ -1,0 +1,40 @@
+// Storage service clients built from the config: a connection string locally (Azurite), identity-based URIs with
+// DefaultAzureCredential in Azure (the same AzureWebJobsStorage__* settings the Functions host uses for triggers).
+import { TableClient } from '@azure/data-tables';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
+import type { StorageConnection } from '../../config/config.js';
+
+export interface StorageClients {
+  table(name: string): TableClient;
+  blobService: BlobServiceClient;
+  queueService: QueueServiceClient;
+}
+
+export function createStorageClients(connection: StorageConnection): StorageClients {
+  if (connection.kind === 'connectionString') {
+    const cs = connection.connectionString;
+    // data-tables refuses plain http unless told; Azurite connection strings are http.
+    const allowInsecureConnection = /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;/i.test(cs);
+    return {
+      table: (name) => TableClient.fromConnectionString(cs, name, { allowInsecureConnection }),
+      blobService: BlobServiceClient.fromConnectionString(cs),
+      queueService: QueueServiceClient.fromConnectionString(cs),
+    };
+  }
+  const credential: TokenCredential = new DefaultAzureCredential(
+    connection.clientId ? { managedIdentityClientId: connection.clientId } : {},
+  );
+  return {
+    table: (name) => new TableClient(connection.tableServiceUri, name, credential),
+    blobService: new BlobServiceClient(connection.blobServiceUri, credential),
+    queueService: new QueueServiceClient(connection.queueServiceUri, credential),
+  };
+}
+
+/** True for the SDKs' RestError with the given status (checked by name, per the Azure SDK guidelines). */
+export function isRestError(error: unknown, ...statuses: number[]): error is { statusCode: number } {
+  const e = error as { name?: string; statusCode?: number } | undefined;
+  return e?.name === 'RestError' && (statuses.length === 0 || statuses.includes(e.statusCode ?? -1));
+}

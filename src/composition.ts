@@ -1,0 +1,55 @@
+// The composition root: the one place that reads the config and wires adapters to the core. Service clients are
+// built once per process (they keep connections alive); the logger is per invocation.
+import type { InvocationContext } from '@azure/functions';
+import { AzureFaceSessions } from './adapters/face/azure-face-sessions.js';
+import { BlobImageStore } from './adapters/storage/blob-image-store.js';
+import { createStorageClients } from './adapters/storage/clients.js';
+import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
+import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
+import { appConfig, type AppConfig } from './config/config.js';
+import type { LivenessDeps, LivenessSettings } from './core/deps.js';
+import { systemClock } from './core/ports.js';
+import { contextLogger } from './shared/logger.js';
+
+type Services = Omit<LivenessDeps, 'logger'> & { config: AppConfig; repository: TableSessionRepository };
+let services: Services | undefined;
+
+export function buildServices(config: AppConfig): Services {
+  const storage = createStorageClients(config.storage);
+  const repository = new TableSessionRepository(storage, config.names.tablePrefix);
+  const settings: LivenessSettings = {
+    defaultOperationMode: config.liveness.operationMode,
+    defaultAuthTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
+    deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
+    collectMaxTries: config.liveness.collectMaxTries,
+    collectBackoffSeconds: config.liveness.collectBackoffSeconds,
+    collectMaxBackoffSeconds: config.liveness.collectMaxBackoffSeconds,
+    imageRetentionHours: config.liveness.imageRetentionHours,
+    recordRetentionDays: config.liveness.recordRetentionDays,
+    sweepPageSize: config.liveness.sweepPageSize,
+    sweepConcurrency: config.liveness.sweepConcurrency,
+  };
+  return {
+    config,
+    repository,
+    face: new AzureFaceSessions({
+      endpoint: config.face.endpoint,
+      apiKey: config.face.apiKey,
+      clientId: config.face.clientId,
+      timeoutMs: config.face.timeoutMs,
+      maxRetries: config.face.maxRetries,
+      retryBudgetMs: config.face.retryBudgetMs,
+    }),
+    sessions: repository,
+    images: new BlobImageStore(storage, config.names.container),
+    completions: new StorageCompletionQueue(storage, config.names.completionQueue),
+    clock: systemClock,
+    settings,
+  };
+}
+
+/** The app's dependencies for one invocation. Throws ConfigurationError (naming each bad setting) on first use. */
+export function depsFor(context: InvocationContext): LivenessDeps & { config: AppConfig; repository: TableSessionRepository } {
+  services ??= buildServices(appConfig());
+  return { ...services, logger: contextLogger(context) };
+}

@@ -1,0 +1,154 @@
+// App settings, parsed once at start and frozen. Every setting the code reads is here; the README's configuration
+// table and infra/ are kept in step with this file. Errors name each missing or malformed setting.
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+const int = (fallback: number, min: number, max: number) =>
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+const num = (fallback: number, min: number, max: number) =>
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `must be a number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const envSchema = z.object({
+  AzureWebJobsStorage: z.string().optional(),
+  AzureWebJobsStorage__blobServiceUri: z.url().optional(),
+  AzureWebJobsStorage__queueServiceUri: z.url().optional(),
+  AzureWebJobsStorage__tableServiceUri: z.url().optional(),
+  AzureWebJobsStorage__clientId: z.string().optional(),
+  FACE_ENDPOINT: z.url({ message: 'must be the Face resource endpoint, e.g. https://<name>.cognitiveservices.azure.com' }),
+  FACE_API_KEY: z.string().min(1).optional(),
+  FACE_CLIENT_ID: z.string().optional(),
+  FACE_TIMEOUT_MS: int(10_000, 100, 120_000),
+  FACE_MAX_RETRIES: int(3, 0, 10),
+  FACE_RETRY_BUDGET_MS: int(8_000, 0, 120_000),
+  LIVENESS_OPERATION_MODE: z.enum(['Passive', 'PassiveActive']).default('Passive'),
+  LIVENESS_AUTH_TOKEN_TTL_SECONDS: int(600, 60, 86_400),
+  LIVENESS_STORAGE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'must be letters and digits, starting with a letter, at most 20').optional(),
+  LIVENESS_COMPLETION_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, 'must be a valid queue name (lower-case letters, digits, single hyphens)').default('liveness-completions'),
+  LIVENESS_SWEEP_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
+  LIVENESS_DELETE_FACE_SESSION_AFTER_COLLECT: bool(true),
+  LIVENESS_COLLECT_MAX_TRIES: int(8, 1, 50),
+  LIVENESS_COLLECT_BACKOFF_SECONDS: num(1, 0, 600),
+  LIVENESS_COLLECT_MAX_BACKOFF_SECONDS: num(60, 0, 3600),
+  LIVENESS_IMAGE_RETENTION_HOURS: num(0, 0, 24 * 365 * 10),
+  LIVENESS_RECORD_RETENTION_DAYS: num(30, 0, 365 * 10),
+  LIVENESS_SWEEP_PAGE_SIZE: int(100, 1, 1000),
+  LIVENESS_SWEEP_CONCURRENCY: int(8, 1, 64),
+});
+
+export type StorageConnection =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; blobServiceUri: string; queueServiceUri: string; tableServiceUri: string; clientId?: string };
+
+export interface AppConfig {
+  storage: StorageConnection;
+  face: {
+    endpoint: string;
+    /** Key auth when set (local and emulator); Entra ID via DefaultAzureCredential otherwise. */
+    apiKey?: string;
+    clientId?: string;
+    timeoutMs: number;
+    maxRetries: number;
+    retryBudgetMs: number;
+  };
+  liveness: {
+    operationMode: 'Passive' | 'PassiveActive';
+    authTokenTtlSeconds: number;
+    deleteFaceSessionAfterCollect: boolean;
+    collectMaxTries: number;
+    collectBackoffSeconds: number;
+    collectMaxBackoffSeconds: number;
+    imageRetentionHours: number;
+    recordRetentionDays: number;
+    sweepSchedule: string;
+    sweepPageSize: number;
+    sweepConcurrency: number;
+  };
+  names: { tablePrefix: string; container: string; completionQueue: string };
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid app settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}${env[String(i.path[0])] === undefined ? ' (missing)' : ''}`);
+  if (!parsed.success) throw new ConfigurationError(problems);
+  const e = parsed.data;
+
+  let storage: StorageConnection;
+  if (e.AzureWebJobsStorage) {
+    storage = { kind: 'connectionString', connectionString: e.AzureWebJobsStorage };
+  } else if (e.AzureWebJobsStorage__blobServiceUri && e.AzureWebJobsStorage__queueServiceUri && e.AzureWebJobsStorage__tableServiceUri) {
+    storage = {
+      kind: 'identity',
+      blobServiceUri: e.AzureWebJobsStorage__blobServiceUri,
+      queueServiceUri: e.AzureWebJobsStorage__queueServiceUri,
+      tableServiceUri: e.AzureWebJobsStorage__tableServiceUri,
+      clientId: e.AzureWebJobsStorage__clientId,
+    };
+  } else {
+    throw new ConfigurationError([
+      'AzureWebJobsStorage: set a connection string (local), or AzureWebJobsStorage__blobServiceUri, __queueServiceUri and __tableServiceUri (identity-based, in Azure) (missing)',
+    ]);
+  }
+
+  const prefix = e.LIVENESS_STORAGE_PREFIX ?? '';
+  return Object.freeze({
+    storage,
+    face: {
+      endpoint: e.FACE_ENDPOINT.replace(/\/+$/, ''),
+      apiKey: e.FACE_API_KEY,
+      clientId: e.FACE_CLIENT_ID ?? e.AzureWebJobsStorage__clientId,
+      timeoutMs: e.FACE_TIMEOUT_MS,
+      maxRetries: e.FACE_MAX_RETRIES,
+      retryBudgetMs: e.FACE_RETRY_BUDGET_MS,
+    },
+    liveness: {
+      operationMode: e.LIVENESS_OPERATION_MODE,
+      authTokenTtlSeconds: e.LIVENESS_AUTH_TOKEN_TTL_SECONDS,
+      deleteFaceSessionAfterCollect: e.LIVENESS_DELETE_FACE_SESSION_AFTER_COLLECT,
+      collectMaxTries: e.LIVENESS_COLLECT_MAX_TRIES,
+      collectBackoffSeconds: e.LIVENESS_COLLECT_BACKOFF_SECONDS,
+      collectMaxBackoffSeconds: e.LIVENESS_COLLECT_MAX_BACKOFF_SECONDS,
+      imageRetentionHours: e.LIVENESS_IMAGE_RETENTION_HOURS,
+      recordRetentionDays: e.LIVENESS_RECORD_RETENTION_DAYS,
+      sweepSchedule: e.LIVENESS_SWEEP_SCHEDULE,
+      sweepPageSize: e.LIVENESS_SWEEP_PAGE_SIZE,
+      sweepConcurrency: e.LIVENESS_SWEEP_CONCURRENCY,
+    },
+    names: {
+      tablePrefix: prefix,
+      container: `${prefix.toLowerCase()}liveness-images`,
+      completionQueue: e.LIVENESS_COMPLETION_QUEUE,
+    },
+  });
+}
+
+let cached: AppConfig | undefined;
+/** The process's config, parsed on first use. */
+export function appConfig(): AppConfig {
+  return (cached ??= parseConfig(process.env));
+}

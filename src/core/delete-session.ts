@@ -1,0 +1,35 @@
+// Use case: the back office deletes a session: the Face session (a 404 there is fine), the images and the records.
+// The session is first marked `deleting` (ETag-guarded) so a concurrent collection sees it and backs off; the row
+// itself goes last, so an interrupted delete can be resumed by a second DELETE or by the sweep.
+import type { LivenessDeps } from './deps.js';
+import { ConflictError, NotFoundError } from './errors.js';
+import type { LivenessSession } from './session.js';
+
+export async function deleteSession(deps: LivenessDeps, sessionId: string): Promise<void> {
+  let session = await deps.sessions.get(sessionId);
+  for (let tries = 0; session && !session.deleting; tries++) {
+    try {
+      session = await deps.sessions.update({ ...session, deleting: true });
+    } catch (error) {
+      if (error instanceof NotFoundError) session = undefined;
+      else if (error instanceof ConflictError && tries < 5) session = await deps.sessions.get(sessionId);
+      else throw error;
+    }
+  }
+  if (!session) throw new NotFoundError();
+  await purgeSession(deps, session);
+  deps.logger.info('liveness session deleted', { sessionId });
+}
+
+/** Removes everything a session owns. Idempotent, so it can be re-run after an interruption. */
+export async function purgeSession(deps: LivenessDeps, session: LivenessSession): Promise<void> {
+  if (!session.faceSessionDeleted) await deps.face.delete(session.sessionId);
+  await Promise.all([
+    deps.images.delete(session.storedVerifyImage.blobName),
+    ...session.sessionImageBlobs.map((b) => deps.images.delete(b)),
+    // Session images copied by a collection that raced this delete: their names follow a fixed pattern per attempt.
+    ...(session.result ? [deps.images.delete(`session-images/${session.sessionId}/${session.result.id}.jpg`)] : []),
+  ]);
+  await deps.sessions.deleteAuditEntries(session.sessionId);
+  await deps.sessions.delete(session);
+}

@@ -1,0 +1,117 @@
+// Ports: the interfaces the core owns. Adapters in src/adapters implement them against Azure (or Azurite and the
+// Face emulator); tests may pass fakes. Nothing here imports an Azure package.
+import type {
+  FaceRectangle, LivenessOperationMode, LivenessSession, AuditEntry, SessionListItem, SessionStatus, VerifyImageInfo,
+} from './session.js';
+
+export interface CallOptions { abortSignal?: AbortSignal }
+
+export interface CreateFaceSessionRequest {
+  livenessOperationMode: LivenessOperationMode;
+  deviceCorrelationId?: string;
+  authTokenTimeToLiveInSeconds: number;
+  enableSessionImage: boolean;
+  verifyImage: { bytes: Uint8Array; contentType: string; fileName: string };
+}
+
+export interface CreatedFaceSession {
+  sessionId: string;
+  authToken: string;
+  modelVersion?: string;
+  verifyImage: VerifyImageInfo;
+}
+
+export interface FaceAttempt {
+  attemptId: number;
+  attemptStatus: string;
+  result?: {
+    livenessDecision?: string;
+    targets?: { color?: { faceRectangle: FaceRectangle } };
+    digest?: string;
+    sessionImageId?: string;
+    verifyResult?: { matchConfidence: number; isIdentical: boolean };
+    verifyImageHash?: string;
+  };
+  error?: { code: string; message: string; targets?: { color?: { faceRectangle: FaceRectangle } } };
+}
+
+export interface FaceSessionState {
+  sessionId: string;
+  status: string;
+  modelVersion?: string;
+  attempts: FaceAttempt[];
+  verifyReferences: VerifyImageInfo[];
+}
+
+/** The Face liveness-with-verify session API (v1.2). */
+export interface FaceSessions {
+  /** @throws FaceRejectedError, FaceUnavailableError */
+  create(request: CreateFaceSessionRequest, options?: CallOptions): Promise<CreatedFaceSession>;
+  /** @throws FaceSessionNotFoundError, FaceUnavailableError */
+  get(sessionId: string, options?: CallOptions): Promise<FaceSessionState>;
+  /** Idempotent: a session Face does not know counts as deleted. @throws FaceUnavailableError */
+  delete(sessionId: string, options?: CallOptions): Promise<void>;
+  /** @throws FaceSessionNotFoundError when the image is gone, FaceUnavailableError */
+  getSessionImage(sessionImageId: string, options?: CallOptions): Promise<Uint8Array>;
+  /** Cheap reachability and credential check for the health endpoint. */
+  probe(options?: CallOptions): Promise<void>;
+}
+
+export interface ListSessionsQuery {
+  top: number;
+  continuationToken?: string;
+  status?: SessionStatus;
+  deviceCorrelationId?: string;
+}
+
+export interface Page<T> { items: T[]; continuationToken?: string }
+
+export interface DueSession { sessionId: string; dueDateTime: string }
+
+/** Session records, their audit entries and the two indexes (by creation time; by next sweep time). */
+export interface SessionRepository {
+  /** Writes the session and its index rows. @throws ConflictError if the id exists */
+  create(session: LivenessSession): Promise<LivenessSession>;
+  /** @returns undefined when there is no such session */
+  get(sessionId: string): Promise<LivenessSession | undefined>;
+  /** Conditional on `session.etag`. @throws ConflictError on an ETag mismatch, NotFoundError when gone */
+  update(session: LivenessSession): Promise<LivenessSession>;
+  /** Removes the session, its audit entries and index rows. Idempotent. */
+  delete(session: LivenessSession): Promise<void>;
+  list(query: ListSessionsQuery): Promise<Page<SessionListItem>>;
+  /** Idempotent per attempt id: redelivered attempts overwrite themselves. */
+  upsertAuditEntries(entries: AuditEntry[]): Promise<void>;
+  listAuditEntries(sessionId: string): Promise<AuditEntry[]>;
+  deleteAuditEntries(sessionId: string): Promise<void>;
+  /** Sessions whose next sweep time is at or before `now`, oldest first, by key range on the sweep index. */
+  listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<DueSession>>;
+  /** Moves a session's row in the sweep index from `previousDue` to `nextDue` (either may be undefined). Idempotent. */
+  reschedule(sessionId: string, previousDue: string | undefined, nextDue: string | undefined): Promise<void>;
+  /** Best-effort: keeps the creation index's copy of `status` in step for list filtering. */
+  syncListStatus(session: LivenessSession): Promise<void>;
+}
+
+export interface ImageStore {
+  put(blobName: string, bytes: Uint8Array, contentType: string, metadata?: Record<string, string>): Promise<void>;
+  get(blobName: string): Promise<Uint8Array | undefined>;
+  /** Idempotent. */
+  delete(blobName: string): Promise<void>;
+  exists(blobName: string): Promise<boolean>;
+}
+
+export interface CompletionMessage { sessionId: string; try: number }
+
+export interface CompletionQueue {
+  /** @param delaySeconds how long the message stays invisible (collection backoff) */
+  enqueue(message: CompletionMessage, delaySeconds?: number): Promise<void>;
+}
+
+export interface Clock { now(): Date }
+
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,124 @@
+// The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
+// Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
+// request id or received time, so those sample fields are left out rather than invented.
+
+export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
+export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
+
+/**
+ * NotStarted: created, the device holds the token. Started: the device reported completion, collection is pending.
+ * ResultAvailable: a finished attempt was collected. Failed: collection ended without a result (reason given).
+ * Expired: the token expired and the last collection found no attempt.
+ */
+export const SESSION_STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export type QualityForRecognition = 'low' | 'medium' | 'high';
+
+export interface FaceRectangle { top: number; left: number; width: number; height: number }
+
+export interface VerifyImageInfo {
+  faceRectangle?: FaceRectangle;
+  qualityForRecognition?: QualityForRecognition | string;
+}
+
+/** Where the verify image lives and what it is; never leaves the back office. */
+export interface StoredImage {
+  blobName: string;
+  contentType: string;
+  sizeInBytes: number;
+  sha256: string;
+}
+
+export interface LivenessSession {
+  sessionId: string;
+  createdDateTime: string;
+  authTokenTimeToLiveInSeconds: number;
+  authTokenExpiresDateTime: string;
+  livenessOperationMode: LivenessOperationMode;
+  deviceCorrelationId?: string;
+  enableSessionImage: boolean;
+  modelVersion?: string;
+  status: SessionStatus;
+  verifyImage: VerifyImageInfo;
+  storedVerifyImage: StoredImage;
+  completionRequestedDateTime?: string;
+  resultCollectedDateTime?: string;
+  /** The latest finished attempt, as an audit entry. */
+  result?: AuditEntry;
+  failureReason?: string;
+  faceSessionDeleted: boolean;
+  imagesDeleted: boolean;
+  /** Blob names of session images copied from Face. */
+  sessionImageBlobs: string[];
+  /** Set while a delete is in progress so that a concurrent collection backs off. */
+  deleting: boolean;
+  /** When the sweep next has work to do on this session (index key). */
+  nextSweepDateTime?: string;
+  /** Optimistic-concurrency tag from storage; every update is conditional on it. */
+  etag?: string;
+}
+
+export interface AuditEntryResponseBody {
+  livenessDecision?: string;
+  modelVersionUsed?: string;
+  target?: { faceRectangle: FaceRectangle; imageType: 'Color' };
+  verifyResult?: { isIdentical: boolean; matchConfidence: number; verifyImage?: VerifyImageInfo };
+  error?: { code: string; message: string };
+}
+
+/** A Face v1.2 attempt in the sample's audit-entry shape, plus the v1.2 fields the sample predates. */
+export interface AuditEntry {
+  id: number;
+  sessionId: string;
+  attemptStatus: string;
+  digest?: string;
+  sessionImageId?: string;
+  verifyImageHash?: string;
+  response: { body: AuditEntryResponseBody };
+  /** When this app read the attempt from Face (ours, not Face's). */
+  collectedDateTime: string;
+}
+
+export const FINISHED_ATTEMPT_STATES = new Set(['Succeeded', 'Failed', 'Canceled']);
+
+export function isFinal(status: SessionStatus): boolean {
+  return status === 'ResultAvailable' || status === 'Failed' || status === 'Expired';
+}
+
+export function hasResult(session: LivenessSession): boolean {
+  return session.result !== undefined;
+}
+
+/** The session as the back office reads it (the C# sample's GetLivenessWithVerifySessionResult fields). */
+export function sessionView(session: LivenessSession, now: Date) {
+  return {
+    id: session.sessionId,
+    createdDateTime: session.createdDateTime,
+    sessionExpired: now.getTime() >= Date.parse(session.authTokenExpiresDateTime),
+    deviceCorrelationId: session.deviceCorrelationId,
+    authTokenTimeToLiveInSeconds: session.authTokenTimeToLiveInSeconds,
+    authTokenExpiresDateTime: session.authTokenExpiresDateTime,
+    livenessOperationMode: session.livenessOperationMode,
+    status: session.status,
+    ...(session.failureReason ? { failureReason: session.failureReason } : {}),
+    modelVersion: session.modelVersion,
+    verifyImage: session.verifyImage,
+    ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
+    ...(session.resultCollectedDateTime ? { resultCollectedDateTime: session.resultCollectedDateTime } : {}),
+    ...(session.result ? { result: session.result } : {}),
+  };
+}
+
+export interface SessionListItem {
+  id: string;
+  createdDateTime: string;
+  status: SessionStatus;
+  deviceCorrelationId?: string;
+  authTokenTimeToLiveInSeconds: number;
+  authTokenExpiresDateTime: string;
+}
+
+export function listItemView(item: SessionListItem, now: Date) {
+  return { ...item, sessionExpired: now.getTime() >= Date.parse(item.authTokenExpiresDateTime) };
+}

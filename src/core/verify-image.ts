@@ -1,0 +1,33 @@
+// Checks a verify image before anything is stored or sent to Face: its size and its real format, sniffed from the
+// bytes (the file name and the declared content type are never trusted).
+import { fileTypeFromBuffer } from 'file-type';
+import { PayloadTooLargeError, ValidationError } from './errors.js';
+
+export const MIN_VERIFY_IMAGE_BYTES = 1024;
+export const MAX_VERIFY_IMAGE_BYTES = 6 * 1024 * 1024;
+
+/** Formats Face accepts for a verify image, by the MIME type file-type reports. */
+const ACCEPTED = new Map([
+  ['image/jpeg', 'jpg'],
+  ['image/png', 'png'],
+  ['image/bmp', 'bmp'],
+  ['image/gif', 'gif'],
+  ['image/webp', 'webp'],
+]);
+
+export interface SniffedImage { contentType: string; extension: string }
+
+export async function checkVerifyImage(bytes: Uint8Array): Promise<SniffedImage> {
+  if (bytes.byteLength < MIN_VERIFY_IMAGE_BYTES) {
+    throw new ValidationError('InvalidImageSize', `verifyImage is ${bytes.byteLength} bytes; it must be at least 1 KB.`);
+  }
+  if (bytes.byteLength > MAX_VERIFY_IMAGE_BYTES) {
+    throw new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.');
+  }
+  const type = await fileTypeFromBuffer(bytes);
+  const extension = type && ACCEPTED.get(type.mime);
+  if (!type || !extension) {
+    throw new ValidationError('InvalidImageFormat', 'verifyImage must be a JPEG, PNG, BMP, GIF or WebP image.');
+  }
+  return { contentType: type.mime, extension };
+}

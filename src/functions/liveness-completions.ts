@@ -1,0 +1,32 @@
+import { app, type InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { depsFor } from '../composition.js';
+import { handleCompletionMessage } from '../core/collect-result.js';
+
+const messageSchema = z.object({ sessionId: z.uuid(), try: z.number().int().min(1).default(1) });
+
+/**
+ * Queue trigger: pulls the liveness decision and face-match result from Face into Table storage. Throwing lets the
+ * host retry (visibility timeout) and, after maxDequeueCount, move the message to the poison queue.
+ */
+export async function collectLivenessResult(message: unknown, context: InvocationContext): Promise<void> {
+  const deps = depsFor(context);
+  const parsed = messageSchema.safeParse(typeof message === 'string' ? safeJson(message) : message);
+  if (!parsed.success) {
+    // A malformed message cannot succeed on retry; drop it with a warning instead of poisoning the queue.
+    deps.logger.warn('ignoring malformed completion message', { dequeueCount: context.triggerMetadata?.dequeueCount });
+    return;
+  }
+  const outcome = await handleCompletionMessage(deps, parsed.data);
+  deps.logger.info('completion message handled', { sessionId: parsed.data.sessionId, outcome, try: parsed.data.try });
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}
+
+app.storageQueue('liveness-completions', {
+  queueName: '%LIVENESS_COMPLETION_QUEUE%',
+  connection: 'AzureWebJobsStorage',
+  handler: collectLivenessResult,
+});

@@ -1,0 +1,21 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { depsFor } from '../composition.js';
+import { listAuditEntries } from '../core/queries.js';
+import { contextLogger } from '../shared/logger.js';
+import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
+
+/** GET /api/liveness-sessions/{sessionId}/audit-entries — back office: every attempt, oldest first. */
+export async function listLivenessAuditEntries(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  try {
+    return json(200, await listAuditEntries(depsFor(context), sessionIdParam(request)));
+  } catch (error) {
+    return toErrorResponse(error, contextLogger(context));
+  }
+}
+
+app.http('liveness-sessions-audit-entries', {
+  route: 'liveness-sessions/{sessionId}/audit-entries',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: listLivenessAuditEntries,
+});

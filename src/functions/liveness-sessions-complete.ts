@@ -1,0 +1,23 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { depsFor } from '../composition.js';
+import { requestCompletion } from '../core/complete-session.js';
+import { contextLogger } from '../shared/logger.js';
+import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
+
+/** POST /api/liveness-sessions/{sessionId}/complete — the device says its capture is done. Idempotent. */
+export async function completeLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  try {
+    const result = await requestCompletion(depsFor(context), sessionIdParam(request));
+    // The device learns that the request was accepted, never the decision or scores.
+    return json(202, { sessionId: result.sessionId, status: result.status === 'NotStarted' ? 'Started' : 'Accepted' });
+  } catch (error) {
+    return toErrorResponse(error, contextLogger(context));
+  }
+}
+
+app.http('liveness-sessions-complete', {
+  route: 'liveness-sessions/{sessionId}/complete',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: completeLivenessSession,
+});

@@ -1,0 +1,22 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { depsFor } from '../composition.js';
+import { deleteSession } from '../core/delete-session.js';
+import { contextLogger } from '../shared/logger.js';
+import { sessionIdParam, toErrorResponse } from '../shared/http.js';
+
+/** DELETE /api/liveness-sessions/{sessionId} — back office: Face session, images and records. */
+export async function deleteLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  try {
+    await deleteSession(depsFor(context), sessionIdParam(request));
+    return { status: 204 };
+  } catch (error) {
+    return toErrorResponse(error, contextLogger(context));
+  }
+}
+
+app.http('liveness-sessions-delete', {
+  route: 'liveness-sessions/{sessionId}',
+  methods: ['DELETE'],
+  authLevel: 'function',
+  handler: deleteLivenessSession,
+});

@@ -1,0 +1,21 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { depsFor } from '../composition.js';
+import { getSession } from '../core/queries.js';
+import { contextLogger } from '../shared/logger.js';
+import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
+
+/** GET /api/liveness-sessions/{sessionId} — back office: the session and its latest result. */
+export async function getLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  try {
+    return json(200, await getSession(depsFor(context), sessionIdParam(request)));
+  } catch (error) {
+    return toErrorResponse(error, contextLogger(context));
+  }
+}
+
+app.http('liveness-sessions-get', {
+  route: 'liveness-sessions/{sessionId}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: getLivenessSession,
+});
