@@ -98,13 +98,16 @@ export class AzureFaceSessions implements FaceSessions {
   }
 
   async getSessionImage(sessionImageId: string, options?: CallOptions): Promise<Uint8Array> {
-    const response = await this.call('getSessionImage', options, true, (signal) =>
-      this.client.path('/sessionImages/{sessionImageId}', sessionImageId).get({ abortSignal: signal }));
-    if (isUnexpectedResponse(response)) throw this.translate(response, 'getSessionImage');
-    const body = response.body as unknown;
-    if (body instanceof Uint8Array) return body;
-    if (typeof body === 'string') return Buffer.from(body, 'binary');
-    throw new FaceUnavailableError('Face returned a session image in an unexpected form.', 1);
+    // As a stream: the client would otherwise decode the binary body as text and corrupt it.
+    const response = await this.call('getSessionImage', options, true, async (signal) => {
+      const streamed = await this.client.path('/sessionImages/{sessionImageId}', sessionImageId).get({ abortSignal: signal }).asNodeStream();
+      if (!/^2\d\d$/.test(streamed.status)) {
+        return { status: streamed.status, headers: streamed.headers, body: parseJsonOrUndefined((await readAll(streamed.body)).toString('utf8')) };
+      }
+      return { status: streamed.status, headers: streamed.headers, body: await readAll(streamed.body) };
+    });
+    if (!/^2\d\d$/.test(response.status)) throw this.translate(response, 'getSessionImage');
+    return response.body as Uint8Array;
   }
 
   async probe(options?: CallOptions): Promise<void> {
@@ -185,6 +188,16 @@ function backoffMs(retry: number, retryAfter: string | undefined): number {
 function isUnexpectedResponse(response: HttpLike): boolean {
   // The typed isUnexpected() narrows per operation; every status outside 2xx is unexpected for our calls.
   return isUnexpected(response as Parameters<typeof isUnexpected>[0]) || !/^2\d\d$/.test(response.status);
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
+}
+
+async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  if (stream) for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks);
 }
 
 function toVerifyImage(reference: unknown): VerifyImageInfo {

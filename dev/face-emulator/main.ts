@@ -1,0 +1,38 @@
+// CLI entry: `node dist/dev/face-emulator/main.js` (or `npm run emulator`).
+// Env: FACE_EMULATOR_PORT (7081), FACE_EMULATOR_HOST (127.0.0.1), FACE_EMULATOR_KEY (emulator-key),
+// FACE_EMULATOR_ENGINE (human|stub), FACE_EMULATOR_LOG (1 = request log on stderr), and fault settings:
+// FACE_EMULATOR_LATENCY_MS, FACE_EMULATOR_ERROR_RATE, FACE_EMULATOR_ERROR_STATUS, FACE_EMULATOR_RETRY_AFTER_SECONDS,
+// FACE_EMULATOR_DROP_RATE, FACE_EMULATOR_FAULT_PATHS (comma-separated regexes).
+import { faultsFromEnv } from './faults.js';
+import { startFaceEmulator } from './server.js';
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const port = Number(env.FACE_EMULATOR_PORT ?? 7081);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('FACE_EMULATOR_PORT must be a port number');
+  const engine = env.FACE_EMULATOR_ENGINE ?? 'human';
+  if (engine !== 'human' && engine !== 'stub') throw new Error('FACE_EMULATOR_ENGINE must be human or stub');
+  const emulator = await startFaceEmulator({
+    port,
+    host: env.FACE_EMULATOR_HOST ?? '127.0.0.1',
+    apiKey: env.FACE_EMULATOR_KEY || 'emulator-key',
+    engine,
+    faults: faultsFromEnv(env),
+    ...(env.FACE_EMULATOR_LOG === '1' ? { log: (line: string) => process.stderr.write(`[face-emulator] ${line}\n`) } : {}),
+  });
+  console.log(`Face emulator listening on ${emulator.url}`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    emulator.close().then(() => process.exit(0), () => process.exit(1));
+    setTimeout(() => process.exit(0), 3_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`Face emulator failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

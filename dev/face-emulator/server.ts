@@ -1,0 +1,399 @@
+// Face API v1.2 liveness-with-verify emulator on plain node:http. It speaks the wire contract of the real service
+// closely enough for the official `@azure-rest/ai-vision-face` client (shared reference §6, §9, §11.6), adds the
+// device-side call the Vision UI SDK makes (§10), and exposes /emulator/* control endpoints for tests and benches.
+// Never logs keys, tokens or image bytes: log lines carry method, path (session ids are not secrets), status, time.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { ScriptedDecisionEngine, type DecisionEngine } from './decision-engine.js';
+import { FaceError, errors } from './errors.js';
+import { FaultInjector, faultSettingsSchema, type FaultSettings } from './faults.js';
+import { createImageAnalyzer, type EngineName, type ImageAnalysis, type MemoizingImageAnalyzer } from './image-analyzer.js';
+import { isMultipart, parseMultipart, type FilePart } from './multipart.js';
+import {
+  EmulatorClock, MAX_ATTEMPTS, SessionStore, sha256Hex, toWire,
+  type Attempt, type FaceRectangle, type Session, type VerifyReference,
+} from './store.js';
+import { checkImageSize, MAX_IMAGE_BYTES, validateCreate } from './validation.js';
+
+export interface FaceEmulatorOptions {
+  port: number;            // 0 = any free port
+  host?: string;           // default 127.0.0.1
+  apiKey: string;          // required Ocp-Apim-Subscription-Key
+  latencyMs?: number;      // initial added latency for Face management calls
+  log?: (line: string) => void;  // default: no logging (never log tokens, keys or image bytes)
+  /** Image engine: 'human' (default; real BlazeFace + FaceMesh detection) or 'stub' (no ML, one centred face). */
+  engine?: EngineName;
+  /** Initial fault settings (e.g. from env in main.ts); `latencyMs` above overrides `faults.latencyMs`. */
+  faults?: FaultSettings;
+}
+
+export interface RunningFaceEmulator { url: string; port: number; close(): Promise<void>; }
+
+const API_PREFIX = '/face/v1.2/';
+/** Device captures may be short WebP videos; cap what we buffer. */
+const MAX_DEVICE_CONTENT_BYTES = 20 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------------------------
+// HTTP helpers
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const payload = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': payload.length });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, error: FaceError): void {
+  sendJson(res, error.status, error.body(), { ...error.headers, 'x-ms-error-code': error.code });
+}
+
+function sendEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status);
+  res.end();
+}
+
+/** Consume whatever is left of the request body so an early response doesn't reset the client's upload. */
+function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.on('end', resolve);
+    req.on('close', resolve);
+    req.on('error', resolve);
+    req.resume();
+  });
+}
+
+async function readJson(req: IncomingMessage, limit = 1024 * 1024): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw errors.badArgument('Request body is too large.');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  try { return JSON.parse(text) as unknown; } catch { throw errors.badArgument('JSON parsing error.'); }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw errors.badArgument(`Request body is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+function keyMatches(provided: string | string[] | undefined, expected: string): boolean {
+  if (typeof provided !== 'string') return false;
+  const a = Buffer.from(provided);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Control-endpoint schemas
+
+const livenessDecisionSchema = z.enum(['realface', 'spoofface', 'uncertain']);
+const scriptSchema = z.object({
+  sessionId: z.string().min(1).optional(),
+  deviceCorrelationId: z.string().min(1).optional(),
+  livenessDecision: livenessDecisionSchema.optional(),
+  matchConfidence: z.number().min(0).max(1).optional(),
+  attemptError: z.object({ code: z.string().min(1), message: z.string().min(1) }).optional(),
+}).strict().refine((s) => s.sessionId !== undefined || s.deviceCorrelationId !== undefined, {
+  message: 'sessionId or deviceCorrelationId is required',
+});
+const clockSchema = z.object({ advanceSeconds: z.number().min(0), sessionId: z.string().min(1).optional() }).strict();
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<RunningFaceEmulator> {
+  if (!options.apiKey) throw new Error('startFaceEmulator: apiKey is required');
+  const log = options.log ?? (() => undefined);
+  const host = options.host ?? '127.0.0.1';
+
+  const analyzer: MemoizingImageAnalyzer = await createImageAnalyzer(options.engine ?? 'human');
+  const clock = new EmulatorClock();
+  const store = new SessionStore(clock);
+  const scripts = new ScriptedDecisionEngine();
+  const decisions: DecisionEngine = scripts;
+  const initialFaults: FaultSettings = { ...options.faults };
+  if (options.latencyMs !== undefined) initialFaults.latencyMs = options.latencyMs;
+  const faults = new FaultInjector(initialFaults);
+
+  function requireKey(req: IncomingMessage): void {
+    if (!keyMatches(req.headers['ocp-apim-subscription-key'], options.apiKey)) throw errors.accessDenied();
+  }
+
+  /** Verify image / device image → one face or the service's InvalidImage* error. */
+  async function analyzeSingleFace(image: FilePart): Promise<{ analysis: ImageAnalysis; reference: VerifyReference }> {
+    checkImageSize(image);
+    const analysis = await analyzer.analyze(image.bytes);
+    if (!analysis.decodable) throw errors.undecodableImage();
+    const [face, second] = analysis.faces;
+    if (!face) throw errors.noFace();
+    if (second) throw errors.multipleFaces();
+    return { analysis, reference: { referenceType: 'image', faceRectangle: face.rect, qualityForRecognition: face.quality } };
+  }
+
+  // ---- management API ------------------------------------------------------------------------------------------
+
+  async function createSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!isMultipart(req)) { await drain(req); throw errors.invalidMediaType(); }
+    const body = await parseMultipart(req, { fileSize: MAX_IMAGE_BYTES, fileParts: ['verifyimage'] });
+    const params = validateCreate(body);
+    let verifyReferences: VerifyReference[] = [];
+    let verifyImageHash: string | undefined;
+    if (params.verifyImage) {
+      verifyReferences = [(await analyzeSingleFace(params.verifyImage)).reference];
+      verifyImageHash = sha256Hex(params.verifyImage.bytes);
+    }
+    const session = store.create({
+      livenessOperationMode: params.livenessOperationMode,
+      modelVersion: params.modelVersion,
+      deviceCorrelationIdSetInClient: params.deviceCorrelationIdSetInClient,
+      authTokenTimeToLiveInSeconds: params.authTokenTimeToLiveInSeconds,
+      enableSessionImage: params.enableSessionImage,
+      returnVerifyImageHash: params.returnVerifyImageHash,
+      verifyConfidenceThreshold: params.verifyConfidenceThreshold,
+      verifyReferences,
+      ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
+      ...(verifyImageHash !== undefined ? { verifyImageHash } : {}),
+    });
+    sendJson(res, 200, toWire(session));
+  }
+
+  // ---- device API ----------------------------------------------------------------------------------------------
+
+  async function deviceAttempt(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const auth = req.headers.authorization ?? '';
+    const match = /^bearer\s+(\S+)\s*$/i.exec(auth);
+    const session = match?.[1] ? store.getByToken(match[1]) : undefined;
+    if (!session) { await drain(req); throw errors.invalidSessionToken(); }
+    if (session.attempts.length >= MAX_ATTEMPTS) { await drain(req); throw errors.attemptsExhausted(MAX_ATTEMPTS); }
+    if (!isMultipart(req)) { await drain(req); throw errors.invalidMediaType(); }
+
+    const body = await parseMultipart(req, { fileSize: MAX_DEVICE_CONTENT_BYTES, fileParts: ['content', 'verifyimage'] });
+    const content = body.files.get('content');
+    if (!content || content.size === 0) throw errors.badArgument('The Content part is required.');
+    if (content.truncated) throw errors.imageTooBig();
+    const metadataFile = body.files.get('metadata');
+    const metadata = body.fields.get('metadata') ?? (metadataFile ? metadataFile.bytes.toString('utf8') : '');
+
+    // Web clients can't pass a verify image at create; mobile ones may send it with the capture (reference §10).
+    const deviceVerifyImage = body.files.get('verifyimage');
+    let deviceReference: VerifyReference | undefined;
+    if (deviceVerifyImage && session.verifyReferences.length === 0) {
+      deviceReference = (await analyzeSingleFace(deviceVerifyImage)).reference;
+    }
+
+    // Re-check after the awaits above and reserve the attempt slot synchronously so concurrent calls can't exceed it.
+    if (session.deleted || store.getByToken(session.authToken) !== session) throw errors.invalidSessionToken();
+    if (session.attempts.length >= MAX_ATTEMPTS) throw errors.attemptsExhausted(MAX_ATTEMPTS);
+    if (deviceReference && deviceVerifyImage) {
+      session.verifyReferences = [deviceReference];
+      session.verifyImageHash = sha256Hex(deviceVerifyImage.bytes);
+    }
+    const attempt: Attempt = { attemptId: session.attempts.length + 1, attemptStatus: 'Running' };
+    session.attempts.push(attempt);
+    session.status = 'Running';
+    session.sessionStartAtMs ??= clock.now();
+
+    try {
+      const analysis = await analyzer.analyze(content.bytes);
+      const decision = await decisions.decide(session, { attemptId: attempt.attemptId, content: content.bytes, metadata, analysis });
+      const faceRectangle: FaceRectangle = analysis.faces[0]?.rect
+        ?? session.verifyReferences[0]?.faceRectangle ?? { top: 0, left: 0, width: 0, height: 0 };
+      if (decision.error) {
+        attempt.attemptStatus = 'Failed';
+        attempt.error = { ...decision.error, targets: { color: { faceRectangle } } };
+      } else {
+        attempt.attemptStatus = 'Succeeded';
+        attempt.result = {
+          livenessDecision: decision.livenessDecision,
+          targets: { color: { faceRectangle } },
+          digest: sha256Hex(content.bytes, metadata),
+        };
+        if (session.verifyReferences.length > 0) {
+          attempt.result.verifyResult = {
+            matchConfidence: decision.matchConfidence,
+            isIdentical: decision.matchConfidence >= session.verifyConfidenceThreshold,
+          };
+        }
+        if (session.enableSessionImage) attempt.result.sessionImageId = store.storeSessionImage(session, content.bytes);
+        if (session.returnVerifyImageHash && session.verifyImageHash) attempt.result.verifyImageHash = session.verifyImageHash;
+      }
+    } catch (error) {
+      attempt.attemptStatus = 'Failed';
+      attempt.error = { code: 'Unspecified', message: 'Internal server error', targets: { color: { faceRectangle: { top: 0, left: 0, width: 0, height: 0 } } } };
+      session.status = 'Failed';
+      throw error;
+    }
+    session.status = attempt.attemptStatus;
+    // v1.2 returns nothing useful to the device: the app server must fetch the decision (reference §10).
+    sendEmpty(res, 204);
+  }
+
+  // ---- control API ---------------------------------------------------------------------------------------------
+
+  async function control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (route === '/emulator/health' && method === 'GET') {
+      sendJson(res, 200, {
+        status: 'ok', engine: analyzer.name, decisionEngine: decisions.name, sessions: store.live().length,
+        analysisCache: { hits: analyzer.hits, misses: analyzer.misses },
+      });
+      return;
+    }
+    requireKey(req);
+    if (route === '/emulator/scripts') {
+      if (method === 'POST') {
+        const script = parseWith(scriptSchema, await readJson(req));
+        scripts.addScript(script);
+        sendJson(res, 201, { script, scripts: scripts.scriptCount });
+        return;
+      }
+      if (method === 'DELETE') { await drain(req); scripts.clearScripts(); sendEmpty(res, 204); return; }
+    } else if (route === '/emulator/faults') {
+      if (method === 'PUT') {
+        const settings = parseWith(faultSettingsSchema, await readJson(req));
+        try { faults.set(settings); } catch { throw errors.badArgument('paths must be valid regular expressions.'); }
+        sendJson(res, 200, faults.current());
+        return;
+      }
+      if (method === 'GET') { sendJson(res, 200, faults.current()); return; }
+      if (method === 'DELETE') { await drain(req); faults.reset(); sendEmpty(res, 204); return; }
+    } else if (route === '/emulator/sessions' && method === 'GET') {
+      sendJson(res, 200, {
+        sessions: store.live().map((s: Session) => ({
+          sessionId: s.sessionId,
+          deviceCorrelationId: s.deviceCorrelationId ?? null,
+          createdDateTime: new Date(s.createdAtMs).toISOString(),
+          ...(s.sessionStartAtMs !== undefined ? { sessionStartDateTime: new Date(s.sessionStartAtMs).toISOString() } : {}),
+          status: s.status,
+          deleted: false,
+          attempts: s.attempts.length,
+        })),
+      });
+      return;
+    } else if (route === '/emulator/clock') {
+      if (method === 'POST') {
+        const body = parseWith(clockSchema, await readJson(req));
+        if (body.sessionId !== undefined) {
+          // Session-scoped: ages only this session, so suites sharing the emulator aren't disturbed.
+          if (!store.ageSession(body.sessionId, body.advanceSeconds)) throw errors.sessionNotFound();
+        } else {
+          clock.advance(body.advanceSeconds);
+        }
+        sendJson(res, 200, { now: new Date(clock.now()).toISOString() });
+        return;
+      }
+      if (method === 'GET') { sendJson(res, 200, { now: new Date(clock.now()).toISOString() }); return; }
+    } else {
+      throw errors.notFound();
+    }
+    throw errors.methodNotAllowed();
+  }
+
+  // ---- routing -------------------------------------------------------------------------------------------------
+
+  async function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const lower = pathname.toLowerCase().replace(/\/+$/, '') || '/';
+    const method = req.method ?? 'GET';
+    if (lower.startsWith('/emulator/')) return control(req, res, lower);
+    if (!lower.startsWith(API_PREFIX)) throw errors.notFound();
+
+    // Device call authenticates with the session token, not the key.
+    if (lower === `${API_PREFIX}detectlivenesswithverify/singlemodal`) {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return deviceAttempt(req, res);
+    }
+
+    requireKey(req);
+    const rest = pathname.replace(/\/+$/, '').slice(API_PREFIX.length).split('/');
+    const [resource, id, extra] = [rest[0]?.toLowerCase(), rest[1], rest[2]];
+    if (resource === 'detectlivenesswithverify-sessions' && id === undefined) {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return createSession(req, res);
+    }
+    if (resource === 'detectlivenesswithverify-sessions' && id && extra === undefined) {
+      const sessionId = decodeURIComponent(id);
+      if (method === 'GET') {
+        const session = store.get(sessionId);
+        if (!session) throw errors.sessionNotFound();
+        sendJson(res, 200, toWire(session));
+        return;
+      }
+      if (method === 'DELETE') {
+        if (!store.delete(sessionId)) throw errors.sessionNotFound();
+        scripts.forgetSession(sessionId);
+        sendEmpty(res, 204);
+        return;
+      }
+      throw errors.methodNotAllowed();
+    }
+    if (resource === 'sessionimages' && id && extra === undefined) {
+      if (method !== 'GET') throw errors.methodNotAllowed();
+      const bytes = store.getSessionImage(decodeURIComponent(id));
+      if (!bytes) throw errors.sessionImageNotFound();
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+      res.end(bytes);
+      return;
+    }
+    throw errors.notFound();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    res.setHeader('apim-request-id', randomUUID());
+    let pathname = '/';
+    try { pathname = new URL(req.url ?? '/', 'http://emulator').pathname; } catch { /* keep '/' */ }
+    res.on('finish', () => log(`${req.method} ${pathname} ${res.statusCode} ${Date.now() - started}ms`));
+    try {
+      const fault = faults.decide(pathname);
+      if (fault.delayMs > 0) await sleep(fault.delayMs);
+      if (fault.kind === 'drop') {
+        log(`${req.method} ${pathname} dropped (fault)`);
+        req.socket.destroy();
+        return;
+      }
+      if (fault.kind === 'error') {
+        await drain(req);
+        sendError(res, fault.status === 429 ? errors.rateLimited(fault.retryAfterSeconds)
+          : fault.status === 503 ? errors.unavailable(fault.retryAfterSeconds || undefined) : errors.internal());
+        return;
+      }
+      await route(req, res, pathname);
+    } catch (error) {
+      if (res.headersSent) { res.destroy(); return; }
+      await drain(req);
+      if (error instanceof FaceError) sendError(res, error);
+      else {
+        log(`${req.method} ${pathname} internal error: ${error instanceof Error ? error.message : String(error)}`);
+        sendError(res, errors.internal());
+      }
+    }
+  }
+
+  const server = http.createServer((req, res) => { void handle(req, res); });
+  // Keep-alive sockets from SDK clients would otherwise hold close() open.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`Face emulator listening on ${url} (engine ${analyzer.name})`);
+
+  return {
+    url,
+    port,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    }),
+  };
+}

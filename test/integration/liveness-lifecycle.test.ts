@@ -1,0 +1,208 @@
+// End to end through the dev host, Azurite and the Face emulator: the C# sample's flow, outcomes, races, poison.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
+import {
+  blobNames, createSession, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack, type Stack,
+} from '../support/liveness.js';
+
+const face = fixture('face-grace-hopper.jpg');
+const capture = fixture('face-astronaut.png');
+let stack: Stack;
+
+beforeAll(async () => { stack = await startStack(); });
+afterAll(async () => { await stack?.stop(); });
+
+async function resultOf(sessionId: string) {
+  return eventually(async () => {
+    const r = await getJson(`${stack.api}/liveness-sessions/${sessionId}`);
+    return r.body?.status === 'ResultAvailable' || r.body?.status === 'Failed' ? r.body : undefined;
+  }, `result of ${sessionId}`);
+}
+
+describe('the sample flow', () => {
+  it('creates, captures, completes, collects, reads, lists, audits and deletes a session', async () => {
+    const device = `dev-${Date.now()}`;
+    const created = await createSession(stack, face, { deviceCorrelationId: device, enableSessionImage: 'true' });
+    expect(created.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.authToken.length).toBeGreaterThan(10);
+    expect(Date.parse(created.authTokenExpiresDateTime) - Date.now()).toBeGreaterThan(590_000);
+    expect(created.verifyImage.faceRectangle.width).toBeGreaterThan(50);
+    expect(['low', 'medium', 'high']).toContain(created.verifyImage.qualityForRecognition);
+
+    const stored = await stack.repository.get(created.sessionId);
+    expect(stored?.status).toBe('NotStarted');
+    expect(stored?.storedVerifyImage.sha256).toBe(sha256Upper(face));
+    expect(await blobNames(stack)).toContain(stored!.storedVerifyImage.blobName);
+
+    const attempt = await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    expect(attempt.status).toBeLessThan(300);
+
+    const complete = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    expect(complete.status).toBe(202);
+    expect(JSON.stringify(complete.body)).not.toMatch(/confidence|realface|livenessDecision/i);
+
+    const session = await resultOf(created.sessionId);
+    expect(session).toMatchObject({
+      id: created.sessionId,
+      status: 'ResultAvailable',
+      deviceCorrelationId: device,
+      authTokenTimeToLiveInSeconds: 600,
+      sessionExpired: false,
+      verifyImage: created.verifyImage,
+      result: {
+        id: 1,
+        sessionId: created.sessionId,
+        attemptStatus: 'Succeeded',
+        verifyImageHash: sha256Upper(face),
+        response: { body: { livenessDecision: 'realface', target: { imageType: 'Color' }, verifyResult: { isIdentical: true } } },
+      },
+    });
+    expect(session.result.digest).toMatch(/^[0-9A-F]{64}$/);
+    expect(session.result.response.body.verifyResult.matchConfidence).toBeGreaterThan(0.5);
+    expect(session.result.response.body.modelVersionUsed).toBeTruthy();
+    // Face v1.2 reports no request details for an attempt; they are left out, not invented.
+    expect(session.result).not.toHaveProperty('request');
+    expect(session.result).not.toHaveProperty('requestId');
+
+    // The Face session is deleted once the result is in (its token dies with it); the session image was copied.
+    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    const afterCollect = await stack.repository.get(created.sessionId);
+    expect(afterCollect?.faceSessionDeleted).toBe(true);
+    expect(afterCollect?.sessionImageBlobs).toHaveLength(1);
+    expect(await blobNames(stack)).toContain(afterCollect!.sessionImageBlobs[0]);
+    const copied = await stack.blobs.getContainerClient(stack.container).getBlockBlobClient(afterCollect!.sessionImageBlobs[0]!).downloadToBuffer();
+    expect(sha256Upper(copied)).toBe(sha256Upper(capture)); // byte for byte what the device captured
+
+    const list = await getJson(`${stack.api}/liveness-sessions?deviceCorrelationId=${device}`);
+    expect(list.status).toBe(200);
+    expect(list.body.value).toEqual([expect.objectContaining({ id: created.sessionId, status: 'ResultAvailable', deviceCorrelationId: device })]);
+
+    const audit = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/audit-entries`);
+    expect(audit.status).toBe(200);
+    expect(audit.body.value).toHaveLength(1);
+    expect(audit.body.value[0]).toEqual(session.result);
+
+    const del = await fetch(`${stack.api}/liveness-sessions/${created.sessionId}`, { method: 'DELETE' });
+    expect(del.status).toBe(204);
+    expect((await fetch(`${stack.api}/liveness-sessions/${created.sessionId}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).status).toBe(404);
+    expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/audit-entries`)).status).toBe(404);
+    const remaining = await blobNames(stack);
+    expect(remaining).not.toContain(stored!.storedVerifyImage.blobName);
+    expect(remaining).not.toContain(afterCollect!.sessionImageBlobs[0]);
+    expect(await stack.repository.listAuditEntries(created.sessionId)).toEqual([]);
+    const listAfter = await getJson(`${stack.api}/liveness-sessions?deviceCorrelationId=${device}`);
+    expect(listAfter.body.value).toEqual([]);
+  });
+});
+
+describe('outcomes scripted at the emulator', () => {
+  it('records a spoof', async () => {
+    const device = `spoof-${Date.now()}`;
+    expect((await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, livenessDecision: 'spoofface' })).status).toBeLessThan(300);
+    const created = await createSession(stack, face, { deviceCorrelationId: device });
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    const session = await resultOf(created.sessionId);
+    expect(session.result.response.body.livenessDecision).toBe('spoofface');
+  });
+
+  it('records a face mismatch', async () => {
+    const device = `mismatch-${Date.now()}`;
+    await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, matchConfidence: 0.1 });
+    const created = await createSession(stack, face, { deviceCorrelationId: device });
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    const session = await resultOf(created.sessionId);
+    expect(session.result.response.body.verifyResult).toMatchObject({ isIdentical: false, matchConfidence: 0.1 });
+  });
+
+  it('keeps every attempt as an audit entry and takes the latest by attempt id', async () => {
+    const device = `retry-${Date.now()}`;
+    await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, attemptError: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.' } });
+    const created = await createSession(stack, face, { deviceCorrelationId: device });
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, livenessDecision: 'realface' });
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    const session = await resultOf(created.sessionId);
+    expect(session.result.id).toBe(2);
+    expect(session.result.response.body.livenessDecision).toBe('realface');
+    const audit = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/audit-entries`);
+    expect(audit.body.value.map((e: { id: number }) => e.id)).toEqual([1, 2]);
+    expect(audit.body.value[0]).toMatchObject({ attemptStatus: 'Failed', response: { body: { error: { code: 'FaceWithMaskDetected' } } } });
+  });
+});
+
+describe('completion', () => {
+  it('waits with backoff when the device completes before its attempt reaches Face', async () => {
+    const created = await createSession(stack, face);
+    expect((await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).body.status).toBe('Started');
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    const session = await resultOf(created.sessionId);
+    expect(session.status).toBe('ResultAvailable');
+  });
+
+  it('gives up within its bound and says why when no attempt ever arrives', async () => {
+    const created = await createSession(stack, face);
+    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    const session = await resultOf(created.sessionId); // 4 tries at 0.5, 1, 2 s
+    expect(session).toMatchObject({ status: 'Failed', failureReason: 'NoFinishedAttempt' });
+    expect(session).not.toHaveProperty('result');
+  });
+
+  it('ten concurrent completes write one result', async () => {
+    const created = await createSession(stack, face);
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    const statuses = await Promise.all(Array.from({ length: 10 }, () =>
+      fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' }).then((r) => r.status)));
+    expect(statuses).toEqual(Array(10).fill(202));
+    const session = await resultOf(created.sessionId);
+    await new Promise((r) => setTimeout(r, 1500)); // let any duplicate messages run
+    const audit = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/audit-entries`);
+    expect(audit.body.value).toHaveLength(1);
+    const again = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`);
+    expect(again.body.result).toEqual(session.result);
+    expect(again.body.resultCollectedDateTime).toBe(session.resultCollectedDateTime);
+  });
+
+  it('a delete during collection leaves nothing behind', async () => {
+    const created = await createSession(stack, face, { enableSessionImage: 'true' });
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    const before = await stack.repository.get(created.sessionId);
+    const [complete, del] = await Promise.all([
+      fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' }),
+      new Promise((r) => setTimeout(r, 40)).then(() => fetch(`${stack.api}/liveness-sessions/${created.sessionId}`, { method: 'DELETE' })),
+    ]);
+    expect([202, 404]).toContain(complete.status);
+    expect(del.status).toBe(204);
+    await new Promise((r) => setTimeout(r, 2500)); // the collector may still be running; it must clean up after itself
+    expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).status).toBe(404);
+    expect(await stack.repository.get(created.sessionId)).toBeUndefined();
+    expect(await stack.repository.listAuditEntries(created.sessionId)).toEqual([]);
+    const names = await blobNames(stack);
+    expect(names).not.toContain(before!.storedVerifyImage.blobName);
+    expect(names.filter((n) => n.includes(created.sessionId))).toEqual([]);
+    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+  });
+
+  it('a message that keeps failing ends in the poison queue and marks its session failed', async () => {
+    const created = await createSession(stack, face);
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    // Face fails every read of this one session; other suites' traffic is untouched.
+    await emulator(stack, 'PUT', '/emulator/faults', { errorRate: 1, errorStatus: 500, paths: [`detectLivenessWithVerify-sessions/${created.sessionId}$`] });
+    try {
+      await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+      const session = await eventually(async () => {
+        const r = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`);
+        return r.body?.status === 'Failed' ? r.body : undefined;
+      }, 'poisoned session', 55_000);
+      expect(session.failureReason).toBe('CollectionFailedRepeatedly');
+      expect(stack.logs()).toMatch(/MaxDequeueCount|poison/i);
+    } finally {
+      await emulator(stack, 'DELETE', '/emulator/faults');
+    }
+  }, 70_000);
+});

@@ -1,0 +1,113 @@
+// Helpers shared by the end-to-end suites: a dev host per suite with its own storage prefix (so suites running in
+// parallel never share tables, queues or containers), direct storage access for assertions, and emulator control.
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { inject } from 'vitest';
+import { createStorageClients } from '../../src/adapters/storage/clients.js';
+import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
+import { spawnDevHost } from './dev-host.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const fixture = (name: string): Buffer => readFileSync(path.join(here, '../fixtures/images', name));
+export const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
+
+export interface Stack {
+  api: string;
+  faceEndpoint: string;
+  faceKey: string;
+  prefix: string;
+  container: string;
+  repository: TableSessionRepository;
+  blobs: BlobServiceClient;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(env: Record<string, string> = {}, face?: { endpoint: string; key: string }): Promise<Stack> {
+  const prefix = `T${randomBytes(5).toString('hex')}`;
+  const storage = inject('storageConnectionString');
+  const faceEndpoint = face?.endpoint ?? inject('faceEndpoint');
+  const faceKey = face?.key ?? inject('faceApiKey');
+  const host = await spawnDevHost({
+    env: {
+      AzureWebJobsStorage: storage,
+      FACE_ENDPOINT: faceEndpoint,
+      FACE_API_KEY: faceKey,
+      LIVENESS_STORAGE_PREFIX: prefix,
+      LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
+      // Never fires by itself during a test; suites fire it through the admin endpoint.
+      LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
+      LIVENESS_COLLECT_BACKOFF_SECONDS: '0.5',
+      LIVENESS_COLLECT_MAX_TRIES: '4',
+      ...env,
+    },
+  });
+  const clients = createStorageClients({ kind: 'connectionString', connectionString: storage });
+  return {
+    api: `${host.url}/api`,
+    faceEndpoint,
+    faceKey,
+    prefix,
+    container: `${prefix.toLowerCase()}liveness-images`,
+    repository: new TableSessionRepository(clients, prefix),
+    blobs: clients.blobService,
+    logs: host.logs,
+    stop: host.stop,
+  };
+}
+
+export function startForm(image: Uint8Array | undefined, fields: Record<string, string> = {}, fileName = 'verify.jpg'): FormData {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  if (image) form.set('verifyImage', new File([image], fileName, { type: 'image/jpeg' }));
+  return form;
+}
+
+export async function createSession(stack: Stack, image: Uint8Array, fields: Record<string, string> = {}) {
+  const res = await fetch(`${stack.api}/liveness-sessions`, { method: 'POST', body: startForm(image, fields) });
+  const body = (await res.json()) as Record<string, any>;
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(body)}`);
+  return body as { sessionId: string; authToken: string; authTokenExpiresDateTime: string; verifyImage: any };
+}
+
+export async function emulator(stack: { faceEndpoint: string; faceKey: string }, method: string, route: string, body?: unknown) {
+  const res = await fetch(`${stack.faceEndpoint}${route}`, {
+    method,
+    headers: { 'ocp-apim-subscription-key': stack.faceKey, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function faceSessionIds(stack: { faceEndpoint: string; faceKey: string }): Promise<Set<string>> {
+  const res = await emulator(stack, 'GET', '/emulator/sessions');
+  return new Set((res.body.sessions as Array<{ sessionId: string }>).map((s) => s.sessionId));
+}
+
+export async function blobNames(stack: Stack): Promise<string[]> {
+  const container = stack.blobs.getContainerClient(stack.container);
+  if (!(await container.exists())) return [];
+  const names: string[] = [];
+  for await (const b of container.listBlobsFlat()) names.push(b.name);
+  return names;
+}
+
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function getJson(url: string, init?: RequestInit) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
