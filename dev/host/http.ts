@@ -1,0 +1,205 @@
+// HTTP front end of the dev host (node:http). Semantics follow the Functions HTTP extension, see README in
+// dev/host/main.ts. Choices that are the dev host's own: unknown path → 404 JSON; known path but wrong method →
+// 405 JSON with an `Allow` header (the real host answers 404 there; 405 tells a developer what went wrong).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import { triggerOf, type Registration } from './core.js';
+import type { FunctionsLibrary, Invoker } from './invoke.js';
+import { describeError, hostLog } from './log.js';
+import { RouteTable } from './routes.js';
+
+export const MAX_BODY_BYTES = 104_857_600; // 100 MB, the documented request length limit
+export const MAX_URL_LENGTH = 4096; // documented URL length limit
+
+export interface KeyConfig { enforce: boolean; functionKey: string; masterKey: string }
+
+export function keyConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KeyConfig {
+  const enforce = env.DEVHOST_ENFORCE_KEYS === '1' || !!env.DEVHOST_FUNCTION_KEY || !!env.DEVHOST_MASTER_KEY;
+  return { enforce, functionKey: env.DEVHOST_FUNCTION_KEY || 'dev-function-key', masterKey: env.DEVHOST_MASTER_KEY || 'dev-master-key' };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** The key the caller presented (`x-functions-key` header first, then `code` query), if any. */
+function presentedKey(req: http.IncomingMessage, url: URL): string | undefined {
+  const header = req.headers['x-functions-key'];
+  return (Array.isArray(header) ? header[0] : header) || url.searchParams.get('code') || undefined;
+}
+
+export interface HttpFunction { registration: Registration; route: string; methods: string[]; authLevel: string }
+
+export interface AdminApi {
+  /** Runs a non-HTTP function like POST /admin/functions/{name}. Resolves when it was accepted. */
+  invokeNonHttp(registration: Registration, input: unknown): void;
+}
+
+export interface HttpServerOptions {
+  registrations: Registration[];
+  routePrefix: string;
+  invoker: Invoker;
+  lib: FunctionsLibrary;
+  keys: KeyConfig;
+  admin: AdminApi;
+  maxBodyBytes?: number;
+}
+
+/** Computes the HTTP functions' routes (route prefix + route, or the function name). */
+export function httpFunctions(registrations: Registration[], routePrefix: string): HttpFunction[] {
+  const out: HttpFunction[] = [];
+  for (const registration of registrations) {
+    const trigger = triggerOf(registration.metadata);
+    if (!trigger || trigger.type.toLowerCase() !== 'httptrigger') continue;
+    const route = String(trigger.route ?? registration.metadata.name).replace(/^\/+/, '');
+    const full = routePrefix ? `${routePrefix}/${route}` : route;
+    const methods = (Array.isArray(trigger.methods) && trigger.methods.length ? trigger.methods : ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']).map((m) => String(m).toUpperCase());
+    out.push({ registration, route: full, methods, authLevel: String(trigger.authLevel ?? 'anonymous').toLowerCase() });
+  }
+  return out;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) { res.destroy(); return; }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Reads the body up to `limit` bytes; resolves undefined (after answering 413) when it is larger. */
+async function readBody(req: http.IncomingMessage, res: http.ServerResponse, limit: number): Promise<Buffer | undefined> {
+  const tooLarge = (): undefined => {
+    sendJson(res, 413, { error: 'Request body too large', limitBytes: limit }, { connection: 'close' });
+    res.once('finish', () => req.destroy());
+    req.resume();
+    return undefined;
+  };
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) { chunks.length = 0; return tooLarge(); }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** anonymous: open; function: function key or master key; admin/system: master key only. */
+export function authorized(required: string, key: string | undefined, keys: KeyConfig): boolean {
+  if (!keys.enforce || required === 'anonymous') return true;
+  if (!key) return false;
+  if (sameSecret(key, keys.masterKey)) return true;
+  return required === 'function' && sameSecret(key, keys.functionKey);
+}
+
+function serializeCookie(c: Record<string, unknown>): string {
+  let s = `${String(c.name)}=${String(c.value ?? '')}`;
+  if (c.domain) s += `; Domain=${String(c.domain)}`;
+  if (c.path) s += `; Path=${String(c.path)}`;
+  if (c.expires) s += `; Expires=${(c.expires instanceof Date ? c.expires : new Date(String(c.expires))).toUTCString()}`;
+  if (c.maxAge !== undefined) s += `; Max-Age=${String(c.maxAge)}`;
+  if (c.secure) s += '; Secure';
+  if (c.httpOnly) s += '; HttpOnly';
+  if (c.sameSite) s += `; SameSite=${String(c.sameSite)}`;
+  if (c.partitioned) s += '; Partitioned';
+  return s;
+}
+
+interface ResponseLike { status: number; headers: Headers; cookies: Record<string, unknown>[]; arrayBuffer(): Promise<ArrayBuffer> }
+
+async function writeResult(res: http.ServerResponse, lib: FunctionsLibrary, result: unknown): Promise<void> {
+  if (result === undefined || result === null) { res.writeHead(204).end(); return; } // Functions 2.x+: no value → 204
+  if (typeof result !== 'object') throw new Error('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
+  const response = (result instanceof lib.HttpResponse ? result : new lib.HttpResponse(result as Record<string, unknown>)) as ResponseLike;
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => { if (key !== 'set-cookie') headers[key] = value; });
+  const setCookies = [...response.headers.getSetCookie(), ...(response.cookies ?? []).map(serializeCookie)];
+  if (setCookies.length) headers['set-cookie'] = setCookies;
+  const body = Buffer.from(await response.arrayBuffer());
+  const status = response.status || 200;
+  const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+  if (!noBody) headers['content-length'] = String(body.length);
+  res.writeHead(status, headers);
+  res.end(noBody ? undefined : body);
+}
+
+export function createHttpServer(options: HttpServerOptions): { server: http.Server; functions: HttpFunction[] } {
+  const { invoker, lib, keys, admin } = options;
+  const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const functions = httpFunctions(options.registrations, options.routePrefix);
+  const table = new RouteTable<HttpFunction>();
+  for (const f of functions) table.add(f.route, f.methods, f);
+  const byName = new Map(options.registrations.map((r) => [r.metadata.name.toLowerCase(), r]));
+
+  const server = http.createServer(async (req, res) => {
+    try {
+      const rawUrl = req.url ?? '/';
+      if (rawUrl.length > MAX_URL_LENGTH) return sendJson(res, 414, { error: 'URI too long', limit: MAX_URL_LENGTH });
+      const hostHeader = req.headers.host ?? `127.0.0.1:${(server.address() as { port?: number } | null)?.port ?? ''}`;
+      let url: URL;
+      try { url = new URL(rawUrl, `http://${hostHeader}`); } catch { return sendJson(res, 400, { error: 'Bad request URL' }); }
+      const method = (req.method ?? 'GET').toUpperCase();
+
+      // ---- admin API (outside the route prefix, like the host) ----
+      const adminMatch = /^\/admin\/functions(?:\/([^/]+))?\/?$/i.exec(url.pathname);
+      if (adminMatch || /^\/admin\/host\/status\/?$/i.test(url.pathname)) {
+        if (!authorized('admin', presentedKey(req, url), keys)) return sendJson(res, 401, { error: 'Unauthorized' });
+        if (!adminMatch) return method === 'GET' ? sendJson(res, 200, { state: 'Running', version: 'devhost' }) : sendJson(res, 405, { error: 'Method Not Allowed' }, { allow: 'GET' });
+        const name = adminMatch[1] ? decodeURIComponent(adminMatch[1]) : undefined;
+        if (!name) {
+          if (method !== 'GET') return sendJson(res, 405, { error: 'Method Not Allowed' }, { allow: 'GET' });
+          return sendJson(res, 200, options.registrations.map((r) => ({ name: r.metadata.name, bindings: r.metadata.bindings, ...(r.metadata.retryOptions ? { retryOptions: r.metadata.retryOptions } : {}) })));
+        }
+        const registration = byName.get(name.toLowerCase());
+        if (!registration) return sendJson(res, 404, { error: `Function '${name}' not found` });
+        if (method === 'GET') return sendJson(res, 200, { name: registration.metadata.name, bindings: registration.metadata.bindings });
+        if (method !== 'POST') return sendJson(res, 405, { error: 'Method Not Allowed' }, { allow: 'GET, POST' });
+        const trigger = triggerOf(registration.metadata);
+        if (trigger?.type.toLowerCase() === 'httptrigger') return sendJson(res, 400, { error: 'HTTP functions are invoked through their route, not the admin API' });
+        const body = await readBody(req, res, 1_048_576);
+        if (!body) return;
+        let input: unknown;
+        if (body.length) {
+          try { input = (JSON.parse(body.toString('utf8')) as { input?: unknown }).input; } catch { return sendJson(res, 400, { error: 'Body must be JSON: {"input": "..."}' }); }
+        }
+        admin.invokeNonHttp(registration, input);
+        res.writeHead(202).end();
+        return;
+      }
+
+      // ---- function routes ----
+      const resolution = table.resolve(method, url.pathname);
+      if (resolution.kind === 'not-found') return sendJson(res, 404, { error: 'Not Found' });
+      if (resolution.kind === 'method-not-allowed') return sendJson(res, 405, { error: 'Method Not Allowed', allow: resolution.allow }, { allow: resolution.allow.join(', ') });
+      const fn = resolution.value;
+      if (!authorized(fn.authLevel, presentedKey(req, url), keys)) return sendJson(res, 401, { error: 'Unauthorized' });
+      const body = await readBody(req, res, maxBody);
+      if (!body) return;
+      const headers: Record<string, string> = {};
+      for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+      const request = new lib.HttpRequest({ method, url: url.href, headers, params: resolution.params, ...(body.length ? { body: { bytes: body } } : {}) });
+      let result: unknown;
+      try {
+        result = await invoker.invoke(fn.registration, [request], { reason: `This function was programmatically called via the host APIs.` });
+      } catch {
+        // already logged with its stack by the invoker; the client gets no details
+        return sendJson(res, 500, { error: 'Internal Server Error' });
+      }
+      try {
+        await writeResult(res, lib, result);
+      } catch (err) {
+        hostLog(`Function 'Functions.${fn.registration.metadata.name}' returned an invalid HTTP response: ${describeError(err)}`, 'error');
+        sendJson(res, 500, { error: 'Internal Server Error' });
+      }
+    } catch (err) {
+      hostLog(`HTTP pipeline error: ${describeError(err)}`, 'error');
+      if (!res.headersSent) sendJson(res, 500, { error: 'Internal Server Error' }); else res.destroy();
+    }
+  });
+  server.maxHeadersCount = 200;
+  return { server, functions };
+}
