@@ -1,0 +1,254 @@
+// Everything `azd up` creates for the liveness app server, key-less: one user-assigned identity reaches storage, Face
+// and Application Insights through Entra ID roles (app/rbac.bicep); shared keys and Face keys are switched off.
+// Shape follows Azure-Samples/functions-quickstart-typescript-azd (infra/main.bicep, app/api.bicep, app/rbac.bicep).
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; seeds the resource names and the resource group name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for everything except (optionally) the Face resource. Must offer Flex Consumption.')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Region for the Face resource when liveness is not offered in `location`. Empty means `location`.')
+param faceLocation string = ''
+
+@description('Object id of the developer who runs azd; gets the app\'s data roles for local runs against Azure. Empty to skip.')
+param principalId string = ''
+
+@allowed(['User', 'ServicePrincipal'])
+param principalType string = 'User'
+
+@allowed(['F0', 'S0'])
+param faceSkuName string = 'S0'
+
+@description('NCRONTAB (6 fields) for the retention sweep timer: LIVENESS_SWEEP_SCHEDULE.')
+param livenessSweepSchedule string = '0 */5 * * * *'
+
+@minValue(60)
+@maxValue(86400)
+@description('Lifetime of the session token handed to the device: LIVENESS_AUTH_TOKEN_TTL_SECONDS.')
+param livenessAuthTokenTtlSeconds int = 600
+
+@minValue(0)
+@description('Hours after token expiry that the sweep keeps verify and session images: LIVENESS_IMAGE_RETENTION_HOURS.')
+param livenessImageRetentionHours int = 0
+
+@minValue(0)
+@description('Days after token expiry that the sweep keeps session records: LIVENESS_RECORD_RETENTION_DAYS.')
+param livenessRecordRetentionDays int = 30
+
+@minValue(1)
+@description('Backstop: the blob lifecycle rule deletes liveness images this many days after they were written, even if the sweep never ran.')
+param imageBlobRetentionDays int = 2
+
+param resourceGroupName string = ''
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+// Entra ID tokens for Face are only accepted on a custom-subdomain endpoint, never on the regional one.
+var faceSubdomain = '${abbrs.cognitiveServicesFace}${resourceToken}'
+var faceEndpoint = 'https://${faceSubdomain}.cognitiveservices.azure.com'
+
+// App-owned storage names. They match src/config/config.ts with LIVENESS_STORAGE_PREFIX unset.
+var imageContainerName = 'liveness-images'
+var completionQueueName = 'liveness-completions'
+var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSessionsByCreated', 'LivenessSweepSchedule']
+
+// The lifecycle rule must never delete an image the app still means to keep: images are due at token expiry (at most
+// a day after upload) plus the retention hours, so the rule waits at least that long, plus a day of slack.
+var minImageLifecycleDays = ((livenessAuthTokenTtlSeconds + 86399) / 86400) + ((livenessImageRetentionHours + 23) / 24) + 1
+var imageLifecycleDays = max(imageBlobRetentionDays, minImageLifecycleDays)
+
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+// The one identity the app runs as (host storage, app data, Face, App Insights). Roles in app/rbac.bicep.
+module apiUserAssignedIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'apiUserAssignedIdentity'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+  }
+}
+
+module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+  name: 'appserviceplan'
+  scope: rg
+  params: {
+    name: '${abbrs.webServerFarms}${resourceToken}'
+    sku: {
+      name: 'FC1'
+      tier: 'FlexConsumption'
+    }
+    reserved: true
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false // Entra ID only: no account keys, no SAS
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    blobServices: {
+      // Soft delete would keep deleted face images recoverable for days; deletion here is meant to be final.
+      deleteRetentionPolicyEnabled: false
+      containerDeleteRetentionPolicyEnabled: false
+      containers: [
+        { name: deploymentStorageContainerName } // Flex Consumption deployment packages
+        { name: imageContainerName }
+      ]
+    }
+    minimumTlsVersion: 'TLS1_2'
+    location: location
+    tags: tags
+  }
+}
+
+// Queues, tables and the image lifecycle rule (plain resources: small and exact).
+module storageData 'app/storage-data.bicep' = {
+  name: 'storageData'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    queueNames: [completionQueueName, '${completionQueueName}-poison']
+    tableNames: tableNames
+    imageContainerName: imageContainerName
+    imageLifecycleDays: imageLifecycleDays
+  }
+}
+
+module face 'br/public:avm/res/cognitive-services/account:0.10.2' = {
+  name: 'face'
+  scope: rg
+  params: {
+    name: faceSubdomain
+    kind: 'Face'
+    sku: faceSkuName
+    customSubDomainName: faceSubdomain
+    disableLocalAuth: true // no keys: the app and developers authenticate with Entra ID
+    publicNetworkAccess: 'Enabled' // the device SDK calls Face directly with the session token
+    location: !empty(faceLocation) ? faceLocation : location
+    tags: tags
+  }
+}
+
+module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
+  name: '${uniqueString(deployment().name, location)}-loganalytics'
+  scope: rg
+  params: {
+    name: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    location: location
+    tags: tags
+    dataRetention: 30
+  }
+}
+
+module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
+  name: '${uniqueString(deployment().name, location)}-appinsights'
+  scope: rg
+  params: {
+    name: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+    workspaceResourceId: logAnalytics.outputs.resourceId
+    disableLocalAuth: true // telemetry is accepted only with an Entra ID token (APPLICATIONINSIGHTS_AUTHENTICATION_STRING)
+  }
+}
+
+// App settings read by src/config/config.ts and by the bindings (%LIVENESS_COMPLETION_QUEUE%, %LIVENESS_SWEEP_SCHEDULE%).
+// Host storage, identity and App Insights settings are added in app/api.bicep. FACE_API_KEY is deliberately absent.
+var livenessAppSettings = {
+  FACE_ENDPOINT: faceEndpoint
+  FACE_CLIENT_ID: apiUserAssignedIdentity.outputs.clientId
+  LIVENESS_COMPLETION_QUEUE: completionQueueName
+  LIVENESS_SWEEP_SCHEDULE: livenessSweepSchedule
+  LIVENESS_AUTH_TOKEN_TTL_SECONDS: string(livenessAuthTokenTtlSeconds)
+  LIVENESS_IMAGE_RETENTION_HOURS: string(livenessImageRetentionHours)
+  LIVENESS_RECORD_RETENTION_DAYS: string(livenessRecordRetentionDays)
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.name
+    appServicePlanId: appServicePlan.outputs.resourceId
+    runtimeName: 'node'
+    runtimeVersion: '20'
+    storageAccountName: storage.outputs.name
+    deploymentStorageContainerName: deploymentStorageContainerName
+    identityId: apiUserAssignedIdentity.outputs.resourceId
+    identityClientId: apiUserAssignedIdentity.outputs.clientId
+    appSettings: livenessAppSettings
+  }
+  // The host reads its storage and the deployment container at start; grant the roles first.
+  dependsOn: [rbac, storageData]
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbacAssignments'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.name
+    faceAccountName: face.outputs.name
+    managedIdentityPrincipalId: apiUserAssignedIdentity.outputs.principalId
+    userIdentityPrincipalId: principalId
+    userIdentityPrincipalType: principalType
+  }
+}
+
+// azd stores every output in the environment (.azure/<env>/.env): the names, and each app setting Bicep wrote.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
+output SERVICE_API_URI string = api.outputs.SERVICE_API_URI
+output AZURE_FUNCTION_NAME string = api.outputs.SERVICE_API_NAME
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_FACE_ACCOUNT_NAME string = face.outputs.name
+output AZURE_USER_ASSIGNED_IDENTITY_NAME string = apiUserAssignedIdentity.outputs.name
+output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.name
+output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = logAnalytics.outputs.name
+output AZURE_IMAGE_LIFECYCLE_DAYS int = imageLifecycleDays
+
+output AzureWebJobsStorage__credential string = 'managedidentity'
+output AzureWebJobsStorage__clientId string = apiUserAssignedIdentity.outputs.clientId
+output AzureWebJobsStorage__blobServiceUri string = api.outputs.blobServiceUri
+output AzureWebJobsStorage__queueServiceUri string = api.outputs.queueServiceUri
+output AzureWebJobsStorage__tableServiceUri string = api.outputs.tableServiceUri
+output AZURE_CLIENT_ID string = apiUserAssignedIdentity.outputs.clientId
+output FACE_ENDPOINT string = faceEndpoint
+output FACE_CLIENT_ID string = apiUserAssignedIdentity.outputs.clientId
+output LIVENESS_COMPLETION_QUEUE string = completionQueueName
+output LIVENESS_SWEEP_SCHEDULE string = livenessSweepSchedule
+output LIVENESS_AUTH_TOKEN_TTL_SECONDS string = string(livenessAuthTokenTtlSeconds)
+output LIVENESS_IMAGE_RETENTION_HOURS string = string(livenessImageRetentionHours)
+output LIVENESS_RECORD_RETENTION_DAYS string = string(livenessRecordRetentionDays)
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+output APPLICATIONINSIGHTS_AUTHENTICATION_STRING string = 'ClientId=${apiUserAssignedIdentity.outputs.clientId};Authorization=AAD'
