@@ -50,6 +50,30 @@ const envSchema = z.object({
   LIVENESS_RECORD_RETENTION_DAYS: num(30, 0, 365 * 10),
   LIVENESS_SWEEP_PAGE_SIZE: int(100, 1, 1000),
   LIVENESS_SWEEP_CONCURRENCY: int(8, 1, 64),
+  LIVENESS_ABANDONED_CREATE_SECONDS: int(600, 60, 86_400),
+  DEVICE_AUTH_ISSUER: z.url({ message: "must be the device identity provider's OIDC issuer URL" }),
+  DEVICE_AUTH_AUDIENCE: z.string().min(1, 'must be the audience device tokens are issued for'),
+  DEVICE_AUTH_JWKS_URI: z.url().optional(),
+  BACKOFFICE_AUTH_ISSUER: z.url().optional(),
+  BACKOFFICE_AUTH_AUDIENCE: z.string().min(1).optional(),
+  BACKOFFICE_AUTH_JWKS_URI: z.url().optional(),
+  BACKOFFICE_AUTH_ROLE: z.string().min(1).default('LivenessSessions.Manage'),
+  AUTH_ATTEMPT_LIMITS_ENABLED: bool(true),
+  ATTEMPT_LIMIT_MAX_FAILURES: int(5, 1, 1000),
+  ATTEMPT_LIMIT_WINDOW_SECONDS: int(180, 1, 86_400),
+  ATTEMPT_LIMIT_LOCKOUT_SECONDS: int(1800, 1, 7 * 86_400),
+  IDEMPOTENCY_TTL_SECONDS: int(86_400, 60, 7 * 86_400),
+  DECISION_MATCH_THRESHOLD: num(0.8, 0, 1),
+  DECISION_REVIEW_LOWER_BOUND: z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) {
+      ctx.addIssue({ code: 'custom', message: 'must be a number from 0 to 1' });
+      return z.NEVER;
+    }
+    return n;
+  }),
+  DECISION_POLICY_VERSION: z.string().min(1).max(64).optional(),
 });
 
 export type StorageConnection =
@@ -81,6 +105,15 @@ export interface AppConfig {
     sweepConcurrency: number;
   };
   names: { tablePrefix: string; container: string; completionQueue: string };
+  auth: {
+    device: { issuer: string; audience: string; jwksUri?: string };
+    /** Entra ID (or another OIDC issuer) for the /api/backoffice routes; absent = those routes refuse everyone. */
+    backOffice?: { issuer: string; audience: string; jwksUri?: string; role: string };
+    attemptLimits: { enabled: boolean; maxFailures: number; windowSeconds: number; lockoutSeconds: number };
+    idempotencyTtlSeconds: number;
+  };
+  decision: { matchThreshold: number; reviewLowerBound?: number; version?: string };
+  abandonedCreateSeconds: number;
 }
 
 export class ConfigurationError extends Error {
@@ -115,6 +148,12 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     ]);
   }
 
+  if ((e.BACKOFFICE_AUTH_ISSUER === undefined) !== (e.BACKOFFICE_AUTH_AUDIENCE === undefined)) {
+    throw new ConfigurationError(['BACKOFFICE_AUTH_ISSUER and BACKOFFICE_AUTH_AUDIENCE: set both or neither']);
+  }
+  if (e.DECISION_REVIEW_LOWER_BOUND !== undefined && e.DECISION_REVIEW_LOWER_BOUND >= e.DECISION_MATCH_THRESHOLD) {
+    throw new ConfigurationError(['DECISION_REVIEW_LOWER_BOUND: must be below DECISION_MATCH_THRESHOLD']);
+  }
   const prefix = e.LIVENESS_STORAGE_PREFIX ?? '';
   return Object.freeze({
     storage,
@@ -144,6 +183,28 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       container: `${prefix.toLowerCase()}liveness-images`,
       completionQueue: e.LIVENESS_COMPLETION_QUEUE,
     },
+    auth: {
+      device: { issuer: e.DEVICE_AUTH_ISSUER, audience: e.DEVICE_AUTH_AUDIENCE, jwksUri: e.DEVICE_AUTH_JWKS_URI },
+      ...(e.BACKOFFICE_AUTH_ISSUER && e.BACKOFFICE_AUTH_AUDIENCE ? {
+        backOffice: {
+          issuer: e.BACKOFFICE_AUTH_ISSUER, audience: e.BACKOFFICE_AUTH_AUDIENCE,
+          jwksUri: e.BACKOFFICE_AUTH_JWKS_URI, role: e.BACKOFFICE_AUTH_ROLE,
+        },
+      } : {}),
+      attemptLimits: {
+        enabled: e.AUTH_ATTEMPT_LIMITS_ENABLED,
+        maxFailures: e.ATTEMPT_LIMIT_MAX_FAILURES,
+        windowSeconds: e.ATTEMPT_LIMIT_WINDOW_SECONDS,
+        lockoutSeconds: e.ATTEMPT_LIMIT_LOCKOUT_SECONDS,
+      },
+      idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    },
+    decision: {
+      matchThreshold: e.DECISION_MATCH_THRESHOLD,
+      ...(e.DECISION_REVIEW_LOWER_BOUND !== undefined ? { reviewLowerBound: e.DECISION_REVIEW_LOWER_BOUND } : {}),
+      ...(e.DECISION_POLICY_VERSION ? { version: e.DECISION_POLICY_VERSION } : {}),
+    },
+    abandonedCreateSeconds: e.LIVENESS_ABANDONED_CREATE_SECONDS,
   });
 }
 

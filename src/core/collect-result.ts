@@ -1,6 +1,8 @@
 // Use case: pull the liveness decision and face-match result from Face into storage. Used by the completion queue
 // trigger and by the sweep's last collection. Idempotent: audit entries are keyed by attempt id, and the session
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
+import { limitKeys, recordFailedCheck } from './attempt-limits.js';
+import { decide } from './decision.js';
 import type { LivenessDeps } from './deps.js';
 import { ConflictError, FaceSessionNotFoundError, NotFoundError } from './errors.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
@@ -80,14 +82,18 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   await sessions.upsertAuditEntries(entries);
 
   for (let tries = 0; ; tries++) {
+    const decision = decide(session, latest, settings.policy, now);
+    // Evidence binding: a result about another verify image than the one we stored fails the session outright.
+    const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash'));
     try {
       session = await sessions.update({
         ...session,
-        status: 'ResultAvailable',
+        status: evidenceFailure ? 'Failed' : 'ResultAvailable',
         result: latest,
+        decision,
         resultCollectedDateTime: now.toISOString(),
         sessionImageBlobs: [...new Set([...session.sessionImageBlobs, ...sessionImageBlobs])],
-        failureReason: undefined,
+        failureReason: evidenceFailure,
       });
       break;
     } catch (error) {
@@ -109,7 +115,13 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   await sessions.syncListStatus(session);
   deps.logger.info('liveness result collected', {
     sessionId: session.sessionId, attemptId: latest.id, attemptStatus: latest.attemptStatus, attempts: entries.length,
+    outcome: session.decision?.outcome, policyVersion: session.decision?.policyVersion,
   });
+  if (session.decision?.outcome === 'fail' || session.decision?.outcome === 'retry') {
+    await recordFailedCheck(deps, limitKeys(session.subject, session.deviceCorrelationId)).catch((error: unknown) => {
+      deps.logger.warn('could not count a failed check', { sessionId: session.sessionId, error: (error as Error).name });
+    });
+  }
 
   if (settings.deleteFaceSessionAfterCollect) session = await deleteFaceSession(deps, session);
   return { kind: 'collected', session };

@@ -2,13 +2,26 @@
 // 202 always means a completion message exists; duplicates from racing calls are harmless (collection is idempotent).
 import type { LivenessDeps } from './deps.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { isFinal, type SessionStatus } from './session.js';
+import { deviceOutcome, type DeviceOutcome } from './decision.js';
+import type { DeviceCaller } from './ports.js';
+import { isFinal, type LivenessSession, type SessionStatus } from './session.js';
 
-export async function requestCompletion(deps: LivenessDeps, sessionId: string): Promise<{ sessionId: string; status: SessionStatus }> {
+/** The session if `caller` owns it; another subject gets the same 404 as for a session that does not exist. */
+async function ownedSession(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<LivenessSession> {
+  const session = await deps.sessions.get(sessionId);
+  if (!session || session.deleting || session.subject !== caller.subject) throw new NotFoundError();
+  return session;
+}
+
+/** What a device may know about its own session: pending, pass, fail or retry. */
+export async function deviceStatus(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<{ sessionId: string; status: DeviceOutcome }> {
+  return { sessionId, status: deviceOutcome(await ownedSession(deps, sessionId, caller)) };
+}
+
+export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<{ sessionId: string; status: SessionStatus }> {
   const { sessions, completions, clock } = deps;
   for (let tries = 0; tries < 5; tries++) {
-    const session = await sessions.get(sessionId);
-    if (!session || session.deleting) throw new NotFoundError();
+    const session = await ownedSession(deps, sessionId, caller);
     if (session.status !== 'NotStarted' || isFinal(session.status)) return { sessionId, status: session.status };
     await completions.enqueue({ sessionId, try: 1 });
     try {

@@ -1,4 +1,7 @@
-import type { Clock, CompletionQueue, FaceSessions, ImageStore, Logger, SessionRepository } from './ports.js';
+import type { DecisionPolicy } from './decision.js';
+import type {
+  AttemptLimiter, Clock, CompletionQueue, CreateJournal, FaceSessions, IdempotencyStore, ImageStore, Logger, SessionRepository,
+} from './ports.js';
 import type { RetentionPolicy } from './retention.js';
 
 export interface LivenessSettings extends RetentionPolicy {
@@ -10,6 +13,11 @@ export interface LivenessSettings extends RetentionPolicy {
   collectMaxBackoffSeconds: number;
   sweepPageSize: number;
   sweepConcurrency: number;
+  policy: DecisionPolicy;
+  /** How long an Idempotency-Key is remembered. */
+  idempotencyTtlSeconds: number;
+  /** A create intent older than this is treated as abandoned by the sweep. */
+  abandonedCreateSeconds: number;
 }
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
@@ -21,4 +29,7 @@ export interface LivenessDeps {
   clock: Clock;
   logger: Logger;
   settings: LivenessSettings;
+  limiter: AttemptLimiter;
+  idempotency: IdempotencyStore;
+  journal: CreateJournal;
 }

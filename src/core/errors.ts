@@ -54,3 +54,31 @@ export class StorageUnavailableError extends AppError {
     super('StorageUnavailable', message, options);
   }
 }
+
+/** The caller presented no valid credentials for this endpoint (401). */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'A valid bearer token is required.', options?: ErrorOptions) {
+    super('Unauthorized', message, options);
+  }
+}
+
+/** The caller is authenticated but may not do this (403). */
+export class ForbiddenError extends AppError {
+  constructor(message = 'The caller may not use this endpoint.', options?: ErrorOptions) {
+    super('Forbidden', message, options);
+  }
+}
+
+/** Too many failed checks: the subject or device is locked out until `retryAfterSeconds` have passed (429). */
+export class TooManyAttemptsError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number, options?: ErrorOptions) {
+    super('TooManyAttempts', message, options);
+  }
+}
+
+/** An Idempotency-Key was reused with a different request, or its first request is still running (409/422). */
+export class IdempotencyError extends AppError {
+  constructor(code: 'IdempotencyKeyReused' | 'RequestInProgress', message: string, readonly status: 409 | 422, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}

@@ -37,6 +37,8 @@ export interface FaceAttempt {
 
 export interface FaceSessionState {
   sessionId: string;
+  /** v1.2 returns the session's token on GET too (used to replay an idempotent create). */
+  authToken?: string;
   status: string;
   modelVersion?: string;
   attempts: FaceAttempt[];
@@ -115,3 +117,52 @@ export interface Logger {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Who is asking: a device's token subject. Only the edge verifies tokens; the core sees the subject. */
+export interface DeviceCaller { subject: string }
+
+export interface LimitKey { kind: 'subject' | 'device'; id: string }
+
+/** Failure counting and lockouts per subject and per device (kept in Table storage). */
+export interface AttemptLimiter {
+  /** @returns seconds until the lockout ends, or 0 when the key may start a check */
+  lockedFor(key: LimitKey, now: Date): Promise<number>;
+  /** Counts a failed check; locks the key when the window fills. */
+  recordFailure(key: LimitKey, now: Date): Promise<void>;
+}
+
+export interface IdempotencyRecord {
+  requestHash: string;
+  state: 'in-progress' | 'done';
+  sessionId?: string;
+  createdDateTime: string;
+  etag?: string;
+}
+
+/** Remembers create requests by (subject, Idempotency-Key) so a retried request gets the same session. */
+export interface IdempotencyStore {
+  /** Claims the key. @returns the existing record instead when the key was already claimed (and not expired) */
+  claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined>;
+  complete(scope: string, key: string, sessionId: string): Promise<void>;
+  release(scope: string, key: string): Promise<void>;
+}
+
+export interface CreateIntent {
+  intentId: string;
+  blobName: string;
+  createdDateTime: string;
+  faceSessionId?: string;
+}
+
+/**
+ * A journal of creates in flight: written before the verify image is uploaded, removed when the session is recorded.
+ * An intent that outlives its create (host restart, storage fault during compensation) tells the sweep what to undo.
+ */
+export interface CreateJournal {
+  open(intent: CreateIntent): Promise<void>;
+  /** Notes the Face session id once Face has answered (best effort). */
+  attachFaceSession(intent: CreateIntent, faceSessionId: string): Promise<void>;
+  close(intent: CreateIntent): Promise<void>;
+  /** Intents created before `olderThan`, by key range. */
+  listStale(olderThan: Date, pageSize: number): Promise<CreateIntent[]>;
+}

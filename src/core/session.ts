@@ -1,6 +1,7 @@
 // The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
+import type { Decision } from './decision.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
 export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
@@ -37,6 +38,8 @@ export interface LivenessSession {
   authTokenExpiresDateTime: string;
   livenessOperationMode: LivenessOperationMode;
   deviceCorrelationId?: string;
+  /** The device token's subject: the only caller who may complete or poll this session. */
+  subject?: string;
   enableSessionImage: boolean;
   modelVersion?: string;
   status: SessionStatus;
@@ -46,6 +49,8 @@ export interface LivenessSession {
   resultCollectedDateTime?: string;
   /** The latest finished attempt, as an audit entry. */
   result?: AuditEntry;
+  /** What the policy made of the result, with the evidence it rests on. */
+  decision?: Decision;
   failureReason?: string;
   faceSessionDeleted: boolean;
   imagesDeleted: boolean;
@@ -107,6 +112,7 @@ export function sessionView(session: LivenessSession, now: Date) {
     ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
     ...(session.resultCollectedDateTime ? { resultCollectedDateTime: session.resultCollectedDateTime } : {}),
     ...(session.result ? { result: session.result } : {}),
+    ...(session.decision ? { decision: session.decision, reviewRequired: session.decision.outcome === 'review' } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ export interface SweepReport {
   recordsDeleted: number;
   resumedDeletes: number;
   staleIndexRows: number;
+  abandonedCreatesUndone: number;
   failures: number;
   pages: number;
   durationMs: number;
@@ -28,8 +29,9 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, staleIndexRows: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, staleIndexRows: 0, abandonedCreatesUndone: 0, failures: 0, pages: 0, durationMs: 0,
   };
+  await undoAbandonedCreates(deps, now, report);
   let continuationToken: string | undefined;
   const seen = new Set<string>();
   do {
@@ -53,6 +55,32 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   report.durationMs = Date.now() - started;
   deps.logger.info('sweep finished', { ...report });
   return report;
+}
+
+/** Creates that never finished (host died, compensation failed): remove what they left, unless it became a session. */
+async function undoAbandonedCreates(deps: LivenessDeps, now: Date, report: SweepReport): Promise<void> {
+  const cutoff = new Date(now.getTime() - deps.settings.abandonedCreateSeconds * 1000);
+  for (let page = 0; page < 100; page++) {
+    const intents = await deps.journal.listStale(cutoff, deps.settings.sweepPageSize);
+    if (intents.length === 0) return;
+    let closed = 0;
+    await forEachLimited(intents, deps.settings.sweepConcurrency, async (intent) => {
+      try {
+        const session = intent.faceSessionId ? await deps.sessions.get(intent.faceSessionId) : undefined;
+        if (!session) {
+          if (intent.faceSessionId) await deps.face.delete(intent.faceSessionId);
+          await deps.images.delete(intent.blobName);
+          report.abandonedCreatesUndone++;
+        }
+        await deps.journal.close(intent);
+        closed++;
+      } catch (error) {
+        report.failures++;
+        deps.logger.warn('could not undo an abandoned create; the next sweep retries it', { error: (error as Error).name });
+      }
+    });
+    if (closed === 0) return; // every one failed: stop rather than spin on the same page
+  }
 }
 
 async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: SweepReport): Promise<void> {

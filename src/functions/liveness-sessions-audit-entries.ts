@@ -1,6 +1,7 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { depsFor } from '../composition.js';
 import { listAuditEntries } from '../core/queries.js';
+import { backOfficeHttp } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 
@@ -13,9 +14,4 @@ export async function listLivenessAuditEntries(request: HttpRequest, context: In
   }
 }
 
-app.http('liveness-sessions-audit-entries', {
-  route: 'liveness-sessions/{sessionId}/audit-entries',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: listLivenessAuditEntries,
-});
+backOfficeHttp('liveness-sessions-audit-entries', { route: 'liveness-sessions/{sessionId}/audit-entries', methods: ['GET'], handler: listLivenessAuditEntries });

@@ -1,13 +1,15 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { depsFor } from '../composition.js';
 import { requestCompletion } from '../core/complete-session.js';
+import { deviceCaller } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 
 /** POST /api/liveness-sessions/{sessionId}/complete — the device says its capture is done. Idempotent. */
 export async function completeLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const result = await requestCompletion(depsFor(context), sessionIdParam(request));
+    const caller = await deviceCaller(request, context);
+    const result = await requestCompletion(depsFor(context), sessionIdParam(request), caller);
     // The device learns that the request was accepted, never the decision or scores.
     return json(202, { sessionId: result.sessionId, status: result.status === 'NotStarted' ? 'Started' : 'Accepted' });
   } catch (error) {

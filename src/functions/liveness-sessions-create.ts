@@ -2,21 +2,30 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { depsFor } from '../composition.js';
 import { ValidationError } from '../core/errors.js';
 import { parseStartSessionFields, startSession } from '../core/start-session.js';
+import { deviceCaller } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, readMultipart, toErrorResponse } from '../shared/http.js';
 
 const FIELDS = ['deviceCorrelationId', 'livenessOperationMode', 'authTokenTimeToLiveInSeconds', 'enableSessionImage'] as const;
 
-/** POST /api/liveness-sessions — the device starts a liveness check with its verify image. */
+/** POST /api/liveness-sessions — the device (bearer token) starts a liveness check with its verify image. */
 export async function createLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const deps = depsFor(context);
+    const caller = await deviceCaller(request, context);
+    const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new ValidationError('InvalidIdempotencyKey', 'Idempotency-Key must be 1 to 255 printable ASCII characters.');
+    }
     const body = await readMultipart(request, FIELDS, ['verifyImage']);
     const verifyImage = body.files.verifyImage;
     if (!verifyImage) throw new ValidationError('MissingVerifyImage', "The form must include a 'verifyImage' file part.");
     const fields = parseStartSessionFields(body.fields);
-    const started = await startSession(deps, fields, verifyImage.bytes);
-    return json(201, started, { location: `/api/liveness-sessions/${started.sessionId}` });
+    const { replayed, ...started } = await startSession(deps, { caller, fields, verifyImage: verifyImage.bytes, idempotencyKey });
+    return json(201, started, {
+      location: `/api/liveness-sessions/${started.sessionId}`,
+      ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+    });
   } catch (error) {
     return toErrorResponse(error, contextLogger(context));
   }

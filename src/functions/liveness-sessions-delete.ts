@@ -1,6 +1,7 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { depsFor } from '../composition.js';
 import { deleteSession } from '../core/delete-session.js';
+import { backOfficeHttp } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { sessionIdParam, toErrorResponse } from '../shared/http.js';
 
@@ -14,9 +15,4 @@ export async function deleteLivenessSession(request: HttpRequest, context: Invoc
   }
 }
 
-app.http('liveness-sessions-delete', {
-  route: 'liveness-sessions/{sessionId}',
-  methods: ['DELETE'],
-  authLevel: 'function',
-  handler: deleteLivenessSession,
-});
+backOfficeHttp('liveness-sessions-delete', { route: 'liveness-sessions/{sessionId}', methods: ['DELETE'], handler: deleteLivenessSession });

@@ -1,6 +1,7 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { depsFor } from '../composition.js';
 import { getSession } from '../core/queries.js';
+import { backOfficeHttp } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 
@@ -13,9 +14,4 @@ export async function getLivenessSession(request: HttpRequest, context: Invocati
   }
 }
 
-app.http('liveness-sessions-get', {
-  route: 'liveness-sessions/{sessionId}',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: getLivenessSession,
-});
+backOfficeHttp('liveness-sessions-get', { route: 'liveness-sessions/{sessionId}', methods: ['GET'], handler: getLivenessSession });

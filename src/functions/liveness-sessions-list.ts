@@ -1,8 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { depsFor } from '../composition.js';
 import { ValidationError } from '../core/errors.js';
 import { listSessions } from '../core/queries.js';
 import { SESSION_STATUSES, type SessionStatus } from '../core/session.js';
+import { backOfficeHttp } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, toErrorResponse, truncate } from '../shared/http.js';
 
@@ -40,9 +41,4 @@ export async function listLivenessSessions(request: HttpRequest, context: Invoca
   }
 }
 
-app.http('liveness-sessions-list', {
-  route: 'liveness-sessions',
-  methods: ['GET'],
-  authLevel: 'function',
-  handler: listLivenessSessions,
-});
+backOfficeHttp('liveness-sessions-list', { route: 'liveness-sessions', methods: ['GET'], handler: listLivenessSessions });

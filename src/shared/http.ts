@@ -3,8 +3,9 @@
 // the right status, never a stack trace.
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import {
-  AppError, ConflictError, FaceRejectedError, FaceUnavailableError, NotFoundError, PayloadTooLargeError,
-  StorageUnavailableError, UnsupportedMediaTypeError, ValidationError,
+  AppError, ConflictError, FaceRejectedError, FaceUnavailableError, ForbiddenError, IdempotencyError, NotFoundError,
+  PayloadTooLargeError, StorageUnavailableError, TooManyAttemptsError, UnauthorizedError, UnsupportedMediaTypeError,
+  ValidationError,
 } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { ConfigurationError } from '../config/config.js';
@@ -19,6 +20,17 @@ export function errorBody(code: string, message: string) {
 
 export function toErrorResponse(error: unknown, logger: Logger): HttpResponseInit {
   if (error instanceof ValidationError) return json(400, errorBody(error.code, error.message));
+  if (error instanceof UnauthorizedError) {
+    if (error.cause) logger.warn('bearer token refused', { reason: (error.cause as Error).name ?? 'unknown' });
+    return json(401, errorBody(error.code, error.message), { 'www-authenticate': 'Bearer' });
+  }
+  if (error instanceof ForbiddenError) return json(403, errorBody(error.code, error.message));
+  if (error instanceof TooManyAttemptsError) {
+    return json(429, errorBody(error.code, error.message), { 'retry-after': String(error.retryAfterSeconds) });
+  }
+  if (error instanceof IdempotencyError) {
+    return json(error.status, errorBody(error.code, error.message), error.code === 'RequestInProgress' ? { 'retry-after': '1' } : {});
+  }
   if (error instanceof NotFoundError) return json(404, errorBody(error.code, error.message));
   if (error instanceof PayloadTooLargeError) return json(413, errorBody(error.code, error.message));
   if (error instanceof UnsupportedMediaTypeError) return json(415, errorBody(error.code, error.message));

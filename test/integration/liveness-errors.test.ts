@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaceEmulator, type RunningFaceEmulator } from '../../dev/face-emulator/server.js';
-import { blobNames, faceSessionIds, fixture, getJson, startForm, startStack, type Stack } from '../support/liveness.js';
+import { bearer, blobNames, deviceToken, faceSessionIds, fixture, getJson, startForm, startStack, type Stack } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');
 let stack: Stack;
@@ -12,7 +12,8 @@ beforeAll(async () => { stack = await startStack(); });
 afterAll(async () => { await stack?.stop(); });
 
 async function post(form: FormData | undefined, init: RequestInit = {}) {
-  return getJson(`${stack.api}/liveness-sessions`, { method: 'POST', body: form, ...init });
+  const headers = { ...bearer(await deviceToken()), ...(init.headers as Record<string, string> | undefined) };
+  return getJson(`${stack.api}/liveness-sessions`, { method: 'POST', body: form, ...init, headers });
 }
 
 async function expectNothingLeft(run: () => Promise<void>) {
@@ -102,8 +103,9 @@ describe('session endpoints reject unknown ids and bad queries', () => {
     ['DELETE', `/liveness-sessions/${unknown}`],
     ['GET', '/liveness-sessions/not-a-guid'],
     ['POST', '/liveness-sessions/..%2F..%2Fetc/complete'],
+    ['GET', `/liveness-sessions/${unknown}/status`],
   ])('%s %s: 404 SessionNotFound', async (method, route) => {
-    expectError(await getJson(`${stack.api}${route}`, { method }), 404, 'SessionNotFound');
+    expectError(await getJson(`${stack.api}${route}`, { method, headers: bearer(await deviceToken()) }), 404, 'SessionNotFound');
   });
 
   it.each([
@@ -137,7 +139,7 @@ describe('when Face is rate limiting or failing', () => {
     });
     expect(put.status).toBeLessThan(300);
     try {
-      const res = await getJson(`${isolated.api}/liveness-sessions`, { method: 'POST', body: startForm(face) });
+      const res = await getJson(`${isolated.api}/liveness-sessions`, { method: 'POST', body: startForm(face), headers: bearer(await deviceToken()) });
       expectError(res, 503, 'FaceUnavailable');
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await blobNames(isolated)).toEqual([]);
@@ -152,11 +154,11 @@ describe('when Face is rate limiting or failing', () => {
       method: 'PUT', headers: { 'ocp-apim-subscription-key': key, 'content-type': 'application/json' },
       body: JSON.stringify({ errorRate: 1, errorStatus: 500 }),
     });
-    const failed = await getJson(`${isolated.api}/liveness-sessions`, { method: 'POST', body: startForm(face) });
+    const failed = await getJson(`${isolated.api}/liveness-sessions`, { method: 'POST', body: startForm(face), headers: bearer(await deviceToken()) });
     await fetch(`${privateFace.url}/emulator/faults`, { method: 'DELETE', headers: { 'ocp-apim-subscription-key': key } });
     expectError(failed, 503, 'FaceUnavailable');
     expect(await blobNames(isolated)).toEqual([]);
-    const ok = await getJson(`${isolated.api}/liveness-sessions`, { method: 'POST', body: startForm(face) });
+    const ok = await getJson(`${isolated.api}/liveness-sessions`, { method: 'POST', body: startForm(face), headers: bearer(await deviceToken()) });
     expect(ok.status).toBe(201);
   });
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import {
-  blobNames, createSession, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack, type Stack,
+  bearer, blobNames, complete, createSession, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack, type Stack,
 } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');
@@ -37,9 +37,9 @@ describe('the sample flow', () => {
     const attempt = await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     expect(attempt.status).toBeLessThan(300);
 
-    const complete = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
-    expect(complete.status).toBe(202);
-    expect(JSON.stringify(complete.body)).not.toMatch(/confidence|realface|livenessDecision/i);
+    const accepted = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST', headers: bearer(created.deviceToken) });
+    expect(accepted.status).toBe(202);
+    expect(JSON.stringify(accepted.body)).not.toMatch(/confidence|realface|livenessDecision/i);
 
     const session = await resultOf(created.sessionId);
     expect(session).toMatchObject({
@@ -102,7 +102,7 @@ describe('outcomes scripted at the emulator', () => {
     expect((await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, livenessDecision: 'spoofface' })).status).toBeLessThan(300);
     const created = await createSession(stack, face, { deviceCorrelationId: device });
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
-    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    await complete(stack, created);
     const session = await resultOf(created.sessionId);
     expect(session.result.response.body.livenessDecision).toBe('spoofface');
   });
@@ -112,7 +112,7 @@ describe('outcomes scripted at the emulator', () => {
     await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, matchConfidence: 0.1 });
     const created = await createSession(stack, face, { deviceCorrelationId: device });
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
-    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    await complete(stack, created);
     const session = await resultOf(created.sessionId);
     expect(session.result.response.body.verifyResult).toMatchObject({ isIdentical: false, matchConfidence: 0.1 });
   });
@@ -124,7 +124,7 @@ describe('outcomes scripted at the emulator', () => {
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     await emulator(stack, 'POST', '/emulator/scripts', { deviceCorrelationId: device, livenessDecision: 'realface' });
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
-    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    await complete(stack, created);
     const session = await resultOf(created.sessionId);
     expect(session.result.id).toBe(2);
     expect(session.result.response.body.livenessDecision).toBe('realface');
@@ -137,7 +137,7 @@ describe('outcomes scripted at the emulator', () => {
 describe('completion', () => {
   it('waits with backoff when the device completes before its attempt reaches Face', async () => {
     const created = await createSession(stack, face);
-    expect((await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' })).status).toBe(202);
+    expect((await complete(stack, created)).status).toBe(202);
     await new Promise((r) => setTimeout(r, 300));
     expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).body.status).toBe('Started');
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
@@ -147,7 +147,7 @@ describe('completion', () => {
 
   it('gives up within its bound and says why when no attempt ever arrives', async () => {
     const created = await createSession(stack, face);
-    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    await complete(stack, created);
     const session = await resultOf(created.sessionId); // 4 tries at 0.5, 1, 2 s
     expect(session).toMatchObject({ status: 'Failed', failureReason: 'NoFinishedAttempt' });
     expect(session).not.toHaveProperty('result');
@@ -157,7 +157,7 @@ describe('completion', () => {
     const created = await createSession(stack, face);
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     const statuses = await Promise.all(Array.from({ length: 10 }, () =>
-      fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' }).then((r) => r.status)));
+      complete(stack, created).then((r) => r.status)));
     expect(statuses).toEqual(Array(10).fill(202));
     const session = await resultOf(created.sessionId);
     await new Promise((r) => setTimeout(r, 1500)); // let any duplicate messages run
@@ -172,11 +172,11 @@ describe('completion', () => {
     const created = await createSession(stack, face, { enableSessionImage: 'true' });
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     const before = await stack.repository.get(created.sessionId);
-    const [complete, del] = await Promise.all([
-      fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' }),
+    const [completed, del] = await Promise.all([
+      complete(stack, created),
       new Promise((r) => setTimeout(r, 40)).then(() => fetch(`${stack.api}/liveness-sessions/${created.sessionId}`, { method: 'DELETE' })),
     ]);
-    expect([202, 404]).toContain(complete.status);
+    expect([202, 404]).toContain(completed.status);
     expect(del.status).toBe(204);
     await new Promise((r) => setTimeout(r, 2500)); // the collector may still be running; it must clean up after itself
     expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).status).toBe(404);
@@ -194,7 +194,7 @@ describe('completion', () => {
     // Face fails every read of this one session; other suites' traffic is untouched.
     await emulator(stack, 'PUT', '/emulator/faults', { errorRate: 1, errorStatus: 500, paths: [`detectLivenessWithVerify-sessions/${created.sessionId}$`] });
     try {
-      await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+      await complete(stack, created);
       const session = await eventually(async () => {
         const r = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`);
         return r.body?.status === 'Failed' ? r.body : undefined;

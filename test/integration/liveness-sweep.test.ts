@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import type { LivenessSession } from '../../src/core/session.js';
 import {
-  blobNames, createSession, eventually, faceSessionIds, fixture, getJson, startStack, type Stack,
+  bearer, blobNames, complete, createSession, eventually, faceSessionIds, fixture, getJson, startStack, type Stack,
 } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');
@@ -71,7 +71,7 @@ describe('the sweep', () => {
   it('deletes the records once record retention ends', async () => {
     const created = await createSession(stack, face);
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
-    await fetch(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST' });
+    await complete(stack, created);
     await eventually(async () => ((await stack.repository.get(created.sessionId))?.status === 'ResultAvailable' ? true : undefined), 'result');
     await age(created.sessionId, 2 * 86_400_000);
     await sweep();

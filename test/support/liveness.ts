@@ -8,11 +8,25 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { inject } from 'vitest';
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
+import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { spawnDevHost } from './dev-host.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const fixture = (name: string): Buffer => readFileSync(path.join(here, '../fixtures/images', name));
 export const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
+
+/** A token from the dev issuer started by the global setup (over HTTP, as a real client would get one). */
+export async function issueToken(request: { sub: string; aud?: string; roles?: string[]; expires_in?: number }): Promise<string> {
+  const res = await fetch(`${inject('issuerUrl')}/token`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request),
+  });
+  if (!res.ok) throw new Error(`token request failed: ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+export const deviceToken = (sub = `device-${randomBytes(6).toString('hex')}`) => issueToken({ sub, aud: DEVICE_AUDIENCE });
+export const backOfficeToken = (roles = [BACKOFFICE_ROLE]) => issueToken({ sub: 'analyst-1', aud: BACKOFFICE_AUDIENCE, roles });
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export interface Stack {
   api: string;
@@ -42,6 +56,10 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
       LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
       LIVENESS_COLLECT_BACKOFF_SECONDS: '0.5',
       LIVENESS_COLLECT_MAX_TRIES: '4',
+      DEVICE_AUTH_ISSUER: inject('issuerUrl'),
+      DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
+      BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),
+      BACKOFFICE_AUTH_AUDIENCE: BACKOFFICE_AUDIENCE,
       ...env,
     },
   });
@@ -66,11 +84,20 @@ export function startForm(image: Uint8Array | undefined, fields: Record<string, 
   return form;
 }
 
-export async function createSession(stack: Stack, image: Uint8Array, fields: Record<string, string> = {}) {
-  const res = await fetch(`${stack.api}/liveness-sessions`, { method: 'POST', body: startForm(image, fields) });
+export interface CreatedSession { sessionId: string; authToken: string; authTokenExpiresDateTime: string; verifyImage: any; deviceToken: string }
+
+/** Starts a session as a device; each call is a new device subject unless `token` is given. */
+export async function createSession(stack: Stack, image: Uint8Array, fields: Record<string, string> = {}, token?: string): Promise<CreatedSession> {
+  const device = token ?? await deviceToken();
+  const res = await fetch(`${stack.api}/liveness-sessions`, { method: 'POST', body: startForm(image, fields), headers: bearer(device) });
   const body = (await res.json()) as Record<string, any>;
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(body)}`);
-  return body as { sessionId: string; authToken: string; authTokenExpiresDateTime: string; verifyImage: any };
+  return { ...(body as Omit<CreatedSession, 'deviceToken'>), deviceToken: device };
+}
+
+/** The device reports that its capture is done. */
+export function complete(stack: Stack, session: CreatedSession): Promise<Response> {
+  return fetch(`${stack.api}/liveness-sessions/${session.sessionId}/complete`, { method: 'POST', headers: bearer(session.deviceToken) });
 }
 
 export async function emulator(stack: { faceEndpoint: string; faceKey: string }, method: string, route: string, body?: unknown) {

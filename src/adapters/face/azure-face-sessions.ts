@@ -78,11 +78,12 @@ export class AzureFaceSessions implements FaceSessions {
       this.client.path('/detectLivenessWithVerify-sessions/{sessionId}', sessionId).get({ abortSignal: signal }));
     if (isUnexpectedResponse(response)) throw this.translate(response, 'get');
     const body = response.body as {
-      sessionId: string; status: string; modelVersion?: string;
+      sessionId: string; authToken?: string; status: string; modelVersion?: string;
       results?: { attempts?: FaceAttempt[]; verifyReferences?: unknown[] };
     };
     return {
       sessionId: body.sessionId,
+      ...(body.authToken ? { authToken: body.authToken } : {}),
       status: body.status,
       modelVersion: body.modelVersion,
       attempts: body.results?.attempts ?? [],

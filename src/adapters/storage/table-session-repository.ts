@@ -60,9 +60,11 @@ interface SessionEntity {
   authTokenExpiresDateTime: string;
   livenessOperationMode: string;
   deviceCorrelationId?: string;
+  subject?: string;
   enableSessionImage: boolean;
   modelVersion?: string;
   status: string;
+  decisionJson?: string;
   verifyImageJson: string;
   storedVerifyImageJson: string;
   completionRequestedDateTime?: string;
@@ -316,9 +318,11 @@ function toEntity(s: LivenessSession): SessionEntity {
     authTokenExpiresDateTime: s.authTokenExpiresDateTime,
     livenessOperationMode: s.livenessOperationMode,
     ...(s.deviceCorrelationId !== undefined ? { deviceCorrelationId: s.deviceCorrelationId } : {}),
+    ...(s.subject !== undefined ? { subject: s.subject } : {}),
     enableSessionImage: s.enableSessionImage,
     ...(s.modelVersion !== undefined ? { modelVersion: s.modelVersion } : {}),
     status: s.status,
+    ...(s.decision ? { decisionJson: JSON.stringify(s.decision) } : {}),
     verifyImageJson: JSON.stringify(s.verifyImage),
     storedVerifyImageJson: JSON.stringify(s.storedVerifyImage),
     ...(s.completionRequestedDateTime ? { completionRequestedDateTime: s.completionRequestedDateTime } : {}),
@@ -341,9 +345,11 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     authTokenExpiresDateTime: e.authTokenExpiresDateTime,
     livenessOperationMode: e.livenessOperationMode as LivenessSession['livenessOperationMode'],
     ...(e.deviceCorrelationId !== undefined ? { deviceCorrelationId: e.deviceCorrelationId } : {}),
+    ...(e.subject !== undefined ? { subject: e.subject } : {}),
     enableSessionImage: e.enableSessionImage,
     ...(e.modelVersion !== undefined ? { modelVersion: e.modelVersion } : {}),
     status: e.status as SessionStatus,
+    ...(e.decisionJson ? { decision: JSON.parse(e.decisionJson) } : {}),
     verifyImage: JSON.parse(e.verifyImageJson),
     storedVerifyImage: JSON.parse(e.storedVerifyImageJson),
     ...(e.completionRequestedDateTime ? { completionRequestedDateTime: e.completionRequestedDateTime } : {}),

@@ -1,0 +1,73 @@
+// Bearer JWT validation with `jose` against an OIDC issuer: signature (keys from the issuer's JWKS, found through
+// its discovery document unless configured), issuer, audience, expiry and not-before, with a small clock skew.
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { UnauthorizedError } from '../../core/errors.js';
+
+export interface JwtVerifierOptions {
+  issuer: string;
+  audience: string;
+  /** Defaults to the jwks_uri of `${issuer}/.well-known/openid-configuration`. */
+  jwksUri?: string;
+  /** A role every token must carry in its `roles` claim (Entra ID app roles). */
+  requiredRole?: string;
+  clockToleranceSeconds?: number;
+}
+
+export interface VerifiedCaller { subject: string; roles: string[] }
+
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'];
+
+export class JwtVerifier {
+  private keys: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+
+  constructor(private readonly options: JwtVerifierOptions) {}
+
+  /** @throws UnauthorizedError for a missing, malformed, expired or foreign token */
+  async verify(authorization: string | null): Promise<VerifiedCaller> {
+    const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization ?? '');
+    if (!match) throw new UnauthorizedError();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(match[1]!, await this.jwks(), {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: ALGORITHMS,
+        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        requiredClaims: ['sub', 'exp'],
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSTimeout || (error as { code?: string }).code === 'ERR_JOSE_GENERIC') {
+        // The identity provider could not be reached: still a refusal, but say why in the logs, not to the caller.
+        throw new UnauthorizedError('The bearer token could not be validated.', { cause: error });
+      }
+      throw new UnauthorizedError(error instanceof joseErrors.JWTExpired ? 'The bearer token has expired.' : 'The bearer token is not valid for this API.', { cause: error });
+    }
+    const roles = Array.isArray(payload.roles) ? payload.roles.map(String) : [];
+    if (this.options.requiredRole && !roles.includes(this.options.requiredRole)) {
+      throw new UnauthorizedError(`The bearer token lacks the '${this.options.requiredRole}' role.`);
+    }
+    const subject = payload.sub;
+    if (!subject || subject.length > 256) throw new UnauthorizedError('The bearer token has no usable subject.');
+    return { subject, roles };
+  }
+
+  private async jwks() {
+    if (this.keys) return this.keys;
+    this.discovering ??= (async () => {
+      let uri = this.options.jwksUri;
+      if (!uri) {
+        const response = await fetch(`${this.options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(5_000) });
+        if (!response.ok) throw new Error(`OIDC discovery answered ${response.status}`);
+        uri = ((await response.json()) as { jwks_uri?: string }).jwks_uri;
+        if (!uri) throw new Error('OIDC discovery has no jwks_uri');
+      }
+      return createRemoteJWKSet(new URL(uri), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
+    })().catch((error) => {
+      this.discovering = undefined; // try discovery again on the next request
+      throw new UnauthorizedError('The bearer token could not be validated.', { cause: error });
+    });
+    this.keys = await this.discovering;
+    return this.keys;
+  }
+}

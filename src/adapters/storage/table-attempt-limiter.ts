@@ -1,0 +1,63 @@
+// AttemptLimiter over Table storage: one row per subject or device (keyed by a SHA-256 of the id, so the table
+// holds no raw identifiers), holding recent failure times and a lockout deadline. Updates are ETag-guarded.
+import { createHash } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import type { AttemptLimitPolicy } from '../../core/attempt-limits.js';
+import { StorageUnavailableError } from '../../core/errors.js';
+import type { AttemptLimiter, LimitKey } from '../../core/ports.js';
+import { isRestError, type StorageClients } from './clients.js';
+
+interface LimitEntity { partitionKey: string; rowKey: string; failuresJson: string; lockedUntil?: string }
+
+export class TableAttemptLimiter implements AttemptLimiter {
+  private readonly table: TableClient;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(clients: StorageClients, prefix: string, private readonly policy: AttemptLimitPolicy) {
+    this.table = clients.table(`${prefix}LivenessAttemptLimits`);
+  }
+
+  async lockedFor(key: LimitKey, now: Date): Promise<number> {
+    const row = await this.read(key);
+    if (!row?.lockedUntil) return 0;
+    const left = Date.parse(row.lockedUntil) - now.getTime();
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  async recordFailure(key: LimitKey, now: Date): Promise<void> {
+    const windowStart = now.getTime() - this.policy.windowSeconds * 1000;
+    for (let tries = 0; tries < 5; tries++) {
+      try {
+        const row = await this.read(key);
+        const failures = [...(row ? (JSON.parse(row.failuresJson) as number[]) : []), now.getTime()]
+          .filter((t) => t > windowStart)
+          .slice(-this.policy.maxFailures * 2);
+        const lock = failures.length >= this.policy.maxFailures
+          ? new Date(now.getTime() + this.policy.lockoutSeconds * 1000).toISOString()
+          : row?.lockedUntil;
+        const entity: LimitEntity = { ...keyOf(key), failuresJson: JSON.stringify(failures), ...(lock ? { lockedUntil: lock } : {}) };
+        if (row) await this.table.updateEntity(entity, 'Replace', { etag: row.etag });
+        else await this.table.createEntity(entity);
+        return;
+      } catch (error) {
+        if (isRestError(error, 409, 412)) continue; // a concurrent failure was recorded first: read again
+        throw new StorageUnavailableError('Could not record a failed check.', { cause: error });
+      }
+    }
+  }
+
+  private async read(key: LimitKey): Promise<(LimitEntity & { etag: string }) | undefined> {
+    try {
+      await (this.ready ??= this.table.createTable().catch((e) => { this.ready = undefined; throw e; }));
+      const k = keyOf(key);
+      return await this.table.getEntity<LimitEntity>(k.partitionKey, k.rowKey);
+    } catch (error) {
+      if (isRestError(error, 404)) return undefined;
+      throw new StorageUnavailableError('Could not read attempt limits.', { cause: error });
+    }
+  }
+}
+
+function keyOf(key: LimitKey) {
+  return { partitionKey: `${key.kind}-${createHash('sha256').update(key.id).digest('hex').slice(0, 40)}`, rowKey: 'limit' };
+}

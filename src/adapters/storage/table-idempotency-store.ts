@@ -1,0 +1,80 @@
+// IdempotencyStore over Table storage: PK = SHA-256 of (subject, Idempotency-Key). Inserting the row claims the
+// key atomically (a 409 means someone else holds it); an expired row is taken over with an ETag-guarded replace.
+import { createHash } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import { StorageUnavailableError } from '../../core/errors.js';
+import type { IdempotencyRecord, IdempotencyStore } from '../../core/ports.js';
+import { isRestError, type StorageClients } from './clients.js';
+
+interface KeyEntity { partitionKey: string; rowKey: string; requestHash: string; state: string; sessionId?: string; createdDateTime: string }
+
+export class TableIdempotencyStore implements IdempotencyStore {
+  private readonly table: TableClient;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(clients: StorageClients, prefix: string, private readonly ttlSeconds: number) {
+    this.table = clients.table(`${prefix}LivenessIdempotencyKeys`);
+  }
+
+  async claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined> {
+    const k = keyOf(scope, key);
+    const entity: KeyEntity = { ...k, requestHash: record.requestHash, state: record.state, createdDateTime: record.createdDateTime };
+    try {
+      await this.ensure();
+      for (let tries = 0; tries < 3; tries++) {
+        try {
+          await this.table.createEntity(entity);
+          return undefined;
+        } catch (error) {
+          if (!isRestError(error, 409)) throw error;
+        }
+        let existing;
+        try {
+          existing = await this.table.getEntity<KeyEntity>(k.partitionKey, k.rowKey);
+        } catch (error) {
+          if (isRestError(error, 404)) continue; // released meanwhile: claim again
+          throw error;
+        }
+        const expired = now.getTime() - Date.parse(existing.createdDateTime) > this.ttlSeconds * 1000;
+        if (!expired) {
+          return {
+            requestHash: existing.requestHash,
+            state: existing.state === 'done' ? 'done' : 'in-progress',
+            ...(existing.sessionId ? { sessionId: existing.sessionId } : {}),
+            createdDateTime: existing.createdDateTime,
+          };
+        }
+        try {
+          await this.table.updateEntity(entity, 'Replace', { etag: existing.etag });
+          return undefined;
+        } catch (error) {
+          if (!isRestError(error, 412, 404)) throw error;
+        }
+      }
+      throw new Error('could not claim the idempotency key');
+    } catch (error) {
+      throw new StorageUnavailableError('Could not record the Idempotency-Key.', { cause: error });
+    }
+  }
+
+  async complete(scope: string, key: string, sessionId: string): Promise<void> {
+    await this.table.updateEntity({ ...keyOf(scope, key), state: 'done', sessionId }, 'Merge');
+  }
+
+  async release(scope: string, key: string): Promise<void> {
+    const k = keyOf(scope, key);
+    try {
+      await this.table.deleteEntity(k.partitionKey, k.rowKey);
+    } catch (error) {
+      if (!isRestError(error, 404)) throw error;
+    }
+  }
+
+  private ensure(): Promise<unknown> {
+    return (this.ready ??= this.table.createTable().catch((e) => { this.ready = undefined; throw e; }));
+  }
+}
+
+function keyOf(scope: string, key: string) {
+  return { partitionKey: createHash('sha256').update(`${scope}\n${key}`).digest('hex'), rowKey: 'key' };
+}
