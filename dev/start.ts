@@ -1,8 +1,11 @@
 // `npm start`: the whole local environment in one terminal.
 //  1. Azurite (Blob/Queue/Table on 10000/10001/10002, data in <repo>/.azurite; an Azurite already listening there is reused)
 //  2. the Face emulator (dist/dev/face-emulator/main.js on 7081, key `emulator-key`)
-//  3. the function app: `func start` when Core Tools are on PATH and USE_DEVHOST != 1, else the dev host on 7071.
-// local.settings.json is created from local.settings.sample.json when missing. Each child's output is prefixed with
+//  3. the dev OIDC issuer (dist/dev/oidc-issuer/main.js on 7082) that signs device and back-office tokens
+//  4. the function app: `func start` when Core Tools are on PATH and USE_DEVHOST != 1, else the dev host on 7071
+//     (with admin and function keys enforced, as in Azure).
+// local.settings.json is created from local.settings.sample.json when missing, and settings added to the sample
+// since are merged in (existing values are kept). Each child's output is prefixed with
 // its name. Ctrl-C / SIGTERM stops the children in reverse order and exits 0; if a child dies on its own, the rest
 // are stopped and the exit code is 1.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -17,8 +20,11 @@ const AZURITE_PORTS: AzuritePorts = { blob: 10000, queue: 10001, table: 10002 };
 const FACE_PORT = 7081;
 const FACE_KEY = 'emulator-key';
 const APP_PORT = 7071;
+const ISSUER_PORT = 7082;
+const MASTER_KEY = process.env.DEVHOST_MASTER_KEY ?? 'dev-master-key';
+const FUNCTION_KEY = process.env.DEVHOST_FUNCTION_KEY ?? 'dev-function-key';
 
-const COLORS: Record<string, string> = { azurite: '36', 'face-emulator': '35', devhost: '32', func: '32', start: '33' };
+const COLORS: Record<string, string> = { azurite: '36', 'face-emulator': '35', issuer: '34', devhost: '32', func: '32', start: '33' };
 const tty = process.stdout.isTTY;
 const tag = (name: string): string => (tty ? `\x1b[${COLORS[name] ?? '37'}m[${name}]\x1b[0m` : `[${name}]`);
 const say = (message: string): void => { process.stdout.write(`${tag('start')} ${message}\n`); };
@@ -107,9 +113,19 @@ async function main(): Promise<void> {
 
   // local.settings.json
   const settings = path.join(REPO, 'local.settings.json');
+  const sample = path.join(REPO, 'local.settings.sample.json');
   if (!fs.existsSync(settings)) {
-    fs.copyFileSync(path.join(REPO, 'local.settings.sample.json'), settings);
+    fs.copyFileSync(sample, settings);
     say('Created local.settings.json from local.settings.sample.json');
+  } else {
+    const mine = JSON.parse(fs.readFileSync(settings, 'utf8')) as { Values?: Record<string, string> };
+    const theirs = JSON.parse(fs.readFileSync(sample, 'utf8')) as { Values: Record<string, string> };
+    const added = Object.keys(theirs.Values).filter((k) => !(k in (mine.Values ?? {})));
+    if (added.length) {
+      mine.Values = { ...theirs.Values, ...mine.Values };
+      fs.writeFileSync(settings, `${JSON.stringify(mine, null, 2)}\n`);
+      say(`Added new settings to local.settings.json: ${added.join(', ')}`);
+    }
   }
 
   // 1. Azurite
@@ -142,12 +158,20 @@ async function main(): Promise<void> {
     say(`WARNING: ${path.relative(REPO, emulatorMain)} not found; starting without the Face emulator.`);
   }
 
-  // 3. Function app
+  // 3. Dev OIDC issuer
+  if (await isPortOpen(ISSUER_PORT)) {
+    say(`Port ${ISSUER_PORT} is already in use; assuming the dev OIDC issuer runs there.`);
+  } else {
+    const child = startChild('issuer', process.execPath, [path.join(REPO, 'dist/dev/oidc-issuer/main.js')], { ...process.env, DEV_ISSUER_PORT: String(ISSUER_PORT) });
+    await waitForPort(ISSUER_PORT, child, 'the dev OIDC issuer');
+  }
+
+  // 4. Function app
   if (await isPortOpen(APP_PORT)) throw new Error(`port ${APP_PORT} is already in use (another func start / dev host?)`);
   const useFunc = process.env.USE_DEVHOST !== '1' && onPath('func');
   const app = useFunc
     ? startChild('func', 'func', ['start', '--port', String(APP_PORT)])
-    : startChild('devhost', process.execPath, [path.join(REPO, 'dist/dev/host/main.js'), REPO], { ...process.env, PORT: String(APP_PORT) });
+    : startChild('devhost', process.execPath, [path.join(REPO, 'dist/dev/host/main.js'), REPO], { ...process.env, PORT: String(APP_PORT), DEVHOST_MASTER_KEY: MASTER_KEY, DEVHOST_FUNCTION_KEY: FUNCTION_KEY });
   await waitForPort(APP_PORT, app, useFunc ? 'func start' : 'the dev host', 120_000);
 
   const lines = [
@@ -160,8 +184,10 @@ async function main(): Promise<void> {
     `   Azurite queue   http://127.0.0.1:${AZURITE_PORTS.queue}/devstoreaccount1`,
     `   Azurite table   http://127.0.0.1:${AZURITE_PORTS.table}/devstoreaccount1`,
     '   Storage         AzureWebJobsStorage=UseDevelopmentStorage=true',
+    `   Dev issuer      http://127.0.0.1:${ISSUER_PORT}   (POST /token {"sub":"me"} gives a device token)`,
+    useFunc ? '   Keys            func start does not enforce keys locally' : `   Admin key       x-functions-key: ${MASTER_KEY}   (back-office endpoints)`,
     `   Try             curl http://localhost:${APP_PORT}/api/health`,
-    useFunc ? '' : `   Run a timer     curl -X POST -H 'content-type: application/json' -d '{"input":""}' http://localhost:${APP_PORT}/admin/functions/<name>`,
+    useFunc ? '' : `   Run the sweep   curl -X POST -H 'x-functions-key: ${MASTER_KEY}' -H 'content-type: application/json' -d '{"input":""}' http://localhost:${APP_PORT}/admin/functions/liveness-sweep`,
     '   Stop            Ctrl-C',
     '─'.repeat(72),
     '',

@@ -11,7 +11,7 @@ export async function completeLivenessSession(request: HttpRequest, context: Inv
     const caller = await deviceCaller(request, context);
     const result = await requestCompletion(depsFor(context), sessionIdParam(request), caller);
     // The device learns that the request was accepted, never the decision or scores.
-    return json(202, { sessionId: result.sessionId, status: result.status === 'NotStarted' ? 'Started' : 'Accepted' });
+    return json(202, { sessionId: result.sessionId, status: 'Accepted' });
   } catch (error) {
     return toErrorResponse(error, contextLogger(context));
   }
