@@ -47,6 +47,15 @@ param imageBlobRetentionDays int = 2
 
 param resourceGroupName string = ''
 
+@description('OIDC issuer of the identity provider that signs device tokens (your app\'s sign-in): DEVICE_AUTH_ISSUER.')
+param deviceAuthIssuer string
+
+@description('Audience device tokens are issued for: DEVICE_AUTH_AUDIENCE.')
+param deviceAuthAudience string
+
+@description('Application ID URI (audience) of the back-office app registration in Entra ID: BACKOFFICE_AUTH_AUDIENCE. Empty = /api/backoffice routes refuse everyone; the admin-key routes still work.')
+param backOfficeAuthAudience string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -179,6 +188,7 @@ module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
 
 // App settings read by src/config/config.ts and by the bindings (%LIVENESS_COMPLETION_QUEUE%, %LIVENESS_SWEEP_SCHEDULE%).
 // Host storage, identity and App Insights settings are added in app/api.bicep. FACE_API_KEY is deliberately absent.
+// Back-office sign-in (Entra ID, v2.0 tokens of this tenant) is set only when an audience is given.
 var livenessAppSettings = {
   FACE_ENDPOINT: faceEndpoint
   FACE_CLIENT_ID: apiUserAssignedIdentity.outputs.clientId
@@ -187,6 +197,12 @@ var livenessAppSettings = {
   LIVENESS_AUTH_TOKEN_TTL_SECONDS: string(livenessAuthTokenTtlSeconds)
   LIVENESS_IMAGE_RETENTION_HOURS: string(livenessImageRetentionHours)
   LIVENESS_RECORD_RETENTION_DAYS: string(livenessRecordRetentionDays)
+  DEVICE_AUTH_ISSUER: deviceAuthIssuer
+  DEVICE_AUTH_AUDIENCE: deviceAuthAudience
+}
+var backOfficeAppSettings = empty(backOfficeAuthAudience) ? {} : {
+  BACKOFFICE_AUTH_ISSUER: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+  BACKOFFICE_AUTH_AUDIENCE: backOfficeAuthAudience
 }
 
 module api 'app/api.bicep' = {
@@ -204,7 +220,7 @@ module api 'app/api.bicep' = {
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: apiUserAssignedIdentity.outputs.resourceId
     identityClientId: apiUserAssignedIdentity.outputs.clientId
-    appSettings: livenessAppSettings
+    appSettings: union(livenessAppSettings, backOfficeAppSettings)
   }
   // The host reads its storage and the deployment container at start; grant the roles first.
   dependsOn: [rbac, storageData]
@@ -250,5 +266,7 @@ output LIVENESS_SWEEP_SCHEDULE string = livenessSweepSchedule
 output LIVENESS_AUTH_TOKEN_TTL_SECONDS string = string(livenessAuthTokenTtlSeconds)
 output LIVENESS_IMAGE_RETENTION_HOURS string = string(livenessImageRetentionHours)
 output LIVENESS_RECORD_RETENTION_DAYS string = string(livenessRecordRetentionDays)
+output DEVICE_AUTH_ISSUER string = deviceAuthIssuer
+output DEVICE_AUTH_AUDIENCE string = deviceAuthAudience
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
 output APPLICATIONINSIGHTS_AUTHENTICATION_STRING string = 'ClientId=${apiUserAssignedIdentity.outputs.clientId};Authorization=AAD'
