@@ -77,6 +77,8 @@ export class Invoker {
     const name = registration.metadata.name;
     const invocationId = options.invocationId ?? randomUUID();
     const logHooks = this.registry.hooks.log;
+    // Declared before the log handler that closes over it; assigned once the handler exists.
+    // eslint-disable-next-line prefer-const
     let context: unknown;
     const logHandler = (level: string, ...args: unknown[]): void => {
       if (logHooks.length === 0) { functionLog(name, level, args); return; }

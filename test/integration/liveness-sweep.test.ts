@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import type { LivenessSession } from '../../src/core/session.js';
 import {
-  bearer, blobNames, complete, createSession, eventually, faceSessionIds, fixture, getJson, startStack, type Stack,
+  blobNames, complete, createSession, eventually, faceSessionIds, fixture, getJson, startStack, type Stack,
 } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');

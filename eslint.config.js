@@ -1,0 +1,29 @@
+// Lint: typescript-eslint's recommended rules, plus the architecture rule that keeps the domain core free of Azure.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.azurite/**', 'coverage/**', 'test/fixtures/devhost-app/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', AbortSignal: 'readonly', FormData: 'readonly', File: 'readonly', Blob: 'readonly', Response: 'readonly', Request: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', structuredClone: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URLSearchParams: 'readonly', NodeJS: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@azure/*', '@azure-rest/*'], message: 'The domain core imports nothing from Azure: use a port in src/core/ports.ts.' },
+          { group: ['node:http', 'node:https', '../adapters/*', '../functions/*', '../composition*', '../config/*'], message: 'The core depends on ports, not on adapters, hosts or config.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'The core reads no environment: settings arrive through LivenessDeps.' }],
+    },
+  },
+);
