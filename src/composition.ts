@@ -15,6 +15,8 @@ import type { LivenessDeps, LivenessSettings } from './core/deps.js';
 import { noAttemptLimits } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
 import { contextLogger } from './shared/logger.js';
+import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
+import { appMetrics } from './telemetry/metrics.js';
 
 type Services = Omit<LivenessDeps, 'logger'> & {
   config: AppConfig;
@@ -45,6 +47,7 @@ export function buildServices(config: AppConfig): Services {
   };
   const prefix = config.names.tablePrefix;
   const limits = config.auth.attemptLimits;
+  const metrics = appMetrics();
   return {
     config,
     repository,
@@ -55,15 +58,18 @@ export function buildServices(config: AppConfig): Services {
       timeoutMs: config.face.timeoutMs,
       maxRetries: config.face.maxRetries,
       retryBudgetMs: config.face.retryBudgetMs,
+      onCall: faceCallObserver(metrics),
     }),
     sessions: repository,
     images: new BlobImageStore(storage, config.names.container),
-    completions: new StorageCompletionQueue(storage, config.names.completionQueue),
+    // The trace context travels in completion messages, so collection continues the device's request trace.
+    completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
     clock: systemClock,
     settings,
     limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
     idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
     journal: new TableCreateJournal(storage, prefix),
+    metrics,
     deviceAuth: new JwtVerifier(config.auth.device),
     ...(config.auth.backOffice ? {
       backOfficeAuth: new JwtVerifier({ ...config.auth.backOffice, requiredRole: config.auth.backOffice.role }),

@@ -113,6 +113,12 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     }
   }
   await sessions.syncListStatus(session);
+  if (session.decision) {
+    deps.metrics.decisionRecorded(session.decision.outcome);
+    if (session.completionRequestedDateTime) {
+      deps.metrics.timeToResult(now.getTime() - Date.parse(session.completionRequestedDateTime), session.decision.outcome);
+    }
+  }
   deps.logger.info('liveness result collected', {
     sessionId: session.sessionId, attemptId: latest.id, attemptStatus: latest.attemptStatus, attempts: entries.length,
     outcome: session.decision?.outcome, policyVersion: session.decision?.policyVersion,

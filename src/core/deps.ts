@@ -1,6 +1,7 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, Clock, CompletionQueue, CreateJournal, FaceSessions, IdempotencyStore, ImageStore, Logger, SessionRepository,
+  AttemptLimiter, Clock, CompletionQueue, CreateJournal, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
+  SessionRepository,
 } from './ports.js';
 import type { RetentionPolicy } from './retention.js';
 
@@ -32,4 +33,5 @@ export interface LivenessDeps {
   limiter: AttemptLimiter;
   idempotency: IdempotencyStore;
   journal: CreateJournal;
+  metrics: LivenessMetrics;
 }

@@ -89,6 +89,8 @@ export interface SessionRepository {
   listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<DueSession>>;
   /** Moves a session's row in the sweep index from `previousDue` to `nextDue` (either may be undefined). Idempotent. */
   reschedule(sessionId: string, previousDue: string | undefined, nextDue: string | undefined): Promise<void>;
+  /** Writes (again) a session's list and sweep index rows; idempotent (repairs a create cut short). */
+  writeIndexes(session: LivenessSession): Promise<void>;
   /** Best-effort: keeps the creation index's copy of `status` in step for list filtering. */
   syncListStatus(session: LivenessSession): Promise<void>;
 }
@@ -165,4 +167,15 @@ export interface CreateJournal {
   close(intent: CreateIntent): Promise<void>;
   /** Intents created before `olderThan`, by key range. */
   listStale(olderThan: Date, pageSize: number): Promise<CreateIntent[]>;
+}
+
+export type SweepDeletionKind = 'faceSession' | 'images' | 'records' | 'abandonedCreate';
+
+/** What the core reports as it works (OpenTelemetry in the app; a no-op where nobody listens). */
+export interface LivenessMetrics {
+  sessionCreated(attributes?: { livenessOperationMode?: string }): void;
+  decisionRecorded(outcome: string): void;
+  /** From the device's completion request to the collected result. */
+  timeToResult(milliseconds: number, outcome?: string): void;
+  sweepDeletions(kind: SweepDeletionKind, count: number): void;
 }

@@ -206,6 +206,7 @@ async function createFresh(
     logger.warn('could not close the create journal entry; the sweep will', { sessionId: faceSessionId, error: (error as Error).name });
   });
   logger.info('liveness session created', { sessionId: session.sessionId, ttl, mode: session.livenessOperationMode });
+  deps.metrics.sessionCreated({ livenessOperationMode: session.livenessOperationMode });
   return {
     sessionId: faceSessionId,
     authToken: created.authToken,

@@ -19,6 +19,7 @@ export interface SweepReport {
   resumedDeletes: number;
   staleIndexRows: number;
   abandonedCreatesUndone: number;
+  abandonedCreatesRepaired: number;
   failures: number;
   pages: number;
   durationMs: number;
@@ -29,7 +30,7 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, staleIndexRows: 0, abandonedCreatesUndone: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, staleIndexRows: 0, abandonedCreatesUndone: 0, abandonedCreatesRepaired: 0, failures: 0, pages: 0, durationMs: 0,
   };
   await undoAbandonedCreates(deps, now, report);
   let continuationToken: string | undefined;
@@ -53,6 +54,10 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
     continuationToken = page.continuationToken;
   } while (continuationToken);
   report.durationMs = Date.now() - started;
+  deps.metrics.sweepDeletions('faceSession', report.faceSessionsDeleted);
+  deps.metrics.sweepDeletions('images', report.imagesDeleted);
+  deps.metrics.sweepDeletions('records', report.recordsDeleted);
+  deps.metrics.sweepDeletions('abandonedCreate', report.abandonedCreatesUndone);
   deps.logger.info('sweep finished', { ...report });
   return report;
 }
@@ -67,7 +72,12 @@ async function undoAbandonedCreates(deps: LivenessDeps, now: Date, report: Sweep
     await forEachLimited(intents, deps.settings.sweepConcurrency, async (intent) => {
       try {
         const session = intent.faceSessionId ? await deps.sessions.get(intent.faceSessionId) : undefined;
-        if (!session) {
+        if (session) {
+          // The row landed but the create may have stopped before its index rows: write them, so the session's
+          // normal lifecycle (expiry, retention) cleans it up like any other.
+          await deps.sessions.writeIndexes(session);
+          report.abandonedCreatesRepaired++;
+        } else {
           if (intent.faceSessionId) await deps.face.delete(intent.faceSessionId);
           await deps.images.delete(intent.blobName);
           report.abandonedCreatesUndone++;

@@ -88,8 +88,8 @@ describe('back-office endpoints', () => {
     expect((await fetch(url, { headers: admin })).status).toBe(200);
     expect((await fetch(`${url}?code=${MASTER_KEY}`)).status).toBe(200);
     expect((await fetch(entra, { headers: bearer(created.deviceToken) })).status).toBe(401);
-    expect((await fetch(entra, { headers: bearer(await backOfficeToken([])) })).status).toBe(401);
-    expect((await fetch(entra, { headers: bearer(await backOfficeToken(['Other.Role'])) })).status).toBe(401);
+    expect((await fetch(entra, { headers: bearer(await backOfficeToken([])) })).status).toBe(403);
+    expect((await fetch(entra, { headers: bearer(await backOfficeToken(['Other.Role'])) })).status).toBe(403);
     const ok = await getJson(entra, { headers: bearer(await backOfficeToken()) });
     expect(ok.status).toBe(200);
     expect(ok.body.id).toBe(created.sessionId);

@@ -10,6 +10,7 @@ import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { spawnDevHost } from './dev-host.js';
+import { validateResponse } from './openapi.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const fixture = (name: string): Buffer => readFileSync(path.join(here, '../fixtures/images', name));
@@ -64,6 +65,7 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
     },
   });
   const clients = createStorageClients({ kind: 'connectionString', connectionString: storage });
+  appApis.add(`${host.url}/api`);
   return {
     api: `${host.url}/api`,
     faceEndpoint,
@@ -89,7 +91,7 @@ export interface CreatedSession { sessionId: string; authToken: string; authToke
 /** Starts a session as a device; each call is a new device subject unless `token` is given. */
 export async function createSession(stack: Stack, image: Uint8Array, fields: Record<string, string> = {}, token?: string): Promise<CreatedSession> {
   const device = token ?? await deviceToken();
-  const res = await fetch(`${stack.api}/liveness-sessions`, { method: 'POST', body: startForm(image, fields), headers: bearer(device) });
+  const res = await checkedFetch(`${stack.api}/liveness-sessions`, { method: 'POST', body: startForm(image, fields), headers: bearer(device) });
   const body = (await res.json()) as Record<string, any>;
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(body)}`);
   return { ...(body as Omit<CreatedSession, 'deviceToken'>), deviceToken: device };
@@ -97,7 +99,7 @@ export async function createSession(stack: Stack, image: Uint8Array, fields: Rec
 
 /** The device reports that its capture is done. */
 export function complete(stack: Stack, session: CreatedSession): Promise<Response> {
-  return fetch(`${stack.api}/liveness-sessions/${session.sessionId}/complete`, { method: 'POST', headers: bearer(session.deviceToken) });
+  return checkedFetch(`${stack.api}/liveness-sessions/${session.sessionId}/complete`, { method: 'POST', headers: bearer(session.deviceToken) });
 }
 
 export async function emulator(stack: { faceEndpoint: string; faceKey: string }, method: string, route: string, body?: unknown) {
@@ -136,5 +138,28 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
 export async function getJson(url: string, init?: RequestInit) {
   const res = await fetch(url, init);
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+  const body = text ? JSON.parse(text) : undefined;
+  checkAgainstOpenApi(url, init, res, body);
+  return { status: res.status, headers: res.headers, body };
+}
+
+/** The app API bases of the stacks started here; only their responses are checked against the OpenAPI document. */
+const appApis = new Set<string>();
+
+/** Throws when `url` is one of the app's /api URLs and the response does not match the OpenAPI document. */
+export function checkAgainstOpenApi(url: string, init: RequestInit | undefined, res: Response, body: unknown): void {
+  if (![...appApis].some((api) => url.startsWith(`${api}/`))) return; // the emulator, the issuer, the admin API
+  validateResponse(init?.method ?? 'GET', url, res.status, res.headers, body);
+}
+
+/** fetch, with the response checked against the OpenAPI document when it comes from the app's /api. */
+export async function checkedFetch(url: string, init?: RequestInit): Promise<Response> {
+  const res = await fetch(url, init);
+  const text = await res.clone().text();
+  let body: unknown = text || undefined;
+  if (text && /json/i.test(res.headers.get('content-type') ?? '')) {
+    try { body = JSON.parse(text); } catch { /* left as text: the schema check reports it */ }
+  }
+  checkAgainstOpenApi(url, init, res, body);
+  return res;
 }

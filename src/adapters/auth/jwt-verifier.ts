@@ -1,7 +1,7 @@
 // Bearer JWT validation with `jose` against an OIDC issuer: signature (keys from the issuer's JWKS, found through
 // its discovery document unless configured), issuer, audience, expiry and not-before, with a small clock skew.
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { UnauthorizedError } from '../../core/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../../core/errors.js';
 
 export interface JwtVerifierOptions {
   issuer: string;
@@ -23,7 +23,7 @@ export class JwtVerifier {
 
   constructor(private readonly options: JwtVerifierOptions) {}
 
-  /** @throws UnauthorizedError for a missing, malformed, expired or foreign token */
+  /** @throws UnauthorizedError for a missing, malformed, expired or foreign token; ForbiddenError without the role */
   async verify(authorization: string | null): Promise<VerifiedCaller> {
     const match = /^Bearer\s+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\s*$/i.exec(authorization ?? '');
     if (!match) throw new UnauthorizedError();
@@ -45,7 +45,8 @@ export class JwtVerifier {
     }
     const roles = Array.isArray(payload.roles) ? payload.roles.map(String) : [];
     if (this.options.requiredRole && !roles.includes(this.options.requiredRole)) {
-      throw new UnauthorizedError(`The bearer token lacks the '${this.options.requiredRole}' role.`);
+      // Authenticated, but not allowed: 403, so the caller knows a new token will not help without the role.
+      throw new ForbiddenError(`The caller lacks the '${this.options.requiredRole}' role.`);
     }
     const subject = payload.sub;
     if (!subject || subject.length > 256) throw new UnauthorizedError('The bearer token has no usable subject.');

@@ -1,12 +1,19 @@
 // IdempotencyStore over Table storage: PK = SHA-256 of (subject, Idempotency-Key). Inserting the row claims the
 // key atomically (a 409 means someone else holds it); an expired row is taken over with an ETag-guarded replace.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../core/ports.js';
 import { isRestError, type StorageClients } from './clients.js';
 
-interface KeyEntity { partitionKey: string; rowKey: string; requestHash: string; state: string; sessionId?: string; createdDateTime: string }
+interface KeyEntity {
+  partitionKey: string; rowKey: string; requestHash: string; state: string; sessionId?: string; createdDateTime: string;
+  /** Unique per claim: tells our own insert (retried by the SDK after a lost answer) from someone else's. */
+  claimId: string;
+}
+
+/** Longer than a create can take (Face timeout × retries, storage writes). */
+const IN_PROGRESS_TIMEOUT_MS = 120_000;
 
 export class TableIdempotencyStore implements IdempotencyStore {
   private readonly table: TableClient;
@@ -18,7 +25,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
 
   async claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined> {
     const k = keyOf(scope, key);
-    const entity: KeyEntity = { ...k, requestHash: record.requestHash, state: record.state, createdDateTime: record.createdDateTime };
+    const entity: KeyEntity = { ...k, requestHash: record.requestHash, state: record.state, createdDateTime: record.createdDateTime, claimId: randomUUID() };
     try {
       await this.ensure();
       for (let tries = 0; tries < 3; tries++) {
@@ -35,7 +42,10 @@ export class TableIdempotencyStore implements IdempotencyStore {
           if (isRestError(error, 404)) continue; // released meanwhile: claim again
           throw error;
         }
-        const expired = now.getTime() - Date.parse(existing.createdDateTime) > this.ttlSeconds * 1000;
+        if (existing.claimId === entity.claimId) return undefined; // our own insert landed after all
+        const age = now.getTime() - Date.parse(existing.createdDateTime);
+        // A claim still in progress after longer than any create can take belongs to a request that died midway.
+        const expired = age > this.ttlSeconds * 1000 || (existing.state !== 'done' && age > IN_PROGRESS_TIMEOUT_MS);
         if (!expired) {
           return {
             requestHash: existing.requestHash,

@@ -121,33 +121,50 @@ export class TableSessionRepository implements SessionRepository {
   async create(session: LivenessSession): Promise<LivenessSession> {
     return guard(async () => {
       await this.ensureTables();
-      const written: Array<() => Promise<unknown>> = [];
-      const writes = [
-        this.sessions.createEntity(toEntity(session)).then((r) => {
-          written.push(() => this.sessions.deleteEntity(session.sessionId, SESSION_ROW));
-          return r;
-        }),
-        this.byCreated.createEntity(toCreatedIndex(session)).then(() => {
-          const k = createdIndexKey(session.createdDateTime, session.sessionId);
-          written.push(() => this.byCreated.deleteEntity(k.partitionKey, k.rowKey));
-        }),
-        ...(session.nextSweepDateTime ? [this.upsertSweepRow(session.sessionId, session.nextSweepDateTime).then(() => {
-          const k = sweepIndexKey(session.nextSweepDateTime!, session.sessionId);
-          written.push(() => this.sweep.deleteEntity(k.partitionKey, k.rowKey));
-        })] : []),
-      ];
-      const results = await Promise.allSettled(writes);
+      const results = await Promise.allSettled([
+        this.insertSessionRow(session),
+        this.writeIndexes(session),
+      ]);
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) {
-        // Leave no half-written session: undo whichever rows did land.
-        await Promise.allSettled(written.map((undo) => undo()));
-        const reason = (failed as PromiseRejectedResult).reason;
-        if (isRestError(reason, 409)) throw new ConflictError('SessionExists', `Session ${session.sessionId} already exists.`);
-        throw reason;
+        // Leave no half-written session: remove all three rows (whichever landed; a lost answer may hide one).
+        await Promise.allSettled([
+          this.sessions.deleteEntity(session.sessionId, SESSION_ROW),
+          (async () => {
+            const k = createdIndexKey(session.createdDateTime, session.sessionId);
+            await this.byCreated.deleteEntity(k.partitionKey, k.rowKey);
+          })(),
+          session.nextSweepDateTime ? this.reschedule(session.sessionId, session.nextSweepDateTime, undefined) : undefined,
+        ]);
+        throw (failed as PromiseRejectedResult).reason;
       }
-      const first = results[0] as PromiseFulfilledResult<{ etag?: string }>;
-      return { ...session, etag: first.value.etag };
+      return { ...session, etag: (results[0] as PromiseFulfilledResult<string | undefined>).value };
     });
+  }
+
+  /** Writes (again) the list and sweep index rows of a session; upserts, so repeating it is harmless. */
+  async writeIndexes(session: LivenessSession): Promise<void> {
+    await guard(async () => {
+      await Promise.all([
+        this.byCreated.upsertEntity(toCreatedIndex(session), 'Replace'),
+        session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
+      ]);
+    });
+  }
+
+  /**
+   * Inserts the session row. Face session ids are unique, so a 409 can only be our own insert, retried by the SDK
+   * after its answer was lost: then the row holding our verify image is ours and the insert succeeded.
+   */
+  private async insertSessionRow(session: LivenessSession): Promise<string | undefined> {
+    try {
+      return (await this.sessions.createEntity(toEntity(session))).etag;
+    } catch (error) {
+      if (!isRestError(error, 409)) throw error;
+      const existing = await this.sessions.getEntity<SessionEntity>(session.sessionId, SESSION_ROW);
+      if (existing.storedVerifyImageJson === JSON.stringify(session.storedVerifyImage)) return existing.etag;
+      throw new ConflictError('SessionExists', `Session ${session.sessionId} already exists.`);
+    }
   }
 
   async get(sessionId: string): Promise<LivenessSession | undefined> {
