@@ -2,7 +2,18 @@
 // Telemetry first: OpenTelemetry (when APPLICATIONINSIGHTS_CONNECTION_STRING is set) must start before other modules load.
 import './telemetry/start.js';
 import { app } from '@azure/functions';
+import { appConfig, ConfigurationError } from './config/config.js';
 import { registerTelemetryHooks } from './telemetry/hooks.js';
 
 app.setup({ enableHttpStream: false });
 registerTelemetryHooks();
+
+// Check the settings once at start, so a missing or malformed one is reported (by name) before the first request;
+// invocations then answer 500 ConfigurationError until the settings are fixed.
+app.hook.appStart(() => {
+  try {
+    appConfig();
+  } catch (error) {
+    console.error(error instanceof ConfigurationError ? error.message : `Invalid app settings: ${(error as Error).message}`);
+  }
+});
