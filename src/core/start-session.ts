@@ -199,7 +199,9 @@ async function createFresh(
     await journal.attachFaceSession(intent, faceSessionId);
     await sessions.create(session);
   } catch (error) {
-    await undo(deps, intent, undoAll);
+    // sessions.create removes its own rows on failure, but that removal can fail too: repeat it as an undo step, so
+    // the journal entry stays open (for the sweep) unless every row is really gone.
+    await undo(deps, intent, [['session rows', () => sessions.delete(session)], ...undoAll]);
     throw error;
   }
   await journal.close(intent).catch((error: unknown) => {
