@@ -1,0 +1,152 @@
+// Evidence behind the headline figures: where a create's time goes (in-process timeline of the app's own
+// startSession with timed ports), how many storage calls one create makes, how long the completion queue waits
+// before it picks a message up, and what each dependency costs to import.
+import { spawn } from 'node:child_process';
+import { buildServices } from '../src/composition.js';
+import { parseConfig } from '../src/config/config.js';
+import type { LivenessDeps } from '../src/core/deps.js';
+import { startSession } from '../src/core/start-session.js';
+import { REPO_ROOT } from './lib/procs.js';
+import { median, round } from './lib/stats.js';
+import { recording, type WireCall } from './sweep.js';
+
+interface Span { name: string; start: number; end: number }
+
+/** Wraps every method of a port so that each call's start and end (ms since `origin()`) land in `spans`. */
+function timed<T extends object>(label: string, target: T, spans: Span[], origin: () => number): T {
+  return new Proxy(target, {
+    get(obj, prop) {
+      const value = Reflect.get(obj, prop, obj) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const start = performance.now() - origin();
+        const done = () => spans.push({ name: `${label}.${String(prop)}`, start, end: performance.now() - origin() });
+        const result = (value as (...a: unknown[]) => unknown).apply(obj, args);
+        if (result && typeof (result as Promise<unknown>).then === 'function') {
+          return (result as Promise<unknown>).then((v) => { done(); return v; }, (e: unknown) => { done(); throw e; });
+        }
+        done();
+        return result;
+      };
+    },
+  });
+}
+
+export interface CreateTimeline {
+  samples: number;
+  totalMs: { p50: number };
+  faceCreateMs: { p50: number };
+  outsideFaceMs: { p50: number };
+  steps: Array<{ step: string; startMs: number; endMs: number; durationMs: number; overlapsFace: boolean }>;
+  storageCallsPerCreate: Record<string, number>;
+  storageCallsTotalPerCreate: number;
+}
+
+/**
+ * Runs the app's startSession in-process (same code as the function, without HTTP, the host or multipart) against
+ * the same Azurite and emulator, with every port call timed. Medians over `samples` creates.
+ */
+export async function createTimeline(env: Record<string, string>, image: Uint8Array, samples: number): Promise<CreateTimeline> {
+  const config = parseConfig(env);
+  const base = buildServices(config) as unknown as LivenessDeps & Record<string, unknown>;
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const runs: Array<{ spans: Span[]; total: number; calls: WireCall[] }> = [];
+  for (let i = 0; i < samples + 3; i++) {
+    const spans: Span[] = [];
+    let t0 = 0;
+    const origin = () => t0;
+    const deps: LivenessDeps = {
+      ...base,
+      face: timed('face', base.face, spans, origin),
+      images: timed('blob', base.images, spans, origin),
+      sessions: timed('sessions', base.sessions, spans, origin),
+      journal: timed('journal', base.journal, spans, origin),
+      limiter: timed('limiter', base.limiter, spans, origin),
+      idempotency: timed('idempotency', base.idempotency, spans, origin),
+      logger: quiet,
+    } as LivenessDeps;
+    t0 = performance.now();
+    const { calls } = await recording(() => startSession(deps, {
+      caller: { subject: 'bench-timeline' }, fields: { deviceCorrelationId: 'bench-timeline-device' }, verifyImage: image,
+    }));
+    const total = performance.now() - t0;
+    if (i >= 3) runs.push({ spans, total, calls });
+  }
+  const names = [...new Set(runs.flatMap((r) => r.spans.map((s) => s.name)))];
+  const faceOf = (r: { spans: Span[] }) => r.spans.find((s) => s.name === 'face.create');
+  const steps = names.map((name) => {
+    const of = runs.map((r) => r.spans.find((s) => s.name === name)).filter((s): s is Span => !!s);
+    const startMs = round(median(of.map((s) => s.start)), 1);
+    const endMs = round(median(of.map((s) => s.end)), 1);
+    const face = runs.map(faceOf).filter((s): s is Span => !!s);
+    const fStart = median(face.map((s) => s.start));
+    const fEnd = median(face.map((s) => s.end));
+    return { step: name, startMs, endMs, durationMs: round(median(of.map((s) => s.end - s.start)), 1), overlapsFace: startMs < fEnd && endMs > fStart };
+  }).sort((a, b) => a.startMs - b.startMs);
+  const faceMs = runs.map((r) => { const f = faceOf(r); return f ? f.end - f.start : Number.NaN; });
+  const perCreate: Record<string, number> = {};
+  for (const r of runs) {
+    for (const c of r.calls) {
+      if (c.service === 'face') continue;
+      const key = `${c.service} ${c.method} ${c.target.replace(config.names.tablePrefix, '<prefix>')}`;
+      perCreate[key] = (perCreate[key] ?? 0) + 1 / runs.length;
+    }
+  }
+  for (const k of Object.keys(perCreate)) perCreate[k] = round(perCreate[k]!, 2);
+  return {
+    samples: runs.length,
+    totalMs: { p50: round(median(runs.map((r) => r.total)), 1) },
+    faceCreateMs: { p50: round(median(faceMs), 1) },
+    outsideFaceMs: { p50: round(median(runs.map((r, i) => r.total - faceMs[i]!)), 1) },
+    steps,
+    storageCallsPerCreate: perCreate,
+    storageCallsTotalPerCreate: round(Object.values(perCreate).reduce((a, b) => a + b, 0), 2),
+  };
+}
+
+/** From the dev host's log: when the completion function started and how long it ran, per [from, to] window. */
+export function queuePickups(logs: string, windows: Array<{ from: number; to: number }>): { pickupMs: number[]; executionMs: number[] } {
+  const starts: Array<{ at: number; id: string }> = [];
+  const durations = new Map<string, number>();
+  for (const m of logs.matchAll(/^\[([^\]]+)\] Executing 'Functions\.liveness-completions' \(Reason=.*?, Id=([^)]+)\)$/gm)) {
+    starts.push({ at: Date.parse(m[1]!), id: m[2]! });
+  }
+  for (const m of logs.matchAll(/Executed 'Functions\.liveness-completions' \(\w+, Id=([^,]+), Duration=(\d+)ms\)/g)) {
+    durations.set(m[1]!, Number(m[2]));
+  }
+  const pickupMs: number[] = [];
+  const executionMs: number[] = [];
+  for (const w of windows) {
+    const first = starts.find((s) => s.at >= w.from - 2 && s.at <= w.to);
+    if (!first) continue;
+    pickupMs.push(first.at - w.from);
+    const d = durations.get(first.id);
+    if (d !== undefined) executionMs.push(d);
+  }
+  return { pickupMs, executionMs };
+}
+
+/** Import cost of each runtime dependency on its own, in a fresh node process each (median of `runs`). */
+export async function importCosts(specifiers: string[], runs = 3): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const spec of specifiers) {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      // bare specifiers in an -e module resolve from the working directory (the repo root)
+      const script = `const t0 = performance.now(); await import(${JSON.stringify(spec)});
+process.stdout.write('\\nIMPORT ' + (performance.now() - t0) + '\\n'); process.exit(0);`;
+      const text = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let t = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => { t += d; });
+        child.stderr.setEncoding('utf8').on('data', (d: string) => { t += d; });
+        child.on('error', reject);
+        child.on('exit', () => resolve(t));
+      });
+      const m = /IMPORT ([\d.]+)/.exec(text);
+      if (m) times.push(Number(m[1]));
+    }
+    out[spec] = times.length ? round(median(times), 1) : Number.NaN;
+  }
+  return out;
+}
