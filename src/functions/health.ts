@@ -1,12 +1,12 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, toErrorResponse } from '../shared/http.js';
 
 /** GET /api/health — whether storage and Face are reachable with this app's credentials. */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const deps = depsFor(context);
+    const deps = await loadDeps(context);
     const check = async (probe: () => Promise<unknown>) => {
       const t0 = Date.now();
       try {

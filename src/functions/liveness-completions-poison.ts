@@ -1,5 +1,5 @@
 import { app, type InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { markFailed } from '../core/collect-result.js';
 
 /**
@@ -7,7 +7,7 @@ import { markFailed } from '../core/collect-result.js';
  * nothing disappears silently. A session that has a result meanwhile keeps it.
  */
 export async function failPoisonedCompletion(message: unknown, context: InvocationContext): Promise<void> {
-  const deps = depsFor(context);
+  const deps = await loadDeps(context);
   const sessionId = (message as { sessionId?: unknown } | undefined)?.sessionId;
   if (typeof sessionId !== 'string') {
     deps.logger.warn('poison message without a session id dropped');

@@ -1,6 +1,6 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { handleCompletionMessage } from '../core/collect-result.js';
 
 const messageSchema = z.object({ sessionId: z.uuid(), try: z.number().int().min(1).default(1) });
@@ -10,7 +10,7 @@ const messageSchema = z.object({ sessionId: z.uuid(), try: z.number().int().min(
  * host retry (visibility timeout) and, after maxDequeueCount, move the message to the poison queue.
  */
 export async function collectLivenessResult(message: unknown, context: InvocationContext): Promise<void> {
-  const deps = depsFor(context);
+  const deps = await loadDeps(context);
   const parsed = messageSchema.safeParse(typeof message === 'string' ? safeJson(message) : message);
   if (!parsed.success) {
     // A malformed message cannot succeed on retry; drop it with a warning instead of poisoning the queue.

@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { requestCompletion } from '../core/complete-session.js';
 import { deviceCaller } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
@@ -9,7 +9,7 @@ import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 export async function completeLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const caller = await deviceCaller(request, context);
-    const result = await requestCompletion(depsFor(context), sessionIdParam(request), caller);
+    const result = await requestCompletion(await loadDeps(context), sessionIdParam(request), caller);
     // The device learns that the request was accepted, never the decision or scores.
     return json(202, { sessionId: result.sessionId, status: 'Accepted' });
   } catch (error) {

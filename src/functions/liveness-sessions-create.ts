@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { ValidationError } from '../core/errors.js';
 import { parseStartSessionFields, startSession } from '../core/start-session.js';
 import { deviceCaller } from '../shared/auth.js';
@@ -11,7 +11,7 @@ const FIELDS = ['deviceCorrelationId', 'livenessOperationMode', 'authTokenTimeTo
 /** POST /api/liveness-sessions — the device (bearer token) starts a liveness check with its verify image. */
 export async function createLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    const deps = depsFor(context);
+    const deps = await loadDeps(context);
     const caller = await deviceCaller(request, context);
     const idempotencyKey = request.headers.get('idempotency-key') ?? undefined;
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {

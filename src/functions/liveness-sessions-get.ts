@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { getSession } from '../core/queries.js';
 import { backOfficeHttp } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
@@ -8,7 +8,7 @@ import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 /** GET /api/liveness-sessions/{sessionId} — back office: the session and its latest result. */
 export async function getLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
-    return json(200, await getSession(depsFor(context), sessionIdParam(request)));
+    return json(200, await getSession(await loadDeps(context), sessionIdParam(request)));
   } catch (error) {
     return toErrorResponse(error, contextLogger(context));
   }

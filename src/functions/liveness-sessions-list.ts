@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { ValidationError } from '../core/errors.js';
 import { listSessions } from '../core/queries.js';
 import { SESSION_STATUSES, type SessionStatus } from '../core/session.js';
@@ -32,7 +32,7 @@ export async function listLivenessSessions(request: HttpRequest, context: Invoca
     if (continuationToken !== undefined && continuationToken.length > 1024) {
       throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
     }
-    const page = await listSessions(depsFor(context), {
+    const page = await listSessions(await loadDeps(context), {
       top: Number(topText), continuationToken, status: status as SessionStatus | undefined, deviceCorrelationId,
     });
     return json(200, page);

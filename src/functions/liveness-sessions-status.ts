@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { deviceStatus } from '../core/complete-session.js';
 import { deviceCaller } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
@@ -9,7 +9,7 @@ import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 export async function getLivenessSessionStatus(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const caller = await deviceCaller(request, context);
-    return json(200, await deviceStatus(depsFor(context), sessionIdParam(request), caller));
+    return json(200, await deviceStatus(await loadDeps(context), sessionIdParam(request), caller));
   } catch (error) {
     return toErrorResponse(error, contextLogger(context));
   }

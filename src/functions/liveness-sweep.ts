@@ -1,10 +1,10 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { sweepSessions, type SweepReport } from '../core/sweep.js';
 
 /** Timer: sweeps sessions whose token expired or whose retention ended (schedule from LIVENESS_SWEEP_SCHEDULE). */
 export async function sweepLivenessSessions(timer: Timer, context: InvocationContext): Promise<SweepReport> {
-  const deps = depsFor(context);
+  const deps = await loadDeps(context);
   if (timer.isPastDue) deps.logger.warn('sweep is running late');
   return sweepSessions(deps);
 }

@@ -2,14 +2,14 @@
 // back-office endpoints take the Functions admin key (checked by the host) or, on /api/backoffice routes, an
 // Entra ID token carrying the back-office app role. A device token never opens a back-office route.
 import { app, type HttpFunctionOptions, type HttpHandler, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { depsFor } from '../composition.js';
+import { loadDeps } from '../services.js';
 import { UnauthorizedError } from '../core/errors.js';
 import type { DeviceCaller } from '../core/ports.js';
 import { contextLogger } from './logger.js';
 import { toErrorResponse } from './http.js';
 
 export async function deviceCaller(request: HttpRequest, context: InvocationContext): Promise<DeviceCaller> {
-  const { subject } = await depsFor(context).deviceAuth.verify(request.headers.get('authorization'));
+  const { subject } = await (await loadDeps(context)).deviceAuth.verify(request.headers.get('authorization'));
   return { subject };
 }
 
@@ -25,7 +25,7 @@ export function backOfficeHttp(name: string, options: { route: string; methods: 
     authLevel: 'anonymous',
     handler: async (request, context) => {
       try {
-        const verifier = depsFor(context).backOfficeAuth;
+        const verifier = (await loadDeps(context)).backOfficeAuth;
         if (!verifier) throw new UnauthorizedError('Back-office sign-in is not configured for this app.');
         await verifier.verify(request.headers.get('authorization'));
       } catch (error) {

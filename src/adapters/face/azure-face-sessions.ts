@@ -3,7 +3,7 @@
 // budget* and then give up with a clean FaceUnavailableError (the SDK would sleep for whatever Retry-After says).
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
-import { DefaultAzureCredential } from '@azure/identity';
+import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
 import { FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
 import type {
   CallOptions, CreateFaceSessionRequest, CreatedFaceSession, FaceAttempt, FaceSessionState, FaceSessions,
@@ -34,7 +34,7 @@ export class AzureFaceSessions implements FaceSessions {
     const insecure = options.endpoint.startsWith('http://');
     const credential = options.apiKey
       ? new AzureKeyCredential(options.apiKey)
-      : new DefaultAzureCredential(options.clientId ? { managedIdentityClientId: options.clientId } : {});
+      : lazyDefaultAzureCredential(options.clientId);
     this.client = createClient(options.endpoint, credential, {
       // The Face emulator is plain http on loopback; the SDK refuses http unless told (key auth only).
       allowInsecureConnection: insecure,

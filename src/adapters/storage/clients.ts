@@ -1,10 +1,10 @@
 // Storage service clients built from the config: a connection string locally (Azurite), identity-based URIs with
 // DefaultAzureCredential in Azure (the same AzureWebJobsStorage__* settings the Functions host uses for triggers).
 import { TableClient } from '@azure/data-tables';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { StorageConnection } from '../../config/config.js';
+import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
 
 export interface StorageClients {
   table(name: string): TableClient;
@@ -23,9 +23,7 @@ export function createStorageClients(connection: StorageConnection): StorageClie
       queueService: QueueServiceClient.fromConnectionString(cs),
     };
   }
-  const credential: TokenCredential = new DefaultAzureCredential(
-    connection.clientId ? { managedIdentityClientId: connection.clientId } : {},
-  );
+  const credential = lazyDefaultAzureCredential(connection.clientId);
   return {
     table: (name) => new TableClient(connection.tableServiceUri, name, credential),
     blobService: new BlobServiceClient(connection.blobServiceUri, credential),
