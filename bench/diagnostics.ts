@@ -60,7 +60,6 @@ export async function createTimeline(env: Record<string, string>, image: Uint8Ar
       face: timed('face', base.face, spans, origin),
       images: timed('blob', base.images, spans, origin),
       sessions: timed('sessions', base.sessions, spans, origin),
-      journal: timed('journal', base.journal, spans, origin),
       limiter: timed('limiter', base.limiter, spans, origin),
       idempotency: timed('idempotency', base.idempotency, spans, origin),
       logger: quiet,

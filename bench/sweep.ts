@@ -120,6 +120,7 @@ function sessionEntity(r: SeedRow, n: number) {
     authTokenExpiresDateTime: r.expires,
     livenessOperationMode: 'Passive',
     deviceCorrelationId: `bench-device-${n % 1000}`,
+    faceSessionId: r.id, // no such session at the emulator: its 404 on delete is fine for the app
     subject: `bench-subject-${n % 1000}`,
     enableSessionImage: false,
     modelVersion: '2024-11-15',

@@ -7,7 +7,6 @@ import { BlobImageStore } from './adapters/storage/blob-image-store.js';
 import { createStorageClients } from './adapters/storage/clients.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
 import { TableAttemptLimiter } from './adapters/storage/table-attempt-limiter.js';
-import { TableCreateJournal } from './adapters/storage/table-create-journal.js';
 import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { appConfig, type AppConfig } from './config/config.js';
@@ -68,7 +67,6 @@ export function buildServices(config: AppConfig): Services {
     settings,
     limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
     idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
-    journal: new TableCreateJournal(storage, prefix),
     metrics,
     deviceAuth: new JwtVerifier(config.auth.device),
     ...(config.auth.backOffice ? {

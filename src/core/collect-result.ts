@@ -52,9 +52,10 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   let session = initial;
   if (session.result) return { kind: 'already-collected', session };
 
+  if (!session.faceSessionId || session.faceSessionDeleted) return { kind: 'face-session-gone', session };
   let state: FaceSessionState;
   try {
-    state = await face.get(session.sessionId);
+    state = await face.get(session.faceSessionId);
   } catch (error) {
     if (error instanceof FaceSessionNotFoundError) return { kind: 'face-session-gone', session };
     throw error;
@@ -136,7 +137,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
 /** Deletes the Face session (its token dies with it) and records that, moving the sweep index on. */
 export async function deleteFaceSession(deps: LivenessDeps, initial: LivenessSession): Promise<LivenessSession> {
   const { face, sessions, settings } = deps;
-  await face.delete(initial.sessionId);
+  if (initial.faceSessionId) await face.delete(initial.faceSessionId);
   let session = initial;
   for (let tries = 0; tries < 3; tries++) {
     if (session.faceSessionDeleted || session.deleting) return session;

@@ -9,7 +9,7 @@ import { isFinal, type LivenessSession, type SessionStatus } from './session.js'
 /** The session if `caller` owns it; another subject gets the same 404 as for a session that does not exist. */
 async function ownedSession(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<LivenessSession> {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting || session.subject !== caller.subject) throw new NotFoundError();
+  if (!session || session.deleting || session.status === 'Creating' || session.subject !== caller.subject) throw new NotFoundError();
   return session;
 }
 

@@ -7,6 +7,7 @@ import type { LivenessSession } from './session.js';
 
 export async function deleteSession(deps: LivenessDeps, sessionId: string): Promise<void> {
   let session = await deps.sessions.get(sessionId);
+  if (session?.status === 'Creating') throw new NotFoundError(); // not a session yet; the create or the sweep undoes it
   for (let tries = 0; session && !session.deleting; tries++) {
     try {
       session = await deps.sessions.update({ ...session, deleting: true });
@@ -23,7 +24,7 @@ export async function deleteSession(deps: LivenessDeps, sessionId: string): Prom
 
 /** Removes everything a session owns. Idempotent, so it can be re-run after an interruption. */
 export async function purgeSession(deps: LivenessDeps, session: LivenessSession): Promise<void> {
-  if (!session.faceSessionDeleted) await deps.face.delete(session.sessionId);
+  if (!session.faceSessionDeleted && session.faceSessionId) await deps.face.delete(session.faceSessionId);
   await Promise.all([
     deps.images.delete(session.storedVerifyImage.blobName),
     ...session.sessionImageBlobs.map((b) => deps.images.delete(b)),

@@ -1,6 +1,6 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, Clock, CompletionQueue, CreateJournal, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
+  AttemptLimiter, Clock, CompletionQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
   SessionRepository,
 } from './ports.js';
 import type { RetentionPolicy } from './retention.js';
@@ -17,7 +17,7 @@ export interface LivenessSettings extends RetentionPolicy {
   policy: DecisionPolicy;
   /** How long an Idempotency-Key is remembered. */
   idempotencyTtlSeconds: number;
-  /** A create intent older than this is treated as abandoned by the sweep. */
+  /** A session row still Creating this long after it was written belongs to a create that never finished. */
   abandonedCreateSeconds: number;
 }
 
@@ -32,6 +32,5 @@ export interface LivenessDeps {
   settings: LivenessSettings;
   limiter: AttemptLimiter;
   idempotency: IdempotencyStore;
-  journal: CreateJournal;
   metrics: LivenessMetrics;
 }

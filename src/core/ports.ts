@@ -72,8 +72,13 @@ export interface DueSession { sessionId: string; dueDateTime: string }
 
 /** Session records, their audit entries and the two indexes (by creation time; by next sweep time). */
 export interface SessionRepository {
-  /** Writes the session and its index rows. @throws ConflictError if the id exists */
+  /**
+   * Writes a new session row and its sweep index row (the sweep can always reach a row, even one whose create never
+   * finished). @throws ConflictError if the id exists
+   */
   create(session: LivenessSession): Promise<LivenessSession>;
+  /** Adds the session to the list index (once it is created for real). Idempotent. */
+  addToList(session: LivenessSession): Promise<void>;
   /** @returns undefined when there is no such session */
   get(sessionId: string): Promise<LivenessSession | undefined>;
   /** Conditional on `session.etag`. @throws ConflictError on an ETag mismatch, NotFoundError when gone */
@@ -89,8 +94,6 @@ export interface SessionRepository {
   listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<DueSession>>;
   /** Moves a session's row in the sweep index from `previousDue` to `nextDue` (either may be undefined). Idempotent. */
   reschedule(sessionId: string, previousDue: string | undefined, nextDue: string | undefined): Promise<void>;
-  /** Writes (again) a session's list and sweep index rows; idempotent (repairs a create cut short). */
-  writeIndexes(session: LivenessSession): Promise<void>;
   /** Best-effort: keeps the creation index's copy of `status` in step for list filtering. */
   syncListStatus(session: LivenessSession): Promise<void>;
 }
@@ -147,26 +150,6 @@ export interface IdempotencyStore {
   claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined>;
   complete(scope: string, key: string, sessionId: string): Promise<void>;
   release(scope: string, key: string): Promise<void>;
-}
-
-export interface CreateIntent {
-  intentId: string;
-  blobName: string;
-  createdDateTime: string;
-  faceSessionId?: string;
-}
-
-/**
- * A journal of creates in flight: written before the verify image is uploaded, removed when the session is recorded.
- * An intent that outlives its create (host restart, storage fault during compensation) tells the sweep what to undo.
- */
-export interface CreateJournal {
-  open(intent: CreateIntent): Promise<void>;
-  /** Notes the Face session id once Face has answered (best effort). */
-  attachFaceSession(intent: CreateIntent, faceSessionId: string): Promise<void>;
-  close(intent: CreateIntent): Promise<void>;
-  /** Intents created before `olderThan`, by key range. */
-  listStale(olderThan: Date, pageSize: number): Promise<CreateIntent[]>;
 }
 
 export type SweepDeletionKind = 'faceSession' | 'images' | 'records' | 'abandonedCreate';

@@ -5,7 +5,7 @@ import { listItemView, sessionView, type AuditEntry, type SessionStatus } from '
 
 export async function getSession(deps: LivenessDeps, sessionId: string) {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting) throw new NotFoundError();
+  if (!session || session.deleting || session.status === 'Creating') throw new NotFoundError();
   return sessionView(session, deps.clock.now());
 }
 
@@ -23,6 +23,6 @@ export async function listSessions(
 
 export async function listAuditEntries(deps: LivenessDeps, sessionId: string): Promise<{ value: AuditEntry[] }> {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting) throw new NotFoundError();
+  if (!session || session.deleting || session.status === 'Creating') throw new NotFoundError();
   return { value: await deps.sessions.listAuditEntries(sessionId) };
 }

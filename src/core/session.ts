@@ -7,12 +7,13 @@ export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
 export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
 
 /**
- * NotStarted: created, the device holds the token. Started: the device reported completion, collection is pending.
+ * Creating (internal, never shown): the row is written while Face creates its session; a row still Creating when the
+ * sweep reaches it belongs to a create that never finished. NotStarted: created, the device holds the token. Started: the device reported completion, collection is pending.
  * ResultAvailable: a finished attempt was collected. Failed: collection ended without a result (reason given).
  * Expired: the token expired and the last collection found no attempt.
  */
 export const SESSION_STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
+export type SessionStatus = (typeof SESSION_STATUSES)[number] | 'Creating';
 
 export type QualityForRecognition = 'low' | 'medium' | 'high';
 
@@ -32,7 +33,10 @@ export interface StoredImage {
 }
 
 export interface LivenessSession {
+  /** This app's id for the session, minted before Face is called (so the row can be written while Face works). */
   sessionId: string;
+  /** Face's id for its liveness-with-verify session; absent while Creating. */
+  faceSessionId?: string;
   createdDateTime: string;
   authTokenTimeToLiveInSeconds: number;
   authTokenExpiresDateTime: string;
@@ -99,6 +103,7 @@ export function hasResult(session: LivenessSession): boolean {
 export function sessionView(session: LivenessSession, now: Date) {
   return {
     id: session.sessionId,
+    faceSessionId: session.faceSessionId,
     createdDateTime: session.createdDateTime,
     sessionExpired: now.getTime() >= Date.parse(session.authTokenExpiresDateTime),
     deviceCorrelationId: session.deviceCorrelationId,

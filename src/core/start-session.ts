@@ -1,14 +1,13 @@
 // Use case: the device starts a liveness check with a verify image.
 // The image upload overlaps the Face call (the storage work must not add to the user's wait), and every failure
-// undoes what was made: no orphan blob, no orphan Face session, no half-written row. A journal entry (create intent)
-// is written before anything else and removed last, so that a host that dies mid-create leaves the sweep a note of
-// what to undo.
+// undoes what was made: no orphan blob, no orphan Face session, no half-written row. The session row is written
+// first (status Creating, with its sweep index row), so a host that dies mid-create leaves the sweep a row to undo.
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import type { LivenessDeps } from './deps.js';
 import { ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, ValidationError } from './errors.js';
-import type { CreateIntent, DeviceCaller } from './ports.js';
+import type { DeviceCaller } from './ports.js';
 import { nextSweepTime } from './retention.js';
 import { LIVENESS_OPERATION_MODES, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { checkVerifyImage } from './verify-image.js';
@@ -110,7 +109,8 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
   const session = await deps.sessions.get(sessionId);
   if (!session || session.deleting || session.subject !== caller.subject) throw new NotFoundError();
   try {
-    const state = await deps.face.get(sessionId);
+    if (!session.faceSessionId || session.faceSessionDeleted) throw new FaceSessionNotFoundError();
+    const state = await deps.face.get(session.faceSessionId);
     if (!state.authToken) throw new FaceSessionNotFoundError();
     return {
       sessionId,
@@ -134,102 +134,95 @@ async function createFresh(
   sniffed: { contentType: string; extension: string },
   sha256: string,
 ): Promise<StartedSession> {
-  const { face, images, sessions, journal, clock, logger, settings } = deps;
-  const intentId = randomUUID();
-  // Named by our own id: the Face session id is not known until Face answers, and the upload runs meanwhile.
-  const blobName = `verify-images/${intentId}.${sniffed.extension}`;
+  const { face, images, sessions, clock, logger, settings } = deps;
+  const sessionId = randomUUID();
+  const blobName = `verify-images/${sessionId}.${sniffed.extension}`;
   const ttl = fields.authTokenTimeToLiveInSeconds ?? settings.defaultAuthTokenTtlSeconds;
   const enableSessionImage = fields.enableSessionImage ?? false;
-  const intent: CreateIntent = { intentId, blobName, createdDateTime: clock.now().toISOString() };
-  await journal.open(intent);
-
-  const upload = images.put(blobName, verifyImage, sniffed.contentType, { sha256 })
-    .then(() => undefined, (error: unknown) => error ?? new Error('upload failed'));
-
-  let created;
-  try {
-    created = await face.create({
-      livenessOperationMode: fields.livenessOperationMode ?? settings.defaultOperationMode,
-      deviceCorrelationId: fields.deviceCorrelationId,
-      authTokenTimeToLiveInSeconds: ttl,
-      enableSessionImage,
-      verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
-    });
-  } catch (error) {
-    await upload;
-    await undo(deps, intent, [['verify image blob', () => images.delete(blobName)]]);
-    throw error;
-  }
-  const faceSessionId = created.sessionId;
-  const undoAll: Array<[string, () => Promise<void>]> = [
-    ['Face session', () => face.delete(faceSessionId)],
-    ['verify image blob', () => images.delete(blobName)],
-  ];
-
-  const uploadError = await upload;
-  if (uploadError) {
-    await undo(deps, intent, undoAll);
-    throw uploadError;
-  }
-
   const now = clock.now();
-  const session: LivenessSession = {
-    sessionId: faceSessionId,
+  const expires = new Date(now.getTime() + ttl * 1000);
+  // Until Face answers, the row is a note of work in flight: the sweep reaches it by this time at the latest.
+  const abandonedAt = new Date(Math.min(expires.getTime(), now.getTime() + settings.abandonedCreateSeconds * 1000));
+  const draft: LivenessSession = {
+    sessionId,
     createdDateTime: now.toISOString(),
     authTokenTimeToLiveInSeconds: ttl,
-    authTokenExpiresDateTime: new Date(now.getTime() + ttl * 1000).toISOString(),
+    authTokenExpiresDateTime: expires.toISOString(),
     livenessOperationMode: fields.livenessOperationMode ?? settings.defaultOperationMode,
     ...(fields.deviceCorrelationId ? { deviceCorrelationId: fields.deviceCorrelationId } : {}),
     subject: caller.subject,
     enableSessionImage,
-    ...(created.modelVersion ? { modelVersion: created.modelVersion } : {}),
-    status: 'NotStarted',
-    verifyImage: created.verifyImage,
+    status: 'Creating',
+    verifyImage: {},
     storedVerifyImage: { blobName, contentType: sniffed.contentType, sizeInBytes: verifyImage.byteLength, sha256 },
     faceSessionDeleted: false,
     imagesDeleted: false,
     sessionImageBlobs: [],
     deleting: false,
+    nextSweepDateTime: abandonedAt.toISOString(),
+  };
+
+  // All three overlap: the row (with its sweep index row), then the image it points to, and the Face call.
+  const recorded = sessions.create(draft);
+  const stored = recorded.then(() => images.put(blobName, verifyImage, sniffed.contentType, { sha256 }));
+  const storage = stored.then(() => recorded, (error: unknown) => { throw error ?? new Error('storage failed'); });
+  const faceCall = face.create({
+    livenessOperationMode: draft.livenessOperationMode,
+    deviceCorrelationId: fields.deviceCorrelationId,
+    authTokenTimeToLiveInSeconds: ttl,
+    enableSessionImage,
+    verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
+  });
+  const [storageResult, faceResult] = await Promise.allSettled([storage, faceCall]);
+
+  const undoSteps: Array<[string, () => Promise<void>]> = [
+    ...(faceResult.status === 'fulfilled' ? [['Face session', () => face.delete(faceResult.value.sessionId)] as [string, () => Promise<void>]] : []),
+    ['verify image blob', () => images.delete(blobName)],
+    ['session rows', () => sessions.delete(draft)],
+  ];
+  if (faceResult.status === 'rejected' || storageResult.status === 'rejected') {
+    await undo(deps, undoSteps);
+    throw faceResult.status === 'rejected' ? faceResult.reason : (storageResult as PromiseRejectedResult).reason;
+  }
+
+  const created = faceResult.value;
+  const session: LivenessSession = {
+    ...storageResult.value,
+    faceSessionId: created.sessionId,
+    status: 'NotStarted',
+    verifyImage: created.verifyImage,
+    ...(created.modelVersion ? { modelVersion: created.modelVersion } : {}),
   };
   session.nextSweepDateTime = nextSweepTime(session, settings)!.toISOString();
-
   try {
-    // The journal learns the Face session id before the session row exists, so a journal entry without one can
-    // never belong to a recorded session (the sweep relies on that).
-    await journal.attachFaceSession(intent, faceSessionId);
-    await sessions.create(session);
+    // The one write after Face answers: the row becomes a session. The list row and (rarely) the sweep index move
+    // go alongside; if they fail, so does the create, and everything is undone.
+    await Promise.all([
+      sessions.update(session),
+      sessions.addToList(session),
+      sessions.reschedule(sessionId, draft.nextSweepDateTime, session.nextSweepDateTime),
+    ]);
   } catch (error) {
-    // sessions.create removes its own rows on failure, but that removal can fail too: repeat it as an undo step, so
-    // the journal entry stays open (for the sweep) unless every row is really gone.
-    await undo(deps, intent, [['session rows', () => sessions.delete(session)], ...undoAll]);
+    await undo(deps, undoSteps);
     throw error;
   }
-  await journal.close(intent).catch((error: unknown) => {
-    logger.warn('could not close the create journal entry; the sweep will', { sessionId: faceSessionId, error: (error as Error).name });
-  });
-  logger.info('liveness session created', { sessionId: session.sessionId, ttl, mode: session.livenessOperationMode });
+  logger.info('liveness session created', { sessionId, ttl, mode: session.livenessOperationMode });
   deps.metrics.sessionCreated({ livenessOperationMode: session.livenessOperationMode });
   return {
-    sessionId: faceSessionId,
+    sessionId,
     authToken: created.authToken,
     authTokenExpiresDateTime: session.authTokenExpiresDateTime,
     verifyImage: created.verifyImage,
   };
 }
 
-/**
- * Compensates a failed create. The journal entry is closed only when every step worked; otherwise it stays for
- * the sweep, which retries the same steps later.
- */
-async function undo(deps: LivenessDeps, intent: CreateIntent, steps: Array<[string, () => Promise<void>]>): Promise<void> {
-  let clean = true;
+/** Compensates a failed create. What cannot be undone now is left to the sweep, which reaches the Creating row. */
+async function undo(deps: LivenessDeps, steps: Array<[string, () => Promise<void>]>): Promise<void> {
   for (const [what, step] of steps) {
     try {
       await step();
     } catch (error) {
-      clean = false;
       deps.logger.error(`could not remove ${what} after a failed create; the sweep will`, { error: (error as Error).name });
     }
   }
-  if (clean) await deps.journal.close(intent).catch(() => undefined);
 }

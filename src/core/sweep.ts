@@ -1,7 +1,8 @@
 // Use case: the timer's sweep. Reads only the sessions whose next sweep time has come (a key-range query on the
 // sweep index), pages, works with bounded concurrency, carries on past single failures, and reports counts.
 // Per session, in order: at token expiry a last collection if there is no result yet, then deletion of the Face
-// session; when image retention ends, the verify and session images; when record retention ends, the records.
+// session; when image retention ends, the verify and session images; when record retention ends, the records. A row
+// still Creating belongs to a create that never finished: it is undone.
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
 import type { LivenessDeps } from './deps.js';
@@ -19,7 +20,6 @@ export interface SweepReport {
   resumedDeletes: number;
   staleIndexRows: number;
   abandonedCreatesUndone: number;
-  abandonedCreatesRepaired: number;
   failures: number;
   pages: number;
   durationMs: number;
@@ -30,9 +30,8 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, staleIndexRows: 0, abandonedCreatesUndone: 0, abandonedCreatesRepaired: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, staleIndexRows: 0, abandonedCreatesUndone: 0, failures: 0, pages: 0, durationMs: 0,
   };
-  await undoAbandonedCreates(deps, now, report);
   let continuationToken: string | undefined;
   const seen = new Set<string>();
   do {
@@ -62,37 +61,6 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   return report;
 }
 
-/** Creates that never finished (host died, compensation failed): remove what they left, unless it became a session. */
-async function undoAbandonedCreates(deps: LivenessDeps, now: Date, report: SweepReport): Promise<void> {
-  const cutoff = new Date(now.getTime() - deps.settings.abandonedCreateSeconds * 1000);
-  for (let page = 0; page < 100; page++) {
-    const intents = await deps.journal.listStale(cutoff, deps.settings.sweepPageSize);
-    if (intents.length === 0) return;
-    let closed = 0;
-    await forEachLimited(intents, deps.settings.sweepConcurrency, async (intent) => {
-      try {
-        const session = intent.faceSessionId ? await deps.sessions.get(intent.faceSessionId) : undefined;
-        if (session) {
-          // The row landed but the create may have stopped before its index rows: write them, so the session's
-          // normal lifecycle (expiry, retention) cleans it up like any other.
-          await deps.sessions.writeIndexes(session);
-          report.abandonedCreatesRepaired++;
-        } else {
-          if (intent.faceSessionId) await deps.face.delete(intent.faceSessionId);
-          await deps.images.delete(intent.blobName);
-          report.abandonedCreatesUndone++;
-        }
-        await deps.journal.close(intent);
-        closed++;
-      } catch (error) {
-        report.failures++;
-        deps.logger.warn('could not undo an abandoned create; the next sweep retries it', { error: (error as Error).name });
-      }
-    });
-    if (closed === 0) return; // every one failed: stop rather than spin on the same page
-  }
-}
-
 async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: SweepReport): Promise<void> {
   const { sessions, images, face, settings } = deps;
   let session = await sessions.get(due.sessionId);
@@ -104,6 +72,12 @@ async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: 
   if (session.deleting) {
     await purgeSession(deps, session);
     report.resumedDeletes++;
+    return;
+  }
+  if (session.status === 'Creating') {
+    // A create that never finished (host died, or its own undo failed): remove what it left.
+    await purgeSession(deps, session);
+    report.abandonedCreatesUndone++;
     return;
   }
   const nowMs = now.getTime();
@@ -128,7 +102,7 @@ async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: 
         if (session.status !== 'Failed') session = { ...session, status: 'Expired', failureReason: 'NoFinishedAttemptBeforeExpiry' };
       }
     }
-    await face.delete(session.sessionId);
+    if (session.faceSessionId) await face.delete(session.faceSessionId);
     session = { ...session, faceSessionDeleted: true };
     report.faceSessionsDeleted++;
   }

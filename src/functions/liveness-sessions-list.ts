@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { loadDeps } from '../services.js';
 import { ValidationError } from '../core/errors.js';
 import { listSessions } from '../core/queries.js';
-import { SESSION_STATUSES, type SessionStatus } from '../core/session.js';
+import { SESSION_STATUSES } from '../core/session.js';
 import { backOfficeHttp } from '../shared/auth.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, toErrorResponse, truncate } from '../shared/http.js';
@@ -21,7 +21,7 @@ export async function listLivenessSessions(request: HttpRequest, context: Invoca
       throw new ValidationError('BadArgument', "'top' must be a whole number from 1 to 1000.");
     }
     const status = q.get('status') ?? undefined;
-    if (status !== undefined && !SESSION_STATUSES.includes(status as SessionStatus)) {
+    if (status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(status)) {
       throw new ValidationError('BadArgument', `'status' must be one of ${SESSION_STATUSES.join(', ')}.`);
     }
     const deviceCorrelationId = q.get('deviceCorrelationId') ?? undefined;
@@ -33,7 +33,7 @@ export async function listLivenessSessions(request: HttpRequest, context: Invoca
       throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
     }
     const page = await listSessions(await loadDeps(context), {
-      top: Number(topText), continuationToken, status: status as SessionStatus | undefined, deviceCorrelationId,
+      top: Number(topText), continuationToken, status: status as (typeof SESSION_STATUSES)[number] | undefined, deviceCorrelationId,
     });
     return json(200, page);
   } catch (error) {

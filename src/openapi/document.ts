@@ -38,7 +38,8 @@ const schemas: Record<string, JsonObject> = {
   SessionId: {
     type: 'string',
     format: 'uuid',
-    description: "The liveness session's id: the GUID Azure AI Face gave the session.",
+    description: "The liveness session's id in this app (a GUID it mints before calling Face; Face's own id is "
+      + 'faceSessionId in the back-office view).',
   },
   FaceRectangle: {
     type: 'object',
@@ -236,12 +237,13 @@ const schemas: Record<string, JsonObject> = {
       + 'plus the decision).',
     required: [
       'id', 'createdDateTime', 'sessionExpired', 'authTokenTimeToLiveInSeconds', 'authTokenExpiresDateTime',
-      'livenessOperationMode', 'status', 'verifyImage',
+      'livenessOperationMode', 'status', 'verifyImage', 'faceSessionId',
     ],
     additionalProperties: false,
     dependentRequired: { decision: ['reviewRequired'], reviewRequired: ['decision'] },
     properties: {
       id: ref('SessionId'),
+      faceSessionId: { type: 'string', description: "Azure AI Face's id for the liveness-with-verify session (for support with Face)." },
       createdDateTime: { type: 'string', format: 'date-time' },
       sessionExpired: {
         type: 'boolean',

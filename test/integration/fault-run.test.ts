@@ -6,7 +6,6 @@
 //
 // Both runs use a private Face emulator, so the faults never reach the suites that share the global one.
 import { randomUUID } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectionStringFor } from '../../dev/azurite.js';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
@@ -202,18 +201,6 @@ async function blobNames(app: App): Promise<string[]> {
   return names;
 }
 
-interface IntentRow { partitionKey: string; rowKey: string; blobName: string; createdDateTime: string; faceSessionId?: string }
-const journal = (app: App): TableClient => app.clients.table(`${app.prefix}LivenessCreateIntents`);
-
-async function intents(app: App): Promise<IntentRow[]> {
-  const out: IntentRow[] = [];
-  try {
-    for await (const e of journal(app).listEntities<IntentRow>()) out.push(e as IntentRow);
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-  }
-  return out;
-}
 
 async function sweepRowExists(app: App, sessionId: string, due: string | undefined): Promise<boolean> {
   if (!due) return false;
@@ -228,11 +215,10 @@ async function sweepRowExists(app: App, sessionId: string, due: string | undefin
 }
 
 /**
- * Moves every session and every open create intent `ms` into the past, as time passing would: token expiry and the
- * sweep index row move; an index row that does not exist is *not* created (time passing would not create one).
- * Returns how many sessions had no sweep index row.
+ * Moves every session `ms` into the past, as time passing would: token expiry and the sweep index row move; an index
+ * row that does not exist is *not* created (time passing would not create one). Returns the sessions without one.
  */
-async function agePast(app: App, ms: number): Promise<{ sessions: number; withoutSweepRow: string[]; intents: number }> {
+async function agePast(app: App, ms: number): Promise<{ sessions: number; withoutSweepRow: string[] }> {
   const shift = (iso: string) => new Date(Date.parse(iso) - ms).toISOString();
   const withoutSweepRow: string[] = [];
   const sessions = await allSessions(app);
@@ -255,17 +241,7 @@ async function agePast(app: App, ms: number): Promise<{ sessions: number; withou
       }
     }
   }
-  const open = await intents(app);
-  const bucket = (iso: string) => iso.slice(0, 16).replace(/[-T:]/g, '');
-  for (const intent of open) {
-    const createdDateTime = shift(intent.createdDateTime);
-    await journal(app).createEntity({
-      partitionKey: bucket(createdDateTime), rowKey: intent.rowKey, blobName: intent.blobName, createdDateTime,
-      ...(intent.faceSessionId ? { faceSessionId: intent.faceSessionId } : {}),
-    });
-    await journal(app).deleteEntity(intent.partitionKey, intent.rowKey);
-  }
-  return { sessions: sessions.length, withoutSweepRow, intents: open.length };
+  return { sessions: sessions.length, withoutSweepRow };
 }
 
 async function sweep(app: App): Promise<void> {
@@ -286,7 +262,6 @@ interface Orphans {
   faceSessions: string[];
   blobs: string[];
   blobsLeft: number;
-  intentsLeft: number;
   rowsWithLiveFace: number;
   rowsWithImages: number;
 }
@@ -294,7 +269,7 @@ interface Orphans {
 /** What is left at Face and in Blob storage that no session row accounts for. */
 async function orphans(app: App): Promise<Orphans> {
   const sessions = await allSessions(app);
-  const needFace = new Set(sessions.filter((s) => !s.faceSessionDeleted).map((s) => s.sessionId));
+  const needFace = new Set(sessions.filter((s) => !s.faceSessionDeleted && s.faceSessionId).map((s) => s.faceSessionId!));
   const referenced = new Set(sessions.flatMap((s) => [s.storedVerifyImage.blobName, ...s.sessionImageBlobs]));
   const atFace = (await emulator(control(), 'GET', '/emulator/sessions')).body.sessions as Array<{ sessionId: string; deviceCorrelationId?: string }>;
   const mine = atFace.filter((f) => f.deviceCorrelationId?.startsWith(app.prefix));
@@ -303,7 +278,6 @@ async function orphans(app: App): Promise<Orphans> {
     faceSessions: mine.filter((f) => !needFace.has(f.sessionId)).map((f) => `${f.sessionId} (${f.deviceCorrelationId})`),
     blobs: blobs.filter((b) => !referenced.has(b)),
     blobsLeft: blobs.length,
-    intentsLeft: (await intents(app)).length,
     rowsWithLiveFace: needFace.size,
     rowsWithImages: sessions.filter((s) => !s.imagesDeleted).length,
   };
@@ -319,7 +293,7 @@ async function describeRows(app: App, rows: LivenessSession[], flows: Flow[]) {
   return rows.map((s) => {
     const flow = flows.find((f) => f.device === s.deviceCorrelationId);
     return {
-      sessionId: s.sessionId, status: s.status, faceSessionDeleted: s.faceSessionDeleted, faceSessionAtFace: atFace.has(s.sessionId),
+      sessionId: s.sessionId, status: s.status, faceSessionDeleted: s.faceSessionDeleted, faceSessionAtFace: !!s.faceSessionId && atFace.has(s.faceSessionId),
       verifyBlobExists: blobs.has(s.storedVerifyImage.blobName), inListIndex: listed.has(s.sessionId),
       deviceWasTold: flow?.sessionId === s.sessionId, deviceAnswers: flow?.answers, deviceOutcome: flow?.createOutcome,
     };
@@ -379,8 +353,8 @@ describe('fault runs', () => {
         `  sessions created: ${created.length} (rows in storage: ${sessionsAfterFlows.length}); devices that gave up creating: ${flows.filter((f) => !f.sessionId).length};`,
         `  device attempts ${flows.reduce((n, f) => n + f.deviceAttempts, 0)}, completes ${flows.reduce((n, f) => n + f.completeAttempts, 0)};`,
         `  sessions in a final state: ${finalCount}/${created.length} ${JSON.stringify(tally(status.values()))};`,
-        `  aged ${aged.sessions} sessions and ${aged.intents} open create intents (${aged.withoutSweepRow.length} sessions had no sweep index row); ${app.logs.join(' | ')}`,
-        `  orphans after the sweep: ${left.faceSessions.length} Face sessions, ${left.blobs.length} blobs (blobs left: ${left.blobsLeft}, create intents left: ${left.intentsLeft})`,
+        `  aged ${aged.sessions} sessions (${aged.withoutSweepRow.length} had no sweep index row); ${app.logs.join(' | ')}`,
+        `  orphans after the sweep: ${left.faceSessions.length} Face sessions, ${left.blobs.length} blobs (blobs left: ${left.blobsLeft})`,
       ].join('\n'));
 
       expect(created.length).toBeGreaterThan(flows.length / 2);
@@ -391,7 +365,6 @@ describe('fault runs', () => {
       expect.soft(left.faceSessions, 'Face sessions no live row needs').toEqual([]);
       expect.soft(left.blobs, 'blobs no session row references').toEqual([]);
       expect.soft(left.blobsLeft, 'blobs left after expiry and the sweep (image retention is 0 h)').toBe(0);
-      expect.soft(left.intentsLeft, 'create intents left after the sweep').toBe(0);
       expect.soft(left.rowsWithLiveFace, 'rows still holding a Face session after expiry and the sweep').toBe(0);
     } finally {
       await setFaceFaults(undefined).catch(() => undefined);
@@ -446,7 +419,6 @@ describe('fault runs', () => {
         const created = all.filter((f) => f.sessionId).map((f) => f.sessionId!);
         const inFlight = batch2.filter((f) => f.createOutcome === 'in-flight-at-kill');
         const rowsBefore = await allSessions(app);
-        const intentsBefore = await intents(app);
         const faceBefore = ((await emulator(control(), 'GET', '/emulator/sessions')).body.sessions as Array<{ deviceCorrelationId?: string }>)
           .filter((f) => f.deviceCorrelationId?.startsWith(app.prefix)).length;
 
@@ -456,27 +428,26 @@ describe('fault runs', () => {
         const left = await orphans(app);
         const rowsAfter = await allSessions(app);
 
-        // By design, one orphan cannot be cleaned: Face made a session, but the host died before the create journal
-        // recorded its id (journal.attachFaceSession). Nothing in storage knows that id, so no sweep can find it; it
+        // By design, one orphan cannot be cleaned: Face made a session, but the host died before the session row
+        // recorded its id (the update after Face answers). Nothing in storage knows that id, so no sweep can find it; it
         // lives until Face's own 48 h limit (its token dies with its TTL). Only a create in flight at the kill can
         // leave one. These are measured and reported; every other orphan must be zero.
         const inFlightDevices = [...new Set(inFlight.map((f) => f.device))];
-        const journalKnew = new Set(intentsBefore.map((i) => i.faceSessionId).filter(Boolean));
-        const byDesign = left.faceSessions.filter((f) => inFlightDevices.some((d) => f.endsWith(`(${d})`)) && !journalKnew.has(f.split(' ')[0]));
+        const rowsKnew = new Set(rowsBefore.map((r) => r.faceSessionId).filter(Boolean));
+        const byDesign = left.faceSessions.filter((f) => inFlightDevices.some((d) => f.endsWith(`(${d})`)) && !rowsKnew.has(f.split(' ')[0]));
         const unexplained = left.faceSessions.filter((f) => !byDesign.includes(f));
 
         console.log([
           `fault run B (storage 20 % faults + SIGKILL, ${Date.now() - t0} ms): ${all.length} device flows, ${all.reduce((n, f) => n + f.createAttempts, 0)} create requests;`,
           `  storage faults injected ${JSON.stringify(storageFaults)};`,
           `  create answers ${JSON.stringify(tally(all.flatMap((f) => f.answers)))}; complete statuses ${JSON.stringify(tally(all.filter((f) => f.completeStatus !== undefined).map((f) => String(f.completeStatus))))};`,
-          `  sessions created (201 seen by a device): ${created.length}; creates in flight at the kill: ${inFlight.length}; rows after restart: ${rowsBefore.length}; open create intents after restart: ${intentsBefore.length}; Face sessions after restart: ${faceBefore};`,
+          `  sessions created (201 seen by a device): ${created.length}; creates in flight at the kill: ${inFlight.length}; rows after restart: ${rowsBefore.length} (${rowsBefore.filter((r) => r.status === 'Creating').length} still Creating); Face sessions after restart: ${faceBefore};`,
           `  devices that gave up creating: ${JSON.stringify(all.filter((f) => f.createOutcome === 'gave-up').map((f) => f.answers))};`,
           `  statuses before the sweep ${JSON.stringify(tally(rowsBefore.map((s) => s.status)))}, after ${JSON.stringify(tally(rowsAfter.map((s) => s.status)))};`,
-          `  aged ${aged.sessions} sessions and ${aged.intents} create intents (${aged.withoutSweepRow.length} sessions had no sweep index row); ${app.logs.join(' | ')}`,
-          `  orphans after the sweep: ${left.faceSessions.length} Face sessions (${byDesign.length} from creates cut by the kill before the journal knew the Face id, ${unexplained.length} unexplained), ${left.blobs.length} blobs (blobs left: ${left.blobsLeft}, create intents left: ${left.intentsLeft}, rows still holding a Face session: ${left.rowsWithLiveFace})`,
+          `  aged ${aged.sessions} sessions (${aged.withoutSweepRow.length} had no sweep index row); ${app.logs.join(' | ')}`,
+          `  orphans after the sweep: ${left.faceSessions.length} Face sessions (${byDesign.length} from creates cut by the kill before the row knew the Face id, ${unexplained.length} unexplained), ${left.blobs.length} blobs (blobs left: ${left.blobsLeft}, rows still holding a Face session: ${left.rowsWithLiveFace})`,
         ].join('\n'));
         // A row the sweep can no longer reach: not finished, or without the sweep index row its record deletion needs
-        // (rows that had none before the sweep must have been repaired from the create journal).
         const reachable = new Map(await Promise.all(rowsAfter.map(async (s) => [s.sessionId, await sweepRowExists(app, s.sessionId, s.nextSweepDateTime)] as const)));
         const stuck = rowsAfter.filter((s) => !FINAL.has(s.status) || !s.faceSessionDeleted || !s.imagesDeleted || !reachable.get(s.sessionId));
         if (stuck.length) console.log(`  rows the sweep cannot reach: ${JSON.stringify(await describeRows(app, stuck, all))}`);
@@ -485,7 +456,7 @@ describe('fault runs', () => {
         // Soft assertions: a failing run reports every broken promise at once, not just the first.
         // Failure modes this run exposed (and that are fixed): a lost answer on the session-row insert turned into a
         // 409 and a row without a sweep index row; a kill between the session-row and sweep-index inserts left a row
-        // the sweep never visited. Rows without a sweep index row are now repaired from the create journal.
+        // the sweep never visited. A session row is now written together with its sweep index row, before Face is called.
         expect(created.length).toBeGreaterThan(0);
         const rowIds = new Set(rowsAfter.map((s) => s.sessionId));
         expect.soft(created.filter((id) => !rowIds.has(id)), 'sessions a device was told about must still exist').toEqual([]);
@@ -495,8 +466,7 @@ describe('fault runs', () => {
         expect.soft(left.rowsWithLiveFace, 'rows still holding a Face session after expiry and the sweep').toBe(0);
         expect.soft(left.blobs, 'blobs no session row references').toEqual([]);
         expect.soft(left.blobsLeft, 'blobs left after expiry and the sweep (image retention is 0 h)').toBe(0);
-        expect.soft(left.intentsLeft, 'create intents left after the sweep').toBe(0);
-      } finally {
+        } finally {
         setStorageFaults(0);
         await app.host?.stop();
       }

@@ -65,7 +65,7 @@ describe('the sample flow', () => {
     expect(session.result).not.toHaveProperty('requestId');
 
     // The Face session is deleted once the result is in (its token dies with it); the session image was copied.
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(false);
     const afterCollect = await stack.repository.get(created.sessionId);
     expect(afterCollect?.faceSessionDeleted).toBe(true);
     expect(afterCollect?.sessionImageBlobs).toHaveLength(1);
@@ -185,14 +185,14 @@ describe('completion', () => {
     const names = await blobNames(stack);
     expect(names).not.toContain(before!.storedVerifyImage.blobName);
     expect(names.filter((n) => n.includes(created.sessionId))).toEqual([]);
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(false);
   });
 
   it('a message that keeps failing ends in the poison queue and marks its session failed', async () => {
     const created = await createSession(stack, face);
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     // Face fails every read of this one session; other suites' traffic is untouched.
-    await emulator(stack, 'PUT', '/emulator/faults', { errorRate: 1, errorStatus: 500, paths: [`detectLivenessWithVerify-sessions/${created.sessionId}$`] });
+    await emulator(stack, 'PUT', '/emulator/faults', { errorRate: 1, errorStatus: 500, paths: [`detectLivenessWithVerify-sessions/${created.faceSessionId}$`] });
     try {
       await complete(stack, created);
       const session = await eventually(async () => {

@@ -46,7 +46,7 @@ describe('the sweep', () => {
 
     const session = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`);
     expect(session.body).toMatchObject({ status: 'ResultAvailable', sessionExpired: true, result: { id: 1 } });
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(false);
     const names = await blobNames(stack);
     expect(names).not.toContain(aged.storedVerifyImage.blobName);
     expect(names.filter((n) => n.includes(created.sessionId))).toEqual([]);
@@ -63,7 +63,7 @@ describe('the sweep', () => {
     const session = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`);
     expect(session.body).toMatchObject({ status: 'Expired', failureReason: 'NoFinishedAttemptBeforeExpiry' });
     expect(session.body).not.toHaveProperty('result');
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(false);
     const list = await getJson(`${stack.api}/liveness-sessions?status=Expired&top=1000`);
     expect(list.body.value.map((s: { id: string }) => s.id)).toContain(created.sessionId);
   });
@@ -83,7 +83,7 @@ describe('the sweep', () => {
     const created = await createSession(stack, face);
     await sweep();
     expect((await stack.repository.get(created.sessionId))).toMatchObject({ status: 'NotStarted', faceSessionDeleted: false, imagesDeleted: false });
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(true);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(true);
   });
 
   it('finishes a delete that was interrupted', async () => {
@@ -94,6 +94,6 @@ describe('the sweep', () => {
     await sweep();
     expect(await stack.repository.get(created.sessionId)).toBeUndefined();
     expect(await blobNames(stack)).not.toContain(s.storedVerifyImage.blobName);
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(false);
   });
 });

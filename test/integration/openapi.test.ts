@@ -134,7 +134,7 @@ describe('the response validator', () => {
     const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
     const now = new Date().toISOString();
     const session = {
-      id: SESSION, createdDateTime: now, sessionExpired: false, authTokenTimeToLiveInSeconds: 600,
+      id: SESSION, faceSessionId: 'f4ce5e55-1011-4000-8000-000000000001', createdDateTime: now, sessionExpired: false, authTokenTimeToLiveInSeconds: 600,
       authTokenExpiresDateTime: now, livenessOperationMode: 'Passive', status: 'ResultAvailable', verifyImage: {},
       decision: { outcome: 'pass', reasons: [], attemptId: 1, verifyImageHashMatches: true, policyVersion: 'v1', decidedDateTime: now },
       reviewRequired: false,

@@ -225,6 +225,6 @@ describe('secrets and biometrics never reach the logs', () => {
       expect(logs).not.toContain(image.subarray(1000, 1032).toString('base64'));
       expect(logs).not.toContain(image.subarray(1000, 1032).toString('latin1'));
     }
-    expect((await faceSessionIds(stack)).has(created.sessionId)).toBe(false);
+    expect((await faceSessionIds(stack)).has(created.faceSessionId)).toBe(false);
   });
 });

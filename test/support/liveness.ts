@@ -86,7 +86,11 @@ export function startForm(image: Uint8Array | undefined, fields: Record<string, 
   return form;
 }
 
-export interface CreatedSession { sessionId: string; authToken: string; authTokenExpiresDateTime: string; verifyImage: any; deviceToken: string }
+export interface CreatedSession {
+  sessionId: string; authToken: string; authTokenExpiresDateTime: string; verifyImage: any; deviceToken: string;
+  /** Face's id for the session (read from storage), to check the emulator's state. */
+  faceSessionId: string;
+}
 
 /** Starts a session as a device; each call is a new device subject unless `token` is given. */
 export async function createSession(stack: Stack, image: Uint8Array, fields: Record<string, string> = {}, token?: string): Promise<CreatedSession> {
@@ -94,7 +98,9 @@ export async function createSession(stack: Stack, image: Uint8Array, fields: Rec
   const res = await checkedFetch(`${stack.api}/liveness-sessions`, { method: 'POST', body: startForm(image, fields), headers: bearer(device) });
   const body = (await res.json()) as Record<string, any>;
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(body)}`);
-  return { ...(body as Omit<CreatedSession, 'deviceToken'>), deviceToken: device };
+  const faceSessionId = (await stack.repository.get(body.sessionId))?.faceSessionId;
+  if (!faceSessionId) throw new Error(`session ${body.sessionId} has no Face session id in storage`);
+  return { ...(body as Omit<CreatedSession, 'deviceToken' | 'faceSessionId'>), deviceToken: device, faceSessionId };
 }
 
 /** The device reports that its capture is done. */

@@ -1,5 +1,5 @@
 // SessionRepository over Azure Table storage. Four tables (names carry the configured prefix):
-//   LivenessSessions          PK = sessionId, RK = "session"            one partition per session (cheap inserts)
+//   LivenessSessions          PK = sessionId (ours), RK = "session"     one partition per session (cheap inserts)
 //   LivenessAuditEntries      PK = sessionId, RK = attemptId (10 digits) oldest first by key order
 //   LivenessSessionsByCreated PK = inverted epoch second, RK = inverted epoch ms + "|" + sessionId
 //                             a whole-table scan returns newest first; small partitions (one per second)
@@ -60,6 +60,7 @@ interface SessionEntity {
   authTokenExpiresDateTime: string;
   livenessOperationMode: string;
   deviceCorrelationId?: string;
+  faceSessionId?: string;
   subject?: string;
   enableSessionImage: boolean;
   modelVersion?: string;
@@ -123,17 +124,13 @@ export class TableSessionRepository implements SessionRepository {
       await this.ensureTables();
       const results = await Promise.allSettled([
         this.insertSessionRow(session),
-        this.writeIndexes(session),
+        session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
       ]);
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) {
-        // Leave no half-written session: remove all three rows (whichever landed; a lost answer may hide one).
+        // Leave no half-written session: remove both rows (whichever landed; a lost answer may hide one).
         await Promise.allSettled([
           this.sessions.deleteEntity(session.sessionId, SESSION_ROW),
-          (async () => {
-            const k = createdIndexKey(session.createdDateTime, session.sessionId);
-            await this.byCreated.deleteEntity(k.partitionKey, k.rowKey);
-          })(),
           session.nextSweepDateTime ? this.reschedule(session.sessionId, session.nextSweepDateTime, undefined) : undefined,
         ]);
         throw (failed as PromiseRejectedResult).reason;
@@ -142,18 +139,12 @@ export class TableSessionRepository implements SessionRepository {
     });
   }
 
-  /** Writes (again) the list and sweep index rows of a session; upserts, so repeating it is harmless. */
-  async writeIndexes(session: LivenessSession): Promise<void> {
-    await guard(async () => {
-      await Promise.all([
-        this.byCreated.upsertEntity(toCreatedIndex(session), 'Replace'),
-        session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
-      ]);
-    });
+  async addToList(session: LivenessSession): Promise<void> {
+    await guard(() => this.byCreated.upsertEntity(toCreatedIndex(session), 'Replace'));
   }
 
   /**
-   * Inserts the session row. Face session ids are unique, so a 409 can only be our own insert, retried by the SDK
+   * Inserts the session row. Session ids are fresh UUIDs, so a 409 can only be our own insert, retried by the SDK
    * after its answer was lost: then the row holding our verify image is ours and the insert succeeded.
    */
   private async insertSessionRow(session: LivenessSession): Promise<string | undefined> {
@@ -335,6 +326,7 @@ function toEntity(s: LivenessSession): SessionEntity {
     authTokenExpiresDateTime: s.authTokenExpiresDateTime,
     livenessOperationMode: s.livenessOperationMode,
     ...(s.deviceCorrelationId !== undefined ? { deviceCorrelationId: s.deviceCorrelationId } : {}),
+    ...(s.faceSessionId !== undefined ? { faceSessionId: s.faceSessionId } : {}),
     ...(s.subject !== undefined ? { subject: s.subject } : {}),
     enableSessionImage: s.enableSessionImage,
     ...(s.modelVersion !== undefined ? { modelVersion: s.modelVersion } : {}),
@@ -362,6 +354,7 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     authTokenExpiresDateTime: e.authTokenExpiresDateTime,
     livenessOperationMode: e.livenessOperationMode as LivenessSession['livenessOperationMode'],
     ...(e.deviceCorrelationId !== undefined ? { deviceCorrelationId: e.deviceCorrelationId } : {}),
+    ...(e.faceSessionId !== undefined ? { faceSessionId: e.faceSessionId } : {}),
     ...(e.subject !== undefined ? { subject: e.subject } : {}),
     enableSessionImage: e.enableSessionImage,
     ...(e.modelVersion !== undefined ? { modelVersion: e.modelVersion } : {}),
