@@ -78,6 +78,18 @@ async function readBody(req: http.IncomingMessage, res: http.ServerResponse, lim
   };
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return tooLarge();
+  // With a Content-Length, read straight into one buffer of that size: no chunk list plus a concatenated copy, which
+  // would hold every large upload twice at its peak.
+  if (Number.isInteger(declared) && declared >= 0) {
+    const body = Buffer.allocUnsafe(declared);
+    let offset = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      if (offset + chunk.length > declared) return tooLarge();
+      chunk.copy(body, offset);
+      offset += chunk.length;
+    }
+    return offset === declared ? body : body.subarray(0, offset);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

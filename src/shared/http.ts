@@ -1,7 +1,9 @@
 // The HTTP edge: reading requests (multipart, query, ids) and turning results and domain errors into responses.
 // Errors are mapped and logged in exactly one place (toErrorResponse): a JSON body { error: { code, message } },
 // the right status, never a stack trace.
+import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import busboy from 'busboy';
 import {
   AppError, ConflictError, FaceRejectedError, FaceUnavailableError, ForbiddenError, IdempotencyError, NotFoundError,
   PayloadTooLargeError, StorageUnavailableError, TooManyAttemptsError, UnauthorizedError, UnsupportedMediaTypeError,
@@ -9,6 +11,7 @@ import {
 } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { ConfigurationError } from '../config/config.js';
+import { MAX_VERIFY_IMAGE_BYTES } from '../core/verify-image.js';
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
   return { status, jsonBody: body, headers: { 'cache-control': 'no-store', ...headers } };
@@ -71,6 +74,11 @@ export interface MultipartBody { fields: Record<string, string>; files: Record<s
 /** Multipart bodies larger than this are refused before parsing (a 6 MB image plus form overhead). */
 export const MAX_START_BODY_BYTES = 6 * 1024 * 1024 + 64 * 1024;
 
+/**
+ * Streams a multipart body through busboy with limits, so a huge or endless body is refused as it arrives instead of
+ * being buffered whole, and each file is held once. Rules: only the named parts, each at most once, files as file
+ * parts (with a file name) and text as text parts.
+ */
 export async function readMultipart(request: HttpRequest, allowedFields: readonly string[], allowedFiles: readonly string[]): Promise<MultipartBody> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^multipart\/form-data\s*;\s*boundary=/i.test(contentType)) {
@@ -80,31 +88,56 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
   if (Number.isFinite(declared) && declared > MAX_START_BODY_BYTES) {
     throw new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.');
   }
-  let form: FormData;
+  const invalid = () => new ValidationError('InvalidMultipartBody', 'The multipart/form-data body could not be read.');
+  let parser: busboy.Busboy;
   try {
-    form = await request.formData();
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      limits: { fileSize: MAX_VERIFY_IMAGE_BYTES, files: allowedFiles.length + 1, fields: allowedFields.length + 1, parts: allowedFields.length + allowedFiles.length + 1, fieldSize: 1024, fieldNameSize: 200, headerPairs: 20 },
+    });
   } catch {
-    throw new ValidationError('InvalidMultipartBody', 'The multipart/form-data body could not be read.');
+    throw invalid();
   }
-  const body: MultipartBody = { fields: {}, files: {} };
-  for (const [name, value] of form.entries()) {
-    const isFile = typeof value !== 'string';
-    if (!allowedFields.includes(name) && !allowedFiles.includes(name)) {
-      throw new ValidationError('UnknownField', `Unexpected form field '${truncate(name)}'.`);
-    }
-    if (name in body.fields || name in body.files) {
-      throw new ValidationError('DuplicateField', `Form field '${name}' appears more than once.`);
-    }
-    if (allowedFiles.includes(name)) {
-      if (!isFile) throw new ValidationError('BadArgument', `Form field '${name}' must be a file part.`);
-      body.files[name] = { bytes: new Uint8Array(await value.arrayBuffer()), name: value.name };
-    } else {
-      if (isFile) throw new ValidationError('BadArgument', `Form field '${name}' must be a text part.`);
-      if (value.length > 1024) throw new ValidationError('BadArgument', `Form field '${name}' is too long.`);
-      body.fields[name] = value;
-    }
-  }
-  return body;
+  if (!request.body) throw invalid();
+
+  return new Promise<MultipartBody>((resolve, reject) => {
+    const body: MultipartBody = { fields: {}, files: {} };
+    const seen = new Set<string>();
+    let failure: Error | undefined;
+    const fail = (error: Error) => { failure ??= error; };
+    const check = (name: string | undefined, asFile: boolean): name is string => {
+      if (typeof name !== 'string') fail(new ValidationError('BadArgument', 'A form part has no name.'));
+      else if (!allowedFields.includes(name) && !allowedFiles.includes(name)) fail(new ValidationError('UnknownField', `Unexpected form field '${truncate(name)}'.`));
+      else if (seen.has(name)) fail(new ValidationError('DuplicateField', `Form field '${truncate(name)}' appears more than once.`));
+      else if (allowedFiles.includes(name) && !asFile) fail(new ValidationError('BadArgument', `Form field '${name}' must be a file part.`));
+      else if (allowedFields.includes(name) && asFile) fail(new ValidationError('BadArgument', `Form field '${name}' must be a text part.`));
+      if (typeof name === 'string') seen.add(name);
+      return failure === undefined;
+    };
+    // Handlers must never throw (an exception here would escape the request): every problem goes through fail().
+    parser.on('file', (name: string | undefined, stream, info) => {
+      stream.on('error', () => fail(invalid())); // a truncated part: without a listener it would crash the process
+      if (!check(name, true)) { stream.resume(); return; }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => { if (!failure) chunks.push(chunk); });
+      stream.on('limit', () => { chunks.length = 0; fail(new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.')); });
+      stream.on('end', () => { if (!failure) body.files[name] = { bytes: Buffer.concat(chunks), name: info.filename ?? '' }; });
+    });
+    parser.on('field', (name: string | undefined, value, info) => {
+      if (!check(name, false)) return;
+      if (info.valueTruncated) fail(new ValidationError('BadArgument', `Form field '${name}' is too long.`));
+      else body.fields[name] = value;
+    });
+    const tooMany = () => fail(new ValidationError('BadArgument', 'The form has too many parts.'));
+    parser.on('partsLimit', tooMany);
+    parser.on('filesLimit', tooMany);
+    parser.on('fieldsLimit', tooMany);
+    parser.on('error', () => reject(failure ?? invalid()));
+    parser.on('close', () => (failure ? reject(failure) : resolve(body)));
+    const source = Readable.fromWeb(request.body as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
+    source.on('error', () => reject(invalid()));
+    source.pipe(parser);
+  });
 }
 
 export function truncate(text: string, max = 64): string {
