@@ -50,15 +50,7 @@ export function buildServices(config: AppConfig): Services {
   return {
     config,
     repository,
-    face: new AzureFaceSessions({
-      endpoint: config.face.endpoint,
-      apiKey: config.face.apiKey,
-      clientId: config.face.clientId,
-      timeoutMs: config.face.timeoutMs,
-      maxRetries: config.face.maxRetries,
-      retryBudgetMs: config.face.retryBudgetMs,
-      onCall: faceCallObserver(metrics),
-    }),
+    face: new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) }),
     sessions: repository,
     images: new BlobImageStore(storage, config.names.container),
     // The trace context travels in completion messages, so collection continues the device's request trace.

@@ -80,17 +80,21 @@ export type StorageConnection =
   | { kind: 'connectionString'; connectionString: string }
   | { kind: 'identity'; blobServiceUri: string; queueServiceUri: string; tableServiceUri: string; clientId?: string };
 
+export interface FaceSettings {
+  endpoint: string;
+  /** Key auth when set (local and emulator); Entra ID via DefaultAzureCredential otherwise. */
+  apiKey?: string;
+  /** Client id of a user-assigned managed identity (Entra ID auth, no key). */
+  clientId?: string;
+  timeoutMs: number;
+  maxRetries: number;
+  /** Total time a call may spend retrying before it gives up. */
+  retryBudgetMs: number;
+}
+
 export interface AppConfig {
   storage: StorageConnection;
-  face: {
-    endpoint: string;
-    /** Key auth when set (local and emulator); Entra ID via DefaultAzureCredential otherwise. */
-    apiKey?: string;
-    clientId?: string;
-    timeoutMs: number;
-    maxRetries: number;
-    retryBudgetMs: number;
-  };
+  face: FaceSettings;
   liveness: {
     operationMode: 'Passive' | 'PassiveActive';
     authTokenTtlSeconds: number;

@@ -98,7 +98,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   try {
     await deps.idempotency.complete(caller.subject, idempotencyKey, started.sessionId);
   } catch (error) {
-    // The session exists and is returned; a retry with this key will see "in progress" until the key expires.
+    // The session exists and is returned; a retry with this key sees "in progress" until the claim times out (2 min).
     deps.logger.warn('could not record the idempotency key', { sessionId: started.sessionId, error: (error as Error).name });
   }
   return { ...started, replayed: false };

@@ -3,6 +3,7 @@
 // budget* and then give up with a clean FaceUnavailableError (the SDK would sleep for whatever Retry-After says).
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
+import type { FaceSettings } from '../../config/config.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
 import { FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
 import type {
@@ -10,15 +11,7 @@ import type {
 } from '../../core/ports.js';
 import type { VerifyImageInfo } from '../../core/session.js';
 
-export interface AzureFaceSessionsOptions {
-  endpoint: string;
-  apiKey?: string;
-  /** Client id of a user-assigned managed identity (Entra ID auth, no key). */
-  clientId?: string;
-  timeoutMs: number;
-  maxRetries: number;
-  /** Total time a call may spend retrying before it gives up. */
-  retryBudgetMs: number;
+export interface AzureFaceSessionsOptions extends FaceSettings {
   /** Called after every HTTP exchange with Face (metrics, tests). Never receives bodies or headers. */
   onCall?: (call: { operation: string; status: number | 'timeout' | 'network'; durationMs: number; retry: number }) => void;
 }
