@@ -4,7 +4,7 @@ import type { LivenessDeps } from './deps.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
 import type { DeviceCaller } from './ports.js';
-import { isFinal, type LivenessSession, type SessionStatus } from './session.js';
+import type { LivenessSession } from './session.js';
 
 /** The session if `caller` owns it; another subject gets the same 404 as for a session that does not exist. */
 async function ownedSession(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<LivenessSession> {
@@ -18,17 +18,18 @@ export async function deviceStatus(deps: LivenessDeps, sessionId: string, caller
   return { sessionId, status: deviceOutcome(await ownedSession(deps, sessionId, caller)) };
 }
 
-export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<{ sessionId: string; status: SessionStatus }> {
+/** Accepts the device's completion; a no-op once the session has moved past NotStarted (idempotent). */
+export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<void> {
   const { sessions, completions, clock } = deps;
   for (let tries = 0; tries < 5; tries++) {
     const session = await ownedSession(deps, sessionId, caller);
-    if (session.status !== 'NotStarted' || isFinal(session.status)) return { sessionId, status: session.status };
+    if (session.status !== 'NotStarted') return;
     await completions.enqueue({ sessionId, try: 1 });
     try {
       const updated = await sessions.update({ ...session, status: 'Started', completionRequestedDateTime: clock.now().toISOString() });
       await sessions.syncListStatus(updated);
       deps.logger.info('completion requested', { sessionId });
-      return { sessionId, status: updated.status };
+      return;
     } catch (error) {
       if (error instanceof ConflictError) continue; // someone else moved it; read again
       throw error;

@@ -91,14 +91,6 @@ export interface AuditEntry {
 
 export const FINISHED_ATTEMPT_STATES = new Set(['Succeeded', 'Failed', 'Canceled']);
 
-export function isFinal(status: SessionStatus): boolean {
-  return status === 'ResultAvailable' || status === 'Failed' || status === 'Expired';
-}
-
-export function hasResult(session: LivenessSession): boolean {
-  return session.result !== undefined;
-}
-
 /** The session as the back office reads it (the C# sample's GetLivenessWithVerifySessionResult fields). */
 export function sessionView(session: LivenessSession, now: Date) {
   return {

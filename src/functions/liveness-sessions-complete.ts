@@ -9,9 +9,10 @@ import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
 export async function completeLivenessSession(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const caller = await deviceCaller(request, context);
-    const result = await requestCompletion(await loadDeps(context), sessionIdParam(request), caller);
+    const sessionId = sessionIdParam(request);
+    await requestCompletion(await loadDeps(context), sessionId, caller);
     // The device learns that the request was accepted, never the decision or scores.
-    return json(202, { sessionId: result.sessionId, status: 'Accepted' });
+    return json(202, { sessionId, status: 'Accepted' });
   } catch (error) {
     return toErrorResponse(error, contextLogger(context));
   }
