@@ -431,6 +431,7 @@ async function throughput(stack: Stack, image: Buffer): Promise<void> {
 function ceilingEntity(id: string) {
   const now = new Date();
   return {
+    // Best case for Azurite: one partition per insert (the app's session rows share a partition per second).
     partitionKey: id, rowKey: 'session', createdDateTime: now.toISOString(), authTokenTimeToLiveInSeconds: 600,
     authTokenExpiresDateTime: new Date(now.getTime() + 600_000).toISOString(), livenessOperationMode: 'Passive',
     deviceCorrelationId: 'bench-ceiling', enableSessionImage: false, status: 'NotStarted',

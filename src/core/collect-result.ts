@@ -113,7 +113,6 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       throw error;
     }
   }
-  await sessions.syncListStatus(session);
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
     if (session.completionRequestedDateTime) {
@@ -190,8 +189,7 @@ export async function markFailed(deps: LivenessDeps, initial: LivenessSession, r
   for (let tries = 0; tries < 5 && session; tries++) {
     if (session.result || session.deleting || session.status === 'Failed') return;
     try {
-      const updated = await deps.sessions.update({ ...session, status: 'Failed', failureReason: reason });
-      await deps.sessions.syncListStatus(updated);
+      await deps.sessions.update({ ...session, status: 'Failed', failureReason: reason });
       deps.logger.warn('liveness session failed', { sessionId: session.sessionId, reason });
       return;
     } catch (error) {

@@ -26,8 +26,7 @@ export async function requestCompletion(deps: LivenessDeps, sessionId: string, c
     if (session.status !== 'NotStarted') return;
     await completions.enqueue({ sessionId, try: 1 });
     try {
-      const updated = await sessions.update({ ...session, status: 'Started', completionRequestedDateTime: clock.now().toISOString() });
-      await sessions.syncListStatus(updated);
+      await sessions.update({ ...session, status: 'Started', completionRequestedDateTime: clock.now().toISOString() });
       deps.logger.info('completion requested', { sessionId });
       return;
     } catch (error) {

@@ -70,15 +70,13 @@ export interface Page<T> { items: T[]; continuationToken?: string }
 
 export interface DueSession { sessionId: string; dueDateTime: string }
 
-/** Session records, their audit entries and the two indexes (by creation time; by next sweep time). */
+/** Session records (which list newest first by their keys), their audit entries and the sweep index. */
 export interface SessionRepository {
   /**
    * Writes a new session row and its sweep index row (the sweep can always reach a row, even one whose create never
    * finished). @throws ConflictError if the id exists
    */
   create(session: LivenessSession): Promise<LivenessSession>;
-  /** Adds the session to the list index (once it is created for real). Idempotent. */
-  addToList(session: LivenessSession): Promise<void>;
   /** @returns undefined when there is no such session */
   get(sessionId: string): Promise<LivenessSession | undefined>;
   /** Conditional on `session.etag`. @throws ConflictError on an ETag mismatch, NotFoundError when gone */
@@ -94,8 +92,6 @@ export interface SessionRepository {
   listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<DueSession>>;
   /** Moves a session's row in the sweep index from `previousDue` to `nextDue` (either may be undefined). Idempotent. */
   reschedule(sessionId: string, previousDue: string | undefined, nextDue: string | undefined): Promise<void>;
-  /** Best-effort: keeps the creation index's copy of `status` in step for list filtering. */
-  syncListStatus(session: LivenessSession): Promise<void>;
 }
 
 export interface ImageStore {

@@ -2,7 +2,8 @@
 // The image upload overlaps the Face call (the storage work must not add to the user's wait), and every failure
 // undoes what was made: no orphan blob, no orphan Face session, no half-written row. The session row is written
 // first (status Creating, with its sweep index row), so a host that dies mid-create leaves the sweep a row to undo.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import type { LivenessDeps } from './deps.js';
@@ -135,7 +136,8 @@ async function createFresh(
   sha256: string,
 ): Promise<StartedSession> {
   const { face, images, sessions, clock, logger, settings } = deps;
-  const sessionId = randomUUID();
+  // Time-ordered (UUIDv7): the storage keys, and so newest-first listing, follow from the id itself.
+  const sessionId = uuidv7({ msecs: clock.now().getTime() });
   const blobName = `verify-images/${sessionId}.${sniffed.extension}`;
   const ttl = fields.authTokenTimeToLiveInSeconds ?? settings.defaultAuthTokenTtlSeconds;
   const enableSessionImage = fields.enableSessionImage ?? false;
@@ -162,17 +164,20 @@ async function createFresh(
     nextSweepDateTime: abandonedAt.toISOString(),
   };
 
-  // All three overlap: the row (with its sweep index row), then the image it points to, and the Face call.
+  // All of it overlaps the Face call (storage must not add to the wait): the row with its sweep index row, then the
+  // image it points to. A host that dies after Face answered but before the update below leaves a Face session no one
+  // knows (Face deletes it after 48 h; its token never reached a device). Calling Face only after the row lands would
+  // narrow that window when storage is slower than Face, at the cost of a storage round trip on every create.
   const recorded = sessions.create(draft);
   const stored = recorded.then(() => images.put(blobName, verifyImage, sniffed.contentType, { sha256 }));
   const storage = stored.then(() => recorded, (error: unknown) => { throw error ?? new Error('storage failed'); });
-  const faceCall = face.create({
+  const faceCall = Promise.resolve().then(() => face.create({
     livenessOperationMode: draft.livenessOperationMode,
     deviceCorrelationId: fields.deviceCorrelationId,
     authTokenTimeToLiveInSeconds: ttl,
     enableSessionImage,
     verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
-  });
+  }));
   const [storageResult, faceResult] = await Promise.allSettled([storage, faceCall]);
 
   const undoSteps: Array<[string, () => Promise<void>]> = [
@@ -195,11 +200,10 @@ async function createFresh(
   };
   session.nextSweepDateTime = nextSweepTime(session, settings)!.toISOString();
   try {
-    // The one write after Face answers: the row becomes a session. The list row and (rarely) the sweep index move
-    // go alongside; if they fail, so does the create, and everything is undone.
+    // The one write after Face answers: the row becomes a session (and lists). A sweep index move goes alongside
+    // when the token outlives the abandoned-create deadline; if either fails, so does the create, and all is undone.
     await Promise.all([
       sessions.update(session),
-      sessions.addToList(session),
       sessions.reschedule(sessionId, draft.nextSweepDateTime, session.nextSweepDateTime),
     ]);
   } catch (error) {

@@ -122,7 +122,6 @@ async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: 
     if (error instanceof ConflictError || error instanceof NotFoundError) return;
     throw error;
   }
-  await sessions.syncListStatus(session);
   await sessions.reschedule(session.sessionId, previousDue, next);
 }
 

@@ -183,8 +183,9 @@ async function allSessions(app: App): Promise<LivenessSession[]> {
   const table = app.clients.table(tableNames(app.prefix).sessions);
   const out: LivenessSession[] = [];
   try {
-    for await (const e of table.listEntities<{ partitionKey: string }>()) {
-      const s = await app.repository.get(e.partitionKey!);
+    for await (const e of table.listEntities<{ rowKey: string }>()) {
+      // Row keys are "<inverted ms>|<sessionId>" (see sessionKey in the repository).
+      const s = await app.repository.get(e.rowKey!.split('|')[1]!);
       if (s) out.push(s);
     }
   } catch (error) {
@@ -283,18 +284,15 @@ async function orphans(app: App): Promise<Orphans> {
   };
 }
 
-/** Where a row stands: what it still holds, whether the list and sweep indexes know it, and what its device was told. */
+/** Where a row stands: what it still holds, whether it lists (not Creating), and what its device was told. */
 async function describeRows(app: App, rows: LivenessSession[], flows: Flow[]) {
   const atFace = await (async () => new Set(((await emulator(control(), 'GET', '/emulator/sessions')).body.sessions as Array<{ sessionId: string }>).map((f) => f.sessionId)))();
   const blobs = new Set(await blobNames(app));
-  const byCreated = app.clients.table(tableNames(app.prefix).byCreated);
-  const listed = new Set<string>();
-  for await (const e of byCreated.listEntities<{ sessionId: string }>()) listed.add(e.sessionId);
   return rows.map((s) => {
     const flow = flows.find((f) => f.device === s.deviceCorrelationId);
     return {
       sessionId: s.sessionId, status: s.status, faceSessionDeleted: s.faceSessionDeleted, faceSessionAtFace: !!s.faceSessionId && atFace.has(s.faceSessionId),
-      verifyBlobExists: blobs.has(s.storedVerifyImage.blobName), inListIndex: listed.has(s.sessionId),
+      verifyBlobExists: blobs.has(s.storedVerifyImage.blobName), listed: s.status !== 'Creating',
       deviceWasTold: flow?.sessionId === s.sessionId, deviceAnswers: flow?.answers, deviceOutcome: flow?.createOutcome,
     };
   });

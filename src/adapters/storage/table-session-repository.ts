@@ -1,8 +1,9 @@
-// SessionRepository over Azure Table storage. Four tables (names carry the configured prefix):
-//   LivenessSessions          PK = sessionId (ours), RK = "session"     one partition per session (cheap inserts)
+// SessionRepository over Azure Table storage. Three tables (names carry the configured prefix):
+//   LivenessSessions          PK = inverted epoch second, RK = inverted epoch ms + "|" + sessionId
+//                             session ids are UUIDv7 (time-ordered), so the keys follow from the id: a point read
+//                             needs no index, a table scan returns newest first (the table is its own list index,
+//                             with the real status to filter on), and partitions stay small (one per second)
 //   LivenessAuditEntries      PK = sessionId, RK = attemptId (10 digits) oldest first by key order
-//   LivenessSessionsByCreated PK = inverted epoch second, RK = inverted epoch ms + "|" + sessionId
-//                             a whole-table scan returns newest first; small partitions (one per second)
 //   LivenessSweepSchedule     PK = due minute "yyyyMMddHHmm" (UTC), RK = due ISO time + "|" + sessionId
 //                             the sweep reads only partitions at or before now: a key-range query whose cost
 //                             follows the number of due sessions, not all sessions
@@ -11,28 +12,29 @@ import { odata, type TableClient, type TableEntityResult, type TransactionAction
 import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../../core/errors.js';
 import type { DueSession, ListSessionsQuery, Page, SessionRepository } from '../../core/ports.js';
 import type { AuditEntry, LivenessSession, SessionListItem, SessionStatus } from '../../core/session.js';
+import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { isRestError, type StorageClients } from './clients.js';
 
-const SESSION_ROW = 'session';
 const MAX_SECONDS = 9_999_999_999;
 const MAX_MS = 9_999_999_999_999;
 
-export interface TableNames { sessions: string; auditEntries: string; byCreated: string; sweepSchedule: string }
+export interface TableNames { sessions: string; auditEntries: string; sweepSchedule: string }
 
 export function tableNames(prefix: string): TableNames {
   return {
     sessions: `${prefix}LivenessSessions`,
     auditEntries: `${prefix}LivenessAuditEntries`,
-    byCreated: `${prefix}LivenessSessionsByCreated`,
     sweepSchedule: `${prefix}LivenessSweepSchedule`,
   };
 }
 
-export function createdIndexKey(createdDateTime: string, sessionId: string) {
-  const ms = Date.parse(createdDateTime);
+/** The session row's keys, from the creation time inside its UUIDv7 id; undefined for any other id. */
+export function sessionKey(sessionId: string): { partitionKey: string; rowKey: string } | undefined {
+  if (!uuidValidate(sessionId) || uuidVersion(sessionId) !== 7) return undefined;
+  const ms = parseInt(sessionId.slice(0, 8) + sessionId.slice(9, 13), 16);
   return {
     partitionKey: String(MAX_SECONDS - Math.floor(ms / 1000)).padStart(10, '0'),
-    rowKey: `${String(MAX_MS - ms).padStart(13, '0')}|${sessionId}`,
+    rowKey: `${String(MAX_MS - ms).padStart(13, '0')}|${sessionId.toLowerCase()}`,
   };
 }
 
@@ -79,16 +81,6 @@ interface SessionEntity {
   nextSweepDateTime?: string;
 }
 
-interface CreatedIndexEntity {
-  partitionKey: string;
-  rowKey: string;
-  sessionId: string;
-  createdDateTime: string;
-  status: string;
-  deviceCorrelationId?: string;
-  authTokenTimeToLiveInSeconds: number;
-  authTokenExpiresDateTime: string;
-}
 
 export interface TableSessionRepositoryOptions {
   /** Observes every query filter sent (the bench prints them to show the sweep uses key ranges). */
@@ -98,7 +90,6 @@ export interface TableSessionRepositoryOptions {
 export class TableSessionRepository implements SessionRepository {
   private readonly sessions: TableClient;
   private readonly audit: TableClient;
-  private readonly byCreated: TableClient;
   private readonly sweep: TableClient;
   private ready: Promise<unknown> | undefined;
 
@@ -106,13 +97,12 @@ export class TableSessionRepository implements SessionRepository {
     const names = tableNames(prefix);
     this.sessions = clients.table(names.sessions);
     this.audit = clients.table(names.auditEntries);
-    this.byCreated = clients.table(names.byCreated);
     this.sweep = clients.table(names.sweepSchedule);
   }
 
   /** Creates the tables once per instance (createTable ignores "already exists"). */
   ensureTables(): Promise<unknown> {
-    return (this.ready ??= Promise.all([this.sessions, this.audit, this.byCreated, this.sweep].map((t) => t.createTable()))
+    return (this.ready ??= Promise.all([this.sessions, this.audit, this.sweep].map((t) => t.createTable()))
       .catch((error) => {
         this.ready = undefined;
         throw error;
@@ -122,25 +112,21 @@ export class TableSessionRepository implements SessionRepository {
   async create(session: LivenessSession): Promise<LivenessSession> {
     return guard(async () => {
       await this.ensureTables();
-      const results = await Promise.allSettled([
-        this.insertSessionRow(session),
-        session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
-      ]);
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) {
+      // The sweep index row first: a session row must never exist without it, or no sweep would ever reach it
+      // (a host that dies between the two leaves at most an index row pointing at nothing, which the sweep drops).
+      if (session.nextSweepDateTime) await this.upsertSweepRow(session.sessionId, session.nextSweepDateTime);
+      try {
+        return { ...session, etag: await this.insertSessionRow(session) };
+      } catch (error) {
         // Leave no half-written session: remove both rows (whichever landed; a lost answer may hide one).
+        const key = keyOf(session.sessionId);
         await Promise.allSettled([
-          this.sessions.deleteEntity(session.sessionId, SESSION_ROW),
+          this.sessions.deleteEntity(key.partitionKey, key.rowKey),
           session.nextSweepDateTime ? this.reschedule(session.sessionId, session.nextSweepDateTime, undefined) : undefined,
         ]);
-        throw (failed as PromiseRejectedResult).reason;
+        throw error;
       }
-      return { ...session, etag: (results[0] as PromiseFulfilledResult<string | undefined>).value };
     });
-  }
-
-  async addToList(session: LivenessSession): Promise<void> {
-    await guard(() => this.byCreated.upsertEntity(toCreatedIndex(session), 'Replace'));
   }
 
   /**
@@ -152,7 +138,8 @@ export class TableSessionRepository implements SessionRepository {
       return (await this.sessions.createEntity(toEntity(session))).etag;
     } catch (error) {
       if (!isRestError(error, 409)) throw error;
-      const existing = await this.sessions.getEntity<SessionEntity>(session.sessionId, SESSION_ROW);
+      const key = keyOf(session.sessionId);
+      const existing = await this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey);
       if (existing.storedVerifyImageJson === JSON.stringify(session.storedVerifyImage)) return existing.etag;
       throw new ConflictError('SessionExists', `Session ${session.sessionId} already exists.`);
     }
@@ -161,8 +148,10 @@ export class TableSessionRepository implements SessionRepository {
   async get(sessionId: string): Promise<LivenessSession | undefined> {
     return guard(async () => {
       await this.ensureTables();
+      const key = sessionKey(sessionId);
+      if (!key) return undefined; // not an id this app minted
       try {
-        const entity = await this.sessions.getEntity<SessionEntity>(sessionId, SESSION_ROW);
+        const entity = await this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey);
         return fromEntity(entity);
       } catch (error) {
         if (isRestError(error, 404)) return undefined;
@@ -186,28 +175,25 @@ export class TableSessionRepository implements SessionRepository {
 
   async delete(session: LivenessSession): Promise<void> {
     await guard(async () => {
-      const created = createdIndexKey(session.createdDateTime, session.sessionId);
-      await Promise.all([
-        ignore404(this.byCreated.deleteEntity(created.partitionKey, created.rowKey)),
-        session.nextSweepDateTime ? this.reschedule(session.sessionId, session.nextSweepDateTime, undefined) : undefined,
-      ]);
+      if (session.nextSweepDateTime) await this.reschedule(session.sessionId, session.nextSweepDateTime, undefined);
       // The session row goes last: while it exists, the sweep can still find and finish the deletion.
-      await ignore404(this.sessions.deleteEntity(session.sessionId, SESSION_ROW));
+      const key = keyOf(session.sessionId);
+      await ignore404(this.sessions.deleteEntity(key.partitionKey, key.rowKey));
     });
   }
 
   async list(query: ListSessionsQuery): Promise<Page<SessionListItem>> {
     return guard(async () => {
       await this.ensureTables();
-      const clauses: string[] = [];
-      if (query.status) clauses.push(odata`status eq ${query.status}`);
+      // Rows still Creating are creates in flight (or abandoned), not sessions yet.
+      const clauses: string[] = [query.status ? odata`status eq ${query.status}` : `status ne 'Creating'`];
       if (query.deviceCorrelationId) clauses.push(odata`deviceCorrelationId eq ${query.deviceCorrelationId}`);
-      const filter = clauses.join(' and ') || undefined;
-      if (filter) this.options.onQuery?.(this.byCreated.tableName, filter);
+      const filter = clauses.join(' and ');
+      this.options.onQuery?.(this.sessions.tableName, filter);
       const continuationToken = query.continuationToken;
       if (continuationToken !== undefined) checkContinuationToken(continuationToken);
-      const pages = this.byCreated
-        .listEntities<CreatedIndexEntity>({ queryOptions: filter ? { filter } : {} })
+      const pages = this.sessions
+        .listEntities<SessionEntity>({ queryOptions: { filter, select: LIST_COLUMNS } })
         .byPage({ maxPageSize: query.top, continuationToken });
       // Azure may return fewer rows than asked (and even an empty page with a token); keep reading until full.
       const items: SessionListItem[] = [];
@@ -293,14 +279,6 @@ export class TableSessionRepository implements SessionRepository {
     });
   }
 
-  async syncListStatus(session: LivenessSession): Promise<void> {
-    await guard(async () => {
-      const k = createdIndexKey(session.createdDateTime, session.sessionId);
-      // Merge (not insert): never resurrect the row of a session deleted meanwhile.
-      await ignore404(this.byCreated.updateEntity({ ...k, status: session.status }, 'Merge'));
-    });
-  }
-
   private async upsertSweepRow(sessionId: string, dueDateTime: string): Promise<void> {
     const k = sweepIndexKey(dueDateTime, sessionId);
     await this.sweep.upsertEntity({ ...k, sessionId, dueDateTime: new Date(dueDateTime).toISOString() }, 'Replace');
@@ -317,10 +295,21 @@ function checkContinuationToken(token: string): void {
   throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
 }
 
+function keyOf(sessionId: string): { partitionKey: string; rowKey: string } {
+  const key = sessionKey(sessionId);
+  if (!key) throw new Error('session ids are UUIDv7'); // ids come from startSession; anything else is a bug
+  return key;
+}
+
+const LIST_COLUMNS = ['RowKey', 'createdDateTime', 'status', 'deviceCorrelationId', 'authTokenTimeToLiveInSeconds', 'authTokenExpiresDateTime'];
+
+function sessionIdOf(rowKey: string): string {
+  return rowKey.slice(rowKey.indexOf('|') + 1);
+}
+
 function toEntity(s: LivenessSession): SessionEntity {
   return {
-    partitionKey: s.sessionId,
-    rowKey: SESSION_ROW,
+    ...keyOf(s.sessionId),
     createdDateTime: s.createdDateTime,
     authTokenTimeToLiveInSeconds: s.authTokenTimeToLiveInSeconds,
     authTokenExpiresDateTime: s.authTokenExpiresDateTime,
@@ -348,7 +337,7 @@ function toEntity(s: LivenessSession): SessionEntity {
 
 function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
   return {
-    sessionId: e.partitionKey!,
+    sessionId: sessionIdOf(e.rowKey!),
     createdDateTime: e.createdDateTime,
     authTokenTimeToLiveInSeconds: e.authTokenTimeToLiveInSeconds,
     authTokenExpiresDateTime: e.authTokenExpiresDateTime,
@@ -375,21 +364,9 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
   };
 }
 
-function toCreatedIndex(s: LivenessSession): CreatedIndexEntity {
+function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' | 'status' | 'deviceCorrelationId' | 'authTokenTimeToLiveInSeconds' | 'authTokenExpiresDateTime'>>): SessionListItem {
   return {
-    ...createdIndexKey(s.createdDateTime, s.sessionId),
-    sessionId: s.sessionId,
-    createdDateTime: s.createdDateTime,
-    status: s.status,
-    ...(s.deviceCorrelationId !== undefined ? { deviceCorrelationId: s.deviceCorrelationId } : {}),
-    authTokenTimeToLiveInSeconds: s.authTokenTimeToLiveInSeconds,
-    authTokenExpiresDateTime: s.authTokenExpiresDateTime,
-  };
-}
-
-function toListItem(e: CreatedIndexEntity): SessionListItem {
-  return {
-    id: e.sessionId,
+    id: sessionIdOf(e.rowKey!),
     createdDateTime: e.createdDateTime,
     status: e.status as SessionStatus,
     ...(e.deviceCorrelationId !== undefined ? { deviceCorrelationId: e.deviceCorrelationId } : {}),
