@@ -168,16 +168,17 @@ async function createFresh(
   // image it points to. A host that dies after Face answered but before the update below leaves a Face session no one
   // knows (Face deletes it after 48 h; its token never reached a device). Calling Face only after the row lands would
   // narrow that window when storage is slower than Face, at the cost of a storage round trip on every create.
-  const recorded = sessions.create(draft);
-  const stored = recorded.then(() => images.put(blobName, verifyImage, sniffed.contentType, { sha256 }));
-  const storage = stored.then(() => recorded, (error: unknown) => { throw error ?? new Error('storage failed'); });
-  const faceCall = Promise.resolve().then(() => face.create({
+  const storage = sessions.create(draft).then(async (row) => {
+    await images.put(blobName, verifyImage, sniffed.contentType, { sha256 });
+    return row;
+  });
+  const faceCall = face.create({
     livenessOperationMode: draft.livenessOperationMode,
     deviceCorrelationId: fields.deviceCorrelationId,
     authTokenTimeToLiveInSeconds: ttl,
     enableSessionImage,
     verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
-  }));
+  });
   const [storageResult, faceResult] = await Promise.allSettled([storage, faceCall]);
 
   const undoSteps: Array<[string, () => Promise<void>]> = [

@@ -2,22 +2,17 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { ImageStore } from '../../core/ports.js';
-import { isRestError, type StorageClients } from './clients.js';
+import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 
 export class BlobImageStore implements ImageStore {
   private readonly container: ContainerClient;
-  private ready: Promise<unknown> | undefined;
+
+  /** Creates the container once per instance (idempotent; Bicep also creates it in Azure). */
+  private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, containerName: string) {
     this.container = clients.blobService.getContainerClient(containerName);
-  }
-
-  /** Creates the container once per instance (idempotent; Bicep also creates it in Azure). */
-  private ensure(): Promise<unknown> {
-    return (this.ready ??= this.container.createIfNotExists().catch((error) => {
-      this.ready = undefined;
-      throw error;
-    }));
+    this.ensure = onceUntilFailure(() => this.container.createIfNotExists());
   }
 
   async put(blobName: string, bytes: Uint8Array, contentType: string, metadata?: Record<string, string>): Promise<void> {

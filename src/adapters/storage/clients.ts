@@ -31,6 +31,18 @@ export function createStorageClients(connection: StorageConnection): StorageClie
   };
 }
 
+/**
+ * Runs `create` (a container, queue or table create-if-missing) on the first call and shares its promise with every
+ * later call; after a failure, the next call tries again instead of repeating the failure forever.
+ */
+export function onceUntilFailure(create: () => Promise<unknown>): () => Promise<unknown> {
+  let pending: Promise<unknown> | undefined;
+  return () => (pending ??= create().catch((error: unknown) => {
+    pending = undefined;
+    throw error;
+  }));
+}
+
 /** True for the SDKs' RestError with the given status (checked by name, per the Azure SDK guidelines). */
 export function isRestError(error: unknown, ...statuses: number[]): error is { statusCode: number } {
   const e = error as { name?: string; statusCode?: number } | undefined;

@@ -3,22 +3,20 @@
 import type { QueueClient } from '@azure/storage-queue';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { CompletionMessage, CompletionQueue } from '../../core/ports.js';
-import type { StorageClients } from './clients.js';
+import { onceUntilFailure, type StorageClients } from './clients.js';
 
 export class StorageCompletionQueue implements CompletionQueue {
   private readonly queue: QueueClient;
-  private ready: Promise<unknown> | undefined;
+  private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, queueName: string) {
     this.queue = clients.queueService.getQueueClient(queueName);
+    this.ensure = onceUntilFailure(() => this.queue.createIfNotExists());
   }
 
   async enqueue(message: CompletionMessage, delaySeconds = 0): Promise<void> {
     try {
-      await (this.ready ??= this.queue.createIfNotExists().catch((error) => {
-        this.ready = undefined;
-        throw error;
-      }));
+      await this.ensure();
       const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
       await this.queue.sendMessage(text, { visibilityTimeout: Math.max(0, Math.round(delaySeconds)) });
     } catch (error) {

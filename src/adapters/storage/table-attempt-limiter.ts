@@ -5,16 +5,17 @@ import type { TableClient } from '@azure/data-tables';
 import type { AttemptLimitPolicy } from '../../core/attempt-limits.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { AttemptLimiter, LimitKey } from '../../core/ports.js';
-import { isRestError, type StorageClients } from './clients.js';
+import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 
 interface LimitEntity { partitionKey: string; rowKey: string; failuresJson: string; lockedUntil?: string }
 
 export class TableAttemptLimiter implements AttemptLimiter {
   private readonly table: TableClient;
-  private ready: Promise<unknown> | undefined;
+  private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string, private readonly policy: AttemptLimitPolicy) {
     this.table = clients.table(`${prefix}LivenessAttemptLimits`);
+    this.ensure = onceUntilFailure(() => this.table.createTable());
   }
 
   async lockedFor(key: LimitKey, now: Date): Promise<number> {
@@ -48,7 +49,7 @@ export class TableAttemptLimiter implements AttemptLimiter {
 
   private async read(key: LimitKey): Promise<(LimitEntity & { etag: string }) | undefined> {
     try {
-      await (this.ready ??= this.table.createTable().catch((e) => { this.ready = undefined; throw e; }));
+      await this.ensure();
       const k = keyOf(key);
       return await this.table.getEntity<LimitEntity>(k.partitionKey, k.rowKey);
     } catch (error) {

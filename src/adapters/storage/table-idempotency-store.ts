@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../core/ports.js';
-import { isRestError, type StorageClients } from './clients.js';
+import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 
 interface KeyEntity {
   partitionKey: string; rowKey: string; requestHash: string; state: string; sessionId?: string; createdDateTime: string;
@@ -17,10 +17,11 @@ const IN_PROGRESS_TIMEOUT_MS = 120_000;
 
 export class TableIdempotencyStore implements IdempotencyStore {
   private readonly table: TableClient;
-  private ready: Promise<unknown> | undefined;
+  private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string, private readonly ttlSeconds: number) {
     this.table = clients.table(`${prefix}LivenessIdempotencyKeys`);
+    this.ensure = onceUntilFailure(() => this.table.createTable());
   }
 
   async claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined> {
@@ -78,10 +79,6 @@ export class TableIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       if (!isRestError(error, 404)) throw error;
     }
-  }
-
-  private ensure(): Promise<unknown> {
-    return (this.ready ??= this.table.createTable().catch((e) => { this.ready = undefined; throw e; }));
   }
 }
 

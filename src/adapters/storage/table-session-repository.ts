@@ -13,7 +13,7 @@ import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError 
 import type { DueSession, ListSessionsQuery, Page, SessionRepository } from '../../core/ports.js';
 import type { AuditEntry, LivenessSession, SessionListItem, SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { isRestError, type StorageClients } from './clients.js';
+import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 
 const MAX_SECONDS = 9_999_999_999;
 const MAX_MS = 9_999_999_999_999;
@@ -91,23 +91,17 @@ export class TableSessionRepository implements SessionRepository {
   private readonly sessions: TableClient;
   private readonly audit: TableClient;
   private readonly sweep: TableClient;
-  private ready: Promise<unknown> | undefined;
+  /** Creates the tables once per instance (createTable ignores "already exists"). */
+  readonly ensureTables: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string, private readonly options: TableSessionRepositoryOptions = {}) {
     const names = tableNames(prefix);
     this.sessions = clients.table(names.sessions);
     this.audit = clients.table(names.auditEntries);
     this.sweep = clients.table(names.sweepSchedule);
+    this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.audit, this.sweep].map((t) => t.createTable())));
   }
 
-  /** Creates the tables once per instance (createTable ignores "already exists"). */
-  ensureTables(): Promise<unknown> {
-    return (this.ready ??= Promise.all([this.sessions, this.audit, this.sweep].map((t) => t.createTable()))
-      .catch((error) => {
-        this.ready = undefined;
-        throw error;
-      }));
-  }
 
   async create(session: LivenessSession): Promise<LivenessSession> {
     return guard(async () => {
