@@ -2,7 +2,7 @@
 // startSession with timed ports), how many storage calls one create makes, how long the completion queue waits
 // before it picks a message up, and what each dependency costs to import.
 import { spawn } from 'node:child_process';
-import { buildServices } from '../src/composition.js';
+import { composeServices } from '../src/composition.js';
 import { parseConfig } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { startSession } from '../src/core/start-session.js';
@@ -48,7 +48,7 @@ export interface CreateTimeline {
  */
 export async function createTimeline(env: Record<string, string>, image: Uint8Array, samples: number): Promise<CreateTimeline> {
   const config = parseConfig(env);
-  const base = buildServices(config) as unknown as LivenessDeps & Record<string, unknown>;
+  const base = composeServices(config).liveness;
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const runs: Array<{ spans: Span[]; total: number; calls: WireCall[] }> = [];
   for (let i = 0; i < samples + 3; i++) {

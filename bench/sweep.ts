@@ -9,7 +9,7 @@ import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { createStorageClients } from '../src/adapters/storage/clients.js';
 import { v7 as uuidv7 } from 'uuid';
 import { sessionKey, sweepIndexKey, tableNames, TableSessionRepository } from '../src/adapters/storage/table-session-repository.js';
-import { buildServices } from '../src/composition.js';
+import { composeServices } from '../src/composition.js';
 import { parseConfig } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { sweepSessions } from '../src/core/sweep.js';
@@ -207,13 +207,12 @@ function depsFor(env: SweepEnv, prefix: string, onQuery: (table: string, filter:
     LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
     ...env.extraEnv,
   });
-  const base = buildServices(config) as unknown as LivenessDeps & Record<string, unknown>;
+  const base = composeServices(config).liveness;
   // The same repository class the app uses, on the same kind of clients, with the query observer attached.
   const repository = new TableSessionRepository(createStorageClients(config.storage), config.names.tablePrefix, { onQuery });
   return {
     ...base,
     sessions: repository,
-    repository,
     logger: quietLogger,
     ...(now ? { clock: { now } } : {}),
   } as LivenessDeps;

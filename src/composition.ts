@@ -1,35 +1,35 @@
 // The composition root: the one place that reads the config and wires adapters to the core. Service clients are
-// built once per process (they keep connections alive); the logger is per invocation.
-import type { InvocationContext } from '@azure/functions';
+// built once per process (they keep connections alive); the logger is added per invocation (src/shared/handler.ts).
 import { JwtVerifier } from './adapters/auth/jwt-verifier.js';
 import { AzureFaceSessions } from './adapters/face/azure-face-sessions.js';
 import { BlobImageStore } from './adapters/storage/blob-image-store.js';
 import { createStorageClients } from './adapters/storage/clients.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
 import { TableAttemptLimiter } from './adapters/storage/table-attempt-limiter.js';
+import { TableAuditLog } from './adapters/storage/table-audit-log.js';
 import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { appConfig, type AppConfig } from './config/config.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
 import { noAttemptLimits } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
-import { contextLogger } from './shared/logger.js';
 import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
 import { appMetrics } from './telemetry/metrics.js';
 
-type Services = Omit<LivenessDeps, 'logger'> & {
-  config: AppConfig;
-  repository: TableSessionRepository;
-  deviceAuth: JwtVerifier;
-  /** Absent when no back-office issuer is configured: the /api/backoffice routes then refuse everyone. */
-  backOfficeAuth?: JwtVerifier;
-};
-let services: Services | undefined;
+/** Verifies a bearer token; the edge's view of JwtVerifier (tests pass fakes). */
+export interface TokenVerifier { verify(authorization: string | null): Promise<{ subject: string; roles: string[] }> }
 
-export function buildServices(config: AppConfig): Services {
-  const storage = createStorageClients(config.storage);
-  const repository = new TableSessionRepository(storage, config.names.tablePrefix);
-  const settings: LivenessSettings = {
+/** Everything the function adapters get: the core's dependencies (less the per-invocation logger) and the edge's. */
+export interface AppServices {
+  liveness: Omit<LivenessDeps, 'logger'>;
+  deviceAuth: TokenVerifier;
+  /** Absent when no back-office issuer is configured: the /api/backoffice routes then refuse everyone. */
+  backOfficeAuth?: TokenVerifier;
+}
+
+/** The core's settings, from the config (the core never reads the config itself). */
+export function livenessSettings(config: AppConfig): LivenessSettings {
+  return {
     defaultOperationMode: config.liveness.operationMode,
     defaultAuthTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
     deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
@@ -44,22 +44,27 @@ export function buildServices(config: AppConfig): Services {
     idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
     abandonedCreateSeconds: config.abandonedCreateSeconds,
   };
+}
+
+export function composeServices(config: AppConfig): AppServices {
+  const storage = createStorageClients(config.storage);
   const prefix = config.names.tablePrefix;
   const limits = config.auth.attemptLimits;
   const metrics = appMetrics();
   return {
-    config,
-    repository,
-    face: new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) }),
-    sessions: repository,
-    images: new BlobImageStore(storage, config.names.container),
-    // The trace context travels in completion messages, so collection continues the device's request trace.
-    completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
-    clock: systemClock,
-    settings,
-    limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
-    idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
-    metrics,
+    liveness: {
+      face: new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) }),
+      sessions: new TableSessionRepository(storage, prefix),
+      audit: new TableAuditLog(storage, prefix),
+      images: new BlobImageStore(storage, config.names.container),
+      // The trace context travels in completion messages, so collection continues the device's request trace.
+      completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
+      clock: systemClock,
+      settings: livenessSettings(config),
+      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
+      idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
+      metrics,
+    },
     deviceAuth: new JwtVerifier(config.auth.device),
     ...(config.auth.backOffice ? {
       backOfficeAuth: new JwtVerifier({ ...config.auth.backOffice, requiredRole: config.auth.backOffice.role }),
@@ -67,8 +72,9 @@ export function buildServices(config: AppConfig): Services {
   };
 }
 
-/** The app's dependencies for one invocation. Throws ConfigurationError (naming each bad setting) on first use. */
-export function depsFor(context: InvocationContext): LivenessDeps & Services {
-  services ??= buildServices(appConfig());
-  return { ...services, logger: contextLogger(context) };
+let services: AppServices | undefined;
+/** The process's services, built on first use. Throws ConfigurationError (naming each bad setting) until fixed. */
+export function appServices(): AppServices {
+  services ??= composeServices(appConfig());
+  return services;
 }

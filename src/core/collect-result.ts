@@ -3,10 +3,9 @@
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
 import { limitKeys, recordFailedCheck } from './attempt-limits.js';
 import { decide } from './decision.js';
-import type { LivenessDeps } from './deps.js';
-import { ConflictError, FaceSessionNotFoundError, NotFoundError } from './errors.js';
+import { updateSession, type LivenessDeps } from './deps.js';
+import { FaceSessionNotFoundError } from './errors.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
-import { nextSweepTime } from './retention.js';
 import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
 
 export type CollectOutcome =
@@ -48,71 +47,68 @@ export function toAuditEntry(session: LivenessSession, state: FaceSessionState, 
 
 /** One collection from Face for a session that has no result yet. Writes entries, result and status. */
 export async function collectOnce(deps: LivenessDeps, initial: LivenessSession): Promise<CollectOutcome> {
-  const { face, sessions, images, clock, settings } = deps;
-  let session = initial;
-  if (session.result) return { kind: 'already-collected', session };
+  const { face, images, audit, clock, settings } = deps;
+  if (initial.result) return { kind: 'already-collected', session: initial };
 
-  if (!session.faceSessionId || session.faceSessionDeleted) return { kind: 'face-session-gone', session };
+  if (!initial.faceSessionId || initial.faceSessionDeleted) return { kind: 'face-session-gone', session: initial };
   let state: FaceSessionState;
   try {
-    state = await face.get(session.faceSessionId);
+    state = await face.get(initial.faceSessionId);
   } catch (error) {
-    if (error instanceof FaceSessionNotFoundError) return { kind: 'face-session-gone', session };
+    if (error instanceof FaceSessionNotFoundError) return { kind: 'face-session-gone', session: initial };
     throw error;
   }
   const finished = state.attempts.filter((a) => FINISHED_ATTEMPT_STATES.has(a.attemptStatus));
-  if (finished.length === 0) return { kind: 'no-finished-attempt', session };
+  if (finished.length === 0) return { kind: 'no-finished-attempt', session: initial };
 
   const now = clock.now();
-  const entries = finished.map((a) => toAuditEntry(session, state, a, now)).sort((a, b) => a.id - b.id);
+  const entries = finished.map((a) => toAuditEntry(initial, state, a, now)).sort((a, b) => a.id - b.id);
   const latest = entries[entries.length - 1]!; // by attemptId, never by array position
 
   const sessionImageBlobs: string[] = [];
-  if (session.enableSessionImage && latest.sessionImageId && !session.imagesDeleted) {
+  if (initial.enableSessionImage && latest.sessionImageId && !initial.imagesDeleted) {
     try {
       const bytes = await face.getSessionImage(latest.sessionImageId);
-      const blobName = `session-images/${session.sessionId}/${latest.id}.jpg`;
+      const blobName = `session-images/${initial.sessionId}/${latest.id}.jpg`;
       await images.put(blobName, bytes, 'image/jpeg');
       sessionImageBlobs.push(blobName);
     } catch (error) {
       if (!(error instanceof FaceSessionNotFoundError)) throw error;
-      deps.logger.warn('session image no longer available at Face', { sessionId: session.sessionId });
+      deps.logger.warn('session image no longer available at Face', { sessionId: initial.sessionId });
     }
   }
 
-  await sessions.upsertAuditEntries(entries);
+  await audit.upsert(entries);
 
-  for (let tries = 0; ; tries++) {
-    const decision = decide(session, latest, settings.policy, now);
+  let outcome = 'recorded' as 'recorded' | 'already-collected' | 'deleting';
+  const written = await updateSession(deps, initial, (current) => {
+    if (current.deleting) { outcome = 'deleting'; return undefined; }
+    if (current.result) { outcome = 'already-collected'; return undefined; } // a duplicate message got there first
+    outcome = 'recorded';
+    const decision = decide(current, latest, settings.policy, now);
     // Evidence binding: a result about another verify image than the one we stored fails the session outright.
     const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash'));
-    try {
-      session = await sessions.update({
-        ...session,
-        status: evidenceFailure ? 'Failed' : 'ResultAvailable',
-        result: latest,
-        decision,
-        resultCollectedDateTime: now.toISOString(),
-        sessionImageBlobs: [...new Set([...session.sessionImageBlobs, ...sessionImageBlobs])],
-        failureReason: evidenceFailure,
-      });
-      break;
-    } catch (error) {
-      const fresh = error instanceof NotFoundError || error instanceof ConflictError
-        ? await sessions.get(session.sessionId) : undefined;
-      if (error instanceof NotFoundError || (error instanceof ConflictError && (!fresh || fresh.deleting))) {
-        // Deleted while we collected: remove what we just wrote so nothing outlives the delete.
-        await sessions.deleteAuditEntries(session.sessionId);
-        await Promise.all(sessionImageBlobs.map((b) => images.delete(b)));
-        return { kind: 'session-gone' };
-      }
-      if (error instanceof ConflictError && fresh) {
-        if (fresh.result) return { kind: 'already-collected', session: fresh };
-        if (tries < 3) { session = fresh; continue; }
-      }
-      throw error;
-    }
+    return {
+      ...current,
+      status: evidenceFailure ? 'Failed' : 'ResultAvailable',
+      result: latest,
+      decision,
+      resultCollectedDateTime: now.toISOString(),
+      sessionImageBlobs: [...new Set([...current.sessionImageBlobs, ...sessionImageBlobs])],
+      // A sweep that deleted the images while we copied one: the copy is due for deletion again (at once).
+      ...(sessionImageBlobs.length > 0 ? { imagesDeleted: false } : {}),
+      failureReason: evidenceFailure,
+    };
+  });
+  if (!written || outcome === 'deleting') {
+    // Deleted while we collected: remove what we just wrote so nothing outlives the delete.
+    await audit.deleteAll(initial.sessionId);
+    await Promise.all(sessionImageBlobs.map((b) => images.delete(b)));
+    return { kind: 'session-gone' };
   }
+  if (outcome === 'already-collected') return { kind: 'already-collected', session: written };
+
+  let session = written;
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
     if (session.completionRequestedDateTime) {
@@ -133,29 +129,12 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   return { kind: 'collected', session };
 }
 
-/** Deletes the Face session (its token dies with it) and records that, moving the sweep index on. */
-export async function deleteFaceSession(deps: LivenessDeps, initial: LivenessSession): Promise<LivenessSession> {
-  const { face, sessions, settings } = deps;
-  if (initial.faceSessionId) await face.delete(initial.faceSessionId);
-  let session = initial;
-  for (let tries = 0; tries < 3; tries++) {
-    if (session.faceSessionDeleted || session.deleting) return session;
-    const previousDue = session.nextSweepDateTime;
-    const marked: LivenessSession = { ...session, faceSessionDeleted: true };
-    marked.nextSweepDateTime = nextSweepTime(marked, settings)?.toISOString();
-    try {
-      session = await sessions.update(marked);
-      await sessions.reschedule(session.sessionId, previousDue, session.nextSweepDateTime);
-      return session;
-    } catch (error) {
-      if (error instanceof NotFoundError) return session;
-      if (!(error instanceof ConflictError)) throw error;
-      const fresh = await sessions.get(session.sessionId);
-      if (!fresh) return session;
-      session = fresh;
-    }
-  }
-  return session;
+/** Deletes the Face session (its token dies with it) and records that; the sweep time moves on with it. */
+export async function deleteFaceSession(deps: LivenessDeps, session: LivenessSession): Promise<LivenessSession> {
+  if (session.faceSessionId) await deps.face.delete(session.faceSessionId);
+  const written = await updateSession(deps, session, (current) =>
+    current.faceSessionDeleted || current.deleting ? undefined : { ...current, faceSessionDeleted: true });
+  return written ?? session;
 }
 
 /** Queue-trigger entry: collect, or schedule another try with backoff within the configured bound. */
@@ -184,18 +163,11 @@ export async function handleCompletionMessage(deps: LivenessDeps, message: Compl
 }
 
 /** Marks a session Failed unless it already has a result (a late success wins) or is being deleted. */
-export async function markFailed(deps: LivenessDeps, initial: LivenessSession, reason: string): Promise<void> {
-  let session: LivenessSession | undefined = initial;
-  for (let tries = 0; tries < 5 && session; tries++) {
-    if (session.result || session.deleting || session.status === 'Failed') return;
-    try {
-      await deps.sessions.update({ ...session, status: 'Failed', failureReason: reason });
-      deps.logger.warn('liveness session failed', { sessionId: session.sessionId, reason });
-      return;
-    } catch (error) {
-      if (error instanceof NotFoundError) return;
-      if (!(error instanceof ConflictError)) throw error;
-      session = await deps.sessions.get(initial.sessionId);
-    }
-  }
+export async function markFailed(deps: LivenessDeps, session: LivenessSession | string, reason: string): Promise<void> {
+  let failed = false;
+  const written = await updateSession(deps, session, (current) => {
+    failed = !(current.result || current.deleting || current.status === 'Failed');
+    return failed ? { ...current, status: 'Failed', failureReason: reason } : undefined;
+  });
+  if (written && failed) deps.logger.warn('liveness session failed', { sessionId: written.sessionId, reason });
 }

@@ -1,15 +1,15 @@
 // Use case: the device says its capture is done. The message is enqueued *before* the status moves to Started, so a
 // 202 always means a completion message exists; duplicates from racing calls are harmless (collection is idempotent).
-import type { LivenessDeps } from './deps.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { updateSession, type LivenessDeps } from './deps.js';
+import { NotFoundError } from './errors.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
 import type { DeviceCaller } from './ports.js';
-import type { LivenessSession } from './session.js';
+import { isVisible, type LivenessSession } from './session.js';
 
 /** The session if `caller` owns it; another subject gets the same 404 as for a session that does not exist. */
 async function ownedSession(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<LivenessSession> {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting || session.status === 'Creating' || session.subject !== caller.subject) throw new NotFoundError();
+  if (!isVisible(session, caller.subject)) throw new NotFoundError();
   return session;
 }
 
@@ -20,19 +20,17 @@ export async function deviceStatus(deps: LivenessDeps, sessionId: string, caller
 
 /** Accepts the device's completion; a no-op once the session has moved past NotStarted (idempotent). */
 export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<void> {
-  const { sessions, completions, clock } = deps;
-  for (let tries = 0; tries < 5; tries++) {
-    const session = await ownedSession(deps, sessionId, caller);
-    if (session.status !== 'NotStarted') return;
-    await completions.enqueue({ sessionId, try: 1 });
-    try {
-      await sessions.update({ ...session, status: 'Started', completionRequestedDateTime: clock.now().toISOString() });
-      deps.logger.info('completion requested', { sessionId });
-      return;
-    } catch (error) {
-      if (error instanceof ConflictError) continue; // someone else moved it; read again
-      throw error;
-    }
-  }
-  throw new ConflictError('ConcurrentUpdate', 'The session is changing too often; try again.');
+  const session = await ownedSession(deps, sessionId, caller);
+  if (session.status !== 'NotStarted') return;
+  await deps.completions.enqueue({ sessionId, try: 1 });
+  const requestedAt = deps.clock.now().toISOString();
+  let moved = false;
+  await updateSession(deps, session, (current) => {
+    moved = false;
+    if (!isVisible(current, caller.subject)) throw new NotFoundError();
+    if (current.status !== 'NotStarted') return undefined; // a racing completion got there first
+    moved = true;
+    return { ...current, status: 'Started', completionRequestedDateTime: requestedAt };
+  });
+  if (moved) deps.logger.info('completion requested', { sessionId });
 }

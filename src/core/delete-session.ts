@@ -1,22 +1,15 @@
 // Use case: the back office deletes a session: the Face session (a 404 there is fine), the images and the records.
 // The session is first marked `deleting` (ETag-guarded) so a concurrent collection sees it and backs off; the row
 // itself goes last, so an interrupted delete can be resumed by a second DELETE or by the sweep.
-import type { LivenessDeps } from './deps.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { updateSession, type LivenessDeps } from './deps.js';
+import { NotFoundError } from './errors.js';
 import type { LivenessSession } from './session.js';
 
 export async function deleteSession(deps: LivenessDeps, sessionId: string): Promise<void> {
-  let session = await deps.sessions.get(sessionId);
-  if (session?.status === 'Creating') throw new NotFoundError(); // not a session yet; the create or the sweep undoes it
-  for (let tries = 0; session && !session.deleting; tries++) {
-    try {
-      session = await deps.sessions.update({ ...session, deleting: true });
-    } catch (error) {
-      if (error instanceof NotFoundError) session = undefined;
-      else if (error instanceof ConflictError && tries < 5) session = await deps.sessions.get(sessionId);
-      else throw error;
-    }
-  }
+  const session = await updateSession(deps, sessionId, (current) => {
+    if (current.status === 'Creating') throw new NotFoundError(); // not a session yet; the create or the sweep undoes it
+    return current.deleting ? undefined : { ...current, deleting: true };
+  });
   if (!session) throw new NotFoundError();
   await purgeSession(deps, session);
   deps.logger.info('liveness session deleted', { sessionId });
@@ -31,6 +24,6 @@ export async function purgeSession(deps: LivenessDeps, session: LivenessSession)
     // Session images copied by a collection that raced this delete: their names follow a fixed pattern per attempt.
     ...(session.result ? [deps.images.delete(`session-images/${session.sessionId}/${session.result.id}.jpg`)] : []),
   ]);
-  await deps.sessions.deleteAuditEntries(session.sessionId);
+  await deps.audit.deleteAll(session.sessionId);
   await deps.sessions.delete(session);
 }

@@ -1,9 +1,10 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, Clock, CompletionQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
-  SessionRepository,
+  AttemptLimiter, AuditLog, Clock, CompletionQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
+  SessionChange, SessionRepository,
 } from './ports.js';
-import type { RetentionPolicy } from './retention.js';
+import { scheduled, type RetentionPolicy } from './retention.js';
+import type { LivenessSession } from './session.js';
 
 export interface LivenessSettings extends RetentionPolicy {
   defaultOperationMode: 'Passive' | 'PassiveActive';
@@ -25,6 +26,7 @@ export interface LivenessSettings extends RetentionPolicy {
 export interface LivenessDeps {
   face: FaceSessions;
   sessions: SessionRepository;
+  audit: AuditLog;
   images: ImageStore;
   completions: CompletionQueue;
   clock: Clock;
@@ -33,4 +35,19 @@ export interface LivenessDeps {
   limiter: AttemptLimiter;
   idempotency: IdempotencyStore;
   metrics: LivenessMetrics;
+}
+
+/**
+ * The core's one way to change a stored session: the change, then the sweep time that follows from it, written by
+ * the repository's conditional read-modify-write (which keeps the sweep index in step).
+ */
+export function updateSession(
+  deps: Pick<LivenessDeps, 'sessions' | 'settings'>,
+  target: string | LivenessSession,
+  change: SessionChange,
+): Promise<LivenessSession | undefined> {
+  return deps.sessions.mutate(target, (current) => {
+    const next = change(current);
+    return next && scheduled(next, deps.settings);
+  });
 }

@@ -1,7 +1,7 @@
 // Ports: the interfaces the core owns. Adapters in src/adapters implement them against Azure (or Azurite and the
 // Face emulator); tests may pass fakes. Nothing here imports an Azure package.
 import type {
-  FaceRectangle, LivenessOperationMode, LivenessSession, AuditEntry, SessionListItem, SessionStatus, VerifyImageInfo,
+  AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
@@ -68,30 +68,50 @@ export interface ListSessionsQuery {
 
 export interface Page<T> { items: T[]; continuationToken?: string }
 
-export interface DueSession { sessionId: string; dueDateTime: string }
+/**
+ * A pure change to a session: the next version of the record, or undefined when nothing needs writing. It may run
+ * more than once (a concurrent writer won, so the record is read again and the change re-applied), so it must not
+ * have side effects. It may throw a domain error to refuse the change; that error reaches the caller unretried.
+ */
+export type SessionChange = (current: LivenessSession) => LivenessSession | undefined;
 
-/** Session records (which list newest first by their keys), their audit entries and the sweep index. */
+/**
+ * Session records, which list newest first by their keys. This is the one write path for a session: every write is
+ * conditional on the record's ETag, and the repository keeps its sweep index in step with `nextSweepDateTime`
+ * (the core sets the field; it never touches the index).
+ */
 export interface SessionRepository {
   /**
-   * Writes a new session row and its sweep index row (the sweep can always reach a row, even one whose create never
-   * finished). @throws ConflictError if the id exists
+   * Writes a new session row and its sweep index row (the index row first, so the sweep can always reach a row, even
+   * one whose create never finished). @throws ConflictError if the id exists
    */
   create(session: LivenessSession): Promise<LivenessSession>;
   /** @returns undefined when there is no such session */
   get(sessionId: string): Promise<LivenessSession | undefined>;
-  /** Conditional on `session.etag`. @throws ConflictError on an ETag mismatch, NotFoundError when gone */
-  update(session: LivenessSession): Promise<LivenessSession>;
-  /** Removes the session, its audit entries and index rows. Idempotent. */
+  /**
+   * Reads the session (or starts from `snapshot`, which carries its ETag), applies `change` and writes the result
+   * conditionally; on an ETag conflict it reads again and re-applies, a bounded number of times.
+   * @returns the session as written (or as found, when the change wrote nothing); undefined when there is no session
+   * @throws ConflictError when concurrent writers keep winning past the bound
+   */
+  mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined>;
+  /** Removes the session row and its sweep index row. Idempotent. Audit entries belong to the AuditLog. */
   delete(session: LivenessSession): Promise<void>;
   list(query: ListSessionsQuery): Promise<Page<SessionListItem>>;
+  /**
+   * Sessions whose next sweep time is at or before `now`, oldest first (a key-range read of the sweep index). Index
+   * rows that no longer match a session are dropped here, so the core sees sessions, never index rows.
+   */
+  listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<LivenessSession>>;
+}
+
+/** Every attempt read from Face, per session, oldest first. */
+export interface AuditLog {
   /** Idempotent per attempt id: redelivered attempts overwrite themselves. */
-  upsertAuditEntries(entries: AuditEntry[]): Promise<void>;
-  listAuditEntries(sessionId: string): Promise<AuditEntry[]>;
-  deleteAuditEntries(sessionId: string): Promise<void>;
-  /** Sessions whose next sweep time is at or before `now`, oldest first, by key range on the sweep index. */
-  listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<DueSession>>;
-  /** Moves a session's row in the sweep index from `previousDue` to `nextDue` (either may be undefined). Idempotent. */
-  reschedule(sessionId: string, previousDue: string | undefined, nextDue: string | undefined): Promise<void>;
+  upsert(entries: AuditEntry[]): Promise<void>;
+  list(sessionId: string): Promise<AuditEntry[]>;
+  /** Idempotent. */
+  deleteAll(sessionId: string): Promise<void>;
 }
 
 export interface ImageStore {

@@ -1,18 +1,16 @@
 // Read-side use cases for the back office.
 import type { LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
-import { listItemView, sessionView, type AuditEntry, type SessionStatus } from './session.js';
+import type { ListSessionsQuery } from './ports.js';
+import { isVisible, listItemView, sessionView, type AuditEntry } from './session.js';
 
 export async function getSession(deps: LivenessDeps, sessionId: string) {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting || session.status === 'Creating') throw new NotFoundError();
+  if (!isVisible(session)) throw new NotFoundError();
   return sessionView(session, deps.clock.now());
 }
 
-export async function listSessions(
-  deps: LivenessDeps,
-  query: { top: number; continuationToken?: string; status?: SessionStatus; deviceCorrelationId?: string },
-) {
+export async function listSessions(deps: LivenessDeps, query: ListSessionsQuery) {
   const page = await deps.sessions.list(query);
   const now = deps.clock.now();
   return {
@@ -23,6 +21,6 @@ export async function listSessions(
 
 export async function listAuditEntries(deps: LivenessDeps, sessionId: string): Promise<{ value: AuditEntry[] }> {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting || session.status === 'Creating') throw new NotFoundError();
-  return { value: await deps.sessions.listAuditEntries(sessionId) };
+  if (!isVisible(session)) throw new NotFoundError();
+  return { value: await deps.audit.list(sessionId) };
 }

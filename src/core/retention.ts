@@ -25,3 +25,13 @@ export function nextSweepTime(session: LivenessSession, policy: RetentionPolicy)
   candidates.push(recordDueAt(session, policy));
   return new Date(Math.min(...candidates));
 }
+
+/**
+ * The session with the sweep time that follows from it. Every change the core writes goes through here, so the
+ * record's nextSweepDateTime (which the repository mirrors in its sweep index) is never stale. A row still Creating
+ * keeps its own deadline: the time by which an abandoned create is undone.
+ */
+export function scheduled(session: LivenessSession, policy: RetentionPolicy): LivenessSession {
+  if (session.status === 'Creating') return session;
+  return { ...session, nextSweepDateTime: nextSweepTime(session, policy)?.toISOString() };
+}

@@ -89,6 +89,15 @@ export interface AuditEntry {
   collectedDateTime: string;
 }
 
+/**
+ * Whether a caller may see the session: a row still Creating is not a session yet, one being deleted is already
+ * gone, and a device sees only its own (`subject` given). Everyone else gets the same 404 as for no session at all.
+ */
+export function isVisible(session: LivenessSession | undefined, subject?: string): session is LivenessSession {
+  if (!session || session.deleting || session.status === 'Creating') return false;
+  return subject === undefined || session.subject === subject;
+}
+
 export const FINISHED_ATTEMPT_STATES = new Set(['Succeeded', 'Failed', 'Canceled']);
 
 /** The session as the back office reads it (the C# sample's GetLivenessWithVerifySessionResult fields). */

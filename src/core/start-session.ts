@@ -6,11 +6,10 @@ import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
-import type { LivenessDeps } from './deps.js';
+import { updateSession, type LivenessDeps } from './deps.js';
 import { ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, ValidationError } from './errors.js';
 import type { DeviceCaller } from './ports.js';
-import { nextSweepTime } from './retention.js';
-import { LIVENESS_OPERATION_MODES, type LivenessSession, type VerifyImageInfo } from './session.js';
+import { isVisible, LIVENESS_OPERATION_MODES, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { checkVerifyImage } from './verify-image.js';
 
 /** The text fields of the start request, as they arrive in the multipart form. */
@@ -108,7 +107,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
 /** The response of the first request with a key, rebuilt from storage and Face (which still holds the token). */
 async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<StartedSession> {
   const session = await deps.sessions.get(sessionId);
-  if (!session || session.deleting || session.subject !== caller.subject) throw new NotFoundError();
+  if (!isVisible(session, caller.subject)) throw new NotFoundError();
   try {
     if (!session.faceSessionId || session.faceSessionDeleted) throw new FaceSessionNotFoundError();
     const state = await deps.face.get(session.faceSessionId);
@@ -192,21 +191,21 @@ async function createFresh(
   }
 
   const created = faceResult.value;
-  const session: LivenessSession = {
-    ...storageResult.value,
-    faceSessionId: created.sessionId,
-    status: 'NotStarted',
-    verifyImage: created.verifyImage,
-    ...(created.modelVersion ? { modelVersion: created.modelVersion } : {}),
-  };
-  session.nextSweepDateTime = nextSweepTime(session, settings)!.toISOString();
+  let session: LivenessSession | undefined;
   try {
-    // The one write after Face answers: the row becomes a session (and lists). A sweep index move goes alongside
-    // when the token outlives the abandoned-create deadline; if either fails, so does the create, and all is undone.
-    await Promise.all([
-      sessions.update(session),
-      sessions.reschedule(sessionId, draft.nextSweepDateTime, session.nextSweepDateTime),
-    ]);
+    // The one write after Face answers: the row becomes a session (and lists), and its sweep time moves from the
+    // abandoned-create deadline to token expiry. If it fails, so does the create, and all is undone.
+    session = await updateSession(deps, storageResult.value, (current) => {
+      if (current.status !== 'Creating') throw new ConflictError('SessionExists', `Session ${sessionId} is not being created.`);
+      return {
+        ...current,
+        faceSessionId: created.sessionId,
+        status: 'NotStarted',
+        verifyImage: created.verifyImage,
+        ...(created.modelVersion ? { modelVersion: created.modelVersion } : {}),
+      };
+    });
+    if (!session) throw new ConflictError('SessionGone', `Session ${sessionId} was removed while it was being created.`);
   } catch (error) {
     await undo(deps, undoSteps);
     throw error;

@@ -5,10 +5,9 @@
 // still Creating belongs to a create that never finished: it is undone.
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
-import type { LivenessDeps } from './deps.js';
-import { ConflictError, NotFoundError } from './errors.js';
-import type { DueSession } from './ports.js';
-import { imagesDueAt, nextSweepTime, recordDueAt } from './retention.js';
+import { updateSession, type LivenessDeps } from './deps.js';
+import { imagesDueAt, recordDueAt } from './retention.js';
+import type { LivenessSession } from './session.js';
 
 export interface SweepReport {
   due: number;
@@ -18,7 +17,6 @@ export interface SweepReport {
   imagesDeleted: number;
   recordsDeleted: number;
   resumedDeletes: number;
-  staleIndexRows: number;
   abandonedCreatesUndone: number;
   failures: number;
   pages: number;
@@ -30,23 +28,23 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, staleIndexRows: 0, abandonedCreatesUndone: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, abandonedCreatesUndone: 0, failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
   const seen = new Set<string>();
   do {
     const page = await deps.sessions.listDue(now, deps.settings.sweepPageSize, continuationToken);
     report.pages++;
-    const fresh = page.items.filter((d) => !seen.has(d.sessionId));
-    fresh.forEach((d) => seen.add(d.sessionId));
+    const fresh = page.items.filter((s) => !seen.has(s.sessionId));
+    fresh.forEach((s) => seen.add(s.sessionId));
     report.due += fresh.length;
-    await forEachLimited(fresh, deps.settings.sweepConcurrency, async (due) => {
+    await forEachLimited(fresh, deps.settings.sweepConcurrency, async (session) => {
       try {
-        await sweepOne(deps, due, now, report);
+        await sweepOne(deps, session, now, report);
       } catch (error) {
         report.failures++;
         deps.logger.warn('sweep could not finish a session; the next sweep retries it', {
-          sessionId: due.sessionId, error: (error as Error).name,
+          sessionId: session.sessionId, error: (error as Error).name,
         });
       }
     });
@@ -61,35 +59,32 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   return report;
 }
 
-async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: SweepReport): Promise<void> {
-  const { sessions, images, face, settings } = deps;
-  let session = await sessions.get(due.sessionId);
-  if (!session) {
-    await sessions.reschedule(due.sessionId, due.dueDateTime, undefined);
-    report.staleIndexRows++;
-    return;
-  }
-  if (session.deleting) {
-    await purgeSession(deps, session);
+async function sweepOne(deps: LivenessDeps, due: LivenessSession, now: Date, report: SweepReport): Promise<void> {
+  const { images, face, settings } = deps;
+  if (due.deleting) {
+    await purgeSession(deps, due);
     report.resumedDeletes++;
     return;
   }
-  if (session.status === 'Creating') {
+  if (due.status === 'Creating') {
     // A create that never finished (host died, or its own undo failed): remove what it left.
-    await purgeSession(deps, session);
+    await purgeSession(deps, due);
     report.abandonedCreatesUndone++;
     return;
   }
   const nowMs = now.getTime();
 
-  if (nowMs >= recordDueAt(session, settings)) {
-    await purgeSession(deps, session);
-    if (!session.faceSessionDeleted) report.faceSessionsDeleted++;
-    if (!session.imagesDeleted) report.imagesDeleted++;
+  if (nowMs >= recordDueAt(due, settings)) {
+    await purgeSession(deps, due);
+    if (!due.faceSessionDeleted) report.faceSessionsDeleted++;
+    if (!due.imagesDeleted) report.imagesDeleted++;
     report.recordsDeleted++;
     return;
   }
 
+  let session = due;
+  let faceSessionDeleted = false;
+  let expiredWithoutResult = false;
   const expired = nowMs >= Date.parse(session.authTokenExpiresDateTime);
   if (expired && !session.faceSessionDeleted) {
     if (!session.result) {
@@ -99,30 +94,37 @@ async function sweepOne(deps: LivenessDeps, due: DueSession, now: Date, report: 
       if (outcome.kind === 'collected') report.collected++;
       else if (!session.result) {
         report.expiredWithoutResult++;
-        if (session.status !== 'Failed') session = { ...session, status: 'Expired', failureReason: 'NoFinishedAttemptBeforeExpiry' };
+        expiredWithoutResult = true;
       }
     }
     if (session.faceSessionId) await face.delete(session.faceSessionId);
-    session = { ...session, faceSessionDeleted: true };
+    faceSessionDeleted = true;
     report.faceSessionsDeleted++;
   }
 
+  const deletedBlobs = new Set<string>();
   if (!session.imagesDeleted && nowMs >= imagesDueAt(session, settings)) {
-    await Promise.all([session.storedVerifyImage.blobName, ...session.sessionImageBlobs].map((b) => images.delete(b)));
-    session = { ...session, imagesDeleted: true };
+    const blobs = [session.storedVerifyImage.blobName, ...session.sessionImageBlobs];
+    await Promise.all(blobs.map((b) => images.delete(b)));
+    blobs.forEach((b) => deletedBlobs.add(b));
     report.imagesDeleted++;
   }
 
-  const previousDue = due.dueDateTime;
-  const next = nextSweepTime(session, settings)?.toISOString();
-  try {
-    session = await sessions.update({ ...session, nextSweepDateTime: next });
-  } catch (error) {
-    // A racing writer (collector, delete) changed the session; the index row stays and the next sweep looks again.
-    if (error instanceof ConflictError || error instanceof NotFoundError) return;
-    throw error;
-  }
-  await sessions.reschedule(session.sessionId, previousDue, next);
+  // What this pass did, applied to the record as it is now (a collector or a delete may have written meanwhile);
+  // the sweep time moves on with it, or stays when nothing changed and the session is simply due again later.
+  await updateSession(deps, session, (current) => {
+    if (current.deleting) return undefined; // the delete (or the next sweep) finishes it
+    const noResult = expiredWithoutResult && !current.result && current.status !== 'Failed';
+    // Images count as deleted only if no collector added one since we looked; else the next pass deletes the rest.
+    const imagesDeleted = deletedBlobs.size > 0
+      && [current.storedVerifyImage.blobName, ...current.sessionImageBlobs].every((b) => deletedBlobs.has(b));
+    return {
+      ...current,
+      ...(faceSessionDeleted ? { faceSessionDeleted: true } : {}),
+      ...(imagesDeleted ? { imagesDeleted: true } : {}),
+      ...(noResult ? { status: 'Expired' as const, failureReason: 'NoFinishedAttemptBeforeExpiry' } : {}),
+    };
+  });
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

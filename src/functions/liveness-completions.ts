@@ -1,7 +1,7 @@
-import { app, type InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
 import { z } from 'zod';
-import { loadDeps } from '../services.js';
 import { handleCompletionMessage } from '../core/collect-result.js';
+import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 
 const messageSchema = z.object({ sessionId: z.uuid(), try: z.number().int().min(1).default(1) });
 
@@ -9,9 +9,8 @@ const messageSchema = z.object({ sessionId: z.uuid(), try: z.number().int().min(
  * Queue trigger: pulls the liveness decision and face-match result from Face into Table storage. Throwing lets the
  * host retry (visibility timeout) and, after maxDequeueCount, move the message to the poison queue.
  */
-export async function collectLivenessResult(message: unknown, context: InvocationContext): Promise<void> {
-  const deps = await loadDeps(context);
-  const parsed = messageSchema.safeParse(typeof message === 'string' ? safeJson(message) : message);
+export async function collectLivenessResult({ input, context, deps }: TriggerInvocation<unknown>): Promise<void> {
+  const parsed = messageSchema.safeParse(typeof input === 'string' ? safeJson(input) : input);
   if (!parsed.success) {
     // A malformed message cannot succeed on retry; drop it with a warning instead of poisoning the queue.
     deps.logger.warn('ignoring malformed completion message', { dequeueCount: context.triggerMetadata?.dequeueCount });
@@ -28,5 +27,5 @@ function safeJson(text: string): unknown {
 app.storageQueue('liveness-completions', {
   queueName: '%LIVENESS_COMPLETION_QUEUE%',
   connection: 'AzureWebJobsStorage',
-  handler: collectLivenessResult,
+  handler: triggerHandler(collectLivenessResult),
 });

@@ -1,17 +1,10 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { loadDeps } from '../services.js';
 import { listAuditEntries } from '../core/queries.js';
-import { backOfficeHttp } from '../shared/auth.js';
-import { contextLogger } from '../shared/logger.js';
-import { json, sessionIdParam, toErrorResponse } from '../shared/http.js';
+import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
+import type { HttpRoute } from '../shared/handler.js';
+import { json, sessionIdParam } from '../shared/http.js';
 
 /** GET /api/liveness-sessions/{sessionId}/audit-entries — back office: every attempt, oldest first. */
-export async function listLivenessAuditEntries(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  try {
-    return json(200, await listAuditEntries(await loadDeps(context), sessionIdParam(request)));
-  } catch (error) {
-    return toErrorResponse(error, contextLogger(context));
-  }
-}
+export const listLivenessAuditEntries: HttpRoute<BackOfficeCaller> = async ({ request, deps }) =>
+  json(200, await listAuditEntries(deps, sessionIdParam(request)));
 
 backOfficeHttp('liveness-sessions-audit-entries', { route: 'liveness-sessions/{sessionId}/audit-entries', methods: ['GET'], handler: listLivenessAuditEntries });

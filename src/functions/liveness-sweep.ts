@@ -1,15 +1,14 @@
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { loadDeps } from '../services.js';
+import { app, type Timer } from '@azure/functions';
 import { sweepSessions, type SweepReport } from '../core/sweep.js';
+import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 
 /** Timer: sweeps sessions whose token expired or whose retention ended (schedule from LIVENESS_SWEEP_SCHEDULE). */
-export async function sweepLivenessSessions(timer: Timer, context: InvocationContext): Promise<SweepReport> {
-  const deps = await loadDeps(context);
+export async function sweepLivenessSessions({ input: timer, deps }: TriggerInvocation<Timer>): Promise<SweepReport> {
   if (timer.isPastDue) deps.logger.warn('sweep is running late');
   return sweepSessions(deps);
 }
 
 app.timer('liveness-sweep', {
   schedule: '%LIVENESS_SWEEP_SCHEDULE%',
-  handler: sweepLivenessSessions,
+  handler: triggerHandler(sweepLivenessSessions),
 });

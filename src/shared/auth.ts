@@ -1,37 +1,49 @@
-// Caller authentication at the HTTP edge. Device endpoints take a bearer JWT from the app's identity provider;
-// back-office endpoints take the Functions admin key (checked by the host) or, on /api/backoffice routes, an
-// Entra ID token carrying the back-office app role. A device token never opens a back-office route.
-import { app, type HttpFunctionOptions, type HttpHandler, type HttpRequest, type InvocationContext } from '@azure/functions';
-import { loadDeps } from '../services.js';
+// Who may call what. Device endpoints take a bearer JWT from the app's identity provider; back-office endpoints take
+// the Functions admin key (checked by the host) or, on /api/backoffice routes, an Entra ID token carrying the
+// back-office app role. A device token never opens a back-office route.
+import { app, type HttpFunctionOptions } from '@azure/functions';
 import { UnauthorizedError } from '../core/errors.js';
 import type { DeviceCaller } from '../core/ports.js';
-import { contextLogger } from './logger.js';
-import { toErrorResponse } from './http.js';
+import { appServices, httpHandler, type Authenticate, type HttpRoute, type ServicesResolver } from './handler.js';
 
-export async function deviceCaller(request: HttpRequest, context: InvocationContext): Promise<DeviceCaller> {
-  const { subject } = await (await loadDeps(context)).deviceAuth.verify(request.headers.get('authorization'));
+export type BackOfficeCaller = { via: 'admin-key' } | { via: 'entra'; objectId: string };
+
+export const anonymous: Authenticate<undefined> = async () => undefined;
+
+export const deviceBearer: Authenticate<DeviceCaller> = async (request, services) => {
+  const { subject } = await services.deviceAuth.verify(request.headers.get('authorization'));
   return { subject };
+};
+
+/** The host has already checked the admin key (authLevel 'admin') before the worker sees the request. */
+export const hostAdminKey: Authenticate<BackOfficeCaller> = async () => ({ via: 'admin-key' });
+
+export const entraBackOffice: Authenticate<BackOfficeCaller> = async (request, services) => {
+  if (!services.backOfficeAuth) throw new UnauthorizedError('Back-office sign-in is not configured for this app.');
+  const { subject } = await services.backOfficeAuth.verify(request.headers.get('authorization'));
+  return { via: 'entra', objectId: subject };
+};
+
+interface RouteOptions<C> { route: string; methods: HttpFunctionOptions['methods']; handler: HttpRoute<C> }
+
+export function anonymousHttp(name: string, options: RouteOptions<undefined>, resolve: ServicesResolver = appServices): void {
+  app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler: httpHandler(anonymous, options.handler, resolve) });
+}
+
+export function deviceHttp(name: string, options: RouteOptions<DeviceCaller>, resolve: ServicesResolver = appServices): void {
+  app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler: httpHandler(deviceBearer, options.handler, resolve) });
 }
 
 /**
  * Registers a back-office operation twice, from one handler: at `route` with the Functions admin key (enforced by
  * the host), and at `backoffice/route` for Entra ID callers with the configured app role (checked here).
  */
-export function backOfficeHttp(name: string, options: { route: string; methods: HttpFunctionOptions['methods']; handler: HttpHandler }): void {
-  app.http(name, { route: options.route, methods: options.methods, authLevel: 'admin', handler: options.handler });
+export function backOfficeHttp(name: string, options: RouteOptions<BackOfficeCaller>, resolve: ServicesResolver = appServices): void {
+  app.http(name, { route: options.route, methods: options.methods, authLevel: 'admin', handler: httpHandler(hostAdminKey, options.handler, resolve) });
   app.http(`${name}-entra`, {
     route: `backoffice/${options.route}`,
     methods: options.methods,
     authLevel: 'anonymous',
-    handler: async (request, context) => {
-      try {
-        const verifier = (await loadDeps(context)).backOfficeAuth;
-        if (!verifier) throw new UnauthorizedError('Back-office sign-in is not configured for this app.');
-        await verifier.verify(request.headers.get('authorization'));
-      } catch (error) {
-        return toErrorResponse(error, contextLogger(context));
-      }
-      return options.handler(request, context);
-    },
+    handler: httpHandler(entraBackOffice, options.handler, resolve),
   });
 }

@@ -1,67 +1,23 @@
-// The HTTP edge: reading requests (multipart, query, ids) and turning results and domain errors into responses.
-// Errors are mapped and logged in exactly one place (toErrorResponse): a JSON body { error: { code, message } },
-// the right status, never a stack trace.
+// The HTTP edge: reading requests (multipart, ids) and writing JSON answers. Errors become answers in one place:
+// errorResponse in ./errors.ts.
 import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import busboy from 'busboy';
-import {
-  AppError, ConflictError, FaceRejectedError, FaceUnavailableError, ForbiddenError, IdempotencyError, NotFoundError,
-  PayloadTooLargeError, StorageUnavailableError, TooManyAttemptsError, UnauthorizedError, UnsupportedMediaTypeError,
-  ValidationError,
-} from '../core/errors.js';
-import type { Logger } from '../core/ports.js';
-import { ConfigurationError } from '../config/config.js';
+import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.js';
 import { MAX_VERIFY_IMAGE_BYTES } from '../core/verify-image.js';
 
+/** Every answer is private to its caller and must not be sniffed as anything but what it says it is. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, jsonBody: body, headers: { 'cache-control': 'no-store', ...headers } };
+  return { status, jsonBody: body, headers: { ...SECURITY_HEADERS, ...headers } };
 }
 
 export function errorBody(code: string, message: string) {
   return { error: { code, message } };
 }
 
-export function toErrorResponse(error: unknown, logger: Logger): HttpResponseInit {
-  if (error instanceof ValidationError) return json(400, errorBody(error.code, error.message));
-  if (error instanceof UnauthorizedError) {
-    if (error.cause) logger.warn('bearer token refused', { reason: (error.cause as Error).name ?? 'unknown' });
-    return json(401, errorBody(error.code, error.message), { 'www-authenticate': 'Bearer' });
-  }
-  if (error instanceof ForbiddenError) return json(403, errorBody(error.code, error.message));
-  if (error instanceof TooManyAttemptsError) {
-    return json(429, errorBody(error.code, error.message), { 'retry-after': String(error.retryAfterSeconds) });
-  }
-  if (error instanceof IdempotencyError) {
-    return json(error.status, errorBody(error.code, error.message), error.code === 'RequestInProgress' ? { 'retry-after': '1' } : {});
-  }
-  if (error instanceof NotFoundError) return json(404, errorBody(error.code, error.message));
-  if (error instanceof PayloadTooLargeError) return json(413, errorBody(error.code, error.message));
-  if (error instanceof UnsupportedMediaTypeError) return json(415, errorBody(error.code, error.message));
-  if (error instanceof ConflictError) return json(409, errorBody(error.code, error.message));
-  if (error instanceof FaceRejectedError) {
-    // Face's own validation codes (InvalidImage, InvalidImageSize, ...) go back to the caller as they are.
-    const status = error.status === 413 ? 413 : error.status === 415 ? 415 : 400;
-    return json(status, errorBody(error.code, error.message));
-  }
-  if (error instanceof FaceUnavailableError) {
-    logger.warn('Face unavailable', { status: error.status, message: error.message });
-    return json(503, errorBody('FaceUnavailable', 'The face service is busy or unavailable; try again later.'),
-      { 'retry-after': String(error.retryAfterSeconds) });
-  }
-  if (error instanceof StorageUnavailableError) {
-    logger.error('storage unavailable', { message: error.message, cause: (error.cause as Error | undefined)?.message });
-    return json(503, errorBody('StorageUnavailable', 'Storage is unavailable; try again later.'), { 'retry-after': '5' });
-  }
-  if (error instanceof ConfigurationError) {
-    logger.error('configuration error', { message: error.message });
-    return json(500, errorBody('ConfigurationError', 'The service is misconfigured.'));
-  }
-  const name = error instanceof AppError ? error.code : (error as Error | undefined)?.name ?? 'unknown';
-  logger.error('unhandled error', { error: name, message: (error as Error | undefined)?.message });
-  return json(500, errorBody('InternalError', 'An unexpected error occurred.'));
-}
-
-/** Session ids are Face's GUIDs; anything else cannot exist, so it is a 404 without touching storage. */
+/** Session ids are UUIDs minted by this app; anything else cannot exist, so it is a 404 without touching storage. */
 const SESSION_ID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export function sessionIdParam(request: HttpRequest): string {
   const id = request.params.sessionId ?? '';

@@ -13,7 +13,6 @@ import { startFaceEmulator, type RunningFaceEmulator } from '../../dev/face-emul
 import { DEVICE_AUDIENCE, BACKOFFICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { sweepIndexKey, tableNames, TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
-import { ConflictError } from '../../src/core/errors.js';
 import type { LivenessSession } from '../../src/core/session.js';
 import { spawnDevHost, type RunningDevHost } from '../support/dev-host.js';
 import { deviceToken, emulator, fixture, startForm } from '../support/liveness.js';
@@ -224,23 +223,14 @@ async function agePast(app: App, ms: number): Promise<{ sessions: number; withou
   const withoutSweepRow: string[] = [];
   const sessions = await allSessions(app);
   for (const listed of sessions) {
-    // The restarted host may still be collecting: on an ETag conflict, read the session again and retry.
-    for (let s: LivenessSession | undefined = listed, tries = 0; s; tries++) {
-      const hadRow = await sweepRowExists(app, s.sessionId, s.nextSweepDateTime);
-      try {
-        const aged = await app.repository.update({
-          ...s,
-          authTokenExpiresDateTime: shift(s.authTokenExpiresDateTime),
-          nextSweepDateTime: s.nextSweepDateTime ? shift(s.nextSweepDateTime) : undefined,
-        });
-        if (!hadRow) withoutSweepRow.push(s.sessionId);
-        if (hadRow) await app.repository.reschedule(s.sessionId, s.nextSweepDateTime, aged.nextSweepDateTime);
-        break;
-      } catch (error) {
-        if (!(error instanceof ConflictError) || tries >= 5) throw error;
-        s = await app.repository.get(s.sessionId);
-      }
-    }
+    if (!(await sweepRowExists(app, listed.sessionId, listed.nextSweepDateTime))) withoutSweepRow.push(listed.sessionId);
+    // The restarted host may still be collecting: mutate re-reads and re-applies on an ETag conflict, and moves the
+    // sweep index row along with nextSweepDateTime.
+    await app.repository.mutate(listed.sessionId, (s) => ({
+      ...s,
+      authTokenExpiresDateTime: shift(s.authTokenExpiresDateTime),
+      nextSweepDateTime: s.nextSweepDateTime ? shift(s.nextSweepDateTime) : undefined,
+    }));
   }
   return { sessions: sessions.length, withoutSweepRow };
 }

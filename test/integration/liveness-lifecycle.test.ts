@@ -90,7 +90,7 @@ describe('the sample flow', () => {
     const remaining = await blobNames(stack);
     expect(remaining).not.toContain(stored!.storedVerifyImage.blobName);
     expect(remaining).not.toContain(afterCollect!.sessionImageBlobs[0]);
-    expect(await stack.repository.listAuditEntries(created.sessionId)).toEqual([]);
+    expect(await stack.audit.list(created.sessionId)).toEqual([]);
     const listAfter = await getJson(`${stack.api}/liveness-sessions?deviceCorrelationId=${device}`);
     expect(listAfter.body.value).toEqual([]);
   });
@@ -181,7 +181,7 @@ describe('completion', () => {
     await new Promise((r) => setTimeout(r, 2500)); // the collector may still be running; it must clean up after itself
     expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).status).toBe(404);
     expect(await stack.repository.get(created.sessionId)).toBeUndefined();
-    expect(await stack.repository.listAuditEntries(created.sessionId)).toEqual([]);
+    expect(await stack.audit.list(created.sessionId)).toEqual([]);
     const names = await blobNames(stack);
     expect(names).not.toContain(before!.storedVerifyImage.blobName);
     expect(names.filter((n) => n.includes(created.sessionId))).toEqual([]);

@@ -16,15 +16,14 @@ afterAll(async () => { await stack?.stop(); });
 
 /** Moves a session back in time by `ms`: its creation, token expiry and sweep index row. */
 async function age(sessionId: string, ms: number): Promise<LivenessSession> {
-  const s = (await stack.repository.get(sessionId))!;
   const shift = (iso: string) => new Date(Date.parse(iso) - ms).toISOString();
-  const aged = await stack.repository.update({
+  // The repository moves the sweep index row along with nextSweepDateTime.
+  const aged = await stack.repository.mutate(sessionId, (s) => ({
     ...s,
     authTokenExpiresDateTime: shift(s.authTokenExpiresDateTime),
     nextSweepDateTime: s.nextSweepDateTime ? shift(s.nextSweepDateTime) : undefined,
-  });
-  await stack.repository.reschedule(sessionId, s.nextSweepDateTime, aged.nextSweepDateTime);
-  return aged;
+  }));
+  return aged!;
 }
 
 async function sweep(): Promise<void> {
@@ -76,7 +75,7 @@ describe('the sweep', () => {
     await age(created.sessionId, 2 * 86_400_000);
     await sweep();
     expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).status).toBe(404);
-    expect(await stack.repository.listAuditEntries(created.sessionId)).toEqual([]);
+    expect(await stack.audit.list(created.sessionId)).toEqual([]);
   });
 
   it('leaves live sessions alone', async () => {
@@ -88,8 +87,7 @@ describe('the sweep', () => {
 
   it('finishes a delete that was interrupted', async () => {
     const created = await createSession(stack, face);
-    const s = (await stack.repository.get(created.sessionId))!;
-    await stack.repository.update({ ...s, deleting: true }); // as if the host died mid-delete
+    const s = (await stack.repository.mutate(created.sessionId, (row) => ({ ...row, deleting: true })))!; // as if the host died mid-delete
     await age(created.sessionId, 11 * 60_000);
     await sweep();
     expect(await stack.repository.get(created.sessionId)).toBeUndefined();

@@ -132,9 +132,8 @@ describe('the decision policy', () => {
 
   it('fails the session when Face compared against another verify image than the one stored', async () => {
     const created = await createSession(stack, face);
-    const stored = (await stack.repository.get(created.sessionId))!;
     // As if the stored evidence and what Face compared had diverged.
-    await stack.repository.update({ ...stored, storedVerifyImage: { ...stored.storedVerifyImage, sha256: 'AB'.repeat(32) } });
+    await stack.repository.mutate(created.sessionId, (stored) => ({ ...stored, storedVerifyImage: { ...stored.storedVerifyImage, sha256: 'AB'.repeat(32) } }));
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     await complete(stack, created);
     const session = await finished(created);

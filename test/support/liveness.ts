@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { inject } from 'vitest';
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
+import { TableAuditLog } from '../../src/adapters/storage/table-audit-log.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { spawnDevHost } from './dev-host.js';
@@ -36,6 +37,7 @@ export interface Stack {
   prefix: string;
   container: string;
   repository: TableSessionRepository;
+  audit: TableAuditLog;
   blobs: BlobServiceClient;
   logs(): string;
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
     prefix,
     container: `${prefix.toLowerCase()}liveness-images`,
     repository: new TableSessionRepository(clients, prefix),
+    audit: new TableAuditLog(clients, prefix),
     blobs: clients.blobService,
     logs: host.logs,
     stop: host.stop,

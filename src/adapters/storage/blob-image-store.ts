@@ -1,8 +1,9 @@
 // ImageStore over one Blob container. Images are biometric data: private container, no public access.
 import type { ContainerClient } from '@azure/storage-blob';
-import { StorageUnavailableError } from '../../core/errors.js';
 import type { ImageStore } from '../../core/ports.js';
-import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+
+const guard = <T>(work: () => Promise<T>) => guardStorage('Blob storage request', work);
 
 export class BlobImageStore implements ImageStore {
   private readonly container: ContainerClient;
@@ -48,14 +49,5 @@ export class BlobImageStore implements ImageStore {
       await this.ensure();
       return this.container.getBlockBlobClient(blobName).exists();
     });
-  }
-}
-
-async function guard<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw error;
-    throw new StorageUnavailableError('Blob storage request failed.', { cause: error });
   }
 }

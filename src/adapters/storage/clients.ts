@@ -4,6 +4,7 @@ import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { StorageConnection } from '../../config/config.js';
+import { StorageUnavailableError } from '../../core/errors.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
 
 export interface StorageClients {
@@ -47,4 +48,20 @@ export function onceUntilFailure(create: () => Promise<unknown>): () => Promise<
 export function isRestError(error: unknown, ...statuses: number[]): error is { statusCode: number } {
   const e = error as { name?: string; statusCode?: number } | undefined;
   return e?.name === 'RestError' && (statuses.length === 0 || statuses.includes(e.statusCode ?? -1));
+}
+
+/**
+ * Turns a failure of the storage service (an SDK RestError: an error status, a timeout or a network error) into
+ * StorageUnavailableError, which callers answer with 503 + Retry-After. Anything else, a bug included, passes through
+ * unchanged and becomes a 500: a programming error must not look like an outage.
+ */
+export async function guardStorage<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isRestError(error) || (error as Error | undefined)?.name === 'AbortError') {
+      throw new StorageUnavailableError(`${what} failed.`, { cause: error });
+    }
+    throw error;
+  }
 }

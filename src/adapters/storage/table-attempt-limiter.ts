@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { AttemptLimitPolicy } from '../../core/attempt-limits.js';
-import { StorageUnavailableError } from '../../core/errors.js';
 import type { AttemptLimiter, LimitKey } from '../../core/ports.js';
-import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { withOptimisticConcurrency } from './optimistic.js';
 
 interface LimitEntity { partitionKey: string; rowKey: string; failuresJson: string; lockedUntil?: string }
 
@@ -27,35 +27,32 @@ export class TableAttemptLimiter implements AttemptLimiter {
 
   async recordFailure(key: LimitKey, now: Date): Promise<void> {
     const windowStart = now.getTime() - this.policy.windowSeconds * 1000;
-    for (let tries = 0; tries < 5; tries++) {
-      try {
-        const row = await this.read(key);
-        const failures = [...(row ? (JSON.parse(row.failuresJson) as number[]) : []), now.getTime()]
-          .filter((t) => t > windowStart)
-          .slice(-this.policy.maxFailures * 2);
-        const lock = failures.length >= this.policy.maxFailures
-          ? new Date(now.getTime() + this.policy.lockoutSeconds * 1000).toISOString()
-          : row?.lockedUntil;
-        const entity: LimitEntity = { ...keyOf(key), failuresJson: JSON.stringify(failures), ...(lock ? { lockedUntil: lock } : {}) };
-        if (row) await this.table.updateEntity(entity, 'Replace', { etag: row.etag });
-        else await this.table.createEntity(entity);
-        return;
-      } catch (error) {
-        if (isRestError(error, 409, 412)) continue; // a concurrent failure was recorded first: read again
-        throw new StorageUnavailableError('Could not record a failed check.', { cause: error });
-      }
-    }
+    await guardStorage('Recording a failed check', () => withOptimisticConcurrency(async () => {
+      const row = await this.read(key);
+      const failures = [...(row ? (JSON.parse(row.failuresJson) as number[]) : []), now.getTime()]
+        .filter((t) => t > windowStart)
+        .slice(-this.policy.maxFailures * 2);
+      const lock = failures.length >= this.policy.maxFailures
+        ? new Date(now.getTime() + this.policy.lockoutSeconds * 1000).toISOString()
+        : row?.lockedUntil;
+      const entity: LimitEntity = { ...keyOf(key), failuresJson: JSON.stringify(failures), ...(lock ? { lockedUntil: lock } : {}) };
+      // Conditional either way: a concurrent failure recorded first makes this round lose and run again.
+      if (row) await this.table.updateEntity(entity, 'Replace', { etag: row.etag });
+      else await this.table.createEntity(entity);
+    }, { what: 'The attempt limit' }));
   }
 
   private async read(key: LimitKey): Promise<(LimitEntity & { etag: string }) | undefined> {
-    try {
+    return guardStorage('Reading attempt limits', async () => {
       await this.ensure();
       const k = keyOf(key);
-      return await this.table.getEntity<LimitEntity>(k.partitionKey, k.rowKey);
-    } catch (error) {
-      if (isRestError(error, 404)) return undefined;
-      throw new StorageUnavailableError('Could not read attempt limits.', { cause: error });
-    }
+      try {
+        return await this.table.getEntity<LimitEntity>(k.partitionKey, k.rowKey);
+      } catch (error) {
+        if (isRestError(error, 404)) return undefined;
+        throw error;
+      }
+    });
   }
 }
 

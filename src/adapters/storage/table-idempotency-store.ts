@@ -2,9 +2,9 @@
 // key atomically (a 409 means someone else holds it); an expired row is taken over with an ETag-guarded replace.
 import { createHash, randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { StorageUnavailableError } from '../../core/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../core/ports.js';
-import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { withOptimisticConcurrency } from './optimistic.js';
 
 interface KeyEntity {
   partitionKey: string; rowKey: string; requestHash: string; state: string; sessionId?: string; createdDateTime: string;
@@ -27,20 +27,24 @@ export class TableIdempotencyStore implements IdempotencyStore {
   async claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined> {
     const k = keyOf(scope, key);
     const entity: KeyEntity = { ...k, requestHash: record.requestHash, state: record.state, createdDateTime: record.createdDateTime, claimId: randomUUID() };
-    try {
+    return guardStorage('Recording the Idempotency-Key', async () => {
       await this.ensure();
-      for (let tries = 0; tries < 3; tries++) {
+      // Each round: insert (the claim); if the key is held, read the holder; take over an expired claim with an
+      // ETag-guarded replace. A row that vanishes or changes between those steps makes the round lose (409/412).
+      return withOptimisticConcurrency(async () => {
+        let inserted: unknown;
         try {
           await this.table.createEntity(entity);
           return undefined;
         } catch (error) {
           if (!isRestError(error, 409)) throw error;
+          inserted = error;
         }
         let existing;
         try {
           existing = await this.table.getEntity<KeyEntity>(k.partitionKey, k.rowKey);
         } catch (error) {
-          if (isRestError(error, 404)) continue; // released meanwhile: claim again
+          if (isRestError(error, 404)) throw inserted; // released meanwhile: claim again
           throw error;
         }
         if (existing.claimId === entity.claimId) return undefined; // our own insert landed after all
@@ -50,35 +54,36 @@ export class TableIdempotencyStore implements IdempotencyStore {
         if (!expired) {
           return {
             requestHash: existing.requestHash,
-            state: existing.state === 'done' ? 'done' : 'in-progress',
+            state: existing.state === 'done' ? 'done' as const : 'in-progress' as const,
             ...(existing.sessionId ? { sessionId: existing.sessionId } : {}),
             createdDateTime: existing.createdDateTime,
           };
         }
         try {
           await this.table.updateEntity(entity, 'Replace', { etag: existing.etag });
-          return undefined;
         } catch (error) {
-          if (!isRestError(error, 412, 404)) throw error;
+          if (isRestError(error, 404)) throw inserted; // released meanwhile: claim again
+          throw error;
         }
-      }
-      throw new Error('could not claim the idempotency key');
-    } catch (error) {
-      throw new StorageUnavailableError('Could not record the Idempotency-Key.', { cause: error });
-    }
+        return undefined;
+      }, { maxRounds: 3, what: 'The Idempotency-Key' });
+    });
   }
 
   async complete(scope: string, key: string, sessionId: string): Promise<void> {
-    await this.table.updateEntity({ ...keyOf(scope, key), state: 'done', sessionId }, 'Merge');
+    await guardStorage('Recording the Idempotency-Key', () =>
+      this.table.updateEntity({ ...keyOf(scope, key), state: 'done', sessionId }, 'Merge'));
   }
 
   async release(scope: string, key: string): Promise<void> {
     const k = keyOf(scope, key);
-    try {
-      await this.table.deleteEntity(k.partitionKey, k.rowKey);
-    } catch (error) {
-      if (!isRestError(error, 404)) throw error;
-    }
+    await guardStorage('Releasing the Idempotency-Key', async () => {
+      try {
+        await this.table.deleteEntity(k.partitionKey, k.rowKey);
+      } catch (error) {
+        if (!isRestError(error, 404)) throw error;
+      }
+    });
   }
 }
 

@@ -3,17 +3,19 @@
 //                             session ids are UUIDv7 (time-ordered), so the keys follow from the id: a point read
 //                             needs no index, a table scan returns newest first (the table is its own list index,
 //                             with the real status to filter on), and partitions stay small (one per second)
-//   LivenessAuditEntries      PK = sessionId, RK = attemptId (10 digits) oldest first by key order
 //   LivenessSweepSchedule     PK = due minute "yyyyMMddHHmm" (UTC), RK = due ISO time + "|" + sessionId
 //                             the sweep reads only partitions at or before now: a key-range query whose cost
 //                             follows the number of due sessions, not all sessions
-// Every session update is conditional on its ETag, so complete, collect, delete and sweep can race safely.
-import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
-import { ConflictError, NotFoundError, StorageUnavailableError, ValidationError } from '../../core/errors.js';
-import type { DueSession, ListSessionsQuery, Page, SessionRepository } from '../../core/ports.js';
-import type { AuditEntry, LivenessSession, SessionListItem, SessionStatus } from '../../core/session.js';
+// mutate() is the one write path after create: every write is conditional on the row's ETag (so complete, collect,
+// delete and sweep can race safely) and moves the sweep index row whenever nextSweepDateTime changes.
+// (Audit entries live in their own table: table-audit-log.ts.)
+import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import { ConflictError, ValidationError } from '../../core/errors.js';
+import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '../../core/ports.js';
+import type { LivenessSession, SessionListItem, SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { withOptimisticConcurrency } from './optimistic.js';
 
 const MAX_SECONDS = 9_999_999_999;
 const MAX_MS = 9_999_999_999_999;
@@ -27,6 +29,8 @@ export function tableNames(prefix: string): TableNames {
     sweepSchedule: `${prefix}LivenessSweepSchedule`,
   };
 }
+
+const guard = <T>(work: () => Promise<T>) => guardStorage('Table storage request', work);
 
 /** The session row's keys, from the creation time inside its UUIDv7 id; undefined for any other id. */
 export function sessionKey(sessionId: string): { partitionKey: string; rowKey: string } | undefined {
@@ -89,7 +93,6 @@ export interface TableSessionRepositoryOptions {
 
 export class TableSessionRepository implements SessionRepository {
   private readonly sessions: TableClient;
-  private readonly audit: TableClient;
   private readonly sweep: TableClient;
   /** Creates the tables once per instance (createTable ignores "already exists"). */
   readonly ensureTables: () => Promise<unknown>;
@@ -97,17 +100,15 @@ export class TableSessionRepository implements SessionRepository {
   constructor(clients: StorageClients, prefix: string, private readonly options: TableSessionRepositoryOptions = {}) {
     const names = tableNames(prefix);
     this.sessions = clients.table(names.sessions);
-    this.audit = clients.table(names.auditEntries);
     this.sweep = clients.table(names.sweepSchedule);
-    this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.audit, this.sweep].map((t) => t.createTable())));
+    this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.sweep].map((t) => t.createTable())));
   }
-
 
   async create(session: LivenessSession): Promise<LivenessSession> {
     return guard(async () => {
       await this.ensureTables();
       // The sweep index row first: a session row must never exist without it, or no sweep would ever reach it
-      // (a host that dies between the two leaves at most an index row pointing at nothing, which the sweep drops).
+      // (a host that dies between the two leaves at most an index row pointing at nothing, which listDue drops).
       if (session.nextSweepDateTime) await this.upsertSweepRow(session.sessionId, session.nextSweepDateTime);
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
@@ -116,7 +117,7 @@ export class TableSessionRepository implements SessionRepository {
         const key = keyOf(session.sessionId);
         await Promise.allSettled([
           this.sessions.deleteEntity(key.partitionKey, key.rowKey),
-          session.nextSweepDateTime ? this.reschedule(session.sessionId, session.nextSweepDateTime, undefined) : undefined,
+          session.nextSweepDateTime ? this.deleteSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
         ]);
         throw error;
       }
@@ -142,34 +143,58 @@ export class TableSessionRepository implements SessionRepository {
   async get(sessionId: string): Promise<LivenessSession | undefined> {
     return guard(async () => {
       await this.ensureTables();
-      const key = sessionKey(sessionId);
-      if (!key) return undefined; // not an id this app minted
-      try {
-        const entity = await this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey);
-        return fromEntity(entity);
-      } catch (error) {
-        if (isRestError(error, 404)) return undefined;
-        throw error;
-      }
+      return this.read(sessionId);
     });
   }
 
-  async update(session: LivenessSession): Promise<LivenessSession> {
-    return guard(async () => {
-      try {
-        const response = await this.sessions.updateEntity(toEntity(session), 'Replace', { etag: session.etag ?? '*' });
-        return { ...session, etag: response.etag };
-      } catch (error) {
-        if (isRestError(error, 412)) throw new ConflictError('ConcurrentUpdate', `Session ${session.sessionId} changed concurrently.`);
-        if (isRestError(error, 404)) throw new NotFoundError();
-        throw error;
-      }
-    });
+  private async read(sessionId: string): Promise<LivenessSession | undefined> {
+    const key = sessionKey(sessionId);
+    if (!key) return undefined; // not an id this app minted
+    try {
+      return fromEntity(await this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey));
+    } catch (error) {
+      if (isRestError(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined> {
+    const sessionId = typeof target === 'string' ? target : target.sessionId;
+    let snapshot = typeof target === 'string' ? undefined : target;
+    return guard(() => withOptimisticConcurrency(async () => {
+      const current = snapshot ?? await this.read(sessionId);
+      snapshot = undefined; // a lost round reads the row again
+      if (!current) return undefined;
+      const next = change(current);
+      if (!next) return current;
+      if (next.sessionId !== current.sessionId) throw new Error('a session change must keep the session id');
+      return this.replace(current, next);
+    }, { what: `Session ${sessionId}` }));
+  }
+
+  /** Writes `next` over `current` (conditional on its ETag) and moves the sweep index row if the due time moved. */
+  private async replace(current: LivenessSession, next: LivenessSession): Promise<LivenessSession | undefined> {
+    const previousDue = normalise(current.nextSweepDateTime);
+    const nextDue = normalise(next.nextSweepDateTime);
+    // The new index row goes first, so the session is reachable whichever write a crash interrupts. An index row left
+    // behind by a lost round or a crash no longer matches the session's due time, and listDue drops it.
+    if (nextDue && nextDue !== previousDue) await this.upsertSweepRow(next.sessionId, nextDue);
+    let etag: string | undefined;
+    try {
+      etag = (await this.sessions.updateEntity(toEntity(next), 'Replace', { etag: current.etag ?? '*' })).etag;
+    } catch (error) {
+      if (isRestError(error, 404)) return undefined; // deleted meanwhile
+      throw error; // 412 goes back to withOptimisticConcurrency for another round
+    }
+    if (previousDue && previousDue !== nextDue) {
+      await this.deleteSweepRow(next.sessionId, previousDue).catch(() => undefined); // stale rows are dropped later
+    }
+    return { ...next, etag };
   }
 
   async delete(session: LivenessSession): Promise<void> {
     await guard(async () => {
-      if (session.nextSweepDateTime) await this.reschedule(session.sessionId, session.nextSweepDateTime, undefined);
+      if (session.nextSweepDateTime) await this.deleteSweepRow(session.sessionId, session.nextSweepDateTime);
       // The session row goes last: while it exists, the sweep can still find and finish the deletion.
       const key = keyOf(session.sessionId);
       await ignore404(this.sessions.deleteEntity(key.partitionKey, key.rowKey));
@@ -201,48 +226,7 @@ export class TableSessionRepository implements SessionRepository {
     });
   }
 
-  async upsertAuditEntries(entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await guard(async () => {
-      await this.ensureTables();
-      const actions: TransactionAction[] = entries.map((entry) => ['upsert', {
-        partitionKey: entry.sessionId,
-        rowKey: String(entry.id).padStart(10, '0'),
-        entryJson: JSON.stringify(entry),
-      }, 'Replace']);
-      for (let i = 0; i < actions.length; i += 100) await this.audit.submitTransaction(actions.slice(i, i + 100));
-    });
-  }
-
-  async listAuditEntries(sessionId: string): Promise<AuditEntry[]> {
-    return guard(async () => {
-      await this.ensureTables();
-      const entries: AuditEntry[] = [];
-      const filter = odata`PartitionKey eq ${sessionId}`;
-      for await (const e of this.audit.listEntities<{ entryJson: string }>({ queryOptions: { filter } })) {
-        entries.push(JSON.parse(e.entryJson) as AuditEntry);
-      }
-      return entries.sort((a, b) => a.id - b.id);
-    });
-  }
-
-  async deleteAuditEntries(sessionId: string): Promise<void> {
-    await guard(async () => {
-      await this.ensureTables();
-      const filter = odata`PartitionKey eq ${sessionId}`;
-      const keys: TransactionAction[] = [];
-      for await (const e of this.audit.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
-        keys.push(['delete', { partitionKey: sessionId, rowKey: e.rowKey! }]);
-      }
-      for (let i = 0; i < keys.length; i += 100) {
-        await this.audit.submitTransaction(keys.slice(i, i + 100)).catch((error) => {
-          if (!isRestError(error, 404)) throw error; // a concurrent delete got there first
-        });
-      }
-    });
-  }
-
-  async listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<DueSession>> {
+  async listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<LivenessSession>> {
     return guard(async () => {
       await this.ensureTables();
       const filter = dueFilter(now);
@@ -252,24 +236,16 @@ export class TableSessionRepository implements SessionRepository {
         .listEntities<{ sessionId: string; dueDateTime: string }>({ queryOptions: { filter, select: ['sessionId', 'dueDateTime'] } })
         .byPage({ maxPageSize: pageSize, continuationToken });
       for await (const page of pages) {
-        return {
-          items: page.map((e) => ({ sessionId: e.sessionId, dueDateTime: e.dueDateTime })),
-          continuationToken: page.continuationToken,
-        };
+        const sessions = await Promise.all(page.map(async (row) => {
+          const session = await this.read(row.sessionId);
+          if (session && normalise(session.nextSweepDateTime) === normalise(row.dueDateTime)) return session;
+          // The session is gone, or its due time moved on without this row (a crash between the index writes).
+          await this.deleteSweepRow(row.sessionId, row.dueDateTime);
+          return undefined;
+        }));
+        return { items: sessions.filter((s) => s !== undefined), continuationToken: page.continuationToken };
       }
       return { items: [] };
-    });
-  }
-
-  async reschedule(sessionId: string, previousDue: string | undefined, nextDue: string | undefined): Promise<void> {
-    await guard(async () => {
-      const same = previousDue && nextDue && new Date(previousDue).getTime() === new Date(nextDue).getTime();
-      if (same) return;
-      if (nextDue) await this.upsertSweepRow(sessionId, nextDue);
-      if (previousDue) {
-        const k = sweepIndexKey(previousDue, sessionId);
-        await ignore404(this.sweep.deleteEntity(k.partitionKey, k.rowKey));
-      }
     });
   }
 
@@ -277,6 +253,15 @@ export class TableSessionRepository implements SessionRepository {
     const k = sweepIndexKey(dueDateTime, sessionId);
     await this.sweep.upsertEntity({ ...k, sessionId, dueDateTime: new Date(dueDateTime).toISOString() }, 'Replace');
   }
+
+  private async deleteSweepRow(sessionId: string, dueDateTime: string): Promise<void> {
+    const k = sweepIndexKey(dueDateTime, sessionId);
+    await ignore404(this.sweep.deleteEntity(k.partitionKey, k.rowKey));
+  }
+}
+
+function normalise(dateTime: string | undefined): string | undefined {
+  return dateTime === undefined ? undefined : new Date(dateTime).toISOString();
 }
 
 function checkContinuationToken(token: string): void {
@@ -374,15 +359,5 @@ async function ignore404(p: Promise<unknown>): Promise<void> {
     await p;
   } catch (error) {
     if (!isRestError(error, 404)) throw error;
-  }
-}
-
-async function guard<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ConflictError || error instanceof NotFoundError || error instanceof ValidationError
-      || error instanceof StorageUnavailableError) throw error;
-    throw new StorageUnavailableError('Table storage request failed.', { cause: error });
   }
 }
