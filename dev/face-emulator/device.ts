@@ -1,4 +1,4 @@
-// Plays the phone: what the Vision Face UI SDK sends after a capture (shared reference §10) — a multipart POST to
+// Plays the phone: what the Vision Face UI SDK sends after a capture (README "Playing the phone") — a multipart POST to
 // `/face/v1.2/detectLivenessWithVerify/singleModal` with the session token as Bearer, the capture as `Content`
 // and an opaque `Metadata` string. Used by tests, the README and benchmarks; plain fetch + FormData, no SDK.
 

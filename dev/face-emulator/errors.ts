@@ -1,6 +1,5 @@
-// Face API error catalogue. Codes, statuses and messages are copied from the public error reference
-// (reference-face-error-codes.md, see shared reference §9) so the app server under test sees exactly what the real
-// service would send. Emulator-only conditions (attempt limit, unknown session image) use clearly named codes.
+// Face API error catalogue. Codes, statuses and messages are copied from Microsoft's public Face error reference
+// (README "Face API surface") so the app server under test sees exactly what the real service would send. Emulator-only conditions (attempt limit, unknown session image) use clearly named codes.
 
 export interface FaceErrorBody { error: { code: string; message: string } }
 
@@ -43,7 +42,7 @@ export const errors = {
     'Session ID is not found. The session ID is expired or does not exist.'),
   sessionImageNotFound: () => new FaceError(404, 'NotFound',
     'Session image is not found. The session image ID is expired, was deleted with its session, or does not exist.'),
-  // Device side (emulator choices; the real v1.2 device contract is not published, see reference §10/§15).
+  // Device side (emulator choices; the real v1.2 device contract is not published, see README "Not known publicly").
   invalidSessionToken: () => new FaceError(401, 'Unauthorized',
     'Access denied due to an invalid, expired or revoked session authorization token.'),
   attemptsExhausted: (max: number) => new FaceError(403, 'AttemptLimitExceeded',

@@ -1,7 +1,8 @@
-// Image analysis for verify images and device captures: decode, find faces, grade quality for recognition.
-// The real implementation runs @vladmandic/human (BlazeFace detector + FaceMesh confirmation) on the tfjs wasm
-// backend, entirely offline (see shared reference offline-face-engine.md §3). It sits behind `ImageAnalyzer` so a
-// stub (no ML) can stand in, and results are memoized by SHA-256 because benchmarks resend the same image a lot.
+// Image analysis for verify images and device captures: decode, find faces, grade quality for recognition and, in
+// vision mode, compute a face embedding. The real implementation runs @vladmandic/human (BlazeFace detector +
+// FaceMesh confirmation, FaceRes for embeddings) on the tfjs wasm backend, entirely offline with the models that ship
+// inside the npm package (README "Image analysis"). It sits behind `ImageAnalyzer` so a stub (no ML) can stand in,
+// and results (embeddings included) are memoized by SHA-256 because clients and benchmarks resend the same image.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -14,6 +15,8 @@ export interface AnalyzedFace {
   quality: QualityForRecognition;
   /** Detector confidence 0..1 (not exposed by the Face API; handy for debugging). */
   score: number;
+  /** FaceRes descriptor (1024 numbers), present only when the analyzer was created with embeddings on. */
+  embedding?: number[];
 }
 
 export interface ImageAnalysis {
@@ -27,6 +30,8 @@ export interface ImageAnalysis {
 
 export interface ImageAnalyzer {
   readonly name: string;
+  /** True when analyses carry `embedding` on each face (vision decisions need it). */
+  readonly embeddings: boolean;
   analyze(bytes: Uint8Array): Promise<ImageAnalysis>;
 }
 
@@ -72,7 +77,7 @@ export async function decodeImage(bytes: Uint8Array): Promise<{ original: { widt
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Quality for recognition (heuristic, offline-face-engine.md §8: no model outputs this category)
+// Quality for recognition (heuristic, README "Image analysis": no model outputs this category)
 
 export interface QualitySignals { minSidePx: number; yawDeg: number; pitchDeg: number; laplacianVariance: number; luminance: number }
 
@@ -122,11 +127,16 @@ function toRect(box: [number, number, number, number], scale: number, original: 
 
 // Minimal structural types: Human's own .d.ts drags in tfjs typings we don't need, and we load the node-wasm
 // bundle by file path (its package `exports` map doesn't expose it), so there is no typed import anyway.
-interface HumanFace { box: [number, number, number, number]; score: number; boxScore: number; faceScore: number; rotation?: { angle?: { yaw: number; pitch: number; roll: number } } | null }
+interface HumanFace {
+  box: [number, number, number, number]; score: number; boxScore: number; faceScore: number;
+  rotation?: { angle?: { yaw: number; pitch: number; roll: number } } | null;
+  embedding?: number[];
+}
 interface HumanLike {
   init(): Promise<void>;
   load(): Promise<void>;
-  detect(input: unknown): Promise<{ face: HumanFace[]; error?: string | null }>;
+  /** `config` is merged into the instance's config and stays there, so every call passes the switches it relies on. */
+  detect(input: unknown, config?: unknown): Promise<{ face: HumanFace[]; error?: string | null }>;
 }
 interface TfLike {
   tensor4d(data: Int32Array | Uint8Array, shape: [number, number, number, number], dtype: 'int32'): unknown;
@@ -186,7 +196,9 @@ function loadHuman(): Promise<{ human: HumanLike; tf: TfLike }> {
         // FaceMesh is what makes this honest: BlazeFace alone scores the cat fixture 0.83 and the coffee cup 0.29,
         // while the mesh's faceScore rejects both. It also gives yaw/pitch for the quality heuristic.
         mesh: { enabled: true },
-        iris: { enabled: false }, emotion: { enabled: false }, description: { enabled: false },
+        // FaceRes (description) is switched per call: only vision-mode analyzers pay its ~60 ms; Human loads the
+        // model on the first call that enables it.
+        iris: { enabled: false }, emotion: { enabled: false }, description: { enabled: false, minConfidence: 0 },
         antispoof: { enabled: false }, liveness: { enabled: false }, attention: { enabled: false },
       },
     });
@@ -198,16 +210,34 @@ function loadHuman(): Promise<{ human: HumanLike; tf: TfLike }> {
   return humanSingleton;
 }
 
-export class HumanImageAnalyzer implements ImageAnalyzer {
-  readonly name = 'human-blazeface-facemesh-wasm';
-  /** Human keeps per-call state; one detection at a time keeps results independent. */
-  private queue: Promise<unknown> = Promise.resolve();
+/**
+ * Human keeps per-call state (and per-call config, see HumanLike.detect) in its one instance, which every analyzer in
+ * the process shares; one detection at a time keeps results independent.
+ */
+let humanQueue: Promise<unknown> = Promise.resolve();
+function runExclusive<T>(work: () => Promise<T>): Promise<T> {
+  const run = humanQueue.then(work);
+  humanQueue = run.catch(() => undefined);
+  return run;
+}
 
-  private constructor(private readonly engine: { human: HumanLike; tf: TfLike }) {}
+export interface HumanAnalyzerOptions {
+  /** Compute a FaceRes embedding for every face (vision decisions). Default false. */
+  embeddings?: boolean;
+}
+
+export class HumanImageAnalyzer implements ImageAnalyzer {
+  readonly name: string;
+  readonly embeddings: boolean;
+
+  private constructor(private readonly engine: { human: HumanLike; tf: TfLike }, options: HumanAnalyzerOptions) {
+    this.embeddings = options.embeddings ?? false;
+    this.name = this.embeddings ? 'human-blazeface-facemesh-faceres-wasm' : 'human-blazeface-facemesh-wasm';
+  }
 
   /** Loads the models and runs one warm-up detection so the first real request doesn't pay kernel set-up. */
-  static async create(): Promise<HumanImageAnalyzer> {
-    const analyzer = new HumanImageAnalyzer(await loadHuman());
+  static async create(options: HumanAnalyzerOptions = {}): Promise<HumanImageAnalyzer> {
+    const analyzer = new HumanImageAnalyzer(await loadHuman(), options);
     const require = createRequire(import.meta.url);
     const sample = path.resolve(path.dirname(require.resolve('@vladmandic/human')), '../assets/screenshot-faceid.jpg');
     // A photo with a face also warms up the FaceMesh kernels; fall back to a flat image if the asset is missing.
@@ -217,33 +247,28 @@ export class HumanImageAnalyzer implements ImageAnalyzer {
     return analyzer;
   }
 
-  analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
-    const run = this.queue.then(() => this.analyzeNow(bytes));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async analyzeNow(bytes: Uint8Array): Promise<ImageAnalysis> {
+  async analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
     const decoded = await decodeImage(bytes);
     if (!decoded) return { decodable: false, faces: [] };
     const { image, original } = decoded;
     const { tf, human } = this.engine;
-    const input = tf.tensor4d(image.data, [1, image.height, image.width, 3], 'int32');
-    let found: HumanFace[];
-    try {
-      const result = await human.detect(input);
-      if (result.error) throw new Error(`face detection failed: ${result.error}`);
-      found = result.face;
-    } finally {
-      tf.dispose(input);
-    }
+    const found = await runExclusive(async () => {
+      const input = tf.tensor4d(image.data, [1, image.height, image.width, 3], 'int32');
+      try {
+        const result = await human.detect(input, { face: { description: { enabled: this.embeddings } } });
+        if (result.error) throw new Error(`face detection failed: ${result.error}`);
+        return result.face;
+      } finally {
+        tf.dispose(input);
+      }
+    });
     const scale = image.width / original.width;
     const faces: AnalyzedFace[] = [];
     for (const face of found) {
       const signals = await cropSignals(image, face.box);
       const rect = toRect(face.box, scale, original);
       const toDeg = (rad: number | undefined): number => ((rad ?? 0) * 180) / Math.PI;
-      faces.push({
+      const analyzed: AnalyzedFace = {
         rect,
         score: face.boxScore || face.score,
         quality: gradeQuality({
@@ -252,7 +277,12 @@ export class HumanImageAnalyzer implements ImageAnalyzer {
           pitchDeg: toDeg(face.rotation?.angle?.pitch),
           ...signals,
         }),
-      });
+      };
+      if (this.embeddings) {
+        if (!face.embedding || face.embedding.length === 0) throw new Error('face embedding missing from FaceRes');
+        analyzed.embedding = face.embedding;
+      }
+      faces.push(analyzed);
     }
     faces.sort((a, b) => b.rect.width * b.rect.height - a.rect.width * a.rect.height);
     return { decodable: true, format: original.format, width: original.width, height: original.height, faces };
@@ -265,6 +295,7 @@ export class HumanImageAnalyzer implements ImageAnalyzer {
  */
 export class StubImageAnalyzer implements ImageAnalyzer {
   readonly name = 'stub';
+  readonly embeddings = false;
   async analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
     const decoded = await decodeImage(bytes);
     if (!decoded) return { decodable: false, faces: [] };
@@ -286,6 +317,7 @@ export class MemoizingImageAnalyzer implements ImageAnalyzer {
   constructor(private readonly inner: ImageAnalyzer, private readonly capacity = 256) {}
 
   get name(): string { return this.inner.name; }
+  get embeddings(): boolean { return this.inner.embeddings; }
 
   analyze(bytes: Uint8Array): Promise<ImageAnalysis> {
     const key = sha256Hex(bytes);
@@ -311,7 +343,8 @@ export class MemoizingImageAnalyzer implements ImageAnalyzer {
 
 export type EngineName = 'human' | 'stub';
 
-export async function createImageAnalyzer(engine: EngineName = 'human'): Promise<MemoizingImageAnalyzer> {
-  const inner = engine === 'stub' ? new StubImageAnalyzer() : await HumanImageAnalyzer.create();
+export async function createImageAnalyzer(engine: EngineName = 'human', options: HumanAnalyzerOptions = {}): Promise<MemoizingImageAnalyzer> {
+  if (engine === 'stub' && options.embeddings) throw new Error('the stub engine computes no face embeddings; vision decisions need the human engine');
+  const inner = engine === 'stub' ? new StubImageAnalyzer() : await HumanImageAnalyzer.create(options);
   return new MemoizingImageAnalyzer(inner);
 }

@@ -1,6 +1,7 @@
 // CLI entry: `node dist/dev/face-emulator/main.js` (or `npm run emulator`).
 // Env: FACE_EMULATOR_PORT (7081), FACE_EMULATOR_HOST (127.0.0.1), FACE_EMULATOR_KEY (emulator-key),
-// FACE_EMULATOR_ENGINE (human|stub), FACE_EMULATOR_LOG (1 = request log on stderr), and fault settings:
+// FACE_EMULATOR_ENGINE (human|stub), FACE_EMULATOR_DECISIONS (vision|scripted; default vision with the human
+// engine, scripted with the stub), FACE_EMULATOR_LOG (1 = request log on stderr), and fault settings:
 // FACE_EMULATOR_LATENCY_MS, FACE_EMULATOR_ERROR_RATE, FACE_EMULATOR_ERROR_STATUS, FACE_EMULATOR_RETRY_AFTER_SECONDS,
 // FACE_EMULATOR_DROP_RATE, FACE_EMULATOR_FAULT_PATHS (comma-separated regexes).
 import { faultsFromEnv } from './faults.js';
@@ -12,15 +13,21 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('FACE_EMULATOR_PORT must be a port number');
   const engine = env.FACE_EMULATOR_ENGINE ?? 'human';
   if (engine !== 'human' && engine !== 'stub') throw new Error('FACE_EMULATOR_ENGINE must be human or stub');
+  // Standalone runs (npm start, npm run emulator) compare faces for real; the stub engine has no embeddings.
+  const decisions = env.FACE_EMULATOR_DECISIONS || (engine === 'human' ? 'vision' : 'scripted');
+  if (decisions !== 'vision' && decisions !== 'scripted') throw new Error('FACE_EMULATOR_DECISIONS must be vision or scripted');
+  if (decisions === 'vision' && engine === 'stub') throw new Error('FACE_EMULATOR_DECISIONS=vision needs FACE_EMULATOR_ENGINE=human');
   const emulator = await startFaceEmulator({
     port,
     host: env.FACE_EMULATOR_HOST ?? '127.0.0.1',
     apiKey: env.FACE_EMULATOR_KEY || 'emulator-key',
     engine,
+    decisions,
     faults: faultsFromEnv(env),
     ...(env.FACE_EMULATOR_LOG === '1' ? { log: (line: string) => process.stderr.write(`[face-emulator] ${line}\n`) } : {}),
   });
   console.log(`Face emulator listening on ${emulator.url}`);
+  console.log(`Face emulator decisions: ${decisions}${decisions === 'vision' ? ' (matchConfidence from face embeddings; liveness scripted, realface by default)' : ' (realface, matchConfidence 0.95 unless scripted)'}`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -1,4 +1,4 @@
-// multipart/form-data parsing with busboy, tolerant the way the real service appears to be (reference §6.1): part
+// multipart/form-data parsing with busboy, tolerant the way the real service appears to be (README "Face API surface"): part
 // names are matched case-insensitively (the SDK sends `verifyImage`, old docs/tutorials `VerifyImage`), quoted or
 // unquoted disposition names both work, and scalar parts may come as text/plain or application/json with raw values.
 import type { IncomingMessage } from 'node:http';

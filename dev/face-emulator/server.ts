@@ -1,12 +1,13 @@
 // Face API v1.2 liveness-with-verify emulator on plain node:http. It speaks the wire contract of the real service
-// closely enough for the official `@azure-rest/ai-vision-face` client (shared reference §6, §9, §11.6), adds the
-// device-side call the Vision UI SDK makes (§10), and exposes /emulator/* control endpoints for tests and benches.
+// closely enough for the official `@azure-rest/ai-vision-face` client (README "Face API surface"), adds the
+// device-side call the Vision UI SDK makes (README "Playing the phone"), and exposes /emulator/* control endpoints
+// for tests and benches.
 // Never logs keys, tokens or image bytes: log lines carry method, path (session ids are not secrets), status, time.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { ScriptedDecisionEngine, type DecisionEngine } from './decision-engine.js';
+import { ScriptedDecisionEngine, VisionDecisionEngine, type DecisionEngine, type DecisionMode } from './decision-engine.js';
 import { FaceError, errors } from './errors.js';
 import { FaultInjector, faultSettingsSchema, type FaultSettings } from './faults.js';
 import { createImageAnalyzer, type EngineName, type ImageAnalysis, type MemoizingImageAnalyzer } from './image-analyzer.js';
@@ -27,6 +28,11 @@ export interface FaceEmulatorOptions {
   engine?: EngineName;
   /** Initial fault settings (e.g. from env in main.ts); `latencyMs` above overrides `faults.latencyMs`. */
   faults?: FaultSettings;
+  /**
+   * 'scripted' (default here, so tests that script outcomes stay exact) or 'vision' (matchConfidence from face
+   * embeddings of the capture and the verify image; needs the human engine). Control-endpoint scripts override both.
+   */
+  decisions?: DecisionMode;
 }
 
 export interface RunningFaceEmulator { url: string; port: number; close(): Promise<void>; }
@@ -114,11 +120,12 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
   const log = options.log ?? (() => undefined);
   const host = options.host ?? '127.0.0.1';
 
-  const analyzer: MemoizingImageAnalyzer = await createImageAnalyzer(options.engine ?? 'human');
+  const mode: DecisionMode = options.decisions ?? 'scripted';
+  const analyzer: MemoizingImageAnalyzer = await createImageAnalyzer(options.engine ?? 'human', { embeddings: mode === 'vision' });
   const clock = new EmulatorClock();
   const store = new SessionStore(clock);
   const scripts = new ScriptedDecisionEngine();
-  const decisions: DecisionEngine = scripts;
+  const decisions: DecisionEngine = mode === 'vision' ? new VisionDecisionEngine(scripts) : scripts;
   const initialFaults: FaultSettings = { ...options.faults };
   if (options.latencyMs !== undefined) initialFaults.latencyMs = options.latencyMs;
   const faults = new FaultInjector(initialFaults);
@@ -128,14 +135,18 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
   }
 
   /** Verify image / device image → one face or the service's InvalidImage* error. */
-  async function analyzeSingleFace(image: FilePart): Promise<{ analysis: ImageAnalysis; reference: VerifyReference }> {
+  async function analyzeSingleFace(image: FilePart): Promise<{ analysis: ImageAnalysis; reference: VerifyReference; embedding?: number[] }> {
     checkImageSize(image);
     const analysis = await analyzer.analyze(image.bytes);
     if (!analysis.decodable) throw errors.undecodableImage();
     const [face, second] = analysis.faces;
     if (!face) throw errors.noFace();
     if (second) throw errors.multipleFaces();
-    return { analysis, reference: { referenceType: 'image', faceRectangle: face.rect, qualityForRecognition: face.quality } };
+    return {
+      analysis,
+      reference: { referenceType: 'image', faceRectangle: face.rect, qualityForRecognition: face.quality },
+      ...(face.embedding ? { embedding: face.embedding } : {}),
+    };
   }
 
   // ---- management API ------------------------------------------------------------------------------------------
@@ -146,8 +157,11 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     const params = validateCreate(body);
     let verifyReferences: VerifyReference[] = [];
     let verifyImageHash: string | undefined;
+    let verifyEmbedding: number[] | undefined;
     if (params.verifyImage) {
-      verifyReferences = [(await analyzeSingleFace(params.verifyImage)).reference];
+      const verify = await analyzeSingleFace(params.verifyImage);
+      verifyReferences = [verify.reference];
+      verifyEmbedding = verify.embedding;
       verifyImageHash = sha256Hex(params.verifyImage.bytes);
     }
     const session = store.create({
@@ -161,6 +175,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       verifyReferences,
       ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
       ...(verifyImageHash !== undefined ? { verifyImageHash } : {}),
+      ...(verifyEmbedding !== undefined ? { verifyEmbedding } : {}),
     });
     sendJson(res, 200, toWire(session));
   }
@@ -182,18 +197,19 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     const metadataFile = body.files.get('metadata');
     const metadata = body.fields.get('metadata') ?? (metadataFile ? metadataFile.bytes.toString('utf8') : '');
 
-    // Web clients can't pass a verify image at create; mobile ones may send it with the capture (reference §10).
+    // Mobile SDKs may send the verify image with the capture instead of at create (README "Playing the phone").
     const deviceVerifyImage = body.files.get('verifyimage');
-    let deviceReference: VerifyReference | undefined;
+    let deviceReference: Awaited<ReturnType<typeof analyzeSingleFace>> | undefined;
     if (deviceVerifyImage && session.verifyReferences.length === 0) {
-      deviceReference = (await analyzeSingleFace(deviceVerifyImage)).reference;
+      deviceReference = await analyzeSingleFace(deviceVerifyImage);
     }
 
     // Re-check after the awaits above and reserve the attempt slot synchronously so concurrent calls can't exceed it.
     if (session.deleted || store.getByToken(session.authToken) !== session) throw errors.invalidSessionToken();
     if (session.attempts.length >= MAX_ATTEMPTS) throw errors.attemptsExhausted(MAX_ATTEMPTS);
     if (deviceReference && deviceVerifyImage) {
-      session.verifyReferences = [deviceReference];
+      session.verifyReferences = [deviceReference.reference];
+      if (deviceReference.embedding) session.verifyEmbedding = deviceReference.embedding;
       session.verifyImageHash = sha256Hex(deviceVerifyImage.bytes);
     }
     const attempt: Attempt = { attemptId: session.attempts.length + 1, attemptStatus: 'Running' };
@@ -232,7 +248,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       throw error;
     }
     session.status = attempt.attemptStatus;
-    // v1.2 returns nothing useful to the device: the app server must fetch the decision (reference §10).
+    // v1.2 returns nothing useful to the device: the app server must fetch the decision.
     sendEmpty(res, 204);
   }
 
@@ -386,7 +402,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log(`Face emulator listening on ${url} (engine ${analyzer.name})`);
+  log(`Face emulator listening on ${url} (engine ${analyzer.name}, decisions ${decisions.name})`);
 
   return {
     url,

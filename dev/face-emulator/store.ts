@@ -56,6 +56,8 @@ export interface Session {
   verifyReferences: VerifyReference[];
   /** Upper-case hex SHA-256 of the verify image bytes (kept even when not returned, it is cheap). */
   verifyImageHash?: string;
+  /** FaceRes embedding of the verify image's face, computed once at create (vision decisions only). */
+  verifyEmbedding?: number[];
   /** Oldest first internally; the wire format lists newest first. */
   attempts: Attempt[];
   sessionImageIds: string[];

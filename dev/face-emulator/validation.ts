@@ -1,4 +1,4 @@
-// Create-session validation, in the order the real service appears to apply it (reference §14.3): media type →
+// Create-session validation, in the order the real service appears to apply it (README "Face API surface"): media type →
 // body parts → livenessOperationMode → authTokenTimeToLiveInSeconds → deviceCorrelationId → verify image size →
 // decode → face count. The image checks are done by the caller (they need the analyzer).
 import { errors } from './errors.js';

@@ -55,7 +55,7 @@ describe('quality heuristic', () => {
 describe('MemoizingImageAnalyzer', () => {
   it('analyzes each distinct image once and evicts least recently used entries', async () => {
     let calls = 0;
-    const inner: ImageAnalyzer = { name: 'count', analyze: async (): Promise<ImageAnalysis> => { calls++; return { decodable: false, faces: [] }; } };
+    const inner: ImageAnalyzer = { name: 'count', embeddings: false, analyze: async (): Promise<ImageAnalysis> => { calls++; return { decodable: false, faces: [] }; } };
     const memo = new MemoizingImageAnalyzer(inner, 2);
     const a = Buffer.from('a'); const b = Buffer.from('b'); const c = Buffer.from('c');
     await Promise.all([memo.analyze(a), memo.analyze(a), memo.analyze(Buffer.from('a'))]);
@@ -165,12 +165,18 @@ describe('CLI (dist/dev/face-emulator/main.js)', () => {
       env: { ...process.env, FACE_EMULATOR_PORT: '0', FACE_EMULATOR_ENGINE: 'stub', FACE_EMULATOR_KEY: 'cli-key' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const line = await new Promise<string>((resolve, reject) => {
+    const lines = await new Promise<string[]>((resolve, reject) => {
       let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.trim()); });
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/decisions: .*\n/.test(out)) resolve(out.trim().split('\n'));
+      });
       child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
     });
+    const line = lines[0]!;
     expect(line).toMatch(/^Face emulator listening on http:\/\/127\.0\.0\.1:\d+$/);
+    // The stub engine has no embeddings, so the CLI falls back to scripted decisions.
+    expect(lines[1]).toMatch(/^Face emulator decisions: scripted /);
     const url = line.replace('Face emulator listening on ', '');
     expect((await fetch(`${url}/emulator/health`)).status).toBe(200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
