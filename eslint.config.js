@@ -15,12 +15,22 @@ export default tseslint.config(
     },
   },
   {
+    // Deployable code never depends on the local-only tools (dev host, emulator, issuer): .funcignore leaves dev/ out.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/dev/**', '../dev', '../../dev'], message: 'src/ is deployed; dev/ is not. Nothing in src/ may import dev/.' }],
+      }],
+    },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: ['@azure/*', '@azure-rest/*'], message: 'The domain core imports nothing from Azure: use a port in src/core/ports.ts.' },
-          { group: ['node:http', 'node:https', '../adapters/*', '../functions/*', '../composition*', '../config/*'], message: 'The core depends on ports, not on adapters, hosts or config.' },
+          { group: ['@azure/*', '@azure-rest/*', '@opentelemetry/*'], message: 'The domain core imports nothing from Azure: use a port in src/core/ports.ts.' },
+          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../config/**', '../shared/**', '../telemetry/**', '../openapi/**', '../contract/**', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
         ],
       }],
       'no-restricted-globals': ['error', { name: 'process', message: 'The core reads no environment: settings arrive through LivenessDeps.' }],
