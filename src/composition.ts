@@ -9,9 +9,10 @@ import { TableAttemptLimiter } from './adapters/storage/table-attempt-limiter.js
 import { TableAuditLog } from './adapters/storage/table-audit-log.js';
 import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
+import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
 import { appConfig, type AppConfig } from './config/config.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
-import { noAttemptLimits } from './core/attempt-limits.js';
+import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
 import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
 import { appMetrics } from './telemetry/metrics.js';
@@ -25,13 +26,16 @@ export interface AppServices {
   deviceAuth: TokenVerifier;
   /** Absent when no back-office issuer is configured: the /api/backoffice routes then refuse everyone. */
   backOfficeAuth?: TokenVerifier;
+  /** Whether the back office may use the Functions admin key (local runs only; off in Azure). */
+  adminKeyEnabled: boolean;
 }
 
 /** The core's settings, from the config (the core never reads the config itself). */
 export function livenessSettings(config: AppConfig): LivenessSettings {
   return {
-    defaultOperationMode: config.liveness.operationMode,
-    defaultAuthTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
+    operationMode: config.liveness.operationMode,
+    authTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
+    enableSessionImage: config.liveness.enableSessionImage,
     deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
     collectMaxTries: config.liveness.collectMaxTries,
     collectBackoffSeconds: config.liveness.collectBackoffSeconds,
@@ -62,10 +66,12 @@ export function composeServices(config: AppConfig): AppServices {
       clock: systemClock,
       settings: livenessSettings(config),
       limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
+      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
       idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
       metrics,
     },
     deviceAuth: new JwtVerifier(config.auth.device),
+    adminKeyEnabled: config.auth.adminKeyEnabled,
     ...(config.auth.backOffice ? {
       backOfficeAuth: new JwtVerifier({ ...config.auth.backOffice, requiredRole: config.auth.backOffice.role }),
     } : {}),

@@ -252,6 +252,9 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     sendEmpty(res, 204);
   }
 
+  // ---- call counts: what a client costs at Face (tests and the bench read them) ----------------------------------
+  const calls = callCounter();
+
   // ---- control API ---------------------------------------------------------------------------------------------
 
   async function control(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
@@ -281,6 +284,9 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       }
       if (method === 'GET') { sendJson(res, 200, faults.current()); return; }
       if (method === 'DELETE') { await drain(req); faults.reset(); sendEmpty(res, 204); return; }
+    } else if (route === '/emulator/calls') {
+      if (method === 'GET') { sendJson(res, 200, calls.snapshot()); return; }
+      if (method === 'DELETE') { await drain(req); calls.reset(); sendEmpty(res, 204); return; }
     } else if (route === '/emulator/sessions' && method === 'GET') {
       sendJson(res, 200, {
         sessions: store.live().map((s: Session) => ({
@@ -330,6 +336,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     requireKey(req);
     const rest = pathname.replace(/\/+$/, '').slice(API_PREFIX.length).split('/');
     const [resource, id, extra] = [rest[0]?.toLowerCase(), rest[1], rest[2]];
+    calls.count(`${method} ${resource ?? ''}${id === undefined ? '' : '/{id}'}`, id === undefined ? undefined : decodeURIComponent(id));
     if (resource === 'detectlivenesswithverify-sessions' && id === undefined) {
       if (method !== 'POST') throw errors.methodNotAllowed();
       return createSession(req, res);
@@ -411,5 +418,35 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       server.close((err) => (err ? reject(err) : resolve()));
       server.closeAllConnections();
     }),
+  };
+}
+
+/**
+ * Counts keyed Face calls per operation ("GET detectlivenesswithverify-sessions/{id}"), in total and per session id
+ * (sessionImages are counted under the image id). Kept for deleted sessions too, since a client's cost includes the
+ * calls after a delete; the per-id map is bounded, oldest first out.
+ */
+function callCounter(maxIds = 20_000) {
+  let total: Record<string, number> = {};
+  let byId = new Map<string, Record<string, number>>();
+  return {
+    count(operation: string, id?: string): void {
+      total[operation] = (total[operation] ?? 0) + 1;
+      if (id === undefined) return;
+      let counts = byId.get(id);
+      if (!counts) {
+        if (byId.size >= maxIds) byId.delete(byId.keys().next().value!);
+        counts = {};
+        byId.set(id, counts);
+      }
+      counts[operation] = (counts[operation] ?? 0) + 1;
+    },
+    snapshot() {
+      return { total, byId: Object.fromEntries(byId) };
+    },
+    reset(): void {
+      total = {};
+      byId = new Map();
+    },
   };
 }

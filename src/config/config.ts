@@ -1,6 +1,7 @@
 // App settings, parsed once at start and frozen. Every setting the code reads is here; the README's configuration
 // table and infra/ are kept in step with this file. Errors name each missing or malformed setting.
 import { z } from 'zod';
+import { LIVENESS_OPERATION_MODES, type LivenessOperationMode } from '../core/session.js';
 
 const bool = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
@@ -37,8 +38,12 @@ const envSchema = z.object({
   FACE_TIMEOUT_MS: int(10_000, 100, 120_000),
   FACE_MAX_RETRIES: int(3, 0, 10),
   FACE_RETRY_BUDGET_MS: int(8_000, 0, 120_000),
-  LIVENESS_OPERATION_MODE: z.enum(['Passive', 'PassiveActive']).default('Passive'),
+  LIVENESS_OPERATION_MODE: z.enum(LIVENESS_OPERATION_MODES).default('Passive'),
   LIVENESS_AUTH_TOKEN_TTL_SECONDS: int(600, 60, 86_400),
+  LIVENESS_ENABLE_SESSION_IMAGE: bool(true),
+  LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT: int(3, 1, 1000),
+  LIVENESS_MAX_CREATES_PER_SUBJECT: int(10, 1, 100_000),
+  LIVENESS_CREATE_WINDOW_SECONDS: int(3600, 1, 7 * 86_400),
   LIVENESS_STORAGE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'must be letters and digits, starting with a letter, at most 20').optional(),
   LIVENESS_COMPLETION_QUEUE: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, 'must be a valid queue name (lower-case letters, digits, single hyphens)').default('liveness-completions'),
   LIVENESS_SWEEP_SCHEDULE: z.string().min(1).default('0 */5 * * * *'),
@@ -58,6 +63,7 @@ const envSchema = z.object({
   BACKOFFICE_AUTH_AUDIENCE: z.string().min(1).optional(),
   BACKOFFICE_AUTH_JWKS_URI: z.url().optional(),
   BACKOFFICE_AUTH_ROLE: z.string().min(1).default('LivenessSessions.Manage'),
+  BACKOFFICE_ADMIN_KEY_ENABLED: bool(true),
   AUTH_ATTEMPT_LIMITS_ENABLED: bool(true),
   ATTEMPT_LIMIT_MAX_FAILURES: int(5, 1, 1000),
   ATTEMPT_LIMIT_WINDOW_SECONDS: int(180, 1, 86_400),
@@ -96,8 +102,13 @@ export interface AppConfig {
   storage: StorageConnection;
   face: FaceSettings;
   liveness: {
-    operationMode: 'Passive' | 'PassiveActive';
+    /** The least strict mode a session may use (a device may ask for a stricter one). */
+    operationMode: LivenessOperationMode;
+    /** The default and the longest token lifetime a device may ask for. */
     authTokenTtlSeconds: number;
+    /** Whether Face keeps a session image (capture evidence); when on, a device cannot turn it off. */
+    enableSessionImage: boolean;
+    quota: { maxOpenSessions: number; maxCreates: number; windowSeconds: number };
     deleteFaceSessionAfterCollect: boolean;
     collectMaxTries: number;
     collectBackoffSeconds: number;
@@ -113,7 +124,10 @@ export interface AppConfig {
     device: { issuer: string; audience: string; jwksUri?: string };
     /** Entra ID (or another OIDC issuer) for the /api/backoffice routes; absent = those routes refuse everyone. */
     backOffice?: { issuer: string; audience: string; jwksUri?: string; role: string };
+    /** Lockouts after failed checks, and per-subject quotas (off only for benchmarks and load tests). */
     attemptLimits: { enabled: boolean; maxFailures: number; windowSeconds: number; lockoutSeconds: number };
+    /** Whether the back office may use the Functions admin key (local runs); off in Azure, where Entra ID is the way. */
+    adminKeyEnabled: boolean;
     idempotencyTtlSeconds: number;
   };
   decision: { matchThreshold: number; reviewLowerBound?: number; version?: string };
@@ -172,6 +186,12 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     liveness: {
       operationMode: e.LIVENESS_OPERATION_MODE,
       authTokenTtlSeconds: e.LIVENESS_AUTH_TOKEN_TTL_SECONDS,
+      enableSessionImage: e.LIVENESS_ENABLE_SESSION_IMAGE,
+      quota: {
+        maxOpenSessions: e.LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT,
+        maxCreates: e.LIVENESS_MAX_CREATES_PER_SUBJECT,
+        windowSeconds: e.LIVENESS_CREATE_WINDOW_SECONDS,
+      },
       deleteFaceSessionAfterCollect: e.LIVENESS_DELETE_FACE_SESSION_AFTER_COLLECT,
       collectMaxTries: e.LIVENESS_COLLECT_MAX_TRIES,
       collectBackoffSeconds: e.LIVENESS_COLLECT_BACKOFF_SECONDS,
@@ -201,6 +221,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
         windowSeconds: e.ATTEMPT_LIMIT_WINDOW_SECONDS,
         lockoutSeconds: e.ATTEMPT_LIMIT_LOCKOUT_SECONDS,
       },
+      adminKeyEnabled: e.BACKOFFICE_ADMIN_KEY_ENABLED,
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     },
     decision: {

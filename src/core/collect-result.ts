@@ -1,8 +1,8 @@
 // Use case: pull the liveness decision and face-match result from Face into storage. Used by the completion queue
 // trigger and by the sweep's last collection. Idempotent: audit entries are keyed by attempt id, and the session
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
-import { limitKeys, recordFailedCheck } from './attempt-limits.js';
-import { decide } from './decision.js';
+import { limitKeys, lockedOutFor, recordFailedAttempts, releaseQuota } from './attempt-limits.js';
+import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceSessionNotFoundError } from './errors.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
@@ -79,13 +79,17 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   }
 
   await audit.upsert(entries);
+  const lockedOut = (await lockedOutFor(deps, limitKeys(initial.subject, initial.deviceCorrelationId))) > 0;
 
+  let failedAttempts = 0;
   let outcome = 'recorded' as 'recorded' | 'already-collected' | 'deleting';
   const written = await updateSession(deps, initial, (current) => {
     if (current.deleting) { outcome = 'deleting'; return undefined; }
     if (current.result) { outcome = 'already-collected'; return undefined; } // a duplicate message got there first
     outcome = 'recorded';
-    const decision = decide(current, latest, settings.policy, now);
+    const judgement = judgeSession(current, entries, settings.policy, now, { lockedOut });
+    const decision = judgement.decision;
+    failedAttempts = judgement.failedAttempts;
     // Evidence binding: a result about another verify image than the one we stored fails the session outright.
     const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash'));
     return {
@@ -119,11 +123,11 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     sessionId: session.sessionId, attemptId: latest.id, attemptStatus: latest.attemptStatus, attempts: entries.length,
     outcome: session.decision?.outcome, policyVersion: session.decision?.policyVersion,
   });
-  if (session.decision?.outcome === 'fail' || session.decision?.outcome === 'retry') {
-    await recordFailedCheck(deps, limitKeys(session.subject, session.deviceCorrelationId)).catch((error: unknown) => {
-      deps.logger.warn('could not count a failed check', { sessionId: session.sessionId, error: (error as Error).name });
-    });
-  }
+  // Counted once per session: only the collection that recorded the result gets here.
+  await recordFailedAttempts(deps, limitKeys(session.subject, session.deviceCorrelationId), failedAttempts).catch((error: unknown) => {
+    deps.logger.warn('could not count failed attempts', { sessionId: session.sessionId, error: (error as Error).name });
+  });
+  await releaseQuota(deps, session);
 
   if (settings.deleteFaceSessionAfterCollect) session = await deleteFaceSession(deps, session);
   return { kind: 'collected', session };
@@ -137,18 +141,34 @@ export async function deleteFaceSession(deps: LivenessDeps, session: LivenessSes
   return written ?? session;
 }
 
-/** Queue-trigger entry: collect, or schedule another try with backoff within the configured bound. */
-export async function handleCompletionMessage(deps: LivenessDeps, message: CompletionMessage): Promise<string> {
-  const { sessions, completions, settings, logger } = deps;
-  const session = await sessions.get(message.sessionId);
-  if (!session || session.deleting) return 'session-gone';
-  if (session.result) return 'already-collected';
+/**
+ * Queue-trigger entry: collect, or schedule another try with backoff within the configured bound. Before it calls
+ * Face, the message claims its place in the session's collection chain (try and delivery), so a message of a losing
+ * completion, a duplicate copy or a stale try is dropped without a Face call; a redelivery after a failure (a higher
+ * dequeue count) still runs.
+ */
+export async function handleCompletionMessage(deps: LivenessDeps, message: CompletionMessage, delivery = 1): Promise<string> {
+  const { completions, settings, logger } = deps;
+  let verdict = 'claimed' as 'claimed' | 'session-gone' | 'already-collected' | 'stale-message';
+  const session = await updateSession(deps, message.sessionId, (current) => {
+    verdict = 'claimed';
+    if (current.deleting) { verdict = 'session-gone'; return undefined; }
+    if (current.result) { verdict = 'already-collected'; return undefined; }
+    if (!message.chainId) return undefined; // a message from before chains: runs unclaimed
+    const chain = current.collection;
+    const ahead = chain?.chainId === message.chainId
+      && (message.try > chain.try || (message.try === chain.try && delivery > chain.delivery));
+    if (!ahead) { verdict = 'stale-message'; return undefined; }
+    return { ...current, collection: { chainId: message.chainId, try: message.try, delivery } };
+  });
+  if (!session) return 'session-gone';
+  if (verdict !== 'claimed') return verdict;
 
   const outcome = await collectOnce(deps, session);
   if (outcome.kind === 'no-finished-attempt') {
     if (message.try < settings.collectMaxTries) {
       const delay = Math.min(settings.collectMaxBackoffSeconds, settings.collectBackoffSeconds * 2 ** (message.try - 1));
-      await completions.enqueue({ sessionId: message.sessionId, try: message.try + 1 }, delay);
+      await completions.enqueue({ sessionId: message.sessionId, try: message.try + 1, ...(message.chainId ? { chainId: message.chainId } : {}) }, delay);
       logger.info('no finished attempt yet; will try again', { sessionId: message.sessionId, try: message.try, delaySeconds: delay });
       return 'retry-scheduled';
     }
@@ -169,5 +189,8 @@ export async function markFailed(deps: LivenessDeps, session: LivenessSession | 
     failed = !(current.result || current.deleting || current.status === 'Failed');
     return failed ? { ...current, status: 'Failed', failureReason: reason } : undefined;
   });
-  if (written && failed) deps.logger.warn('liveness session failed', { sessionId: written.sessionId, reason });
+  if (written && failed) {
+    deps.logger.warn('liveness session failed', { sessionId: written.sessionId, reason });
+    await releaseQuota(deps, written);
+  }
 }

@@ -1,5 +1,9 @@
 // Use case: the device says its capture is done. The message is enqueued *before* the status moves to Started, so a
-// 202 always means a completion message exists; duplicates from racing calls are harmless (collection is idempotent).
+// 202 always means a completion message exists. Racing completions each enqueue a message with their own chain id,
+// but only the one whose move to Started wins is recorded on the session: the others are dropped by the collector
+// before they call Face, so completion storms cannot multiply Face calls.
+import { randomUUID } from 'node:crypto';
+import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
@@ -22,7 +26,10 @@ export async function deviceStatus(deps: LivenessDeps, sessionId: string, caller
 export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<void> {
   const session = await ownedSession(deps, sessionId, caller);
   if (session.status !== 'NotStarted') return;
-  await deps.completions.enqueue({ sessionId, try: 1 });
+  // A locked-out subject's sessions are not collected (and could not pass anyway): say so now, with Retry-After.
+  await assertNotLockedOut(deps, limitKeys(session.subject, session.deviceCorrelationId));
+  const chainId = randomUUID();
+  await deps.completions.enqueue({ sessionId, try: 1, chainId });
   const requestedAt = deps.clock.now().toISOString();
   let moved = false;
   await updateSession(deps, session, (current) => {
@@ -30,7 +37,7 @@ export async function requestCompletion(deps: LivenessDeps, sessionId: string, c
     if (!isVisible(current, caller.subject)) throw new NotFoundError();
     if (current.status !== 'NotStarted') return undefined; // a racing completion got there first
     moved = true;
-    return { ...current, status: 'Started', completionRequestedDateTime: requestedAt };
+    return { ...current, status: 'Started', completionRequestedDateTime: requestedAt, collection: { chainId, try: 0, delivery: 0 } };
   });
   if (moved) deps.logger.info('completion requested', { sessionId });
 }

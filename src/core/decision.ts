@@ -67,6 +67,41 @@ export function decide(session: LivenessSession, entry: AuditEntry, policy: Deci
   return result('fail', 'MatchConfidenceBelowThreshold');
 }
 
+const failing = (outcome: DecisionOutcome) => outcome === 'fail' || outcome === 'retry';
+
+export interface SessionJudgement {
+  decision: Decision;
+  /** How many of the session's attempts failed on their own (each counts toward the subject's lockout). */
+  failedAttempts: number;
+}
+
+/**
+ * Judges every finished attempt of a session, not only the latest: a session with any spoof attempt fails whatever
+ * came after it (a spoofer must not get retries until a real face passes), every failing attempt counts toward the
+ * lockout, and a subject locked out meanwhile cannot pass.
+ */
+export function judgeSession(
+  session: LivenessSession,
+  entries: readonly AuditEntry[],
+  policy: DecisionPolicy,
+  now: Date,
+  options: { lockedOut: boolean },
+): SessionJudgement {
+  const ordered = [...entries].sort((a, b) => a.id - b.id);
+  const latest = ordered[ordered.length - 1];
+  if (!latest) throw new Error('judgeSession needs at least one finished attempt');
+  const perAttempt = ordered.map((entry) => decide(session, entry, policy, now));
+  let decision = perAttempt[perAttempt.length - 1]!;
+  const spoof = ordered.find((e) => e.attemptStatus === 'Succeeded' && e.response.body.livenessDecision?.toLowerCase() === 'spoofface');
+  if (spoof && spoof !== latest) {
+    decision = { ...decision, outcome: 'fail', reasons: [`SpoofAttempt:${spoof.id}`, ...decision.reasons] };
+  }
+  if (options.lockedOut && (decision.outcome === 'pass' || decision.outcome === 'review')) {
+    decision = { ...decision, outcome: 'fail', reasons: ['SubjectLockedOut', ...decision.reasons] };
+  }
+  return { decision, failedAttempts: perAttempt.filter((d) => failing(d.outcome)).length };
+}
+
 export type DeviceOutcome = 'pending' | 'pass' | 'fail' | 'retry';
 
 /** What the device may learn about its own session: no scores, no reasons. */

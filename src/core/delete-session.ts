@@ -1,6 +1,7 @@
 // Use case: the back office deletes a session: the Face session (a 404 there is fine), the images and the records.
 // The session is first marked `deleting` (ETag-guarded) so a concurrent collection sees it and backs off; the row
 // itself goes last, so an interrupted delete can be resumed by a second DELETE or by the sweep.
+import { releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import type { LivenessSession } from './session.js';
@@ -12,6 +13,7 @@ export async function deleteSession(deps: LivenessDeps, sessionId: string): Prom
   });
   if (!session) throw new NotFoundError();
   await purgeSession(deps, session);
+  await releaseQuota(deps, session);
   deps.logger.info('liveness session deleted', { sessionId });
 }
 

@@ -1,14 +1,18 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
   AttemptLimiter, AuditLog, Clock, CompletionQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
-  SessionChange, SessionRepository,
+  SessionChange, SessionRepository, SubjectQuota,
 } from './ports.js';
 import { scheduled, type RetentionPolicy } from './retention.js';
-import type { LivenessSession } from './session.js';
+import type { LivenessOperationMode, LivenessSession } from './session.js';
 
 export interface LivenessSettings extends RetentionPolicy {
-  defaultOperationMode: 'Passive' | 'PassiveActive';
-  defaultAuthTokenTtlSeconds: number;
+  /** The least strict liveness mode a session may use; a device may ask only for a stricter one. */
+  operationMode: LivenessOperationMode;
+  /** The default token lifetime, and the longest a device may ask for. */
+  authTokenTtlSeconds: number;
+  /** Whether Face keeps a session image as capture evidence; when on, a device cannot turn it off. */
+  enableSessionImage: boolean;
   deleteFaceSessionAfterCollect: boolean;
   collectMaxTries: number;
   collectBackoffSeconds: number;
@@ -33,6 +37,7 @@ export interface LivenessDeps {
   logger: Logger;
   settings: LivenessSettings;
   limiter: AttemptLimiter;
+  quota: SubjectQuota;
   idempotency: IdempotencyStore;
   metrics: LivenessMetrics;
 }

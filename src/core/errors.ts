@@ -69,10 +69,13 @@ export class ForbiddenError extends AppError {
   }
 }
 
-/** Too many failed checks: the subject or device is locked out until `retryAfterSeconds` have passed (429). */
+/**
+ * Too many failed checks (the subject or its device is locked out), or a per-subject quota is full, until
+ * `retryAfterSeconds` have passed (429).
+ */
 export class TooManyAttemptsError extends AppError {
-  constructor(message: string, readonly retryAfterSeconds: number, options?: ErrorOptions) {
-    super('TooManyAttempts', message, options);
+  constructor(message: string, readonly retryAfterSeconds: number, code: 'TooManyAttempts' | 'QuotaExceeded' = 'TooManyAttempts', options?: ErrorOptions) {
+    super(code, message, options);
   }
 }
 

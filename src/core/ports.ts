@@ -122,7 +122,11 @@ export interface ImageStore {
   exists(blobName: string): Promise<boolean>;
 }
 
-export interface CompletionMessage { sessionId: string; try: number }
+/**
+ * A completion message. `chainId` names the collection chain the session's completion started (racing completions
+ * each enqueue one, but only the chain recorded on the session runs); `try` counts that chain's polls of Face.
+ */
+export interface CompletionMessage { sessionId: string; try: number; chainId?: string }
 
 export interface CompletionQueue {
   /** @param delaySeconds how long the message stays invisible (collection backoff) */
@@ -148,8 +152,19 @@ export interface LimitKey { kind: 'subject' | 'device'; id: string }
 export interface AttemptLimiter {
   /** @returns seconds until the lockout ends, or 0 when the key may start a check */
   lockedFor(key: LimitKey, now: Date): Promise<number>;
-  /** Counts a failed check; locks the key when the window fills. */
-  recordFailure(key: LimitKey, now: Date): Promise<void>;
+  /** Counts `count` failed attempts; locks the key when the window fills. */
+  recordFailure(key: LimitKey, now: Date, count?: number): Promise<void>;
+}
+
+/** Why a subject may not start another session now, and when it may. */
+export interface QuotaRefusal { reason: 'OpenSessions' | 'CreateRate'; retryAfterSeconds: number }
+
+/** Per-subject quotas: how many sessions may be open at once, and how many may be created per window. */
+export interface SubjectQuota {
+  /** Takes a slot for a new session (open until `expiresAt` or release). @returns a refusal, or undefined when granted */
+  reserve(subject: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
+  /** Frees the session's slot (it ended). Idempotent. */
+  release(subject: string, sessionId: string): Promise<void>;
 }
 
 export interface IdempotencyRecord {

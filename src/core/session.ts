@@ -60,6 +60,11 @@ export interface LivenessSession {
   imagesDeleted: boolean;
   /** Blob names of session images copied from Face. */
   sessionImageBlobs: string[];
+  /**
+   * The collection chain this session runs: started by the completion that moved it to Started; `try` and `delivery`
+   * (the queue's dequeue count) of the message now polling Face, so a duplicate or stale message makes no Face call.
+   */
+  collection?: { chainId: string; try: number; delivery: number };
   /** Set while a delete is in progress so that a concurrent collection backs off. */
   deleting: boolean;
   /** When the sweep next has work to do on this session (index key). */

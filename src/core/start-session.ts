@@ -5,11 +5,13 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
+import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
-import { ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, ValidationError } from './errors.js';
+import {
+  ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
+} from './errors.js';
 import type { DeviceCaller } from './ports.js';
-import { isVisible, LIVENESS_OPERATION_MODES, type LivenessSession, type VerifyImageInfo } from './session.js';
+import { isVisible, LIVENESS_OPERATION_MODES, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { checkVerifyImage } from './verify-image.js';
 
 /** The text fields of the start request, as they arrive in the multipart form. */
@@ -58,6 +60,30 @@ export function parseStartSessionFields(fields: Record<string, string>): StartSe
   return parsed.data;
 }
 
+/** What a session will use: the service's policy, made stricter where the device asked. */
+export interface SessionPolicy { livenessOperationMode: LivenessOperationMode; authTokenTimeToLiveInSeconds: number; enableSessionImage: boolean }
+
+/**
+ * The server owns the security policy. A device may ask for something at least as strict (PassiveActive over
+ * Passive, a shorter token, a session image kept); anything weaker is refused with the limit named, never silently
+ * changed, so a client bug shows up instead of quietly weakening checks.
+ */
+export function sessionPolicy(fields: StartSessionFields, settings: LivenessDeps['settings']): SessionPolicy {
+  const mode = fields.livenessOperationMode ?? settings.operationMode;
+  if (settings.operationMode === 'PassiveActive' && mode !== 'PassiveActive') {
+    throw new ValidationError('LivenessOperationModeNotAllowed', "livenessOperationMode must be 'PassiveActive': this service does not allow Passive.");
+  }
+  const ttl = fields.authTokenTimeToLiveInSeconds ?? settings.authTokenTtlSeconds;
+  if (ttl > settings.authTokenTtlSeconds) {
+    throw new ValidationError('TokenLifetimeTooLong', `authTokenTimeToLiveInSeconds must be at most ${settings.authTokenTtlSeconds} for this service.`);
+  }
+  const enableSessionImage = fields.enableSessionImage ?? settings.enableSessionImage;
+  if (settings.enableSessionImage && !enableSessionImage) {
+    throw new ValidationError('SessionImageRequired', 'enableSessionImage cannot be false: this service keeps the session image as capture evidence.');
+  }
+  return { livenessOperationMode: mode, authTokenTimeToLiveInSeconds: ttl, enableSessionImage };
+}
+
 export interface StartSessionRequest {
   caller: DeviceCaller;
   fields: StartSessionFields;
@@ -68,11 +94,13 @@ export interface StartSessionRequest {
 
 export async function startSession(deps: LivenessDeps, request: StartSessionRequest): Promise<StartedSession & { replayed: boolean }> {
   const { caller, fields, verifyImage, idempotencyKey } = request;
+  const policy = sessionPolicy(fields, deps.settings);
   const sniffed = await checkVerifyImage(verifyImage);
   const sha256 = createHash('sha256').update(verifyImage).digest('hex').toUpperCase();
   await assertNotLockedOut(deps, limitKeys(caller.subject, fields.deviceCorrelationId));
+  const fresh = () => createWithinQuota(deps, caller, fields, policy, verifyImage, sniffed, sha256);
 
-  if (!idempotencyKey) return { ...(await createFresh(deps, caller, fields, verifyImage, sniffed, sha256)), replayed: false };
+  if (!idempotencyKey) return { ...(await fresh()), replayed: false };
 
   const now = deps.clock.now();
   const requestHash = createHash('sha256').update(JSON.stringify([fields, sha256])).digest('hex');
@@ -90,7 +118,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   }
   let started: StartedSession;
   try {
-    started = await createFresh(deps, caller, fields, verifyImage, sniffed, sha256);
+    started = await fresh();
   } catch (error) {
     await deps.idempotency.release(caller.subject, idempotencyKey).catch(() => undefined);
     throw error;
@@ -126,22 +154,48 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
   }
 }
 
-async function createFresh(
+/** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
+async function createWithinQuota(
   deps: LivenessDeps,
   caller: DeviceCaller,
   fields: StartSessionFields,
+  policy: SessionPolicy,
   verifyImage: Uint8Array,
   sniffed: { contentType: string; extension: string },
   sha256: string,
 ): Promise<StartedSession> {
-  const { face, images, sessions, clock, logger, settings } = deps;
+  const now = deps.clock.now();
   // Time-ordered (UUIDv7): the storage keys, and so newest-first listing, follow from the id itself.
-  const sessionId = uuidv7({ msecs: clock.now().getTime() });
+  const sessionId = uuidv7({ msecs: now.getTime() });
+  const expires = new Date(now.getTime() + policy.authTokenTimeToLiveInSeconds * 1000);
+  const refusal = await deps.quota.reserve(caller.subject, sessionId, expires, now);
+  if (refusal) {
+    throw new TooManyAttemptsError(refusal.reason === 'OpenSessions'
+      ? 'Too many liveness sessions are open for this user; finish or wait for one to expire.'
+      : 'Too many liveness sessions were started for this user; try again later.', refusal.retryAfterSeconds, 'QuotaExceeded');
+  }
+  try {
+    return await createFresh(deps, caller, fields, policy, { sessionId, now, expires }, verifyImage, sniffed, sha256);
+  } catch (error) {
+    await releaseQuota(deps, { subject: caller.subject, sessionId });
+    throw error;
+  }
+}
+
+async function createFresh(
+  deps: LivenessDeps,
+  caller: DeviceCaller,
+  fields: StartSessionFields,
+  policy: SessionPolicy,
+  { sessionId, now, expires }: { sessionId: string; now: Date; expires: Date },
+  verifyImage: Uint8Array,
+  sniffed: { contentType: string; extension: string },
+  sha256: string,
+): Promise<StartedSession> {
+  const { face, images, sessions, logger, settings } = deps;
   const blobName = `verify-images/${sessionId}.${sniffed.extension}`;
-  const ttl = fields.authTokenTimeToLiveInSeconds ?? settings.defaultAuthTokenTtlSeconds;
-  const enableSessionImage = fields.enableSessionImage ?? false;
-  const now = clock.now();
-  const expires = new Date(now.getTime() + ttl * 1000);
+  const ttl = policy.authTokenTimeToLiveInSeconds;
+  const enableSessionImage = policy.enableSessionImage;
   // Until Face answers, the row is a note of work in flight: the sweep reaches it by this time at the latest.
   const abandonedAt = new Date(Math.min(expires.getTime(), now.getTime() + settings.abandonedCreateSeconds * 1000));
   const draft: LivenessSession = {
@@ -149,7 +203,7 @@ async function createFresh(
     createdDateTime: now.toISOString(),
     authTokenTimeToLiveInSeconds: ttl,
     authTokenExpiresDateTime: expires.toISOString(),
-    livenessOperationMode: fields.livenessOperationMode ?? settings.defaultOperationMode,
+    livenessOperationMode: policy.livenessOperationMode,
     ...(fields.deviceCorrelationId ? { deviceCorrelationId: fields.deviceCorrelationId } : {}),
     subject: caller.subject,
     enableSessionImage,

@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { handleCompletionMessage } from '../core/collect-result.js';
 import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 
-const messageSchema = z.object({ sessionId: z.uuid(), try: z.number().int().min(1).default(1) });
+const messageSchema = z.object({
+  sessionId: z.uuid(),
+  try: z.number().int().min(1).default(1),
+  chainId: z.uuid().optional(),
+});
 
 /**
  * Queue trigger: pulls the liveness decision and face-match result from Face into Table storage. Throwing lets the
@@ -16,7 +20,8 @@ export async function collectLivenessResult({ input, context, deps }: TriggerInv
     deps.logger.warn('ignoring malformed completion message', { dequeueCount: context.triggerMetadata?.dequeueCount });
     return;
   }
-  const outcome = await handleCompletionMessage(deps, parsed.data);
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  const outcome = await handleCompletionMessage(deps, parsed.data, Number.isInteger(dequeueCount) && dequeueCount > 0 ? dequeueCount : 1);
   deps.logger.info('completion message handled', { sessionId: parsed.data.sessionId, outcome, try: parsed.data.try });
 }
 

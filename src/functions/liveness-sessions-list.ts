@@ -5,7 +5,7 @@ import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, truncate } from '../shared/http.js';
 
-const KNOWN = new Set(['top', 'continuationToken', 'status', 'deviceCorrelationId', 'code']);
+const KNOWN = new Set(['top', 'continuationToken', 'status', 'deviceCorrelationId']);
 
 /** GET /api/liveness-sessions?top=&continuationToken=&status=&deviceCorrelationId= — newest first, paged. */
 export const listLivenessSessions: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {

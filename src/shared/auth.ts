@@ -2,7 +2,7 @@
 // the Functions admin key (checked by the host) or, on /api/backoffice routes, an Entra ID token carrying the
 // back-office app role. A device token never opens a back-office route.
 import { app, type HttpFunctionOptions } from '@azure/functions';
-import { UnauthorizedError } from '../core/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import type { DeviceCaller } from '../core/ports.js';
 import { appServices, httpHandler, type Authenticate, type HttpRoute, type ServicesResolver } from './handler.js';
 
@@ -15,8 +15,20 @@ export const deviceBearer: Authenticate<DeviceCaller> = async (request, services
   return { subject };
 };
 
-/** The host has already checked the admin key (authLevel 'admin') before the worker sees the request. */
-export const hostAdminKey: Authenticate<BackOfficeCaller> = async () => ({ via: 'admin-key' });
+/**
+ * The host has already checked the admin key (authLevel 'admin') before the worker sees the request. The key is a
+ * shared secret that also drives the host's admin API, so it is for local runs: a setting turns it off (off in
+ * Azure), and it is refused in the URL (`?code=`), where proxies and browser histories keep it.
+ */
+export const hostAdminKey: Authenticate<BackOfficeCaller> = async (request, services) => {
+  if (!services.adminKeyEnabled) {
+    throw new ForbiddenError('The admin key is turned off for the back office; use /api/backoffice with an Entra ID token.');
+  }
+  if (new URL(request.url).searchParams.has('code')) {
+    throw new UnauthorizedError('Send the key in the x-functions-key header, never in the URL.');
+  }
+  return { via: 'admin-key' };
+};
 
 export const entraBackOffice: Authenticate<BackOfficeCaller> = async (request, services) => {
   if (!services.backOfficeAuth) throw new UnauthorizedError('Back-office sign-in is not configured for this app.');

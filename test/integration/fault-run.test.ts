@@ -59,6 +59,8 @@ function appEnv(prefix: string, storage: string): Record<string, string> {
     LIVENESS_ABANDONED_CREATE_SECONDS: '60',
     // Fault runs must not lock devices out: a failed liveness check is not what is being tested.
     AUTH_ATTEMPT_LIMITS_ENABLED: 'false',
+    // The flows ask for a session image on every other create; with the setting off, either choice is allowed.
+    LIVENESS_ENABLE_SESSION_IMAGE: 'false',
     DEVICE_AUTH_ISSUER: inject('issuerUrl'),
     DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
     BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),

@@ -25,11 +25,11 @@ export class TableAttemptLimiter implements AttemptLimiter {
     return left > 0 ? Math.ceil(left / 1000) : 0;
   }
 
-  async recordFailure(key: LimitKey, now: Date): Promise<void> {
+  async recordFailure(key: LimitKey, now: Date, count = 1): Promise<void> {
     const windowStart = now.getTime() - this.policy.windowSeconds * 1000;
     await guardStorage('Recording a failed check', () => withOptimisticConcurrency(async () => {
       const row = await this.read(key);
-      const failures = [...(row ? (JSON.parse(row.failuresJson) as number[]) : []), now.getTime()]
+      const failures = [...(row ? (JSON.parse(row.failuresJson) as number[]) : []), ...Array<number>(count).fill(now.getTime())]
         .filter((t) => t > windowStart)
         .slice(-this.policy.maxFailures * 2);
       const lock = failures.length >= this.policy.maxFailures

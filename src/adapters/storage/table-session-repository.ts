@@ -82,6 +82,7 @@ interface SessionEntity {
   imagesDeleted: boolean;
   sessionImageBlobsJson: string;
   deleting: boolean;
+  collectionJson?: string;
   nextSweepDateTime?: string;
 }
 
@@ -310,6 +311,7 @@ function toEntity(s: LivenessSession): SessionEntity {
     imagesDeleted: s.imagesDeleted,
     sessionImageBlobsJson: JSON.stringify(s.sessionImageBlobs),
     deleting: s.deleting,
+    ...(s.collection ? { collectionJson: JSON.stringify(s.collection) } : {}),
     ...(s.nextSweepDateTime ? { nextSweepDateTime: s.nextSweepDateTime } : {}),
   };
 }
@@ -338,6 +340,7 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     imagesDeleted: e.imagesDeleted,
     sessionImageBlobs: JSON.parse(e.sessionImageBlobsJson ?? '[]'),
     deleting: e.deleting ?? false,
+    ...(e.collectionJson ? { collection: JSON.parse(e.collectionJson) } : {}),
     ...(e.nextSweepDateTime ? { nextSweepDateTime: e.nextSweepDateTime } : {}),
     etag: e.etag,
   };
