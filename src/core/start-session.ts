@@ -4,60 +4,28 @@
 // first (status Creating, with its sweep index row), so a host that dies mid-create leaves the sweep a row to undo.
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { z } from 'zod';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import {
   ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
 } from './errors.js';
 import type { DeviceCaller } from './ports.js';
-import { isVisible, LIVENESS_OPERATION_MODES, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
+import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { checkVerifyImage } from './verify-image.js';
 
-/** The text fields of the start request, as they arrive in the multipart form. */
-export const startSessionFieldsSchema = z.object({
-  deviceCorrelationId: z.string()
-    .min(1, 'deviceCorrelationId must not be empty')
-    .max(64, 'deviceCorrelationId must be at most 64 characters')
-    .regex(/^[\x21-\x7e]+$/, 'deviceCorrelationId must be printable ASCII without spaces')
-    .optional(),
-  livenessOperationMode: z.string()
-    .transform((v) => LIVENESS_OPERATION_MODES.find((m) => m.toLowerCase() === v.trim().toLowerCase()) ?? v)
-    .pipe(z.enum(LIVENESS_OPERATION_MODES, { message: "livenessOperationMode must be 'Passive' or 'PassiveActive'" }))
-    .optional(),
-  authTokenTimeToLiveInSeconds: z.string()
-    .regex(/^\d{1,6}$/, 'authTokenTimeToLiveInSeconds must be a whole number of seconds from 60 to 86400')
-    .transform(Number)
-    .pipe(z.number().min(60, 'authTokenTimeToLiveInSeconds must be at least 60').max(86_400, 'authTokenTimeToLiveInSeconds must be at most 86400'))
-    .optional(),
-  enableSessionImage: z.enum(['true', 'false'], { message: "enableSessionImage must be 'true' or 'false'" })
-    .transform((v) => v === 'true')
-    .optional(),
-});
-
-export type StartSessionFields = z.infer<typeof startSessionFieldsSchema>;
+/** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */
+export interface StartSessionFields {
+  deviceCorrelationId?: string;
+  livenessOperationMode?: LivenessOperationMode;
+  authTokenTimeToLiveInSeconds?: number;
+  enableSessionImage?: boolean;
+}
 
 export interface StartedSession {
   sessionId: string;
   authToken: string;
   authTokenExpiresDateTime: string;
   verifyImage: VerifyImageInfo;
-}
-
-export function parseStartSessionFields(fields: Record<string, string>): StartSessionFields {
-  const parsed = startSessionFieldsSchema.safeParse(fields);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = String(issue.path[0] ?? '');
-    const code = {
-      deviceCorrelationId: 'InvalidDeviceCorrelationId',
-      livenessOperationMode: 'InvalidLivenessOperationMode',
-      authTokenTimeToLiveInSeconds: 'InvalidTokenLifetime',
-      enableSessionImage: 'InvalidEnableSessionImage',
-    }[field] ?? 'BadArgument';
-    throw new ValidationError(code, issue.message);
-  }
-  return parsed.data;
 }
 
 /** What a session will use: the service's policy, made stricter where the device asked. */

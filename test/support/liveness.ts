@@ -11,7 +11,7 @@ import { TableAuditLog } from '../../src/adapters/storage/table-audit-log.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { spawnDevHost } from './dev-host.js';
-import { validateResponse } from './openapi.js';
+import { validateExchange } from './openapi.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const fixture = (name: string): Buffer => readFileSync(path.join(here, '../fixtures/images', name));
@@ -148,17 +148,23 @@ export async function getJson(url: string, init?: RequestInit) {
   const res = await fetch(url, init);
   const text = await res.text();
   const body = text ? JSON.parse(text) : undefined;
-  checkAgainstOpenApi(url, init, res, body);
+  await checkAgainstOpenApi(url, init, res, body);
   return { status: res.status, headers: res.headers, body };
 }
 
 /** The app API bases of the stacks started here; only their responses are checked against the OpenAPI document. */
 const appApis = new Set<string>();
 
-/** Throws when `url` is one of the app's /api URLs and the response does not match the OpenAPI document. */
-export function checkAgainstOpenApi(url: string, init: RequestInit | undefined, res: Response, body: unknown): void {
+/**
+ * Throws when `url` is one of the app's /api URLs and the request or the response does not match the OpenAPI
+ * document (or the app accepted a request the document refuses, or refused one it allows).
+ */
+export async function checkAgainstOpenApi(url: string, init: RequestInit | undefined, res: Response, body: unknown): Promise<void> {
   if (![...appApis].some((api) => url.startsWith(`${api}/`))) return; // the emulator, the issuer, the admin API
-  validateResponse(init?.method ?? 'GET', url, res.status, res.headers, body);
+  await validateExchange(
+    { method: init?.method ?? 'GET', url, headers: init?.headers, body: init?.body },
+    { status: res.status, headers: res.headers, body },
+  );
 }
 
 /** fetch, with the response checked against the OpenAPI document when it comes from the app's /api. */
@@ -169,6 +175,6 @@ export async function checkedFetch(url: string, init?: RequestInit): Promise<Res
   if (text && /json/i.test(res.headers.get('content-type') ?? '')) {
     try { body = JSON.parse(text); } catch { /* left as text: the schema check reports it */ }
   }
-  checkAgainstOpenApi(url, init, res, body);
+  await checkAgainstOpenApi(url, init, res, body);
   return res;
 }

@@ -1,11 +1,18 @@
-// Validates the app's HTTP responses against its OpenAPI 3.1 document (src/openapi/document.ts): the operation is
-// found by path template and method, the status must be documented, required headers must be present and match their
-// schema, and the body must match the JSON Schema (2020-12 dialect, via ajv) of the documented media type.
+// Holds the app's HTTP exchanges to its OpenAPI 3.1 document, generated in-process from the zod contract exactly as
+// `npm run build` generates the served one (src/openapi/document.ts).
+// Responses: the operation is found by path template and method, the status must be documented, required headers
+// must be present and match their schema, and the body must match the JSON Schema (2020-12 dialect, via ajv) of the
+// documented media type.
+// Requests: path, query and header parameters and the body (multipart/form-data, read as a form) are checked against
+// the operation's parameters and request body. A request the document refuses must be refused by the app (4xx), and
+// a request the document allows must not be refused for a reason the document describes (see exchangeProblems).
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { openApiDocument } from '../../src/openapi/document.js';
+import { idempotencyKeyCodes, listSessionsQueryCodes, startSessionFormCodes, type ParseCodes } from '../../src/contract/index.js';
+import { createOpenApiDocument } from '../../src/openapi/document.js';
 
 type Obj = Record<string, any>;
+export const openApiDocument = createOpenApiDocument();
 const doc = openApiDocument as Obj;
 const COMPONENTS_ID = 'https://face-liveness-functions.invalid/openapi/components';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -154,7 +161,7 @@ export function validateResponse(method: string, url: string, status: number, he
 
 export class OpenApiMismatchError extends Error {
   constructor(readonly problems: string[]) {
-    super(`The response does not match the OpenAPI document:\n  ${problems.join('\n  ')}`);
+    super(`The exchange does not match the OpenAPI document:\n  ${problems.join('\n  ')}`);
     this.name = 'OpenApiMismatchError';
   }
 }
@@ -178,4 +185,158 @@ export function compileAllSchemas(): number {
   visit(doc.components.responses);
   visit(doc.components.headers);
   return count;
+}
+
+// ---- Requests ------------------------------------------------------------------------------------------------------
+
+const codesOf = (codes: ParseCodes) => [...Object.values(codes.byField).map((c) => (typeof c === 'string' ? c : c.code)), codes.otherwise];
+/**
+ * The 400 codes the app gives only for input the document itself describes as invalid (a field out of range, an
+ * unknown or repeated form part or query parameter, a missing file part). InvalidContinuationToken is not among them:
+ * a well-formed token can still be one the app cannot read.
+ */
+export const SCHEMA_ERROR_CODES: ReadonlySet<string> = new Set([
+  ...codesOf(startSessionFormCodes), ...codesOf(idempotencyKeyCodes), ...codesOf(listSessionsQueryCodes),
+  'DuplicateField', 'MissingVerifyImage',
+].filter((code) => code !== 'InvalidContinuationToken'));
+
+export interface RequestToCheck { method: string; url: string; headers?: HeadersInit; body?: unknown }
+
+/** A parameter or form value arrives as text; read it as the type its schema says (OpenAPI's form/simple styles). */
+function typedValue(schema: Obj, text: string): unknown {
+  const type = resolveSchema(schema).type;
+  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
+}
+
+function resolveSchema(schema: Obj): Obj {
+  let current = schema;
+  for (let i = 0; i < 10 && typeof current.$ref === 'string'; i++) {
+    const name = (current.$ref as string).replace('#/components/schemas/', '');
+    current = { ...(doc.components.schemas[name] as Obj), ...Object.fromEntries(Object.entries(current).filter(([k]) => k !== '$ref')) };
+  }
+  return current;
+}
+
+function check(problems: string[], what: string, schema: Obj, value: unknown): void {
+  const validate = validatorFor(schema);
+  if (!validate(value)) problems.push(`${what}: ${describeErrors(validate)}`);
+}
+
+/** Reads a request body as a form, when it is one; undefined when it cannot be read again (a stream). */
+async function formOf(body: unknown, contentType: string): Promise<FormData | 'unreadable' | undefined> {
+  if (body instanceof FormData) return body;
+  if (body instanceof ReadableStream) return undefined;
+  try {
+    return await new Response(body as BodyInit, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/**
+ * Every way the request differs from the document; undefined when the document has no operation for it (the
+ * response check reports that) or its body cannot be read again.
+ */
+export async function requestProblems(request: RequestToCheck): Promise<string[] | undefined> {
+  const url = new URL(request.url, 'http://localhost');
+  const found = findOperation(request.method, url.pathname);
+  if (!found) return undefined;
+  const problems: string[] = [];
+  const operation = found.operation;
+  const parameters = ((operation.parameters ?? []) as Obj[]).map((p) => resolve(p));
+  const headers = new Headers(request.headers);
+
+  const values = url.pathname.slice(serverPrefix.length).split('/').slice(1);
+  found.pathTemplate.split('/').slice(1).forEach((part, i) => {
+    const name = /^\{([^}]+)\}$/.exec(part)?.[1];
+    const parameter = name && parameters.find((p) => p.in === 'path' && p.name === name);
+    if (parameter) check(problems, `path parameter ${name}`, parameter.schema as Obj, typedValue(parameter.schema as Obj, decodeURIComponent(values[i]!)));
+  });
+
+  // The admin key may travel as ?code=: a security scheme of the operation, not a parameter.
+  const schemes = doc.components.securitySchemes as Obj;
+  const keyParameters = new Set(((operation.security ?? []) as Obj[]).flatMap((s) => Object.keys(s))
+    .map((name) => schemes[name] as Obj).filter((s) => s?.type === 'apiKey' && s.in === 'query').map((s) => s.name as string));
+  for (const name of new Set(url.searchParams.keys())) {
+    const parameter = parameters.find((p) => p.in === 'query' && p.name === name);
+    const all = url.searchParams.getAll(name);
+    if (keyParameters.has(name)) continue;
+    if (!parameter) problems.push(`query parameter '${name}' is not documented`);
+    else if (all.length > 1) problems.push(`query parameter '${name}' appears ${all.length} times`);
+    else check(problems, `query parameter ${name}`, parameter.schema as Obj, typedValue(parameter.schema as Obj, all[0]!));
+  }
+  for (const parameter of parameters) {
+    if (parameter.in === 'query' && parameter.required && !url.searchParams.has(parameter.name)) problems.push(`query parameter '${parameter.name}' is required`);
+    if (parameter.in !== 'header') continue;
+    const value = headers.get(parameter.name);
+    if (value === null) {
+      if (parameter.required) problems.push(`header ${parameter.name} is required`);
+    } else {
+      check(problems, `header ${parameter.name}`, parameter.schema as Obj, typedValue(parameter.schema as Obj, value));
+    }
+  }
+
+  const hasBody = request.body !== undefined && request.body !== null;
+  const requestBody = operation.requestBody as Obj | undefined;
+  if (!requestBody) {
+    if (hasBody) problems.push('a body was sent but none is documented');
+    return problems;
+  }
+  if (!hasBody) {
+    if (requestBody.required) problems.push('the body is required');
+    return problems;
+  }
+  const contentType = (headers.get('content-type') ?? (request.body instanceof FormData ? 'multipart/form-data' : '')).split(';')[0]!.trim().toLowerCase();
+  const media = (requestBody.content as Obj)[contentType] as Obj | undefined;
+  if (!media) {
+    problems.push(`content-type '${contentType}' is not documented (documented: ${Object.keys(requestBody.content).join(', ')})`);
+    return problems;
+  }
+  if (contentType !== 'multipart/form-data') throw new Error(`no request check for ${contentType} yet`);
+  const form = await formOf(request.body, headers.get('content-type') ?? 'multipart/form-data');
+  if (form === undefined) return undefined;
+  if (form === 'unreadable') return [...problems, 'the body is not a readable multipart/form-data form'];
+  const schema = resolveSchema(media.schema as Obj);
+  const properties = (schema.properties ?? {}) as Obj;
+  const object: Obj = {};
+  for (const [name, value] of form) {
+    const property = properties[name] as Obj | undefined;
+    if (name in object) { problems.push(`form part '${name}' appears more than once`); continue; }
+    const isFile = typeof value !== 'string';
+    const wantsFile = property !== undefined && resolveSchema(property).format === 'binary';
+    if (property && isFile !== wantsFile) problems.push(`form part '${name}' must be a ${wantsFile ? 'file' : 'text'} part`);
+    object[name] = isFile ? `(a file of ${(value as File).size} bytes)` : property ? typedValue(property, value) : value;
+  }
+  check(problems, 'form', schema, object);
+  return problems;
+}
+
+export interface ResponseToCheck { status: number; headers: HeadersLike; body: unknown }
+
+/**
+ * Every way an exchange differs from the document: the response's problems, plus drift between what the document
+ * allows and what the app accepts. A request the document refuses must get a 4xx; a request it allows must not get a
+ * 400 with one of the SCHEMA_ERROR_CODES.
+ */
+export async function exchangeProblems(request: RequestToCheck, response: ResponseToCheck): Promise<string[]> {
+  const problems = responseProblems(request.method, request.url, response.status, response.headers, response.body);
+  const requestIssues = await requestProblems(request);
+  if (requestIssues === undefined) return problems;
+  const what = `${request.method.toUpperCase()} ${new URL(request.url, 'http://localhost').pathname} → ${response.status}`;
+  if (requestIssues.length && response.status < 400) {
+    problems.push(`${what}: the app accepted a request the document refuses (${requestIssues.join('; ')})`);
+  }
+  const error = (response.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  if (!requestIssues.length && response.status === 400 && SCHEMA_ERROR_CODES.has(String(error?.code))) {
+    problems.push(`${what}: the document allows the request but the app refused it: ${String(error?.code)}: ${String(error?.message)}`);
+  }
+  return problems;
+}
+
+/** Throws when the request or the response does not conform to the OpenAPI document, or they disagree with it. */
+export async function validateExchange(request: RequestToCheck, response: ResponseToCheck): Promise<void> {
+  const problems = await exchangeProblems(request, response);
+  if (problems.length) throw new OpenApiMismatchError(problems);
 }

@@ -1,0 +1,138 @@
+// The requests of the HTTP API: the start form's fields, the list query, the Idempotency-Key header and the path's
+// session id. The handlers parse with these (through the parse* functions below, which keep the error codes and
+// messages the API has always answered), and the OpenAPI document renders the same schemas, so the two cannot drift.
+// Every value arrives as text (form fields, query, headers); the preprocess steps turn the text into the typed
+// value the document describes (an integer, a boolean, an enum member) and leave anything else to be refused.
+import { z } from 'zod';
+import { MAX_VERIFY_IMAGE_BYTES, MIN_VERIFY_IMAGE_BYTES } from '../core/verify-image.js';
+import { LIVENESS_OPERATION_MODES, SESSION_STATUSES } from '../core/session.js';
+import { livenessOperationModeSchema, sessionStatusSchema } from './enums.js';
+import { parseWith, printable, type ParseCodes } from './parse.js';
+
+/** "600" → 600 when it is 1 to `digits` decimal digits; anything else is left for the number schema to refuse. */
+const wholeNumberText = (digits: number) => (value: unknown) =>
+  typeof value === 'string' && new RegExp(`^\\d{1,${digits}}$`).test(value) ? Number(value) : value;
+
+const deviceCorrelationIdField = z.string({ error: 'deviceCorrelationId must be printable ASCII without spaces' })
+  .min(1, 'deviceCorrelationId must not be empty')
+  .max(64, 'deviceCorrelationId must be at most 64 characters')
+  .regex(/^[\x21-\x7e]+$/, 'deviceCorrelationId must be printable ASCII without spaces')
+  .meta({ description: 'Your id for the device (printable ASCII, no spaces). Lockouts also count per device of the same subject.', examples: ['kiosk-0042'] });
+
+/** The text fields of the start request (multipart/form-data), as the handler parses them. */
+export const startSessionFormSchema = z.strictObject({
+  deviceCorrelationId: deviceCorrelationIdField.optional(),
+  livenessOperationMode: z.preprocess(
+    // Matched case-insensitively, surrounding spaces ignored, as it always was.
+    (value) => (typeof value === 'string' ? LIVENESS_OPERATION_MODES.find((m) => m.toLowerCase() === value.trim().toLowerCase()) ?? value : value),
+    livenessOperationModeSchema,
+  ).optional().meta({ description: 'Default: LIVENESS_OPERATION_MODE (Passive), which is also the least strict mode allowed: when it is PassiveActive, Passive is refused (400 LivenessOperationModeNotAllowed). Matched case-insensitively.' }),
+  authTokenTimeToLiveInSeconds: z.preprocess(
+    wholeNumberText(6),
+    z.int({ error: 'authTokenTimeToLiveInSeconds must be a whole number of seconds from 60 to 86400' })
+      .min(60, 'authTokenTimeToLiveInSeconds must be at least 60')
+      .max(86_400, 'authTokenTimeToLiveInSeconds must be at most 86400'),
+  ).optional().meta({ description: 'How long the session token lives. Default and maximum: LIVENESS_AUTH_TOKEN_TTL_SECONDS (600); longer is refused (400 TokenLifetimeTooLong).', examples: [600] }),
+  enableSessionImage: z.preprocess(
+    (value) => (value === 'true' ? true : value === 'false' ? false : value),
+    z.boolean({ error: "enableSessionImage must be 'true' or 'false'" }),
+  ).optional().meta({ description: "Whether Face keeps the captured session image (copied to storage as capture evidence, kept per the image retention). Default: LIVENESS_ENABLE_SESSION_IMAGE (true); while that is on, 'false' is refused (400 SessionImageRequired).", override: { default: true } }),
+});
+
+export type StartSessionForm = z.output<typeof startSessionFormSchema>;
+
+/** The form part names the handler accepts: text fields, and the one file part. */
+export const START_SESSION_FORM_FIELDS = Object.keys(startSessionFormSchema.shape) as Array<keyof StartSessionForm>;
+export const START_SESSION_FORM_FILES = ['verifyImage'] as const;
+
+/** The whole multipart body as the document describes it: the text fields plus the verify image file part. */
+export const startSessionRequestBodySchema = startSessionFormSchema.extend({
+  verifyImage: z.file().meta({
+    description: `The reference photo (a file part; ${MIN_VERIFY_IMAGE_BYTES / 1024} KB to ${MAX_VERIFY_IMAGE_BYTES / 1024 / 1024} MB; `
+      + 'JPEG, PNG, BMP, GIF or WebP, recognised by its bytes).',
+    contentMediaType: 'application/octet-stream',
+  }),
+});
+
+/** The 400 codes of the start form's text fields (and the message, where one covers every issue in the field). */
+export const startSessionFormCodes: ParseCodes = {
+  byField: {
+    deviceCorrelationId: 'InvalidDeviceCorrelationId',
+    livenessOperationMode: { code: 'InvalidLivenessOperationMode', message: "livenessOperationMode must be 'Passive' or 'PassiveActive'" },
+    authTokenTimeToLiveInSeconds: 'InvalidTokenLifetime',
+    enableSessionImage: 'InvalidEnableSessionImage',
+  },
+  otherwise: 'UnknownField',
+  unknownKey: (key) => `Unexpected form field '${printable(key)}'.`,
+};
+
+/** Parses the start form's text fields; a bad field is a 400 with the field's own code. */
+export function parseStartSessionForm(fields: Record<string, string>): StartSessionForm {
+  return parseWith(startSessionFormSchema, fields, startSessionFormCodes);
+}
+
+/** The request headers the API reads besides Authorization. */
+export const idempotencyKeyHeaderSchema = z.object({
+  'Idempotency-Key': z.string({ error: 'Idempotency-Key must be 1 to 255 printable ASCII characters.' })
+    .regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key must be 1 to 255 printable ASCII characters.')
+    .optional()
+    .meta({
+      description: 'Any 1 to 255 printable ASCII characters, unique per request the client means. Remembered per device '
+        + 'subject for IDEMPOTENCY_TTL_SECONDS (default 24 h).',
+      examples: ['6f1d0c1e-5a7b-4c3d-9e8f-0a1b2c3d4e5f'],
+    }),
+});
+
+/** The Idempotency-Key header (case-insensitive name), or undefined; a malformed key is 400 InvalidIdempotencyKey. */
+export function parseIdempotencyKey(headers: { get(name: string): string | null }): string | undefined {
+  const value = headers.get('idempotency-key') ?? undefined;
+  return parseWith(idempotencyKeyHeaderSchema, { 'Idempotency-Key': value }, idempotencyKeyCodes)['Idempotency-Key'];
+}
+
+export const idempotencyKeyCodes: ParseCodes = { byField: { 'Idempotency-Key': 'InvalidIdempotencyKey' }, otherwise: 'InvalidIdempotencyKey' };
+
+/** The path parameter of every /liveness-sessions/{sessionId} route. */
+export const sessionIdPathSchema = z.object({
+  sessionId: z.string().meta({
+    description: 'The session id (a GUID, case-insensitive). Anything that is not a GUID is answered 404.',
+    examples: ['019ac1f2-7a3b-7c4d-8e5f-0123456789ab'],
+  }),
+});
+
+const backOfficeQueryMessage = {
+  top: "'top' must be a whole number from 1 to 1000.",
+  status: `'status' must be one of ${SESSION_STATUSES.join(', ')}.`,
+  deviceCorrelationId: "'deviceCorrelationId' must be 1 to 64 characters.",
+  continuationToken: 'continuationToken is not one this API returned.',
+};
+
+/** The list query, as documented and parsed. Unknown parameters are refused. */
+export const listSessionsQuerySchema = z.strictObject({
+  top: z.preprocess(wholeNumberText(4), z.int().min(1).max(1000))
+    .default(50)
+    .meta({ description: 'Page size.', override: { default: 50 } }),
+  continuationToken: z.string().max(1024).optional().meta({ description: 'From the previous page.' }),
+  status: sessionStatusSchema.optional().meta({ description: 'Only sessions in this status.' }),
+  deviceCorrelationId: z.string().min(1).max(64).optional().meta({ description: 'Only sessions of this device.' }),
+});
+
+export type ListSessionsQuery = z.output<typeof listSessionsQuerySchema>;
+
+/** Parses the list query (the first value of each parameter). The admin key in `?code=` never gets here: it is refused. */
+export function parseListSessionsQuery(query: URLSearchParams): ListSessionsQuery {
+  const first = new Map<string, string>();
+  for (const [key, value] of query) if (!first.has(key)) first.set(key, value);
+  return parseWith(listSessionsQuerySchema, Object.fromEntries(first), listSessionsQueryCodes);
+}
+
+/** The list query's 400 codes and messages (one message per parameter, whatever is wrong with it). */
+export const listSessionsQueryCodes: ParseCodes = {
+  byField: {
+    top: { code: 'BadArgument', message: backOfficeQueryMessage.top },
+    status: { code: 'BadArgument', message: backOfficeQueryMessage.status },
+    deviceCorrelationId: { code: 'BadArgument', message: backOfficeQueryMessage.deviceCorrelationId },
+    continuationToken: { code: 'InvalidContinuationToken', message: backOfficeQueryMessage.continuationToken },
+  },
+  otherwise: 'BadArgument',
+  unknownKey: (key) => `Unknown query parameter '${printable(key)}'.`,
+};
