@@ -10,6 +10,10 @@ import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { spawnDevHost } from './dev-host.js';
+import { eventually } from '../../dev/eventually.js';
+
+/** The one polling helper (dev/eventually.ts), re-exported for the suites. */
+export { eventually };
 import { validateResponse } from './openapi.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -129,16 +133,6 @@ export async function blobNames(stack: Stack): Promise<string[]> {
   const names: string[] = [];
   for await (const b of container.listBlobsFlat()) names.push(b.name);
   return names;
-}
-
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export async function getJson(url: string, init?: RequestInit) {
