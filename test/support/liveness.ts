@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
+import type { QueueClient } from '@azure/storage-queue';
 import { inject } from 'vitest';
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
@@ -41,6 +42,8 @@ export interface Stack {
   container: string;
   repository: TableSessionRepository;
   blobs: BlobServiceClient;
+  /** The completion queue: empty once every completion message has been handled (Azurite counts invisible ones too). */
+  completionQueue: QueueClient;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -78,6 +81,7 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
     container: `${prefix.toLowerCase()}liveness-images`,
     repository: new TableSessionRepository(clients, prefix),
     blobs: clients.blobService,
+    completionQueue: clients.queueService.getQueueClient(`${prefix.toLowerCase()}-completions`),
     logs: host.logs,
     stop: host.stop,
   };
@@ -133,6 +137,15 @@ export async function blobNames(stack: Stack): Promise<string[]> {
   const names: string[] = [];
   for await (const b of container.listBlobsFlat()) names.push(b.name);
   return names;
+}
+
+/** Waits until every completion message of the stack has been handled (its collections have finished). */
+export async function completionsDrained(stack: Stack, timeoutMs = 30_000): Promise<void> {
+  await eventually(async () => {
+    const count = (await stack.completionQueue.getProperties()).approximateMessagesCount ?? 0;
+    if (count > 0) throw new Error(`${count} completion messages still queued or in flight`);
+    return true;
+  }, 'the completion queue to drain', timeoutMs);
 }
 
 export async function getJson(url: string, init?: RequestInit) {
