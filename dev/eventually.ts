@@ -1,5 +1,5 @@
 // Poll until something holds: the one wait used by the tests, the bench and the stack launcher instead of fixed
-// sleeps. A check "holds" when it returns anything but undefined or false; a check that throws (an `expect` that does
+// sleeps. A check "holds" when it returns anything but undefined, null or false; a check that throws (an `expect` that does
 // not pass yet, a request refused while a server starts) is tried again, and its last error is reported on timeout.
 //
 // Timing uses node:timers/promises and process.hrtime, which vitest's fake timers leave alone, so a test that fakes
@@ -23,14 +23,14 @@ export class GiveUp extends Error {
 const elapsedMs = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e6;
 
 /**
- * Calls `check` until it returns a value other than undefined or false, and returns that value. `what` names the
- * awaited state for the timeout message; `options` may be a timeout in ms.
+ * Calls `check` until it returns a value other than undefined, null or false (so a RegExp exec works as a check),
+ * and returns that value. `what` names the awaited state for the timeout message; `options` may be a timeout in ms.
  */
 export async function eventually<T>(
   check: () => T | Promise<T>,
   what: string,
   options: EventuallyOptions | number = {},
-): Promise<Exclude<T, undefined | false>> {
+): Promise<Exclude<T, undefined | null | false>> {
   const { timeoutMs = 15_000, intervalMs = 50, context } = typeof options === 'number' ? { timeoutMs: options } as EventuallyOptions : options;
   const started = process.hrtime.bigint();
   let lastError: unknown;
@@ -39,7 +39,7 @@ export async function eventually<T>(
     tries++;
     try {
       const value = await check();
-      if (value !== undefined && value !== false) return value as Exclude<T, undefined | false>;
+      if (value !== undefined && value !== null && value !== false) return value as Exclude<T, undefined | null | false>;
       lastError = undefined;
     } catch (error) {
       if (error instanceof GiveUp) throw error;
