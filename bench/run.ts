@@ -9,13 +9,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { freePort, startAzurite, type RunningAzurite } from '../dev/azurite.js';
+import { freePort } from '../dev/azurite.js';
+import { eventually, GiveUp } from '../dev/eventually.js';
 import { performDeviceAttempt } from '../dev/face-emulator/device.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE, startDevIssuer, type RunningDevIssuer } from '../dev/oidc-issuer/issuer.js';
 import { AzureFaceSessions } from '../src/adapters/face/azure-face-sessions.js';
 import { closeAgent, json, multipart, request, type Multipart } from './lib/http.js';
 import { faceJpegNear, fixture, padJpeg } from './lib/images.js';
-import { cpuSnapshot, foreignCpu, killAllNow, memory, REPO_ROOT, resetPeak, startDevHost, startEmulatorProcess, stopAll, withCpu, type Child } from './lib/procs.js';
+import { killAllNow, startAzurite, startDevHost, startFaceEmulatorProcess, stopAll, type RunningAzurite, type RunningService } from '../dev/stack.js';
+import { cpuSnapshot, foreignCpu, memory, REPO_ROOT, resetPeak, withCpu } from './lib/procs.js';
 import { median, round, runPool, sleep, summarize } from './lib/stats.js';
 import { createTimeline, importCosts, queuePickups } from './diagnostics.js';
 import { installRecorder, measureSweep, pointOpCost, seed, warmSweep, type SweepRun } from './sweep.js';
@@ -54,10 +56,10 @@ const log = (message: string): void => { process.stdout.write(`[bench ${new Date
 // ---------------------------------------------------------------------------------------------------------------
 // Stack helpers
 
-interface Stack { azurite: RunningAzurite; host: Child; prefix: string; api: string; env: Record<string, string> }
+interface Stack { azurite: RunningAzurite; host: RunningService; prefix: string; api: string; env: Record<string, string> }
 
 let issuer: RunningDevIssuer = undefined as unknown as RunningDevIssuer;
-let emulator: Child;
+let emulator: RunningService;
 const tokens = new Map<string, string>();
 let backofficeToken = '';
 
@@ -70,22 +72,14 @@ async function deviceToken(subject: string): Promise<string> {
   return token;
 }
 
-const azurites = new Set<RunningAzurite>();
-async function freshAzurite(): Promise<RunningAzurite> {
-  const azurite = await startAzurite({ ports: { blob: await freePort(), queue: await freePort(), table: await freePort() } });
-  azurites.add(azurite);
-  const stop = azurite.stop.bind(azurite);
-  return { ...azurite, stop: async () => { azurites.delete(azurite); await stop(); } };
-}
-function killAzuritesNow(): void {
-  for (const a of azurites) if (a.pid) { try { process.kill(a.pid, 'SIGKILL'); } catch { /* gone */ } }
-}
+/** A fresh in-memory Azurite on free ports (dev/stack.ts stops it with the rest if the bench fails). */
+const freshAzurite = (): Promise<RunningAzurite> => startAzurite();
 
 async function startStack(azurite: RunningAzurite, label: string): Promise<Stack> {
   const prefix = `Bench${label}${randomUUID().replace(/-/g, '').slice(0, 6)}`;
   const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
-    FACE_ENDPOINT: emulator.url!,
+    FACE_ENDPOINT: emulator.url,
     FACE_API_KEY: SETTINGS.faceKey,
     LIVENESS_STORAGE_PREFIX: prefix,
     LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
@@ -93,7 +87,7 @@ async function startStack(azurite: RunningAzurite, label: string): Promise<Stack
     DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
     ...SETTINGS.devHostEnv,
   };
-  const host = await startDevHost(env, await freePort(), [/\/error\]|\(Failed,/]);
+  const host = await startDevHost({ env, counters: [/\/error\]|\(Failed,/] });
   return { azurite, host, prefix, api: `${host.url}/api`, env };
 }
 
@@ -139,7 +133,7 @@ async function expectCreated(stack: Stack, form: Multipart, subject: string, whe
 async function createOverhead(stack: Stack, image: Buffer): Promise<void> {
   const s = SETTINGS.createOverhead;
   await setFaceLatency(s.faceLatencyMs);
-  const face = new AzureFaceSessions({ endpoint: emulator.url!, apiKey: SETTINGS.faceKey, timeoutMs: 10_000, maxRetries: 0, retryBudgetMs: 0 });
+  const face = new AzureFaceSessions({ endpoint: emulator.url, apiKey: SETTINGS.faceKey, timeoutMs: 10_000, maxRetries: 0, retryBudgetMs: 0 });
   const form = createForm(image, 'bench-overhead-device');
   const direct = async (): Promise<number> => {
     const t0 = performance.now();
@@ -170,7 +164,7 @@ async function createOverhead(stack: Stack, image: Buffer): Promise<void> {
   log(`create overhead: API ${JSON.stringify(a)} direct ${JSON.stringify(d)} ratio ${ratio}`);
 
   // Evidence: the same create in-process (the app's startSession, no HTTP/host/multipart), every port call timed.
-  installRecorder({ blob: stack.azurite.ports.blob, queue: stack.azurite.ports.queue, table: stack.azurite.ports.table, face: Number(new URL(emulator.url!).port) });
+  installRecorder({ blob: stack.azurite.ports.blob, queue: stack.azurite.ports.queue, table: stack.azurite.ports.table, face: Number(new URL(emulator.url).port) });
   const timeline = await createTimeline({ ...stack.env, LIVENESS_STORAGE_PREFIX: `${stack.prefix}T` }, image, s.inProcessTimelineSamples);
   (results.createOverhead as Record<string, unknown>).inProcessTimeline = timeline;
   const serial = timeline.steps.filter((st) => !st.overlapsFace && st.step !== 'face.create').map((st) => `${st.step} ${st.durationMs}`).join(', ');
@@ -204,7 +198,7 @@ async function timeToResult(stack: Stack, image: Buffer): Promise<void> {
     const created = await expectCreated(stack, form, subject, 'time-to-result');
     const sessionId = String(created.body?.sessionId);
     const authToken = String(created.body?.authToken);
-    const attempt = await performDeviceAttempt(emulator.url!, authToken, capture);
+    const attempt = await performDeviceAttempt(emulator.url, authToken, capture);
     if (attempt.status >= 300) throw new Error(`device attempt: ${attempt.status} ${JSON.stringify(attempt.body)}`);
     // a real capture takes seconds, during which the completion queue is idle (its poller backs off)
     if (delay) await sleep(s.captureDelayMs[0]! + Math.random() * (s.captureDelayMs[1]! - s.captureDelayMs[0]!));
@@ -214,21 +208,18 @@ async function timeToResult(stack: Stack, image: Buffer): Promise<void> {
     const complete = await request('POST', `${stack.api}/liveness-sessions/${sessionId}/complete`, { authorization: `Bearer ${token}` });
     const tComplete = performance.now() - t0;
     if (complete.status !== 202) { noteError('complete', { status: complete.status, body: json(complete) }); throw new Error(`complete answered ${complete.status} ${complete.body.toString()}`); }
-    for (;;) {
+    const final = await eventually(async () => {
       const r = await request('GET', `${stack.api}/liveness-sessions/${sessionId}`, { authorization: `Bearer ${backofficeToken}` });
       const body = json<{ status?: string }>(r);
-      if (r.status !== 200) { noteError('get', { status: r.status, body }); throw new Error(`GET answered ${r.status} ${r.body.toString()}`); }
-      if (body?.status && ['ResultAvailable', 'Failed', 'Expired'].includes(body.status)) {
-        if (record) {
-          samples.push(performance.now() - t0);
-          completeMs.push(tComplete);
-          statuses[body.status] = (statuses[body.status] ?? 0) + 1;
-          windows.push({ from: wall0, to: Date.now() });
-        }
-        break;
-      }
-      if (performance.now() - t0 > 60_000) throw new Error(`no result for ${sessionId} after 60 s (status ${body?.status})`);
-      await sleep(s.pollEveryMs);
+      if (r.status !== 200) { noteError('get', { status: r.status, body }); throw new GiveUp(`GET answered ${r.status} ${r.body.toString()}`); }
+      if (!body?.status || !['ResultAvailable', 'Failed', 'Expired'].includes(body.status)) throw new Error(`status ${body?.status}`);
+      return { status: body.status, ms: performance.now() - t0 };
+    }, `a result for ${sessionId}`, { timeoutMs: 60_000, intervalMs: s.pollEveryMs });
+    if (record) {
+      samples.push(final.ms);
+      completeMs.push(tComplete);
+      statuses[final.status] = (statuses[final.status] ?? 0) + 1;
+      windows.push({ from: wall0, to: Date.now() });
     }
   };
   for (let i = 0; i < s.warmup; i++) await one(false, false);
@@ -459,9 +450,9 @@ async function countBlobs(blobs: BlobServiceClient): Promise<{ total: number; by
 async function sweepScaling(azurite: RunningAzurite): Promise<void> {
   const s = SETTINGS.sweep;
   await setFaceLatency(s.faceLatencyMs);
-  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url!).port) });
+  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url).port) });
   const env = {
-    connectionString: azurite.connectionString, faceEndpoint: emulator.url!, faceKey: SETTINGS.faceKey,
+    connectionString: azurite.connectionString, faceEndpoint: emulator.url, faceKey: SETTINGS.faceKey,
     extraEnv: { DEVICE_AUTH_ISSUER: issuer.issuer, DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE, AUTH_ATTEMPT_LIMITS_ENABLED: 'false' },
   };
   const tag = randomUUID().replace(/-/g, '').slice(0, 6);
@@ -644,7 +635,8 @@ async function main(): Promise<void> {
 
   issuer = await startDevIssuer({ port: await freePort() });
   backofficeToken = await issuer.issueToken({ sub: 'bench-backoffice', aud: BACKOFFICE_AUDIENCE, roles: [BACKOFFICE_ROLE], expiresIn: 4 * 3600 });
-  emulator = await startEmulatorProcess(await freePort(), SETTINGS.faceKey, SETTINGS.faceEngine);
+  // Scripted decisions: the bench measures the app's costs, not the emulator's face matching (bench:faces does that).
+  emulator = await startFaceEmulatorProcess({ apiKey: SETTINGS.faceKey, engine: SETTINGS.faceEngine, env: { FACE_EMULATOR_DECISIONS: 'scripted' } });
   log(`issuer ${issuer.issuer}, Face emulator ${emulator.url} (engine ${SETTINGS.faceEngine})`);
 
   // Phase A: one Azurite + dev host for (1), (2) and (5).
@@ -701,8 +693,8 @@ async function main(): Promise<void> {
 }
 
 let exitCode = 0;
-process.on('SIGINT', () => { killAllNow(); killAzuritesNow(); process.exit(130); });
-process.on('SIGTERM', () => { killAllNow(); killAzuritesNow(); process.exit(143); });
+process.on('SIGINT', () => { killAllNow(); process.exit(130); });
+process.on('SIGTERM', () => { killAllNow(); process.exit(143); });
 try {
   await main();
 } catch (error) {
@@ -710,7 +702,6 @@ try {
   log(`bench failed: ${error instanceof Error ? error.stack : String(error)}`);
 } finally {
   await stopAll();
-  for (const a of [...azurites]) await a.stop().catch(() => undefined);
   await (issuer as RunningDevIssuer | undefined)?.close().catch(() => undefined);
   closeAgent();
 }

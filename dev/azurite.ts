@@ -1,8 +1,6 @@
-// Starts Azurite from its npm package as a child process. Used by `npm start`, the tests' global setup and the bench,
-// so every local run uses the same flags. `--skipApiVersionCheck` is required: the pinned storage SDKs send API
-// versions newer than Azurite 3.35 knows.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+// Azurite's flags, ports and connection string, shared by every local run (dev/stack.ts starts the process), so
+// `npm start`, the tests and the bench use the same flags. `--skipApiVersionCheck` is required: the pinned storage
+// SDKs send API versions newer than Azurite 3.35 knows.
 import net from 'node:net';
 
 export const DEV_ACCOUNT = 'devstoreaccount1';
@@ -18,16 +16,6 @@ export interface AzuriteOptions {
   location?: string;
   /** Extra Azurite flags (e.g. `--silent`). */
   extraArgs?: string[];
-  /** Where Azurite's own stdout/stderr go. */
-  stdio?: 'ignore' | 'inherit';
-}
-
-export interface RunningAzurite {
-  ports: AzuritePorts;
-  connectionString: string;
-  args: string[];
-  pid: number | undefined;
-  stop(): Promise<void>;
 }
 
 export function connectionStringFor(ports: AzuritePorts, host = '127.0.0.1'): string {
@@ -71,36 +59,4 @@ export function azuriteArgs(options: AzuriteOptions): string[] {
     '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
     ...(options.extraArgs ?? []),
   ];
-}
-
-export async function startAzurite(options: AzuriteOptions): Promise<RunningAzurite> {
-  const require = createRequire(import.meta.url);
-  const entry = require.resolve('azurite/dist/src/azurite.js');
-  const args = azuriteArgs(options);
-  const child: ChildProcess = spawn(process.execPath, [entry, ...args], {
-    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'inherit'],
-  });
-  let exited = false;
-  child.once('exit', () => { exited = true; });
-  const started = Date.now();
-  const ports = Object.values(options.ports);
-  while (!(await Promise.all(ports.map((p) => isPortOpen(p)))).every(Boolean)) {
-    if (exited) throw new Error(`Azurite exited during start-up (ports ${ports.join(', ')})`);
-    if (Date.now() - started > 30_000) { child.kill('SIGKILL'); throw new Error('Azurite did not start within 30 s'); }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    ports: options.ports,
-    connectionString: connectionStringFor(options.ports),
-    args,
-    pid: child.pid,
-    async stop() {
-      if (exited) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
 }

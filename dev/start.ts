@@ -5,17 +5,18 @@
 //  4. the function app: `func start` when Core Tools are on PATH and USE_DEVHOST != 1, else the dev host on 7071
 //     (with admin and function keys enforced, as in Azure).
 // local.settings.json is created from local.settings.sample.json when missing, and settings added to the sample
-// since are merged in (existing values are kept). Each child's output is prefixed with
+// since are merged in (existing values are kept). The children are started through dev/stack.ts; each one's output is prefixed with
 // its name. Ctrl-C / SIGTERM stops the children in reverse order and exits 0; if a child dies on its own, the rest
 // are stopped and the exit code is 1.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { azuriteArgs, isPortOpen, type AzuritePorts } from './azurite.js';
+import { isPortOpen, type AzuritePorts } from './azurite.js';
+import {
+  onPath, REPO_ROOT, startAzurite, startDevHost, startFaceEmulatorProcess, startFunc, startIssuerProcess, stopAll, tag,
+  type ManagedProcess,
+} from './stack.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO = REPO_ROOT;
 const AZURITE_PORTS: AzuritePorts = { blob: 10000, queue: 10001, table: 10002 };
 const FACE_PORT = 7081;
 const FACE_KEY = 'emulator-key';
@@ -24,87 +25,29 @@ const ISSUER_PORT = 7082;
 const MASTER_KEY = process.env.DEVHOST_MASTER_KEY ?? 'dev-master-key';
 const FUNCTION_KEY = process.env.DEVHOST_FUNCTION_KEY ?? 'dev-function-key';
 
-const COLORS: Record<string, string> = { azurite: '36', 'face-emulator': '35', issuer: '34', devhost: '32', func: '32', start: '33' };
-const tty = process.stdout.isTTY;
-const tag = (name: string): string => (tty ? `\x1b[${COLORS[name] ?? '37'}m[${name}]\x1b[0m` : `[${name}]`);
 const say = (message: string): void => { process.stdout.write(`${tag('start')} ${message}\n`); };
 
-interface Child { name: string; proc: ChildProcess; exited: boolean; exit: Promise<void> }
-const children: Child[] = [];
 let shuttingDown = false;
-
-function prefixLines(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
-  if (!stream) return;
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) out.write(`${tag(name)} ${line.replace(/\r$/, '')}\n`);
-  });
-  stream.on('end', () => { if (buffered) out.write(`${tag(name)} ${buffered}\n`); });
-}
-
-function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
-  // detached: own process group, so a terminal Ctrl-C reaches only us and we stop the children in order
-  const proc = spawn(command, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  prefixLines(name, proc.stdout, process.stdout);
-  prefixLines(name, proc.stderr, process.stderr);
-  const child: Child = { name, proc, exited: false, exit: Promise.resolve() };
-  child.exit = new Promise<void>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      child.exited = true;
-      resolve();
-      if (!shuttingDown) {
-        say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-        void shutdown(1);
-      }
-    });
-    proc.once('error', (err) => {
-      say(`${name} could not be started: ${err.message}`);
-      child.exited = true;
-      resolve();
-      if (!shuttingDown) void shutdown(1);
-    });
-  });
-  children.push(child);
-  return child;
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.exited || child.proc.pid === undefined) return;
-  try { process.kill(-child.proc.pid, 'SIGTERM'); } catch { child.proc.kill('SIGTERM'); }
-  const timer = setTimeout(() => { try { process.kill(-child.proc.pid!, 'SIGKILL'); } catch { /* gone */ } }, 10_000);
-  await child.exit;
-  clearTimeout(timer);
-}
 
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   say('Stopping...');
-  for (const child of [...children].reverse()) await stopChild(child);
+  await stopAll();
   say('Stopped.');
   process.exit(code);
 }
 
-process.on('exit', () => {
-  for (const child of children) if (!child.exited && child.proc.pid) { try { process.kill(-child.proc.pid, 'SIGKILL'); } catch { /* gone */ } }
-});
-
-async function waitForPort(port: number, child: Child | undefined, what: string, timeoutMs = 60_000): Promise<void> {
-  const started = Date.now();
-  while (!(await isPortOpen(port))) {
-    if (child?.exited) throw new Error(`${what} exited before listening on ${port}`);
-    if (Date.now() - started > timeoutMs) throw new Error(`${what} did not listen on ${port} within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function onPath(command: string): boolean {
-  return spawnSync(process.platform === 'win32' ? 'where' : 'which', [command], { stdio: 'ignore' }).status === 0;
-}
+/** Every child echoes its output with a [name] prefix, runs in its own process group, and takes the rest down if it dies. */
+const child = {
+  echo: true,
+  detached: true,
+  onUnexpectedExit: (p: ManagedProcess, code: number | null, signal: NodeJS.Signals | null) => {
+    if (shuttingDown) return;
+    say(`${p.name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+    void shutdown(1);
+  },
+};
 
 async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
@@ -137,11 +80,7 @@ async function main(): Promise<void> {
   } else {
     const location = path.join(REPO, '.azurite');
     fs.mkdirSync(location, { recursive: true });
-    const entry = createRequire(import.meta.url).resolve('azurite/dist/src/azurite.js');
-    // same flags as dev/azurite.ts startAzurite (shared azuriteArgs), spawned here so its output can be prefixed
-    // and an unexpected exit noticed
-    const child = startChild('azurite', process.execPath, [entry, ...azuriteArgs({ ports: AZURITE_PORTS, location, extraArgs: ['--silent'] })]);
-    for (const port of Object.values(AZURITE_PORTS)) await waitForPort(port, child, 'Azurite', 30_000);
+    await startAzurite({ ports: AZURITE_PORTS, location, extraArgs: ['--silent'], ...child });
   }
 
   // 2. Face emulator
@@ -151,8 +90,8 @@ async function main(): Promise<void> {
     say(`Port ${FACE_PORT} is already in use; assuming the Face emulator runs there.`);
     emulatorUp = true;
   } else if (fs.existsSync(emulatorMain)) {
-    const child = startChild('face-emulator', process.execPath, [emulatorMain], { ...process.env, FACE_EMULATOR_PORT: String(FACE_PORT), FACE_EMULATOR_KEY: FACE_KEY });
-    await waitForPort(FACE_PORT, child, 'Face emulator');
+    // Vision decisions: a different person in front of the camera fails (FACE_EMULATOR_DECISIONS=scripted to script them).
+    await startFaceEmulatorProcess({ port: FACE_PORT, apiKey: FACE_KEY, env: { FACE_EMULATOR_DECISIONS: process.env.FACE_EMULATOR_DECISIONS ?? 'vision' }, ...child });
     emulatorUp = true;
   } else {
     say(`WARNING: ${path.relative(REPO, emulatorMain)} not found; starting without the Face emulator.`);
@@ -162,17 +101,14 @@ async function main(): Promise<void> {
   if (await isPortOpen(ISSUER_PORT)) {
     say(`Port ${ISSUER_PORT} is already in use; assuming the dev OIDC issuer runs there.`);
   } else {
-    const child = startChild('issuer', process.execPath, [path.join(REPO, 'dist/dev/oidc-issuer/main.js')], { ...process.env, DEV_ISSUER_PORT: String(ISSUER_PORT) });
-    await waitForPort(ISSUER_PORT, child, 'the dev OIDC issuer');
+    await startIssuerProcess({ port: ISSUER_PORT, ...child });
   }
 
   // 4. Function app
   if (await isPortOpen(APP_PORT)) throw new Error(`port ${APP_PORT} is already in use (another func start / dev host?)`);
   const useFunc = process.env.USE_DEVHOST !== '1' && onPath('func');
-  const app = useFunc
-    ? startChild('func', 'func', ['start', '--port', String(APP_PORT)])
-    : startChild('devhost', process.execPath, [path.join(REPO, 'dist/dev/host/main.js'), REPO], { ...process.env, PORT: String(APP_PORT), DEVHOST_MASTER_KEY: MASTER_KEY, DEVHOST_FUNCTION_KEY: FUNCTION_KEY });
-  await waitForPort(APP_PORT, app, useFunc ? 'func start' : 'the dev host', 120_000);
+  if (useFunc) await startFunc({ port: APP_PORT, ...child });
+  else await startDevHost({ port: APP_PORT, env: { DEVHOST_MASTER_KEY: MASTER_KEY, DEVHOST_FUNCTION_KEY: FUNCTION_KEY }, startTimeoutMs: 120_000, ...child });
 
   const lines = [
     '',

@@ -1,7 +1,8 @@
-// vitest global setup: starts Azurite (in memory) the Face emulator and a dev OIDC issuer on free ports, hands their addresses to the
-// tests through provide/inject, and stops both afterwards. Free ports keep tests apart from a running `npm start`.
+// vitest global setup of the e2e project: starts Azurite (in memory, through dev/stack.ts like `npm start` and the
+// bench), the Face emulator and a dev OIDC issuer (in this process) on free ports, hands their addresses to the tests
+// through provide/inject, and stops them afterwards. Free ports keep tests apart from a running `npm start`.
 import type { TestProject } from 'vitest/node';
-import { freePort, startAzurite, type RunningAzurite } from '../../dev/azurite.js';
+import { startAzurite, type RunningAzurite } from '../../dev/stack.js';
 import { startFaceEmulator, type RunningFaceEmulator } from '../../dev/face-emulator/server.js';
 import { startDevIssuer, type RunningDevIssuer } from '../../dev/oidc-issuer/issuer.js';
 
@@ -13,7 +14,7 @@ let issuer: RunningDevIssuer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   const t0 = Date.now();
-  azurite = await startAzurite({ ports: { blob: await freePort(), queue: await freePort(), table: await freePort() } });
+  azurite = await startAzurite();
   emulator = await startFaceEmulator({ port: 0, apiKey: TEST_FACE_KEY });
   issuer = await startDevIssuer({ port: 0 });
   console.log(`[global-setup] Azurite ${JSON.stringify(azurite.ports)} and Face emulator ${emulator.url} up in ${Date.now() - t0} ms`);

@@ -5,13 +5,18 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
+import type { QueueClient } from '@azure/storage-queue';
 import { inject } from 'vitest';
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableAuditLog } from '../../src/adapters/storage/table-audit-log.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { spawnDevHost } from './dev-host.js';
+import { eventually } from '../../dev/eventually.js';
 import { validateExchange } from './openapi.js';
+
+/** The one polling helper (dev/eventually.ts), re-exported for the suites. */
+export { eventually };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const fixture = (name: string): Buffer => readFileSync(path.join(here, '../fixtures/images', name));
@@ -39,6 +44,8 @@ export interface Stack {
   repository: TableSessionRepository;
   audit: TableAuditLog;
   blobs: BlobServiceClient;
+  /** The completion queue: empty once every completion message has been handled (Azurite counts invisible ones too). */
+  completionQueue: QueueClient;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -77,6 +84,7 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
     repository: new TableSessionRepository(clients, prefix),
     audit: new TableAuditLog(clients, prefix),
     blobs: clients.blobService,
+    completionQueue: clients.queueService.getQueueClient(`${prefix.toLowerCase()}-completions`),
     logs: host.logs,
     stop: host.stop,
   };
@@ -134,14 +142,13 @@ export async function blobNames(stack: Stack): Promise<string[]> {
   return names;
 }
 
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits until every completion message of the stack has been handled (its collections have finished). */
+export async function completionsDrained(stack: Stack, timeoutMs = 30_000): Promise<void> {
+  await eventually(async () => {
+    const count = (await stack.completionQueue.getProperties()).approximateMessagesCount ?? 0;
+    if (count > 0) throw new Error(`${count} completion messages still queued or in flight`);
+    return true;
+  }, 'the completion queue to drain', timeoutMs);
 }
 
 export async function getJson(url: string, init?: RequestInit) {

@@ -13,8 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   backOfficeToken, bearer, createSession, deviceToken, fixture, getJson, issueToken, startForm, startStack, type CreatedSession, type Stack,
 } from '../support/liveness.js';
-import { BACKOFFICE_AUDIENCE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
+import { DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
+import { useTestSeed } from '../support/seed.js';
 
+/** fast-check's seed for every property here; TEST_SEED=<n> replays a run (fast-check's failure report adds the path). */
+const SEED = useTestSeed(import.meta.url);
 const face = fixture('face-grace-hopper.jpg');
 const noFace = fixture('noface-coffee.png');
 
@@ -267,14 +270,22 @@ beforeAll(async () => {
     backOfficeToken([]),
     issueToken({ sub: 'fuzz-wrong-aud', aud: 'api://someone-else' }),
   ]);
-  expect(BACKOFFICE_AUDIENCE).toBeTruthy();
   owned = await createSession(stack, face, {}, tokens.device);
   foreign = await createSession(stack, face);
+  // The credentials are what their labels say; otherwise the label-based expectations below would prove nothing.
+  const status = async (path: string, token: string) => (await getJson(`${stack.api}${path}`, { headers: bearer(token) })).status;
+  const own = `/liveness-sessions/${owned.sessionId}/status`;
+  expect(await status(own, tokens.device)).toBe(200);
+  expect(await status(own, tokens.otherDevice)).toBe(404);
+  expect(await status(own, tokens.expiredDevice)).toBe(401);
+  expect(await status(own, tokens.wrongAudience)).toBe(401);
+  expect(await status('/backoffice/liveness-sessions', tokens.backOffice)).toBe(200);
+  expect(await status('/backoffice/liveness-sessions', tokens.backOfficeNoRole)).toBe(403);
 }, 60_000);
 
 afterAll(async () => {
   const summary = Object.entries(stats.statuses).sort(([a], [b]) => Number(a) - Number(b)).map(([s, n]) => `${s}: ${n}`).join(', ');
-  console.log(`fuzz: ${stats.requests} requests, ${stats.serverErrors} 5xx, ${stats.devHostAnswers} answered by the dev host itself, `
+  console.log(`fuzz (TEST_SEED=${SEED}): ${stats.requests} requests, ${stats.serverErrors} 5xx, ${stats.devHostAnswers} answered by the dev host itself, `
     + `${stats.created} sessions created, statuses {${summary}}`);
   console.log(`fuzz: app error codes ${JSON.stringify(stats.codes)}`);
   if (problems.length) console.log(`fuzz problems:\n${problems.slice(0, 20).join('\n')}`);
@@ -302,7 +313,7 @@ describe('fuzzing every endpoint', () => {
         // A create without a valid device token can never succeed.
         if (!['device', 'other-device', 'lowercase-scheme'].includes(c.auth.label)) expect(answer.status).not.toBe(201);
       },
-    ), { numRuns: 450 });
+    ), { seed: SEED, numRuns: 450 });
   });
 
   it('well-formed creates with odd field values (FormData-encoded), so the field validation is reached', async () => {
@@ -329,7 +340,7 @@ describe('fuzzing every endpoint', () => {
         }, body);
         if (answer.status === 201) stats.created++;
       },
-    ), { numRuns: 200 });
+    ), { seed: SEED, numRuns: 200 });
   });
 
   it('session routes with odd ids, methods and Authorization headers', async () => {
@@ -346,7 +357,7 @@ describe('fuzzing every endpoint', () => {
         const answer = await check('session', c.method, path, { authorization: c.auth.value });
         if (c.auth.label === 'other-device' && c.id === owned.sessionId && /\/(complete|status)$/.test(path)) expect(answer.status).toBe(404);
       },
-    ), { numRuns: 450 });
+    ), { seed: SEED, numRuns: 450 });
   });
 
   it('GET /api/liveness-sessions (and the back-office twin) with random query strings', async () => {
@@ -370,7 +381,7 @@ describe('fuzzing every endpoint', () => {
         const query = [...c.pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`), ...(c.raw ? [c.raw] : [])].join('&');
         await check('list', 'GET', `${c.path}${query ? `?${query}` : ''}`, { authorization: c.auth.value });
       },
-    ), { numRuns: 250 });
+    ), { seed: SEED, numRuns: 250 });
   });
 
   it('random methods and headers on every route, including /api/health', async () => {
@@ -389,7 +400,7 @@ describe('fuzzing every endpoint', () => {
         const body = c.method === 'GET' || c.method === 'HEAD' ? undefined : c.body;
         await check('methods', c.method, c.path, { ...c.extra, authorization: c.auth.value, 'content-type': c.contentType }, body);
       },
-    ), { numRuns: 150 });
+    ), { seed: SEED, numRuns: 150 });
   });
 
   it('the app logged no unhandled error, and still creates, completes and serves sessions', async () => {

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import {
-  bearer, blobNames, complete, createSession, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack, type Stack,
+  bearer, blobNames, complete, completionsDrained, createSession, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack,
+  type Stack,
 } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');
@@ -138,7 +139,10 @@ describe('completion', () => {
   it('waits with backoff when the device completes before its attempt reaches Face', async () => {
     const created = await createSession(stack, face);
     expect((await complete(stack, created)).status).toBe(202);
-    await new Promise((r) => setTimeout(r, 300));
+    // The collector has looked at Face once, found no finished attempt and scheduled another try...
+    await eventually(() => stack.logs().split('\n').some((l) => l.includes('no finished attempt yet') && l.includes(created.sessionId)),
+      'a collection that found no finished attempt');
+    // ...and that did not end the session: it is still waiting for the attempt.
     expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).body.status).toBe('Started');
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     const session = await resultOf(created.sessionId);
@@ -160,7 +164,7 @@ describe('completion', () => {
       complete(stack, created).then((r) => r.status)));
     expect(statuses).toEqual(Array(10).fill(202));
     const session = await resultOf(created.sessionId);
-    await new Promise((r) => setTimeout(r, 1500)); // let any duplicate messages run
+    await completionsDrained(stack); // every duplicate message has run
     const audit = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/audit-entries`);
     expect(audit.body.value).toHaveLength(1);
     const again = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`);
@@ -172,13 +176,28 @@ describe('completion', () => {
     const created = await createSession(stack, face, { enableSessionImage: 'true' });
     await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
     const before = await stack.repository.get(created.sessionId);
-    const [completed, del] = await Promise.all([
-      complete(stack, created),
-      new Promise((r) => setTimeout(r, 40)).then(() => fetch(`${stack.api}/liveness-sessions/${created.sessionId}`, { method: 'DELETE' })),
-    ]);
-    expect([202, 404]).toContain(completed.status);
-    expect(del.status).toBe(204);
-    await new Promise((r) => setTimeout(r, 2500)); // the collector may still be running; it must clean up after itself
+    // Hold the collector at Face: its copy of this session's image (read before it writes anything) answers only after
+    // HOLD_MS, so a delete sent once the collection has started lands while it is in flight. Nothing else reads that image.
+    const HOLD_MS = 4_000;
+    const faceSession = await emulator(stack, 'GET', `/face/v1.2/detectLivenessWithVerify-sessions/${created.faceSessionId}`);
+    const sessionImageId = (faceSession.body.results.attempts as Array<{ result?: { sessionImageId?: string } }>).at(-1)?.result?.sessionImageId;
+    expect(sessionImageId).toBeTruthy();
+    expect((await emulator(stack, 'PUT', '/emulator/faults', { latencyMs: HOLD_MS, paths: [`sessionImages/${sessionImageId}$`] })).status).toBeLessThan(300);
+    try {
+      const executed = /Executed 'Functions\.liveness-completions'/g;
+      const collectionsBefore = stack.logs().match(executed)?.length ?? 0;
+      const logBefore = stack.logs().length;
+      const completed = await complete(stack, created);
+      await eventually(() => stack.logs().slice(logBefore).includes("Executing 'Functions.liveness-completions'"), 'the collection to start');
+      const del = await fetch(`${stack.api}/liveness-sessions/${created.sessionId}`, { method: 'DELETE' });
+      expect([202, 404]).toContain(completed.status);
+      expect(del.status).toBe(204);
+      // The delete finished while the collection was still held at Face.
+      expect(stack.logs().match(executed)?.length ?? 0, 'collections finished before the delete returned').toBe(collectionsBefore);
+      await completionsDrained(stack); // the collector has finished; it must have cleaned up after itself
+    } finally {
+      await emulator(stack, 'DELETE', '/emulator/faults');
+    }
     expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`)).status).toBe(404);
     expect(await stack.repository.get(created.sessionId)).toBeUndefined();
     expect(await stack.audit.list(created.sessionId)).toEqual([]);

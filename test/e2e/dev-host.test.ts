@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from '../../dev/eventually.js';
 import { REPO_ROOT, spawnDevHost, type RunningDevHost } from '../support/dev-host.js';
 
 const APP = path.join(REPO_ROOT, 'test/fixtures/devhost-app');
@@ -16,6 +17,7 @@ const QUEUE = `devhost-${suffix}`;
 const TABLE = `devhost${suffix}`;
 
 let host: RunningDevHost;
+const hostLogs = (): string => `--- dev host logs ---\n${host.logs()}`;
 let connectionString: string;
 let table: TableClient;
 let queue: QueueClient;
@@ -35,15 +37,6 @@ async function entities(partition: string): Promise<{ rowKey: string; data: Reco
   return out;
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000, what = 'condition'): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}\n--- dev host logs ---\n${host.logs()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   connectionString = inject('storageConnectionString');
@@ -221,23 +214,23 @@ describe('storage queue trigger', () => {
   it('delivers a base64 JSON message as an object with dequeueCount 1 and deletes it', async () => {
     const sent = Date.now();
     await queue.sendMessage(b64({ key: 'ok-1', n: 7, nested: { A: 1 } }));
-    const row = await waitFor(async () => (await entities('queue')).find((e) => e.rowKey === 'ok-1-1'), 20_000, 'queue delivery');
+    const row = await eventually(async () => (await entities('queue')).find((e) => e.rowKey === 'ok-1-1'), 'queue delivery', { timeoutMs: 20_000, context: hostLogs });
     console.log(`[dev-host.test] queue message → Table entity in ${(row.data.receivedAt as number) - sent} ms (send → handler)`);
     expect(row.data).toMatchObject({ value: { key: 'ok-1', n: 7, nested: { A: 1 } }, type: 'object', dequeueCount: 1 });
     expect(row.data.metadataKeys).toEqual(expect.arrayContaining(['dequeueCount', 'expirationTime', 'id', 'insertionTime', 'nextVisibleTime', 'popReceipt', 'queueTrigger']));
     expect(row.data.trigger).toMatchObject({ type: 'queueTrigger', queueName: '%FIXTURE_QUEUE%' });
-    await waitFor(async () => ((await queue.getProperties()).approximateMessagesCount === 0 ? true : undefined), 10_000, 'message deletion');
+    await eventually(async () => ((await queue.getProperties()).approximateMessagesCount === 0 ? true : undefined), 'message deletion', { timeoutMs: 10_000, context: hostLogs });
   });
 
   it('passes a non-JSON message as a string', async () => {
     await queue.sendMessage(Buffer.from('plain text', 'utf8').toString('base64'));
-    const row = await waitFor(async () => (await entities('queue')).find((e) => e.data.value === 'plain text'), 20_000, 'string delivery');
+    const row = await eventually(async () => (await entities('queue')).find((e) => e.data.value === 'plain text'), 'string delivery', { timeoutMs: 20_000, context: hostLogs });
     expect(row.data).toMatchObject({ type: 'string', dequeueCount: 1 });
   });
 
   it('retries a failing message, then moves it to <queue>-poison where the poison trigger sees it', async () => {
     await queue.sendMessage(b64({ key: 'bad-1', fail: true }));
-    const poisoned = await waitFor(async () => (await entities('poison')).find((e) => e.rowKey === 'bad-1'), 30_000, 'poison delivery');
+    const poisoned = await eventually(async () => (await entities('poison')).find((e) => e.rowKey === 'bad-1'), 'poison delivery', { timeoutMs: 30_000, context: hostLogs });
     expect(poisoned.data).toMatchObject({ value: { key: 'bad-1', fail: true }, type: 'object', dequeueCount: 1 });
     const attempts = (await entities('queue')).filter((e) => e.rowKey.startsWith('bad-1-')).map((e) => e.data.dequeueCount).sort();
     expect(attempts).toEqual([1, 2, 3]); // fixture host.json maxDequeueCount = 3
@@ -260,7 +253,7 @@ describe('storage queue trigger', () => {
 
 describe('timer trigger', () => {
   it('fires on its NCRONTAB schedule with isPastDue false', async () => {
-    const ticks = await waitFor(async () => { const t = await entities('tick'); return t.length >= 2 ? t : undefined; }, 15_000, 'two ticks');
+    const ticks = await eventually(async () => { const t = await entities('tick'); return t.length >= 2 ? t : undefined; }, 'two ticks', { timeoutMs: 15_000, context: hostLogs });
     for (const t of ticks) expect(t.data.isPastDue).toBe(false);
     expect(ticks[0]!.data.trigger).toMatchObject({ type: 'timerTrigger', schedule: '%FIXTURE_TICK_SCHEDULE%' });
     expect(ticks[0]!.data.scheduleStatus).toMatchObject({ next: expect.any(String), last: expect.any(String) });
@@ -272,7 +265,7 @@ describe('timer trigger', () => {
     expect((await fetch(url, { method: 'POST', body: '{}', headers: { 'x-functions-key': FUNCTION_KEY } })).status).toBe(401);
     const res = await fetch(url, { method: 'POST', body: JSON.stringify({ input: '' }), headers: { 'content-type': 'application/json', 'x-functions-key': MASTER_KEY } });
     expect(res.status).toBe(202);
-    const runs = await waitFor(async () => { const m = await entities('manual'); return m.length ? m : undefined; }, 10_000, 'manual run');
+    const runs = await eventually(async () => { const m = await entities('manual'); return m.length ? m : undefined; }, 'manual run', { timeoutMs: 10_000, context: hostLogs });
     expect(runs[0]!.data.isPastDue).toBe(false);
     expect((await fetch(`${host.url}/admin/functions/nope`, { method: 'POST', body: '{}', headers: { 'x-functions-key': MASTER_KEY } })).status).toBe(404);
   });

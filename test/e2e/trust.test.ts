@@ -1,8 +1,7 @@
 // The trust model over the running stack: the server owns the policy, every failed attempt counts, lockouts hold at
 // complete, quotas bound what one subject can hold open, a device id cannot be used against another subject, and a
 // completion storm or duplicate messages cannot multiply Face calls.
-import { QueueServiceClient } from '@azure/storage-queue';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import {
   bearer, complete, createSession, deviceToken, emulator, eventually, fixture, getJson, startForm, startStack,
@@ -140,7 +139,7 @@ describe('Face calls are bounded', () => {
       getJson(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST', headers: bearer(token) })));
     expect(answers.map((a) => a.status).every((s) => s === 202)).toBe(true);
     // Duplicate copies of the winning chain's first message, as an at-least-once queue may deliver them.
-    const queue = QueueServiceClient.fromConnectionString(inject('storageConnectionString')).getQueueClient(`${stack.prefix.toLowerCase()}-completions`);
+    const queue = stack.completionQueue;
     const { chainId } = (await stack.repository.get(created.sessionId))!.collection!;
     const copy = Buffer.from(JSON.stringify({ sessionId: created.sessionId, try: 1, chainId })).toString('base64');
     for (let i = 0; i < 5; i++) await queue.sendMessage(copy);

@@ -14,14 +14,21 @@ import { DEVICE_AUDIENCE, BACKOFFICE_AUDIENCE } from '../../dev/oidc-issuer/issu
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { sweepIndexKey, tableNames, TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import type { LivenessSession } from '../../src/core/session.js';
+import { eventually } from '../../dev/eventually.js';
 import { spawnDevHost, type RunningDevHost } from '../support/dev-host.js';
 import { deviceToken, emulator, fixture, startForm } from '../support/liveness.js';
+import { seededRandom, useTestSeed } from '../support/seed.js';
 import { azuritePorts, startStorageFaultProxy, type StorageFaultProxy } from '../support/storage-fault-proxy.js';
 
 const face = fixture('face-grace-hopper.jpg');
 const capture = fixture('face-astronaut.png');
 const FACE_KEY = 'fault-run-key';
 const FINAL = new Set(['ResultAvailable', 'Failed', 'Expired']);
+
+// Client jitter, the kill point and the storage faults come from TEST_SEED (printed on failure). Which requests overlap
+// still depends on scheduling, so a seed replays the same choices, not necessarily the same interleaving.
+const SEED = useTestSeed(import.meta.url);
+const random = seededRandom(SEED);
 
 let privateFace: RunningFaceEmulator;
 const control = () => ({ faceEndpoint: privateFace.url, faceKey: FACE_KEY });
@@ -86,6 +93,7 @@ function newApp(): App {
   return app;
 }
 
+/** A device's pause between retries (its own behaviour, not a wait for the app). */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -135,7 +143,7 @@ async function runFlow(app: App, flow: Flow, opts: { maxCreateTries: number; kil
       flow.createOutcome = 'created';
     } else if (status === 503 || status === 409 || status === 0) {
       flow.createOutcome = 'gave-up';
-      await sleep(200 + Math.random() * 300);
+      await sleep(200 + random() * 300);
     } else {
       flow.createOutcome = 'gave-up';
       throw new Error(`create answered ${status} ${JSON.stringify(body)}`);
@@ -243,12 +251,8 @@ async function sweep(app: App): Promise<void> {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":""}',
   });
   expect(res.status).toBe(202);
-  const started = Date.now();
-  while (!/sweep finished/.test(app.host.logs().slice(before))) {
-    if (Date.now() - started > 60_000) throw new Error('the sweep did not finish');
-    await sleep(100);
-  }
-  app.logs.push(/sweep finished.*/.exec(app.host.logs().slice(before))![0]);
+  const finished = await eventually(() => /sweep finished.*/.exec(app.host.logs().slice(before)), 'the sweep to finish', 60_000);
+  app.logs.push(finished[0]);
 }
 
 interface Orphans {
@@ -290,16 +294,16 @@ async function describeRows(app: App, rows: LivenessSession[], flows: Flow[]) {
   });
 }
 
+/** Each session's status once all are final, or as they stand after `timeoutMs` (the soft assertion reports which). */
 async function waitForFinal(app: App, ids: string[], timeoutMs: number): Promise<Map<string, string>> {
-  const started = Date.now();
   const status = new Map<string, string>();
-  for (;;) {
+  await eventually(async () => {
     await Promise.all(ids.filter((id) => !FINAL.has(status.get(id) ?? '')).map(async (id) => {
       status.set(id, (await app.repository.get(id))?.status ?? 'missing');
     }));
-    if (ids.every((id) => FINAL.has(status.get(id)!)) || Date.now() - started > timeoutMs) return status;
-    await sleep(500);
-  }
+    return ids.every((id) => FINAL.has(status.get(id)!));
+  }, 'every created session to reach a final state', { timeoutMs, intervalMs: 500 }).catch(() => undefined);
+  return status;
 }
 
 const tally = (values: Iterable<string>) => {
@@ -338,7 +342,7 @@ describe('fault runs', () => {
       const left = await orphans(app);
 
       console.log([
-        `fault run A (Face 20 % 503 + 5 % drops, ${Date.now() - t0} ms): ${flows.length} device flows, ${flows.reduce((n, f) => n + f.createAttempts, 0)} create requests,`,
+        `fault run A (TEST_SEED=${SEED}; Face 20 % 503 + 5 % drops, ${Date.now() - t0} ms): ${flows.length} device flows, ${flows.reduce((n, f) => n + f.createAttempts, 0)} create requests,`,
         `  ${faceFaults} Face faults injected; create answers ${JSON.stringify(tally(flows.flatMap((f) => f.answers)))};`,
         `  sessions created: ${created.length} (rows in storage: ${sessionsAfterFlows.length}); devices that gave up creating: ${flows.filter((f) => !f.sessionId).length};`,
         `  device attempts ${flows.reduce((n, f) => n + f.deviceAttempts, 0)}, completes ${flows.reduce((n, f) => n + f.completeAttempts, 0)};`,
@@ -372,9 +376,9 @@ describe('fault runs', () => {
       const direct = inject('storageConnectionString');
       const ports = azuritePorts(direct);
       proxies = {
-        blob: await startStorageFaultProxy(ports.blob),
-        queue: await startStorageFaultProxy(ports.queue),
-        table: await startStorageFaultProxy(ports.table),
+        blob: await startStorageFaultProxy(ports.blob, '127.0.0.1', seededRandom(SEED + 1)),
+        queue: await startStorageFaultProxy(ports.queue, '127.0.0.1', seededRandom(SEED + 2)),
+        table: await startStorageFaultProxy(ports.table, '127.0.0.1', seededRandom(SEED + 3)),
       };
       const proxied = connectionStringFor({ blob: proxies.blob.port, queue: proxies.queue.port, table: proxies.table.port });
       const setStorageFaults = (rate: number) => Object.values(proxies!).forEach((p) => p.setFaults({ errorRate: rate }));
@@ -393,9 +397,9 @@ describe('fault runs', () => {
         const batch2 = Array.from({ length: 12 }, (_, i) => newFlow(app.prefix, 100 + i));
         const running = batch2.map((f) => runFlow(app, f, { maxCreateTries: 4, killed: () => killed }).catch(() => undefined));
         // Kill once some sessions exist and others are still being made.
-        const killStarted = Date.now();
-        while (batch2.filter((f) => f.sessionId).length < 3 && Date.now() - killStarted < 20_000) await sleep(20);
-        await sleep(Math.random() * 150);
+        await eventually(() => batch2.filter((f) => f.sessionId).length >= 3, 'three sessions of batch 2', { timeoutMs: 20_000, intervalMs: 20 })
+          .catch(() => undefined); // kill anyway: a batch where few creates succeed is a valid run too
+        await sleep(random() * 150); // where the kill lands, from the seed
         process.kill(app.host.pid!, 'SIGKILL');
         killed = true;
         await app.host.stop();
@@ -428,7 +432,7 @@ describe('fault runs', () => {
         const unexplained = left.faceSessions.filter((f) => !byDesign.includes(f));
 
         console.log([
-          `fault run B (storage 20 % faults + SIGKILL, ${Date.now() - t0} ms): ${all.length} device flows, ${all.reduce((n, f) => n + f.createAttempts, 0)} create requests;`,
+          `fault run B (TEST_SEED=${SEED}; storage 20 % faults + SIGKILL, ${Date.now() - t0} ms): ${all.length} device flows, ${all.reduce((n, f) => n + f.createAttempts, 0)} create requests;`,
           `  storage faults injected ${JSON.stringify(storageFaults)};`,
           `  create answers ${JSON.stringify(tally(all.flatMap((f) => f.answers)))}; complete statuses ${JSON.stringify(tally(all.filter((f) => f.completeStatus !== undefined).map((f) => String(f.completeStatus))))};`,
           `  sessions created (201 seen by a device): ${created.length}; creates in flight at the kill: ${inFlight.length}; rows after restart: ${rowsBefore.length} (${rowsBefore.filter((r) => r.status === 'Creating').length} still Creating); Face sessions after restart: ${faceBefore};`,
