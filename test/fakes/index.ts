@@ -6,3 +6,4 @@ export * from './observability.js';
 export * from './session-repository.js';
 export * from './stores.js';
 export * from './world.js';
+export * from './scenarios.js';
