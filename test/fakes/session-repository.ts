@@ -16,6 +16,8 @@ export type SessionRepositoryOperation = 'create' | 'get' | 'mutate' | 'delete' 
 export const MAX_ROUNDS = 8;
 
 const clone = <T>(value: T): T => structuredClone(value);
+/** What storage keeps of a record: the Table adapter writes no column for an undefined field. */
+const asStored = (session: LivenessSession): LivenessSession => JSON.parse(JSON.stringify(session)) as LivenessSession;
 const normalise = (dateTime: string | undefined) => (dateTime === undefined ? undefined : new Date(dateTime).toISOString());
 const indexKey = (due: string, sessionId: string) => `${normalise(due)}|${sessionId}`;
 
@@ -52,7 +54,7 @@ export class InMemorySessionRepository implements SessionRepository {
 
   /** Puts a row in place as it is (with its sweep index row), bypassing hooks: for arranging a test. */
   seed(session: LivenessSession): LivenessSession {
-    const row = { ...clone(session), etag: this.nextEtag() };
+    const row = { ...asStored(session), etag: this.nextEtag() };
     this.rows.set(row.sessionId, row);
     if (row.nextSweepDateTime) this.index.add(indexKey(row.nextSweepDateTime, row.sessionId));
     return clone(row);
@@ -86,7 +88,7 @@ export class InMemorySessionRepository implements SessionRepository {
   tamper(sessionId: string, change: (current: LivenessSession) => LivenessSession): LivenessSession {
     const current = this.rows.get(sessionId);
     if (!current) throw new Error(`no session ${sessionId} to tamper with`);
-    const next = { ...clone(change(clone(current))), etag: this.nextEtag() };
+    const next = { ...asStored(change(clone(current))), etag: this.nextEtag() };
     this.moveIndex(current, next);
     this.rows.set(sessionId, next);
     return clone(next);
@@ -99,7 +101,7 @@ export class InMemorySessionRepository implements SessionRepository {
     if (this.rows.has(session.sessionId)) throw new ConflictError('SessionExists', `Session ${session.sessionId} already exists.`);
     // The adapter writes the index row first, so the sweep can always reach the row.
     if (session.nextSweepDateTime) this.index.add(indexKey(session.nextSweepDateTime, session.sessionId));
-    const row = { ...clone(session), etag: this.nextEtag() };
+    const row = { ...asStored(session), etag: this.nextEtag() };
     this.rows.set(row.sessionId, row);
     return clone(row);
   }
@@ -186,7 +188,7 @@ export class InMemorySessionRepository implements SessionRepository {
     if (!stored) return undefined; // deleted meanwhile
     const condition = current.etag ?? '*';
     if (condition !== '*' && stored.etag !== condition) return 'conflict';
-    const written = { ...clone(next), etag: this.nextEtag() };
+    const written = { ...asStored(next), etag: this.nextEtag() };
     this.rows.set(written.sessionId, written);
     if (this.lostAnswers > 0) {
       this.lostAnswers--;
