@@ -33,14 +33,13 @@ describe('requestCompletion', () => {
     expect(world.sessions.peek(s.sessionId)!.etag).toBe(etag);
   });
 
-  it.each([
-    ['another subject', async (w: FakeWorld) => (await startFor(w)).sessionId, { subject: 'mallory' }],
+  it.each<[string, (w: FakeWorld) => Promise<string>, { subject: string }]>([
+    ['another subject', async (w) => (await startFor(w)).sessionId, { subject: 'mallory' }],
     ['an unknown session', async () => UNKNOWN, alice],
-    ['a session being deleted', async (w: FakeWorld) => (await startFor(w)).session.sessionId, alice, true],
-  ] as const)('is a 404 for %s, and enqueues nothing', async (_what, arrange, caller, deleting = false) => {
+    ['a session being deleted', async (w) => w.sessions.tamper((await startFor(w)).sessionId, (c) => ({ ...c, deleting: true })).sessionId, alice],
+  ])('is a 404 for %s, and enqueues nothing', async (_what, arrange, caller) => {
     const world = fakeWorld();
     const id = await arrange(world);
-    if (deleting) world.sessions.tamper(id, (c) => ({ ...c, deleting: true }));
     await expect(requestCompletion(world.deps, id, caller)).rejects.toBeInstanceOf(NotFoundError);
     await expect(deviceStatus(world.deps, id, caller)).rejects.toBeInstanceOf(NotFoundError);
     expect(world.completions.peek()).toEqual([]);
