@@ -88,16 +88,22 @@ describe('collecting a result', () => {
     });
   });
 
-  it('keeps every attempt as an audit entry and takes the latest by attempt id, whatever order Face lists them in', async () => {
+  it.each([
+    ['newest first (as v1.2 does)', [3, 2, 1]],
+    ['oldest first', [1, 2, 3]],
+    ['in no order', [2, 3, 1]],
+  ])('keeps every attempt as an audit entry and takes the latest by attempt id, with attempts listed %s', async (_order, order) => {
     const world = fakeWorld();
     const s = await startedAndCompleted(world);
     world.face.addFailedAttempt(s.faceSessionId, { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.' });
+    world.face.addFailedAttempt(s.faceSessionId, { code: 'FaceNotFrontal' });
     world.face.addSucceededAttempt(s.faceSessionId);
-    world.face.answerNextGetWith((state) => ({ ...state, attempts: [...state.attempts].sort((a, b) => a.attemptId - b.attemptId) }));
+    world.face.answerNextGetWith((state) => ({ ...state, attempts: order.map((id) => state.attempts.find((a) => a.attemptId === id)!) }));
     await collect(world, s.sessionId);
     const row = world.sessions.peek(s.sessionId)!;
-    expect(row.result).toMatchObject({ id: 2, attemptStatus: 'Succeeded' });
-    expect(world.audit.peek(s.sessionId).map((e) => e.id)).toEqual([1, 2]);
+    expect(row.result).toMatchObject({ id: 3, attemptStatus: 'Succeeded' });
+    expect(row.decision).toMatchObject({ outcome: 'pass', attemptId: 3 });
+    expect(world.audit.peek(s.sessionId).map((e) => e.id)).toEqual([1, 2, 3]);
     expect(world.audit.peek(s.sessionId)[0]).toMatchObject({
       attemptStatus: 'Failed', response: { body: { error: { code: 'FaceWithMaskDetected', message: 'Mask detected on face image.' } } },
     });

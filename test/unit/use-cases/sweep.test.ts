@@ -130,6 +130,22 @@ describe('the sweep', () => {
     expect(world.sessions.all().every((s) => s.status === 'Expired')).toBe(true);
   });
 
+  it('visits a session once even when its due time moves further along the scan during the sweep', async () => {
+    const world = fakeWorld({ settings: { sweepPageSize: 1, sweepConcurrency: 1 } });
+    const first = await startFor(world, 'a');
+    world.clock.advance({ seconds: 1 });
+    await startFor(world, 'b');
+    world.clock.advance({ minutes: 11 });
+    // Between the first and second page, a writer moves the first session's (now past) due time behind the second's.
+    world.sessions.hooks.beforeNext('listDue', () => undefined);
+    world.sessions.hooks.beforeNext('listDue', () => {
+      world.sessions.tamper(first.sessionId, (c) => ({ ...c, nextSweepDateTime: '2026-01-01T09:10:05.000Z' }));
+    });
+    const report = await sweep(world);
+    expect(report).toMatchObject({ due: 2, pages: 3 });
+    expect(world.face.hooks.calls('get')).toBe(2);
+  });
+
   it('carries on past a session it cannot finish, and the next sweep retries that one', async () => {
     const world = fakeWorld();
     const a = await startFor(world, 'a');
