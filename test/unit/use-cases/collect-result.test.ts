@@ -250,8 +250,8 @@ describe('duplicates and races', () => {
   });
 
   // Core bug: a lost answer on the result write (the write landed; the SDK's retry got 412; mutate re-read and re-applied)
-  // makes collectOnce read its own result as a duplicate's: src/core/collect-result.ts:103 sets outcome
-  // 'already-collected', so line 126 returns before the failed check is counted (abuse limits undercount) and before
+  // makes collectOnce read its own result as a duplicate's: src/core/collect-result.ts:86 sets outcome
+  // 'already-collected', so line 109 returns before the failed check is counted (abuse limits undercount) and before
   // the Face session is deleted after collection (its token stays valid until the sweep reaches expiry).
   it.fails('a lost answer on the result write still counts the failed check and deletes the Face session', async () => {
     const world = fakeWorld();

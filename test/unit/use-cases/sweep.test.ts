@@ -191,8 +191,8 @@ describe('a sweep racing a collector', () => {
   });
 
   // Core bug: the collector copies the session image after the sweep collected, deleted the images and set
-  // imagesDeleted; its own write then finds a result (src/core/collect-result.ts:103, outcome 'already-collected') and
-  // returns at line 126 without recording or deleting the blob it just wrote. The blob (a biometric capture) outlives
+  // imagesDeleted; its own write then finds a result (src/core/collect-result.ts:86, outcome 'already-collected') and
+  // returns at line 109 without recording or deleting the blob it just wrote. The blob (a biometric capture) outlives
   // image retention until the record purge (recordRetentionDays later). Only the 'deleting' case cleans up after itself.
   it.fails('a session image the collector copies while the sweep deletes images is deleted by the next sweep', async () => {
     const world = fakeWorld();
