@@ -1,0 +1,189 @@
+// In-memory versions of the small ports: completion queue, image store, audit log, attempt limiter, idempotency
+// store. Each copies its adapter's observable behaviour (src/adapters/storage/*) and carries the same test hooks.
+import { StorageUnavailableError } from '../../src/core/errors.js';
+import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
+import type {
+  AttemptLimiter, AuditLog, CompletionMessage, CompletionQueue, IdempotencyRecord, IdempotencyStore, ImageStore, LimitKey,
+} from '../../src/core/ports.js';
+import type { AuditEntry } from '../../src/core/session.js';
+import { OperationHooks } from './hooks.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export interface QueuedMessage { message: CompletionMessage; delaySeconds: number }
+
+export class InMemoryCompletionQueue implements CompletionQueue {
+  readonly hooks = new OperationHooks<'enqueue'>();
+  private queued: QueuedMessage[] = [];
+  private lostAnswers = 0;
+
+  /** The next enqueue lands, but its caller sees StorageUnavailableError (a lost answer). */
+  loseNextAnswer(times = 1): void {
+    this.lostAnswers += times;
+  }
+
+  async enqueue(message: CompletionMessage, delaySeconds = 0): Promise<void> {
+    await this.hooks.enter('enqueue');
+    this.queued.push({ message: clone(message), delaySeconds });
+    if (this.lostAnswers > 0) {
+      this.lostAnswers--;
+      throw new StorageUnavailableError('Queue request failed.');
+    }
+  }
+
+  /** Messages waiting, oldest first. */
+  peek(): QueuedMessage[] {
+    return clone(this.queued);
+  }
+
+  /** Takes every waiting message off the queue (as the host would deliver them). */
+  drain(): QueuedMessage[] {
+    const taken = this.queued;
+    this.queued = [];
+    return taken;
+  }
+}
+
+export interface StoredBlob { bytes: Uint8Array; contentType: string; metadata?: Record<string, string> }
+
+export class InMemoryImageStore implements ImageStore {
+  readonly hooks = new OperationHooks<'put' | 'get' | 'delete' | 'exists'>();
+  readonly blobs = new Map<string, StoredBlob>();
+
+  names(): string[] {
+    return [...this.blobs.keys()].sort();
+  }
+
+  async put(blobName: string, bytes: Uint8Array, contentType: string, metadata?: Record<string, string>): Promise<void> {
+    await this.hooks.enter('put');
+    this.blobs.set(blobName, { bytes: new Uint8Array(bytes), contentType, ...(metadata ? { metadata: { ...metadata } } : {}) });
+  }
+
+  async get(blobName: string): Promise<Uint8Array | undefined> {
+    await this.hooks.enter('get');
+    const blob = this.blobs.get(blobName);
+    return blob && new Uint8Array(blob.bytes);
+  }
+
+  async delete(blobName: string): Promise<void> {
+    await this.hooks.enter('delete');
+    this.blobs.delete(blobName);
+  }
+
+  async exists(blobName: string): Promise<boolean> {
+    await this.hooks.enter('exists');
+    return this.blobs.has(blobName);
+  }
+}
+
+export class InMemoryAuditLog implements AuditLog {
+  readonly hooks = new OperationHooks<'upsert' | 'list' | 'deleteAll'>();
+  private readonly entries = new Map<string, Map<number, AuditEntry>>();
+
+  /** Every entry of a session, oldest first, without counting a call. */
+  peek(sessionId: string): AuditEntry[] {
+    return [...(this.entries.get(sessionId)?.values() ?? [])].sort((a, b) => a.id - b.id).map(clone);
+  }
+
+  sessionIds(): string[] {
+    return [...this.entries.keys()].filter((id) => (this.entries.get(id)?.size ?? 0) > 0);
+  }
+
+  async upsert(entries: AuditEntry[]): Promise<void> {
+    await this.hooks.enter('upsert');
+    for (const entry of entries) {
+      const perSession = this.entries.get(entry.sessionId) ?? new Map<number, AuditEntry>();
+      perSession.set(entry.id, clone(entry));
+      this.entries.set(entry.sessionId, perSession);
+    }
+  }
+
+  async list(sessionId: string): Promise<AuditEntry[]> {
+    await this.hooks.enter('list');
+    return this.peek(sessionId);
+  }
+
+  async deleteAll(sessionId: string): Promise<void> {
+    await this.hooks.enter('deleteAll');
+    this.entries.delete(sessionId);
+  }
+}
+
+export const DEFAULT_LIMITS: AttemptLimitPolicy = { maxFailures: 5, windowSeconds: 180, lockoutSeconds: 1800 };
+
+/** The Table adapter's algorithm (src/adapters/storage/table-attempt-limiter.ts), in memory. */
+export class InMemoryAttemptLimiter implements AttemptLimiter {
+  readonly hooks = new OperationHooks<'lockedFor' | 'recordFailure'>();
+  private readonly rows = new Map<string, { failures: number[]; lockedUntil?: string }>();
+
+  constructor(private readonly policy: AttemptLimitPolicy = DEFAULT_LIMITS) {}
+
+  /** Failures recorded in the window for a key, without counting a call. */
+  failures(key: LimitKey): number {
+    return this.rows.get(rowKey(key))?.failures.length ?? 0;
+  }
+
+  async lockedFor(key: LimitKey, now: Date): Promise<number> {
+    await this.hooks.enter('lockedFor');
+    const lockedUntil = this.rows.get(rowKey(key))?.lockedUntil;
+    if (!lockedUntil) return 0;
+    const left = Date.parse(lockedUntil) - now.getTime();
+    return left > 0 ? Math.ceil(left / 1000) : 0;
+  }
+
+  async recordFailure(key: LimitKey, now: Date): Promise<void> {
+    await this.hooks.enter('recordFailure');
+    const row = this.rows.get(rowKey(key));
+    const windowStart = now.getTime() - this.policy.windowSeconds * 1000;
+    const failures = [...(row?.failures ?? []), now.getTime()].filter((t) => t > windowStart).slice(-this.policy.maxFailures * 2);
+    const lockedUntil = failures.length >= this.policy.maxFailures
+      ? new Date(now.getTime() + this.policy.lockoutSeconds * 1000).toISOString()
+      : row?.lockedUntil;
+    this.rows.set(rowKey(key), { failures, ...(lockedUntil ? { lockedUntil } : {}) });
+  }
+}
+
+const rowKey = (key: LimitKey) => `${key.kind}:${key.id}`;
+
+/** The Table adapter's in-progress timeout (src/adapters/storage/table-idempotency-store.ts). */
+export const IN_PROGRESS_TIMEOUT_MS = 120_000;
+
+/** The Table adapter's claim rules (src/adapters/storage/table-idempotency-store.ts), in memory. */
+export class InMemoryIdempotencyStore implements IdempotencyStore {
+  readonly hooks = new OperationHooks<'claim' | 'complete' | 'release'>();
+  private readonly records = new Map<string, IdempotencyRecord>();
+
+  constructor(private readonly ttlSeconds = 86_400) {}
+
+  peek(scope: string, key: string): IdempotencyRecord | undefined {
+    const record = this.records.get(recordKey(scope, key));
+    return record && clone(record);
+  }
+
+  async claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined> {
+    await this.hooks.enter('claim');
+    const existing = this.records.get(recordKey(scope, key));
+    if (existing) {
+      const age = now.getTime() - Date.parse(existing.createdDateTime);
+      const expired = age > this.ttlSeconds * 1000 || (existing.state !== 'done' && age > IN_PROGRESS_TIMEOUT_MS);
+      if (!expired) return clone(existing);
+    }
+    this.records.set(recordKey(scope, key), { requestHash: record.requestHash, state: record.state, createdDateTime: record.createdDateTime });
+    return undefined;
+  }
+
+  async complete(scope: string, key: string, sessionId: string): Promise<void> {
+    await this.hooks.enter('complete');
+    const existing = this.records.get(recordKey(scope, key));
+    // The adapter merges into the row; a row that is gone makes the merge fail.
+    if (!existing) throw new StorageUnavailableError('Recording the Idempotency-Key failed.');
+    this.records.set(recordKey(scope, key), { ...existing, state: 'done', sessionId });
+  }
+
+  async release(scope: string, key: string): Promise<void> {
+    await this.hooks.enter('release');
+    this.records.delete(recordKey(scope, key));
+  }
+}
+
+const recordKey = (scope: string, key: string) => `${scope}\n${key}`;

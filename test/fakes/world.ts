@@ -1,0 +1,127 @@
+// Everything a use case or a handler needs, made of fakes: `fakeWorld()` for the core's LivenessDeps, `fakeServices()`
+// for a handler's AppServices (with fake token verifiers). Settings default to the app's own defaults
+// (src/config/config.ts), except where a test asks otherwise.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppServices, TokenVerifier } from '../../src/composition.js';
+import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
+import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
+import { ForbiddenError, UnauthorizedError } from '../../src/core/errors.js';
+import { FakeClock } from './clock.js';
+import { FakeFace } from './face.js';
+import { CapturingLogger, RecordingMetrics } from './observability.js';
+import { InMemorySessionRepository } from './session-repository.js';
+import {
+  DEFAULT_LIMITS, InMemoryAttemptLimiter, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryIdempotencyStore, InMemoryImageStore,
+} from './stores.js';
+
+export const DEFAULT_SETTINGS: LivenessSettings = {
+  defaultOperationMode: 'Passive',
+  defaultAuthTokenTtlSeconds: 600,
+  deleteFaceSessionAfterCollect: true,
+  collectMaxTries: 8,
+  collectBackoffSeconds: 1,
+  collectMaxBackoffSeconds: 60,
+  imageRetentionHours: 0,
+  recordRetentionDays: 30,
+  sweepPageSize: 100,
+  sweepConcurrency: 8,
+  policy: { matchThreshold: 0.8 },
+  idempotencyTtlSeconds: 86_400,
+  abandonedCreateSeconds: 600,
+};
+
+export interface FakeWorld {
+  face: FakeFace;
+  sessions: InMemorySessionRepository;
+  audit: InMemoryAuditLog;
+  images: InMemoryImageStore;
+  completions: InMemoryCompletionQueue;
+  clock: FakeClock;
+  logger: CapturingLogger;
+  limiter: InMemoryAttemptLimiter;
+  idempotency: InMemoryIdempotencyStore;
+  metrics: RecordingMetrics;
+  settings: LivenessSettings;
+  /** The same fakes, as the core sees them. */
+  deps: LivenessDeps;
+}
+
+export interface FakeWorldOptions {
+  settings?: Partial<LivenessSettings>;
+  limits?: AttemptLimitPolicy;
+  now?: string;
+}
+
+export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const parts = {
+    face: new FakeFace(),
+    sessions: new InMemorySessionRepository(),
+    audit: new InMemoryAuditLog(),
+    images: new InMemoryImageStore(),
+    completions: new InMemoryCompletionQueue(),
+    clock: new FakeClock(options.now),
+    logger: new CapturingLogger(),
+    limiter: new InMemoryAttemptLimiter(options.limits ?? DEFAULT_LIMITS),
+    idempotency: new InMemoryIdempotencyStore(settings.idempotencyTtlSeconds),
+    metrics: new RecordingMetrics(),
+    settings,
+  };
+  return { ...parts, deps: { ...parts } };
+}
+
+/**
+ * Token verifiers that know the tokens they issued: `issue(subject, roles)` returns a bearer value. Anything else is
+ * refused with UnauthorizedError, and a token without `requiredRole` with ForbiddenError (as JwtVerifier does).
+ */
+export class FakeTokenVerifier implements TokenVerifier {
+  private readonly tokens = new Map<string, { subject: string; roles: string[] }>();
+  calls = 0;
+
+  constructor(private readonly name: string, private readonly requiredRole?: string) {}
+
+  issue(subject: string, roles: string[] = []): string {
+    const token = `${this.name}.${this.tokens.size + 1}.${subject}`;
+    this.tokens.set(token, { subject, roles });
+    return token;
+  }
+
+  async verify(authorization: string | null): Promise<{ subject: string; roles: string[] }> {
+    this.calls++;
+    const match = /^Bearer ([^\s]+)$/.exec(authorization ?? '');
+    const claims = match && this.tokens.get(match[1]!);
+    if (!claims) throw new UnauthorizedError();
+    if (this.requiredRole && !claims.roles.includes(this.requiredRole)) {
+      throw new ForbiddenError(`The caller lacks the '${this.requiredRole}' role.`);
+    }
+    return claims;
+  }
+}
+
+export const BACK_OFFICE_ROLE = 'LivenessSessions.Manage';
+
+export interface FakeServices {
+  services: AppServices;
+  deviceAuth: FakeTokenVerifier;
+  backOfficeAuth: FakeTokenVerifier;
+}
+
+export function fakeServices(world: FakeWorld, options: { backOffice?: boolean } = {}): FakeServices {
+  const deviceAuth = new FakeTokenVerifier('device');
+  const backOfficeAuth = new FakeTokenVerifier('backoffice', BACK_OFFICE_ROLE);
+  const { logger: _logger, ...liveness } = world.deps;
+  return {
+    services: { liveness, deviceAuth, ...(options.backOffice === false ? {} : { backOfficeAuth }) },
+    deviceAuth,
+    backOfficeAuth,
+  };
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A test image from test/fixtures/images (see its README for provenance). */
+export function fixtureImage(name: 'face-grace-hopper.jpg' | 'face-astronaut.png' | 'noface-coffee.png' = 'face-grace-hopper.jpg'): Buffer {
+  return readFileSync(path.join(here, '../fixtures/images', name));
+}
