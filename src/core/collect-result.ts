@@ -1,6 +1,7 @@
 // Use case: pull the liveness decision and face-match result from Face into storage. Used by the completion queue
 // trigger and by the sweep's last collection. Idempotent: audit entries are keyed by attempt id, and the session
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
+import { randomUUID } from 'node:crypto';
 import { limitKeys, lockedOutFor, recordFailedAttempts, releaseQuota } from './attempt-limits.js';
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
@@ -82,10 +83,18 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   const lockedOut = (await lockedOutFor(deps, limitKeys(initial.subject, initial.deviceCorrelationId))) > 0;
 
   let failedAttempts = 0;
+  const writeId = randomUUID();
   let outcome = 'recorded' as 'recorded' | 'already-collected' | 'deleting';
   const written = await updateSession(deps, initial, (current) => {
     if (current.deleting) { outcome = 'deleting'; return undefined; }
-    if (current.result) { outcome = 'already-collected'; return undefined; } // a duplicate message got there first
+    if (current.result) {
+      // Our own write, whose answer was lost (the storage SDK retried it and got 412): the result is ours, so the
+      // rest of this collection (counting failures, deleting the Face session) must still run. Anyone else's result
+      // (a duplicate message, the sweep) carries another write id.
+      const ours = current.resultWriteId === writeId;
+      outcome = ours ? 'recorded' : 'already-collected';
+      return undefined;
+    }
     outcome = 'recorded';
     const judgement = judgeSession(current, entries, settings.policy, now, { lockedOut });
     const decision = judgement.decision;
@@ -96,6 +105,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       ...current,
       status: evidenceFailure ? 'Failed' : 'ResultAvailable',
       result: latest,
+      resultWriteId: writeId,
       decision,
       resultCollectedDateTime: now.toISOString(),
       sessionImageBlobs: [...new Set([...current.sessionImageBlobs, ...sessionImageBlobs])],
@@ -110,7 +120,13 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     await Promise.all(sessionImageBlobs.map((b) => images.delete(b)));
     return { kind: 'session-gone' };
   }
-  if (outcome === 'already-collected') return { kind: 'already-collected', session: written };
+  if (outcome === 'already-collected') {
+    // Copies the recorded result does not account for (or that its images' deletion already passed) would outlive
+    // image retention: remove them. A copy with the same name that the record does account for stays.
+    const kept = new Set(written.imagesDeleted ? [] : written.sessionImageBlobs);
+    await Promise.all(sessionImageBlobs.filter((b) => !kept.has(b)).map((b) => images.delete(b)));
+    return { kind: 'already-collected', session: written };
+  }
 
   let session = written;
   if (session.decision) {

@@ -53,6 +53,8 @@ export interface LivenessSession {
   resultCollectedDateTime?: string;
   /** The latest finished attempt, as an audit entry. */
   result?: AuditEntry;
+  /** Which collection wrote the result (so a collection whose write answer was lost knows the result is its own). */
+  resultWriteId?: string;
   /** What the policy made of the result, with the evidence it rests on. */
   decision?: Decision;
   failureReason?: string;

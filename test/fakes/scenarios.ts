@@ -1,6 +1,7 @@
 // Steps that many tests share: start a session as a device, deliver queued completion messages as the host would.
 import { handleCompletionMessage } from '../../src/core/collect-result.js';
-import { parseStartSessionFields, startSession } from '../../src/core/start-session.js';
+import { parseStartSessionForm as parseStartSessionFields } from '../../src/contract/requests.js';
+import { startSession } from '../../src/core/start-session.js';
 import type { LivenessSession } from '../../src/core/session.js';
 import { fixtureImage, type FakeWorld } from './world.js';
 

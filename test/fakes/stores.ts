@@ -3,8 +3,9 @@
 import { StorageUnavailableError } from '../../src/core/errors.js';
 import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
 import type {
-  AttemptLimiter, AuditLog, CompletionMessage, CompletionQueue, IdempotencyRecord, IdempotencyStore, ImageStore, LimitKey,
+  AttemptLimiter, AuditLog, CompletionMessage, CompletionQueue, IdempotencyRecord, IdempotencyStore, ImageStore, LimitKey, QuotaRefusal, SubjectQuota,
 } from '../../src/core/ports.js';
+import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota.js';
 import type { AuditEntry } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
 
@@ -131,11 +132,11 @@ export class InMemoryAttemptLimiter implements AttemptLimiter {
     return left > 0 ? Math.ceil(left / 1000) : 0;
   }
 
-  async recordFailure(key: LimitKey, now: Date): Promise<void> {
+  async recordFailure(key: LimitKey, now: Date, count = 1): Promise<void> {
     await this.hooks.enter('recordFailure');
     const row = this.rows.get(rowKey(key));
     const windowStart = now.getTime() - this.policy.windowSeconds * 1000;
-    const failures = [...(row?.failures ?? []), now.getTime()].filter((t) => t > windowStart).slice(-this.policy.maxFailures * 2);
+    const failures = [...(row?.failures ?? []), ...Array<number>(count).fill(now.getTime())].filter((t) => t > windowStart).slice(-this.policy.maxFailures * 2);
     const lockedUntil = failures.length >= this.policy.maxFailures
       ? new Date(now.getTime() + this.policy.lockoutSeconds * 1000).toISOString()
       : row?.lockedUntil;
@@ -144,6 +145,43 @@ export class InMemoryAttemptLimiter implements AttemptLimiter {
 }
 
 const rowKey = (key: LimitKey) => `${key.kind}:${key.id}`;
+
+export const DEFAULT_QUOTA: QuotaPolicy = { maxOpenSessions: 3, maxCreates: 10, windowSeconds: 3600 };
+
+/** The Table adapter's quota rules (src/adapters/storage/table-subject-quota.ts), in memory. */
+export class InMemorySubjectQuota implements SubjectQuota {
+  readonly hooks = new OperationHooks<'reserve' | 'release'>();
+  private readonly rows = new Map<string, { open: Array<{ id: string; expires: number }>; creates: number[] }>();
+
+  constructor(private readonly policy: QuotaPolicy = DEFAULT_QUOTA) {}
+
+  /** The subject's open session ids, without counting a call. */
+  open(subject: string): string[] {
+    return (this.rows.get(subject)?.open ?? []).map((s) => s.id);
+  }
+
+  async reserve(subject: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined> {
+    await this.hooks.enter('reserve');
+    const t = now.getTime();
+    const row = this.rows.get(subject);
+    const open = (row?.open ?? []).filter((s) => s.expires > t && s.id !== sessionId);
+    const creates = (row?.creates ?? []).filter((c) => c > t - this.policy.windowSeconds * 1000);
+    if (open.length >= this.policy.maxOpenSessions) {
+      return { reason: 'OpenSessions', retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...open.map((s) => s.expires)) - t) / 1000)) };
+    }
+    if (creates.length >= this.policy.maxCreates) {
+      return { reason: 'CreateRate', retryAfterSeconds: Math.max(1, Math.ceil((Math.min(...creates) + this.policy.windowSeconds * 1000 - t) / 1000)) };
+    }
+    this.rows.set(subject, { open: [...open, { id: sessionId, expires: expiresAt.getTime() }], creates: [...creates, t] });
+    return undefined;
+  }
+
+  async release(subject: string, sessionId: string): Promise<void> {
+    await this.hooks.enter('release');
+    const row = this.rows.get(subject);
+    if (row) row.open = row.open.filter((s) => s.id !== sessionId);
+  }
+}
 
 /** The Table adapter's in-progress timeout (src/adapters/storage/table-idempotency-store.ts). */
 export const IN_PROGRESS_TIMEOUT_MS = 120_000;

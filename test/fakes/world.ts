@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppServices, TokenVerifier } from '../../src/composition.js';
+import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota.js';
 import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
 import { ForbiddenError, UnauthorizedError } from '../../src/core/errors.js';
@@ -13,12 +14,13 @@ import { FakeFace } from './face.js';
 import { CapturingLogger, RecordingMetrics } from './observability.js';
 import { InMemorySessionRepository } from './session-repository.js';
 import {
-  DEFAULT_LIMITS, InMemoryAttemptLimiter, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryIdempotencyStore, InMemoryImageStore,
+  DEFAULT_LIMITS, DEFAULT_QUOTA, InMemoryAttemptLimiter, InMemorySubjectQuota, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryIdempotencyStore, InMemoryImageStore,
 } from './stores.js';
 
 export const DEFAULT_SETTINGS: LivenessSettings = {
-  defaultOperationMode: 'Passive',
-  defaultAuthTokenTtlSeconds: 600,
+  operationMode: 'Passive',
+  authTokenTtlSeconds: 600,
+  enableSessionImage: true,
   deleteFaceSessionAfterCollect: true,
   collectMaxTries: 8,
   collectBackoffSeconds: 1,
@@ -41,6 +43,7 @@ export interface FakeWorld {
   clock: FakeClock;
   logger: CapturingLogger;
   limiter: InMemoryAttemptLimiter;
+  quota: InMemorySubjectQuota;
   idempotency: InMemoryIdempotencyStore;
   metrics: RecordingMetrics;
   settings: LivenessSettings;
@@ -51,6 +54,7 @@ export interface FakeWorld {
 export interface FakeWorldOptions {
   settings?: Partial<LivenessSettings>;
   limits?: AttemptLimitPolicy;
+  quota?: QuotaPolicy;
   now?: string;
 }
 
@@ -65,6 +69,7 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     clock: new FakeClock(options.now),
     logger: new CapturingLogger(),
     limiter: new InMemoryAttemptLimiter(options.limits ?? DEFAULT_LIMITS),
+    quota: new InMemorySubjectQuota(options.quota ?? DEFAULT_QUOTA),
     idempotency: new InMemoryIdempotencyStore(settings.idempotencyTtlSeconds),
     metrics: new RecordingMetrics(),
     settings,
@@ -108,12 +113,12 @@ export interface FakeServices {
   backOfficeAuth: FakeTokenVerifier;
 }
 
-export function fakeServices(world: FakeWorld, options: { backOffice?: boolean } = {}): FakeServices {
+export function fakeServices(world: FakeWorld, options: { backOffice?: boolean; adminKeyEnabled?: boolean } = {}): FakeServices {
   const deviceAuth = new FakeTokenVerifier('device');
   const backOfficeAuth = new FakeTokenVerifier('backoffice', BACK_OFFICE_ROLE);
   const { logger: _logger, ...liveness } = world.deps;
   return {
-    services: { liveness, deviceAuth, ...(options.backOffice === false ? {} : { backOfficeAuth }) },
+    services: { liveness, deviceAuth, adminKeyEnabled: options.adminKeyEnabled ?? true, ...(options.backOffice === false ? {} : { backOfficeAuth }) },
     deviceAuth,
     backOfficeAuth,
   };

@@ -77,6 +77,7 @@ interface SessionEntity {
   completionRequestedDateTime?: string;
   resultCollectedDateTime?: string;
   resultJson?: string;
+  resultWriteId?: string;
   failureReason?: string;
   faceSessionDeleted: boolean;
   imagesDeleted: boolean;
@@ -306,6 +307,7 @@ function toEntity(s: LivenessSession): SessionEntity {
     ...(s.completionRequestedDateTime ? { completionRequestedDateTime: s.completionRequestedDateTime } : {}),
     ...(s.resultCollectedDateTime ? { resultCollectedDateTime: s.resultCollectedDateTime } : {}),
     ...(s.result ? { resultJson: JSON.stringify(s.result) } : {}),
+    ...(s.resultWriteId ? { resultWriteId: s.resultWriteId } : {}),
     ...(s.failureReason ? { failureReason: s.failureReason } : {}),
     faceSessionDeleted: s.faceSessionDeleted,
     imagesDeleted: s.imagesDeleted,
@@ -335,6 +337,7 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     ...(e.completionRequestedDateTime ? { completionRequestedDateTime: e.completionRequestedDateTime } : {}),
     ...(e.resultCollectedDateTime ? { resultCollectedDateTime: e.resultCollectedDateTime } : {}),
     ...(e.resultJson ? { result: JSON.parse(e.resultJson) } : {}),
+    ...(e.resultWriteId ? { resultWriteId: e.resultWriteId } : {}),
     ...(e.failureReason ? { failureReason: e.failureReason } : {}),
     faceSessionDeleted: e.faceSessionDeleted,
     imagesDeleted: e.imagesDeleted,

@@ -17,8 +17,13 @@ describe('requestCompletion', () => {
     const s = await startFor(world);
     world.clock.advance({ seconds: 40 });
     await requestCompletion(world.deps, s.sessionId, alice);
-    expect(world.completions.peek()).toEqual([{ message: { sessionId: s.sessionId, try: 1 }, delaySeconds: 0 }]);
-    expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'Started', completionRequestedDateTime: '2026-01-01T09:00:40.000Z' });
+    const [queued] = world.completions.peek();
+    expect(queued).toEqual({ message: { sessionId: s.sessionId, try: 1, chainId: expect.any(String) }, delaySeconds: 0 });
+    // The session records the chain its completion started: only that chain's messages will call Face.
+    expect(world.sessions.peek(s.sessionId)).toMatchObject({
+      status: 'Started', completionRequestedDateTime: '2026-01-01T09:00:40.000Z',
+      collection: { chainId: queued!.message.chainId, try: 0, delivery: 0 },
+    });
     expect(world.sessions.peek(s.sessionId)!.nextSweepDateTime).toBe(s.session.nextSweepDateTime);
     expect(world.logger.messages('info')).toContain('completion requested');
   });
@@ -53,7 +58,7 @@ describe('requestCompletion', () => {
     expect(world.sessions.peek(s.sessionId)!.status).toBe('NotStarted');
   });
 
-  it('a lost answer from the queue: the device retries, two messages collect one result', async () => {
+  it('a lost answer from the queue: the device retries, and only the recorded chain calls Face', async () => {
     const world = fakeWorld();
     const s = await startFor(world);
     world.face.addSucceededAttempt(s.faceSessionId);
@@ -61,7 +66,9 @@ describe('requestCompletion', () => {
     await expect(requestCompletion(world.deps, s.sessionId, alice)).rejects.toBeInstanceOf(StorageUnavailableError);
     await requestCompletion(world.deps, s.sessionId, alice);
     expect(world.completions.peek()).toHaveLength(2);
-    expect(await deliverQueued(world)).toEqual(['collected', 'already-collected']);
+    // The first message's chain never reached the session (its request failed): it is dropped without a Face call.
+    expect(await deliverQueued(world)).toEqual(['stale-message', 'collected']);
+    expect(world.face.hooks.calls('get')).toBe(1);
     expect(world.audit.peek(s.sessionId)).toHaveLength(1);
   });
 
@@ -71,7 +78,7 @@ describe('requestCompletion', () => {
     world.sessions.hooks.beforeNext('write', () => requestCompletion(world.deps, s.sessionId, alice));
     await requestCompletion(world.deps, s.sessionId, alice);
     expect(world.sessions.peek(s.sessionId)!.status).toBe('Started');
-    expect(world.completions.peek()).toHaveLength(2); // duplicates are harmless: collection is idempotent
+    expect(world.completions.peek()).toHaveLength(2); // the loser's message is dropped by the collector (another chain)
     expect(world.logger.messages('info').filter((m) => m === 'completion requested')).toHaveLength(1);
   });
 
@@ -184,7 +191,7 @@ describe('queries', () => {
   });
 
   it('listSessions: newest first, paged, filtered by status and device, without creates in flight', async () => {
-    const world = fakeWorld();
+    const world = fakeWorld({ quota: { maxOpenSessions: 10, maxCreates: 10, windowSeconds: 3600 } });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       ids.push((await startFor(world, 'alice', { deviceCorrelationId: i % 2 ? 'odd' : 'even' })).sessionId);

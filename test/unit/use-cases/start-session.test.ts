@@ -6,7 +6,8 @@ import {
   ConflictError, FaceRejectedError, FaceUnavailableError, IdempotencyError, StorageUnavailableError, TooManyAttemptsError,
   ValidationError,
 } from '../../../src/core/errors.js';
-import { parseStartSessionFields, startSession } from '../../../src/core/start-session.js';
+import { parseStartSessionForm as parseStartSessionFields } from '../../../src/contract/requests.js';
+import { startSession } from '../../../src/core/start-session.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
 import { fakeWorld, fixtureImage, FAKE_VERIFY_REFERENCE, sha256Upper, startFor, type FakeWorld } from '../../fakes/index.js';
 
@@ -45,7 +46,7 @@ describe('startSession', () => {
     expect(row).toMatchObject({
       status: 'NotStarted', faceSessionId: 'face-0001', subject: 'alice', deviceCorrelationId: 'device-1',
       livenessOperationMode: 'Passive', authTokenTimeToLiveInSeconds: 600, createdDateTime: '2026-01-01T09:00:00.000Z',
-      enableSessionImage: false, modelVersion: '2025-05-20', faceSessionDeleted: false, imagesDeleted: false, deleting: false,
+      enableSessionImage: true, modelVersion: '2025-05-20', faceSessionDeleted: false, imagesDeleted: false, deleting: false,
       storedVerifyImage: { contentType: 'image/jpeg', sizeInBytes: image.byteLength, sha256: sha256Upper(image) },
       nextSweepDateTime: '2026-01-01T09:10:00.000Z',
     });
@@ -54,7 +55,7 @@ describe('startSession', () => {
     expect(Buffer.from(world.images.blobs.get(row.storedVerifyImage.blobName)!.bytes).equals(image)).toBe(true);
     expect(world.face.createRequests).toHaveLength(1);
     expect(world.face.createRequests[0]).toMatchObject({
-      livenessOperationMode: 'Passive', deviceCorrelationId: 'device-1', authTokenTimeToLiveInSeconds: 600, enableSessionImage: false,
+      livenessOperationMode: 'Passive', deviceCorrelationId: 'device-1', authTokenTimeToLiveInSeconds: 600, enableSessionImage: true,
       verifyImage: { contentType: 'image/jpeg', fileName: 'verify.jpg' },
     });
     expect(world.metrics.created).toEqual([{ livenessOperationMode: 'Passive' }]);
@@ -137,16 +138,18 @@ describe('startSession', () => {
     expectNothingLeft(world);
   });
 
-  it('is refused with 429 semantics while the subject or the device is locked out, before Face is called', async () => {
+  it("is refused with 429 semantics while the subject or the subject's device is locked out, before Face is called", async () => {
     const world = fakeWorld({ limits: { maxFailures: 2, windowSeconds: 180, lockoutSeconds: 1800 } });
     const now = world.clock.now();
-    await world.limiter.recordFailure({ kind: 'device', id: 'device-9' }, now);
-    await world.limiter.recordFailure({ kind: 'device', id: 'device-9' }, now);
+    // A device key counts only together with its subject (limitKeys): bob's device-9.
+    await world.limiter.recordFailure({ kind: 'device', id: 'bob\ndevice-9' }, now);
+    await world.limiter.recordFailure({ kind: 'device', id: 'bob\ndevice-9' }, now);
     world.clock.advance({ seconds: 100 });
     await expect(start(world, { subject: 'bob', fields: { deviceCorrelationId: 'device-9' } }))
       .rejects.toMatchObject({ constructor: TooManyAttemptsError, retryAfterSeconds: 1700 });
     expect(world.face.hooks.calls('create')).toBe(0);
     await expect(start(world, { subject: 'bob' })).resolves.toMatchObject({ replayed: false }); // another device is fine
+    await expect(start(world, { subject: 'carol', fields: { deviceCorrelationId: 'device-9' } })).resolves.toMatchObject({ replayed: false }); // so is another subject
     world.clock.advance({ seconds: 1700 });
     await expect(start(world, { subject: 'bob', fields: { deviceCorrelationId: 'device-9' } })).resolves.toMatchObject({ replayed: false });
   });

@@ -194,7 +194,7 @@ describe('a sweep racing a collector', () => {
   // imagesDeleted; its own write then finds a result (src/core/collect-result.ts:86, outcome 'already-collected') and
   // returns at line 109 without recording or deleting the blob it just wrote. The blob (a biometric capture) outlives
   // image retention until the record purge (recordRetentionDays later). Only the 'deleting' case cleans up after itself.
-  it.fails('a session image the collector copies while the sweep deletes images is deleted by the next sweep', async () => {
+  it('a session image the collector copies while the sweep deletes images is deleted by the next sweep', async () => {
     const world = fakeWorld();
     const s = await startFor(world, 'alice', { enableSessionImage: 'true' });
     world.face.addSucceededAttempt(s.faceSessionId, { sessionImage: capture });
