@@ -86,7 +86,7 @@ resource faceAccount 'Microsoft.CognitiveServices/accounts@2023-05-01' existing 
 // Host containers: Storage Blob Data Owner, the role the Functions documentation names for identity-based
 // AzureWebJobsStorage (leases, timer state, keys) and that the Flex deployment uses to read its package.
 resource appHostContainerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (item, i) in hostContainerNames: if (!storageRolesAtAccountScope) {
+  for i in range(0, length(hostContainerNames)): if (!storageRolesAtAccountScope) {
     name: guid(hostContainers[i].id, managedIdentityPrincipalId, roles.storageBlobDataOwner)
     scope: hostContainers[i]
     properties: {
@@ -98,7 +98,7 @@ resource appHostContainerRoles 'Microsoft.Authorization/roleAssignments@2022-04-
 ]
 
 resource developerHostContainerRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (item, i) in hostContainerNames: if (!empty(developerPrincipalId)) {
+  for i in range(0, length(hostContainerNames)): if (!empty(developerPrincipalId)) {
     name: guid(hostContainers[i].id, developerPrincipalId, roles.storageBlobDataOwner)
     scope: hostContainers[i]
     properties: {
@@ -132,7 +132,7 @@ resource developerImageContainerRole 'Microsoft.Authorization/roleAssignments@20
 
 // The completion queue (trigger and sends) and its poison queue.
 resource appQueueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (item, i) in queueNames: if (!storageRolesAtAccountScope) {
+  for i in range(0, length(queueNames)): if (!storageRolesAtAccountScope) {
     name: guid(queues[i].id, managedIdentityPrincipalId, roles.storageQueueDataContributor)
     scope: queues[i]
     properties: {
@@ -144,7 +144,7 @@ resource appQueueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 resource developerQueueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (item, i) in queueNames: if (!empty(developerPrincipalId)) {
+  for i in range(0, length(queueNames)): if (!empty(developerPrincipalId)) {
     name: guid(queues[i].id, developerPrincipalId, roles.storageQueueDataContributor)
     scope: queues[i]
     properties: {
@@ -157,7 +157,7 @@ resource developerQueueRoles 'Microsoft.Authorization/roleAssignments@2022-04-01
 
 // The session, audit, sweep, attempt-limit and idempotency tables.
 resource appTableRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (item, i) in tableNames: if (!storageRolesAtAccountScope) {
+  for i in range(0, length(tableNames)): if (!storageRolesAtAccountScope) {
     name: guid(tables[i].id, managedIdentityPrincipalId, roles.storageTableDataContributor)
     scope: tables[i]
     properties: {
@@ -169,7 +169,7 @@ resource appTableRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 ]
 
 resource developerTableRoles 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for (item, i) in tableNames: if (!empty(developerPrincipalId)) {
+  for i in range(0, length(tableNames)): if (!empty(developerPrincipalId)) {
     name: guid(tables[i].id, developerPrincipalId, roles.storageTableDataContributor)
     scope: tables[i]
     properties: {
