@@ -16,11 +16,17 @@ param location string
 @description('Region for the Face resource when liveness is not offered in `location`. Empty means `location`.')
 param faceLocation string = ''
 
-@description('Object id of the developer who runs azd; gets the app\'s data roles for local runs against Azure. Empty to skip.')
+@description('Object id of the developer who runs azd (azd fills it in). Used only when grantDeveloperDataAccess is true.')
 param principalId string = ''
 
 @allowed(['User', 'ServicePrincipal'])
 param principalType string = 'User'
+
+@description('Debugging only: give principalId the app\'s storage data roles (liveness images included) and Cognitive Services User on the Face resource. Off by default: nobody but the app reads biometric data.')
+param grantDeveloperDataAccess bool = false
+
+@description('Fallback: assign the app identity\'s Blob, Queue and Table data roles on the whole storage account (as the quickstart does) instead of on the containers, queues and tables it uses.')
+param storageRolesAtAccountScope bool = false
 
 @allowed(['F0', 'S0'])
 param faceSkuName string = 'S0'
@@ -47,14 +53,22 @@ param imageBlobRetentionDays int = 2
 
 param resourceGroupName string = ''
 
-@description('OIDC issuer of the identity provider that signs device tokens (your app\'s sign-in): DEVICE_AUTH_ISSUER.')
+// Required, with no default on purpose: a made-up issuer would deploy an app that refuses every device (config.ts
+// rejects a missing or non-URL issuer at start-up). `azd up --no-prompt` needs both set in the azd environment.
+@minLength(1)
+@description('Required. OIDC issuer URL of the identity provider that signs device tokens (your app\'s sign-in): DEVICE_AUTH_ISSUER. Set with `azd env set DEVICE_AUTH_ISSUER <url>`.')
 param deviceAuthIssuer string
 
-@description('Audience device tokens are issued for: DEVICE_AUTH_AUDIENCE.')
+@minLength(1)
+@description('Required. Audience device tokens are issued for: DEVICE_AUTH_AUDIENCE. Set with `azd env set DEVICE_AUTH_AUDIENCE <audience>`.')
 param deviceAuthAudience string
 
-@description('Application ID URI (audience) of the back-office app registration in Entra ID: BACKOFFICE_AUTH_AUDIENCE. Empty = /api/backoffice routes refuse everyone; the admin-key routes still work.')
+@description('Application ID URI (audience) of the back-office app registration in Entra ID: BACKOFFICE_AUTH_AUDIENCE. Empty = the back office refuses everyone in Azure (the admin key is off there: BACKOFFICE_ADMIN_KEY_ENABLED=false).')
 param backOfficeAuthAudience string = ''
+
+@minValue(1048576)
+@description('Largest request body the Functions host accepts, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). 7 MiB: a 6 MB verify image plus multipart overhead; the app\'s own, smaller limits apply while the body streams.')
+param requestBodySizeLimitBytes int = 7340032
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -68,6 +82,10 @@ var faceEndpoint = 'https://${faceSubdomain}.cognitiveservices.azure.com'
 // App-owned storage names. They match src/config/config.ts with LIVENESS_STORAGE_PREFIX unset.
 var imageContainerName = 'liveness-images'
 var completionQueueName = 'liveness-completions'
+var completionQueueNames = [completionQueueName, '${completionQueueName}-poison']
+// The Functions host's own containers (host locks and timer state; function and host keys). Created here, not by the
+// host, because the app identity's blob roles are scoped to the containers it uses (app/rbac.bicep).
+var hostContainerNames = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
 var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys']
 
 // The lifecycle rule must never delete an image the app still means to keep: images are due at token expiry (at most
@@ -92,16 +110,11 @@ module apiUserAssignedIdentity 'br/public:avm/res/managed-identity/user-assigned
   }
 }
 
-module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+module appServicePlan 'app/plan.bicep' = {
   name: 'appserviceplan'
   scope: rg
   params: {
     name: '${abbrs.webServerFarms}${resourceToken}'
-    sku: {
-      name: 'FC1'
-      tier: 'FlexConsumption'
-    }
-    reserved: true
     location: location
     tags: tags
   }
@@ -127,6 +140,8 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       containers: [
         { name: deploymentStorageContainerName } // Flex Consumption deployment packages
         { name: imageContainerName }
+        { name: hostContainerNames[0] }
+        { name: hostContainerNames[1] }
       ]
     }
     minimumTlsVersion: 'TLS1_2'
@@ -141,7 +156,7 @@ module storageData 'app/storage-data.bicep' = {
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
-    queueNames: [completionQueueName, '${completionQueueName}-poison']
+    queueNames: completionQueueNames
     tableNames: tableNames
     imageContainerName: imageContainerName
     imageLifecycleDays: imageLifecycleDays
@@ -199,6 +214,9 @@ var livenessAppSettings = {
   LIVENESS_RECORD_RETENTION_DAYS: string(livenessRecordRetentionDays)
   DEVICE_AUTH_ISSUER: deviceAuthIssuer
   DEVICE_AUTH_AUDIENCE: deviceAuthAudience
+  // In Azure the back office accepts only Entra ID tokens with the app role. The host keys behind the admin-key
+  // routes are shared secrets that also drive the host admin API; see docs/deploy.md, "Back office".
+  BACKOFFICE_ADMIN_KEY_ENABLED: 'false'
 }
 var backOfficeAppSettings = empty(backOfficeAuthAudience) ? {} : {
   BACKOFFICE_AUTH_ISSUER: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
@@ -215,12 +233,15 @@ module api 'app/api.bicep' = {
     applicationInsightsName: monitoring.outputs.name
     appServicePlanId: appServicePlan.outputs.resourceId
     runtimeName: 'node'
-    runtimeVersion: '20'
+    // Node 22 LTS: generally available on Flex Consumption (Node 24 is in preview there); Node 20 reached end of
+    // life on 2026-04-30. .ci/run reads this line and runs the test suite on the same major version.
+    runtimeVersion: '22'
     storageAccountName: storage.outputs.name
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: apiUserAssignedIdentity.outputs.resourceId
     identityClientId: apiUserAssignedIdentity.outputs.clientId
     appSettings: union(livenessAppSettings, backOfficeAppSettings)
+    requestBodySizeLimitBytes: requestBodySizeLimitBytes
   }
   // The host reads its storage and the deployment container at start; grant the roles first.
   dependsOn: [rbac, storageData]
@@ -234,9 +255,16 @@ module rbac 'app/rbac.bicep' = {
     appInsightsName: monitoring.outputs.name
     faceAccountName: face.outputs.name
     managedIdentityPrincipalId: apiUserAssignedIdentity.outputs.principalId
-    userIdentityPrincipalId: principalId
-    userIdentityPrincipalType: principalType
+    storageRolesAtAccountScope: storageRolesAtAccountScope
+    hostContainerNames: concat([deploymentStorageContainerName], hostContainerNames)
+    imageContainerName: imageContainerName
+    queueNames: completionQueueNames
+    tableNames: tableNames
+    developerPrincipalId: grantDeveloperDataAccess ? principalId : ''
+    developerPrincipalType: principalType
   }
+  // The queues and tables the roles are scoped to must exist first.
+  dependsOn: [storageData]
 }
 
 // azd stores every output in the environment (.azure/<env>/.env): the names, and each app setting Bicep wrote.
@@ -268,5 +296,7 @@ output LIVENESS_IMAGE_RETENTION_HOURS string = string(livenessImageRetentionHour
 output LIVENESS_RECORD_RETENTION_DAYS string = string(livenessRecordRetentionDays)
 output DEVICE_AUTH_ISSUER string = deviceAuthIssuer
 output DEVICE_AUTH_AUDIENCE string = deviceAuthAudience
+output BACKOFFICE_ADMIN_KEY_ENABLED string = 'false'
+output FUNCTIONS_REQUEST_BODY_SIZE_LIMIT string = string(requestBodySizeLimitBytes)
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
 output APPLICATIONINSIGHTS_AUTHENTICATION_STRING string = 'ClientId=${apiUserAssignedIdentity.outputs.clientId};Authorization=AAD'

@@ -1,5 +1,7 @@
-// The Flex Consumption function app, as in the quickstart's infra/app/api.bicep: Node 20 on Linux, deployed from a blob
-// container through the user-assigned identity, with identity-based host storage (no connection string anywhere).
+// The Flex Consumption function app, as in the quickstart's infra/app/api.bicep: Node on Linux (runtime from main.bicep),
+// deployed from a blob container through the user-assigned identity, with identity-based host storage (no connection
+// string anywhere). Module parameters are those of web/site 0.14.0; test/unit/infra-avm.test.ts checks them against
+// infra/avm-snapshots/web-site@0.14.0.json.
 param name string
 param location string = resourceGroup().location
 param tags object = {}
@@ -16,6 +18,9 @@ param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
 param identityId string
 param identityClientId string
+@minValue(1048576)
+@description('Largest request body the Functions host accepts, in bytes: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT.')
+param requestBodySizeLimitBytes int
 
 resource stg 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -38,9 +43,15 @@ var hostSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   // App Insights has local auth off; the host sends telemetry with a token for this identity.
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // The host refuses a larger body with 413 before any function runs (its default is 100 MB). The app's own limits
+  // (verify image and multipart overhead) stay below this; they are enforced while the body streams in.
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(requestBodySizeLimitBytes)
 }
 
-module api 'br/public:avm/res/web/site:0.9.0' = {
+// 0.14.0 has `functionAppConfig` (first in 0.10.0) and still takes `appSettingsKeyValuePairs` (replaced by `configs` in
+// 0.16.0). The module types `managedIdentities`; `functionAppConfig` and `siteConfig` are plain objects it hands to
+// Microsoft.Web/sites@2024-04-01 as they are.
+module api 'br/public:avm/res/web/site:0.14.0' = {
   name: '${serviceName}-flex-consumption'
   params: {
     kind: 'functionapp,linux'
@@ -72,8 +83,10 @@ module api 'br/public:avm/res/web/site:0.9.0' = {
         version: runtimeVersion
       }
     }
+    // Replaces the module's default siteConfig (alwaysOn, TLS 1.2, FTPS only) as a whole: Flex has no always-on.
     siteConfig: {
       alwaysOn: false
+      minTlsVersion: '1.2'
     }
     appSettingsKeyValuePairs: union(appSettings, hostSettings)
   }
