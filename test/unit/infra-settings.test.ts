@@ -90,13 +90,10 @@ describe('infra settings', () => {
     // Read by the Functions host or the Azure SDK, not by our code.
     const readByHostOrSdk = new Set(['AzureWebJobsStorage__credential', 'AzureWebJobsStorage__clientId', 'AZURE_CLIENT_ID',
       'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
-    // Read by the back-office change that lands from another branch (issue 10): when false, the back office accepts
-    // only Entra ID tokens. Remove this line once src/config/config.ts reads it.
-    const pendingInCode = new Set(['BACKOFFICE_ADMIN_KEY_ENABLED']);
     const read = new Set([...envKeys, ...bindings, ...direct]);
     const appSettings = [...setByBicep].filter((k) => /^[A-Z][A-Z0-9_]*$|^AzureWebJobsStorage__/.test(k));
     expect(appSettings).toEqual(expect.arrayContaining(['FACE_ENDPOINT', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', 'AzureWebJobsStorage__clientId']));
-    expect(appSettings.filter((k) => !read.has(k) && !readByHostOrSdk.has(k) && !pendingInCode.has(k))).toEqual([]);
+    expect(appSettings.filter((k) => !read.has(k) && !readByHostOrSdk.has(k)))).toEqual([]);
   });
 
   it('turns the back-office admin key off and caps request bodies in Azure', () => {
