@@ -2,29 +2,28 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { loadDeps } from '../services.js';
 import { contextLogger } from '../shared/logger.js';
 import { json, toErrorResponse } from '../shared/http.js';
+import { HealthCache } from '../shared/health-cache.js';
 
-/** GET /api/health — whether storage and Face are reachable with this app's credentials. */
+/** One cache per set of services (the composition root builds them once per process). */
+const caches = new WeakMap<object, HealthCache>();
+
+/** GET /api/health — whether storage and Face are reachable with this app's credentials (cached, no details). */
 export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   try {
     const deps = await loadDeps(context);
-    const check = async (probe: () => Promise<unknown>) => {
-      const t0 = Date.now();
-      try {
-        await probe();
-        return { status: 'healthy', latencyMs: Date.now() - t0 };
-      } catch (error) {
-        return { status: 'unhealthy', latencyMs: Date.now() - t0, reason: (error as Error).message };
-      }
-    };
-    const [storage, face] = await Promise.all([
-      check(async () => {
-        await deps.repository.ensureTables();
-        await deps.sessions.get('00000000-0000-0000-0000-000000000000');
-      }),
-      check(() => deps.face.probe({ abortSignal: AbortSignal.timeout(5_000) })),
-    ]);
-    const healthy = storage.status === 'healthy' && face.status === 'healthy';
-    return json(healthy ? 200 : 503, { status: healthy ? 'healthy' : 'unhealthy', checks: { storage, face } });
+    let cache = caches.get(deps.face);
+    if (!cache) {
+      cache = new HealthCache({
+        storage: async () => {
+          await deps.repository.ensureTables();
+          await deps.sessions.get('00000000-0000-0000-0000-000000000000');
+        },
+        face: (signal) => deps.face.probe({ abortSignal: signal }),
+      });
+      caches.set(deps.face, cache);
+    }
+    const report = await cache.get(deps.logger);
+    return json(report.status === 'healthy' ? 200 : 503, report);
   } catch (error) {
     return toErrorResponse(error, contextLogger(context));
   }
