@@ -133,10 +133,17 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
     parser.on('file', (name: string | undefined, stream, info) => {
       stream.on('error', () => fail(invalid())); // a truncated part: without a listener it would crash the process
       if (!check(name, true)) { stream.resume(); return; }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => { if (!failure) chunks.push(chunk); });
-      stream.on('limit', () => { chunks.length = 0; fail(tooLarge()); });
-      stream.on('end', () => { if (!failure) body.files[name] = { bytes: Buffer.concat(chunks), name: info.filename ?? '' }; });
+      // One buffer of the largest allowed size, filled as the part arrives: the image is held once (a chunk list plus
+      // its concatenation would hold it twice at the end). Pages never written are never resident.
+      const into = Buffer.allocUnsafe(MAX_VERIFY_IMAGE_BYTES);
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        if (failure || size + chunk.length > into.length) return; // past the limit busboy emits 'limit' next
+        chunk.copy(into, size);
+        size += chunk.length;
+      });
+      stream.on('limit', () => fail(tooLarge()));
+      stream.on('end', () => { if (!failure) body.files[name] = { bytes: into.subarray(0, size), name: info.filename ?? '' }; });
     });
     parser.on('field', (name: string | undefined, value, info) => {
       if (!check(name, false)) return;

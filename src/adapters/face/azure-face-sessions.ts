@@ -1,6 +1,7 @@
 // FaceSessions over the official REST client (@azure-rest/ai-vision-face, Face API v1.2). The SDK's own retries are
 // switched off: this adapter retries 429/5xx/timeouts itself so that it can honour Retry-After *within a total
 // budget* and then give up with a clean FaceUnavailableError (the SDK would sleep for whatever Retry-After says).
+import { Readable } from 'node:stream';
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
 import type { FaceSettings } from '../../config/config.js';
@@ -49,7 +50,9 @@ export class AzureFaceSessions implements FaceSessions {
       // Face requires a file name on this part (it rejects the part without one).
       {
         name: 'verifyImage' as const,
-        body: request.verifyImage.bytes,
+        // As a stream of views into the caller's bytes: handed over as a Uint8Array, the SDK copies the whole image
+        // (Buffer.from) for the length of the upload, a second copy of every image in flight.
+        body: viewStream(request.verifyImage.bytes),
         filename: request.verifyImage.fileName,
         contentType: request.verifyImage.contentType,
       },
@@ -193,6 +196,14 @@ function isUnexpectedResponse(response: HttpLike): boolean {
 
 function parseJsonOrUndefined(text: string): unknown {
   try { return JSON.parse(text); } catch { return undefined; }
+}
+
+/** The bytes as a Node stream of 64 KiB views (no copy). */
+function viewStream(bytes: Uint8Array): NodeJS.ReadableStream {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Readable.from((function* () {
+    for (let offset = 0; offset < view.length; offset += 65_536) yield view.subarray(offset, offset + 65_536);
+  })());
 }
 
 /** A session image is a camera frame; anything far larger is not one. */
