@@ -26,6 +26,7 @@ export class HealthCache {
     private readonly probes: HealthProbes,
     private readonly ttlMs = HEALTH_CACHE_MS,
     private readonly now: () => number = Date.now,
+    private readonly probeTimeoutMs = HEALTH_PROBE_TIMEOUT_MS,
   ) {}
 
   /** The cached report, or the one being made, or a new one (the logger of the caller that starts it gets the details). */
@@ -43,7 +44,7 @@ export class HealthCache {
     const check = async (dependency: 'storage' | 'face'): Promise<HealthCheck> => {
       const t0 = this.now();
       try {
-        await withTimeout(this.probes[dependency], HEALTH_PROBE_TIMEOUT_MS);
+        await withTimeout(this.probes[dependency], this.probeTimeoutMs);
         return { status: 'healthy', latencyMs: Math.max(0, this.now() - t0) };
       } catch (error) {
         logger.warn('health probe failed', { dependency, ...describe(error) });
