@@ -41,7 +41,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   const appRoot = path.resolve(options.appRoot);
   const registry = installCoreSeam();
   // The library reports app.setup({ enableHttpStream: true }) only through this system log line (its flag is internal);
-  // the dev-host test with a streaming fixture app fails if a library upgrade changes it.
+  // test/e2e/edges-http.test.ts (a 60 MB body answered 401 before 10 MB) fails if a library upgrade changes it.
   let streaming = false;
   registry.onSystemLog = (level, _category, message) => {
     if (message === 'HTTP streaming enabled.') streaming = true;
