@@ -326,7 +326,7 @@ async function memoryUnderUploads(azurite: RunningAzurite): Promise<void> {
   rows.push({
     name: '5. memory: dev host peak RSS growth, 16 x 6 MB creates',
     figure: `${mb(growth)} MB = ${round(growth / inFlight, 2)} x in flight (${mb(inFlight)} MB); median of ${s.freshHosts} fresh hosts: ${readings.map((r) => `${mb(r.baseline)}->${mb(r.peak)} MB`).join(', ')}; ${JSON.stringify(statuses)}`,
-    target: '< 2.0 x bytes in flight, all 201', verdict: ok && growth < 2 * inFlight ? 'pass' : 'miss',
+    target: '< 1.5 x bytes in flight, all 201', verdict: ok && growth < 1.5 * inFlight ? 'pass' : 'miss',
   });
   rows.push({
     name: '5a. memory: same bodies, handler ignores them',

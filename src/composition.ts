@@ -14,6 +14,7 @@ import { appConfig, type AppConfig } from './config/config.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
+import { HealthCache } from './shared/health-cache.js';
 import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
 import { appMetrics } from './telemetry/metrics.js';
 
@@ -28,6 +29,8 @@ export interface AppServices {
   backOfficeAuth?: TokenVerifier;
   /** Whether the back office may use the Functions admin key (local runs only; off in Azure). */
   adminKeyEnabled: boolean;
+  /** The health answer, probed at most once per interval whoever asks. */
+  health: HealthCache;
 }
 
 /** The core's settings, from the config (the core never reads the config itself). */
@@ -55,10 +58,12 @@ export function composeServices(config: AppConfig): AppServices {
   const prefix = config.names.tablePrefix;
   const limits = config.auth.attemptLimits;
   const metrics = appMetrics();
+  const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
+  const sessions = new TableSessionRepository(storage, prefix);
   return {
     liveness: {
-      face: new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) }),
-      sessions: new TableSessionRepository(storage, prefix),
+      face,
+      sessions,
       audit: new TableAuditLog(storage, prefix),
       images: new BlobImageStore(storage, config.names.container),
       // The trace context travels in completion messages, so collection continues the device's request trace.
@@ -72,6 +77,11 @@ export function composeServices(config: AppConfig): AppServices {
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,
+    health: new HealthCache({
+      // A point read of an id no session has: proves the table answers with this app's credentials.
+      storage: () => sessions.get('00000000-0000-7000-8000-000000000000'),
+      face: (signal) => face.probe({ abortSignal: signal }),
+    }),
     ...(config.auth.backOffice ? {
       backOfficeAuth: new JwtVerifier({ ...config.auth.backOffice, requiredRole: config.auth.backOffice.role }),
     } : {}),

@@ -5,7 +5,9 @@ import { app } from '@azure/functions';
 import { appConfig, ConfigurationError } from './config/config.js';
 import { registerTelemetryHooks } from './telemetry/hooks.js';
 
-app.setup({ enableHttpStream: false });
+// Streaming: request bodies arrive as a stream and are read only after the caller is authenticated (a large
+// unauthenticated body is refused without being buffered by the host or the worker).
+app.setup({ enableHttpStream: true });
 registerTelemetryHooks();
 
 // Check the settings once at start, so a missing or malformed one is reported (by name) before the first request;

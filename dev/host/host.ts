@@ -40,7 +40,13 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   const started = performance.now();
   const appRoot = path.resolve(options.appRoot);
   const registry = installCoreSeam();
-  registry.onSystemLog = (level, _category, message) => { if (enabled(level)) hostLog(message, (level as LogLevel) ?? 'information'); };
+  // The library reports app.setup({ enableHttpStream: true }) only through this system log line (its flag is internal);
+  // test/e2e/edges-http.test.ts (a 60 MB body answered 401 before 10 MB) fails if a library upgrade changes it.
+  let streaming = false;
+  registry.onSystemLog = (level, _category, message) => {
+    if (message === 'HTTP streaming enabled.') streaming = true;
+    if (enabled(level)) hostLog(message, (level as LogLevel) ?? 'information');
+  };
 
   const settings = loadLocalSettings(appRoot);
   if (settings.found) hostLog(`Loaded local.settings.json (${settings.applied.length} of ${Object.keys(settings.values).length} values applied; existing environment variables win).`);
@@ -82,7 +88,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   };
 
   const { server, functions } = createHttpServer({
-    registrations, routePrefix: hostConfig.routePrefix, invoker, lib, keys, admin: { invokeNonHttp },
+    registrations, routePrefix: hostConfig.routePrefix, invoker, lib, keys, admin: { invokeNonHttp }, streaming: () => streaming,
     ...(process.env.DEVHOST_MAX_BODY_BYTES ? { maxBodyBytes: Number(process.env.DEVHOST_MAX_BODY_BYTES) } : {}),
   });
   const bindHost = options.host ?? process.env.DEVHOST_HOST ?? '127.0.0.1';
@@ -131,6 +137,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   hostLog(`Functions (${registrations.length}) loaded from ${files.length} file(s) matching '${main}':`);
   if (registrations.length === 0) hostLog('  No job functions found.', 'warning');
   for (const line of lines) hostLog(line);
+  if (streaming) hostLog('HTTP streaming on (app.setup({ enableHttpStream: true })): functions read request bodies as they arrive.');
   hostLog(`Keys ${keys.enforce ? 'enforced (x-functions-key header or code= query)' : 'not enforced (like func start); set DEVHOST_ENFORCE_KEYS=1 to mimic Azure'}`);
   hostLog(`Dev host listening on ${url} (started in ${Math.round(performance.now() - started)} ms)`);
 

@@ -45,6 +45,11 @@ export interface HttpServerOptions {
   keys: KeyConfig;
   admin: AdminApi;
   maxBodyBytes?: number;
+  /**
+   * Whether the app turned on HTTP streaming (app.setup({ enableHttpStream: true })). Then, like the host with
+   * streaming on, the function gets the request body as it arrives instead of a buffered copy.
+   */
+  streaming?: () => boolean;
 }
 
 /** Computes the HTTP functions' routes (route prefix + route, or the function name). */
@@ -61,11 +66,58 @@ export function httpFunctions(registrations: Registration[], routePrefix: string
   return out;
 }
 
+/** Headers on the dev host's own answers (404, 401, 413, ...); the app sets its own on the answers it makes. */
+const HOST_ANSWER_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) { res.destroy(); return; }
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  closeIfBodyUnread(res);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...HOST_ANSWER_HEADERS, ...headers });
   res.end(text);
+}
+
+/** How much of an unread request body the host still reads (and discards) after answering, before it hangs up. */
+const LINGER_BYTES = 1_048_576;
+const LINGER_MS = 1_000;
+
+/**
+ * Answered before the body has arrived (a 401 for an upload, say): after the answer, read and discard at most
+ * LINGER_BYTES for at most LINGER_MS, then hang up. A small rest is drained so the connection stays usable and the
+ * client sees the answer (closing a socket with unread data resets it); reading everything would let anyone make
+ * the host swallow any number of bytes without credentials.
+ */
+function closeIfBodyUnread(res: http.ServerResponse): void {
+  const req = res.req;
+  if (!req || req.complete) return;
+  res.once('finish', () => {
+    if (req.complete) return;
+    let drained = 0;
+    const hangUp = (): void => { clearTimeout(timer); req.socket.destroy(); };
+    const timer = setTimeout(hangUp, LINGER_MS);
+    req.on('data', (chunk: Buffer) => { drained += chunk.length; if (drained > LINGER_BYTES) hangUp(); });
+    req.once('end', () => clearTimeout(timer));
+    req.once('error', () => clearTimeout(timer));
+    req.resume();
+  });
+}
+
+/**
+ * The request body as a stream the function reads (host streaming): at most `limit` bytes; past that the stream
+ * fails (the function's read fails) and `overLimit()` says so, so the host answers 413 like the real one.
+ */
+function limitedBody(req: http.IncomingMessage, limit: number): { body: AsyncIterable<Buffer>; overLimit: () => boolean } {
+  let size = 0;
+  let over = false;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    // destroyOnReturn false: a function that stops reading must not tear the socket down before it answers.
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) { over = true; throw new Error(`Request body larger than ${limit} bytes`); }
+      yield chunk;
+    }
+  }
+  return { body: chunks(), overLimit: () => over };
 }
 
 /** Reads the body up to `limit` bytes; resolves undefined (after answering 413) when it is larger. */
@@ -133,6 +185,7 @@ async function writeResult(res: http.ServerResponse, lib: FunctionsLibrary, resu
   if (setCookies.length) headers['set-cookie'] = setCookies;
   const body = Buffer.from(await response.arrayBuffer());
   const status = response.status || 200;
+  closeIfBodyUnread(res);
   const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
   if (!noBody) headers['content-length'] = String(body.length);
   res.writeHead(status, headers);
@@ -141,6 +194,7 @@ async function writeResult(res: http.ServerResponse, lib: FunctionsLibrary, resu
 
 export function createHttpServer(options: HttpServerOptions): { server: http.Server; functions: HttpFunction[] } {
   const { invoker, lib, keys, admin } = options;
+  const streaming = options.streaming ?? (() => false);
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const functions = httpFunctions(options.registrations, options.routePrefix);
   const table = new RouteTable<HttpFunction>();
@@ -189,18 +243,32 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
       if (resolution.kind === 'method-not-allowed') return sendJson(res, 405, { error: 'Method Not Allowed', allow: resolution.allow }, { allow: resolution.allow.join(', ') });
       const fn = resolution.value;
       if (!authorized(fn.authLevel, presentedKey(req, url), keys)) return sendJson(res, 401, { error: 'Unauthorized' });
-      const body = await readBody(req, res, maxBody);
-      if (!body) return;
       const headers: Record<string, string> = {};
       for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-      const request = new lib.HttpRequest({ method, url: url.href, headers, params: resolution.params, ...(body.length ? { body: { bytes: body } } : {}) });
+      let request: unknown;
+      let overLimit = (): boolean => false;
+      if (streaming()) {
+        // As the library's createStreamRequest builds it from the host's proxied request: the live body, unread.
+        const declared = Number(req.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBody) return sendJson(res, 413, { error: 'Request body too large', limitBytes: maxBody });
+        const hasBody = method !== 'GET' && method !== 'HEAD';
+        const limited = hasBody ? limitedBody(req, maxBody) : undefined;
+        if (limited) overLimit = limited.overLimit;
+        const nativeRequest = new Request(url.href, { method, headers, ...(limited ? { body: limited.body as unknown as ReadableStream, duplex: 'half' } : {}) } as RequestInit);
+        request = new lib.HttpRequest({ nativeRequest, params: resolution.params });
+      } else {
+        const body = await readBody(req, res, maxBody);
+        if (!body) return;
+        request = new lib.HttpRequest({ method, url: url.href, headers, params: resolution.params, ...(body.length ? { body: { bytes: body } } : {}) });
+      }
       let result: unknown;
       try {
         result = await invoker.invoke(fn.registration, [request], { reason: `This function was programmatically called via the host APIs.` });
       } catch {
         // already logged with its stack by the invoker; the client gets no details
-        return sendJson(res, 500, { error: 'Internal Server Error' });
+        return sendJson(res, overLimit() ? 413 : 500, overLimit() ? { error: 'Request body too large', limitBytes: maxBody } : { error: 'Internal Server Error' });
       }
+      if (overLimit()) return sendJson(res, 413, { error: 'Request body too large', limitBytes: maxBody });
       try {
         await writeResult(res, lib, result);
       } catch (err) {

@@ -9,7 +9,8 @@
 //    package.json "main" (a glob with braces and *) matches (settings.ts, glob.ts);
 //  - HTTP (http.ts): /<routePrefix>/<route>, params/constraints/optional/catch-all, literal routes win over parameter
 //    routes, 404 JSON for unknown paths, 405 JSON (+ Allow) when only the method is wrong (the real host says 404),
-//    413 above 100 MB, 414 above 4 KB of URL, 500 JSON without details when a handler throws, 204 when it returns
+//    413 above 100 MB (as the body arrives), 414 above 4 KB of URL, with app.setup({ enableHttpStream: true }) the
+//    function reads the live request body (an early answer is followed by a bounded drain, then the host hangs up), 500 JSON without details when a handler throws, 204 when it returns
 //    nothing; keys enforced only when DEVHOST_FUNCTION_KEY / DEVHOST_MASTER_KEY / DEVHOST_ENFORCE_KEYS=1 are set;
 //  - storage-queue triggers with the host's retry/poison rules (queues.ts) and timers (timers.ts, schedule.ts);
 //  - admin API: POST /admin/functions/{name} {"input": "..."} → 202 and runs a non-HTTP function;

@@ -59,6 +59,8 @@ const envSchema = z.object({
   DEVICE_AUTH_ISSUER: z.url({ message: "must be the device identity provider's OIDC issuer URL" }),
   DEVICE_AUTH_AUDIENCE: z.string().min(1, 'must be the audience device tokens are issued for'),
   DEVICE_AUTH_JWKS_URI: z.url().optional(),
+  // 0 = off. When set, device tokens must carry `iat` and be at most this old (on top of their own `exp`).
+  DEVICE_AUTH_MAX_TOKEN_AGE_SECONDS: int(0, 0, 7 * 86_400),
   BACKOFFICE_AUTH_ISSUER: z.url().optional(),
   BACKOFFICE_AUTH_AUDIENCE: z.string().min(1).optional(),
   BACKOFFICE_AUTH_JWKS_URI: z.url().optional(),
@@ -208,7 +210,10 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       completionQueue: e.LIVENESS_COMPLETION_QUEUE,
     },
     auth: {
-      device: { issuer: e.DEVICE_AUTH_ISSUER, audience: e.DEVICE_AUTH_AUDIENCE, jwksUri: e.DEVICE_AUTH_JWKS_URI },
+      device: {
+        issuer: e.DEVICE_AUTH_ISSUER, audience: e.DEVICE_AUTH_AUDIENCE, jwksUri: e.DEVICE_AUTH_JWKS_URI,
+        ...(e.DEVICE_AUTH_MAX_TOKEN_AGE_SECONDS > 0 ? { maxTokenAgeSeconds: e.DEVICE_AUTH_MAX_TOKEN_AGE_SECONDS } : {}),
+      },
       ...(e.BACKOFFICE_AUTH_ISSUER && e.BACKOFFICE_AUTH_AUDIENCE ? {
         backOffice: {
           issuer: e.BACKOFFICE_AUTH_ISSUER, audience: e.BACKOFFICE_AUTH_AUDIENCE,

@@ -85,3 +85,11 @@ export class IdempotencyError extends AppError {
     super(code, message, options);
   }
 }
+
+/** Face answered something that does not fit its API (a malformed id, a confidence that is not a number): treated as
+ * Face failing (503, retried like any other Face failure), never as data. */
+export class FaceAnswerInvalidError extends FaceUnavailableError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 5, undefined, options);
+  }
+}

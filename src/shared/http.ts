@@ -59,8 +59,23 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
   return new Promise<MultipartBody>((resolve, reject) => {
     const body: MultipartBody = { fields: {}, files: {} };
     const seen = new Set<string>();
+    const source = Readable.fromWeb(request.body as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
     let failure: Error | undefined;
-    const fail = (error: Error) => { failure ??= error; };
+    let settled = false;
+    // The first problem answers at once and stops reading: the rest of an oversize or invalid body is never read.
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (error) {
+        source.unpipe(parser);
+        source.destroy();
+        reject(error);
+      } else {
+        resolve(body);
+      }
+    };
+    const fail = (error: Error) => { failure ??= error; settle(failure); };
+    const tooLarge = () => new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.');
     const check = (name: string | undefined, asFile: boolean): name is string => {
       if (typeof name !== 'string') fail(new ValidationError('BadArgument', 'A form part has no name.'));
       else if (!allowedFields.includes(name) && !allowedFiles.includes(name)) fail(new ValidationError('UnknownField', `Unexpected form field '${truncate(name)}'.`));
@@ -74,10 +89,17 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
     parser.on('file', (name: string | undefined, stream, info) => {
       stream.on('error', () => fail(invalid())); // a truncated part: without a listener it would crash the process
       if (!check(name, true)) { stream.resume(); return; }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => { if (!failure) chunks.push(chunk); });
-      stream.on('limit', () => { chunks.length = 0; fail(new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.')); });
-      stream.on('end', () => { if (!failure) body.files[name] = { bytes: Buffer.concat(chunks), name: info.filename ?? '' }; });
+      // One buffer of the largest allowed size, filled as the part arrives: the image is held once (a chunk list plus
+      // its concatenation would hold it twice at the end). Pages never written are never resident.
+      const into = Buffer.allocUnsafe(MAX_VERIFY_IMAGE_BYTES);
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        if (failure || size + chunk.length > into.length) return; // past the limit busboy emits 'limit' next
+        chunk.copy(into, size);
+        size += chunk.length;
+      });
+      stream.on('limit', () => fail(tooLarge()));
+      stream.on('end', () => { if (!failure) body.files[name] = { bytes: into.subarray(0, size), name: info.filename ?? '' }; });
     });
     parser.on('field', (name: string | undefined, value, info) => {
       if (!check(name, false)) return;
@@ -88,10 +110,15 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
     parser.on('partsLimit', tooMany);
     parser.on('filesLimit', tooMany);
     parser.on('fieldsLimit', tooMany);
-    parser.on('error', () => reject(failure ?? invalid()));
-    parser.on('close', () => (failure ? reject(failure) : resolve(body)));
-    const source = Readable.fromWeb(request.body as unknown as import('node:stream/web').ReadableStream<Uint8Array>);
-    source.on('error', () => reject(invalid()));
+    parser.on('error', () => fail(invalid()));
+    parser.on('close', () => settle(failure));
+    // The whole body is bounded too (without a Content-Length, or with a false one): counted as it arrives.
+    let received = 0;
+    source.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > MAX_START_BODY_BYTES) fail(tooLarge());
+    });
+    source.on('error', () => fail(invalid()));
     source.pipe(parser);
   });
 }

@@ -9,6 +9,7 @@ import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota
 import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
 import { ForbiddenError, UnauthorizedError } from '../../src/core/errors.js';
+import { HealthCache } from '../../src/shared/health-cache.js';
 import { FakeClock } from './clock.js';
 import { FakeFace } from './face.js';
 import { CapturingLogger, RecordingMetrics } from './observability.js';
@@ -118,7 +119,15 @@ export function fakeServices(world: FakeWorld, options: { backOffice?: boolean; 
   const backOfficeAuth = new FakeTokenVerifier('backoffice', BACK_OFFICE_ROLE);
   const { logger: _logger, ...liveness } = world.deps;
   return {
-    services: { liveness, deviceAuth, adminKeyEnabled: options.adminKeyEnabled ?? true, ...(options.backOffice === false ? {} : { backOfficeAuth }) },
+    services: {
+      liveness, deviceAuth, adminKeyEnabled: options.adminKeyEnabled ?? true,
+      // The real cache over the fakes: one storage probe and one Face probe per interval.
+      health: new HealthCache({
+        storage: () => world.sessions.get('00000000-0000-7000-8000-000000000000'),
+        face: (signal) => world.face.probe({ abortSignal: signal }),
+      }),
+      ...(options.backOffice === false ? {} : { backOfficeAuth }),
+    },
     deviceAuth,
     backOfficeAuth,
   };

@@ -276,13 +276,20 @@ describe('back-office routes', () => {
 });
 
 describe('GET /api/health', () => {
-  it('200 when storage and Face answer; 503 naming Face when it does not', async () => {
+  it('200 when storage and Face answer, from a cache (one Face probe for many callers)', async () => {
     const h = harness();
     const ok = await h.call(anonymous, health, { method: 'GET', url: `${BASE}/health` });
     expect(ok).toMatchObject({ status: 200, body: { status: 'healthy', checks: { storage: { status: 'healthy' }, face: { status: 'healthy' } } } });
-    h.world.face.hooks.failNext('probe', new FaceUnavailableError('401 from Face', 0, 401));
+    await Promise.all(Array.from({ length: 5 }, () => h.call(anonymous, health, { method: 'GET', url: `${BASE}/health` })));
+    expect(h.world.face.hooks.calls('probe')).toBe(1);
+  });
+
+  it('503 naming only which dependency is unhealthy; the reason goes to the log, not to the caller', async () => {
+    const h = harness();
+    h.world.face.hooks.failNext('probe', new FaceUnavailableError('Face refused this app key 401', 0, 401));
     const bad = await h.call(anonymous, health, { method: 'GET', url: `${BASE}/health` });
     expect(bad).toMatchObject({ status: 503, body: { status: 'unhealthy', checks: { storage: { status: 'healthy' }, face: { status: 'unhealthy' } } } });
+    expect(JSON.stringify(bad.body)).not.toContain('401');
   });
 });
 

@@ -11,6 +11,8 @@ export interface JwtVerifierOptions {
   /** A role every token must carry in its `roles` claim (Entra ID app roles). */
   requiredRole?: string;
   clockToleranceSeconds?: number;
+  /** When set, a token must carry `iat` and be at most this many seconds old (whatever its `exp` says). */
+  maxTokenAgeSeconds?: number;
 }
 
 export interface VerifiedCaller { subject: string; roles: string[] }
@@ -34,7 +36,9 @@ export class JwtVerifier {
         audience: this.options.audience,
         algorithms: ALGORITHMS,
         clockTolerance: this.options.clockToleranceSeconds ?? 30,
-        requiredClaims: ['sub', 'exp'],
+        requiredClaims: this.options.maxTokenAgeSeconds ? ['sub', 'exp', 'iat'] : ['sub', 'exp'],
+        // jose checks `iat` is a number and compares now - iat with the limit (plus the clock tolerance).
+        ...(this.options.maxTokenAgeSeconds ? { maxTokenAge: this.options.maxTokenAgeSeconds } : {}),
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWKSTimeout || (error as { code?: string }).code === 'ERR_JOSE_GENERIC') {
@@ -48,8 +52,11 @@ export class JwtVerifier {
       // Authenticated, but not allowed: 403, so the caller knows a new token will not help without the role.
       throw new ForbiddenError(`The caller lacks the '${this.options.requiredRole}' role.`);
     }
-    const subject = payload.sub;
-    if (!subject || subject.length > 256) throw new UnauthorizedError('The bearer token has no usable subject.');
+    // jose only checks that `sub` is present: a number or an object would pass. The value is never logged or echoed.
+    const subject: unknown = payload.sub;
+    if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) {
+      throw new UnauthorizedError('The bearer token has no usable subject.', { cause: new TypeError('sub is not a non-empty string of at most 256 characters') });
+    }
     return { subject, roles };
   }
 

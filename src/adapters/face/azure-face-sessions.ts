@@ -1,15 +1,17 @@
 // FaceSessions over the official REST client (@azure-rest/ai-vision-face, Face API v1.2). The SDK's own retries are
 // switched off: this adapter retries 429/5xx/timeouts itself so that it can honour Retry-After *within a total
 // budget* and then give up with a clean FaceUnavailableError (the SDK would sleep for whatever Retry-After says).
+import { Readable } from 'node:stream';
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
 import type { FaceSettings } from '../../config/config.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
-import { FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
+import { FaceAnswerInvalidError, FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
 import type {
   CallOptions, CreateFaceSessionRequest, CreatedFaceSession, FaceAttempt, FaceSessionState, FaceSessions,
 } from '../../core/ports.js';
 import type { VerifyImageInfo } from '../../core/session.js';
+import { createdSessionSchema, errorBodySchema, parseFaceAnswer, sessionStateSchema } from './face-answers.js';
 
 export interface AzureFaceSessionsOptions extends FaceSettings {
   /** Called after every HTTP exchange with Face (metrics, tests). Never receives bodies or headers. */
@@ -48,7 +50,9 @@ export class AzureFaceSessions implements FaceSessions {
       // Face requires a file name on this part (it rejects the part without one).
       {
         name: 'verifyImage' as const,
-        body: request.verifyImage.bytes,
+        // As a stream of views into the caller's bytes: handed over as a Uint8Array, the SDK copies the whole image
+        // (Buffer.from) for the length of the upload, a second copy of every image in flight.
+        body: viewStream(request.verifyImage.bytes),
         filename: request.verifyImage.fileName,
         contentType: request.verifyImage.contentType,
       },
@@ -57,7 +61,7 @@ export class AzureFaceSessions implements FaceSessions {
     const response = await this.call('create', options, false, (signal) =>
       this.client.path('/detectLivenessWithVerify-sessions').post({ contentType: 'multipart/form-data', body: parts, abortSignal: signal }));
     if (isUnexpectedResponse(response)) throw this.translate(response, 'create');
-    const body = response.body as { sessionId: string; authToken: string; modelVersion?: string; results?: { verifyReferences?: unknown[] } };
+    const body = parseFaceAnswer(createdSessionSchema, response.body, 'create');
     return {
       sessionId: body.sessionId,
       authToken: body.authToken,
@@ -70,16 +74,16 @@ export class AzureFaceSessions implements FaceSessions {
     const response = await this.call('get', options, true, (signal) =>
       this.client.path('/detectLivenessWithVerify-sessions/{sessionId}', sessionId).get({ abortSignal: signal }));
     if (isUnexpectedResponse(response)) throw this.translate(response, 'get');
-    const body = response.body as {
-      sessionId: string; authToken?: string; status: string; modelVersion?: string;
-      results?: { attempts?: FaceAttempt[]; verifyReferences?: unknown[] };
-    };
+    const body = parseFaceAnswer(sessionStateSchema, response.body, 'get');
+    // An answer about another session is as wrong as a malformed one.
+    if (body.sessionId.toLowerCase() !== sessionId.toLowerCase()) throw new FaceAnswerInvalidError('Face get answered about another session.');
+    const attempts: FaceAttempt[] = body.results?.attempts ?? [];
     return {
       sessionId: body.sessionId,
       ...(body.authToken ? { authToken: body.authToken } : {}),
       status: body.status,
       modelVersion: body.modelVersion,
-      attempts: body.results?.attempts ?? [],
+      attempts,
       verifyReferences: (body.results?.verifyReferences ?? []).map(toVerifyImage),
     };
   }
@@ -96,12 +100,15 @@ export class AzureFaceSessions implements FaceSessions {
     const response = await this.call('getSessionImage', options, true, async (signal) => {
       const streamed = await this.client.path('/sessionImages/{sessionImageId}', sessionImageId).get({ abortSignal: signal }).asNodeStream();
       if (!/^2\d\d$/.test(streamed.status)) {
-        return { status: streamed.status, headers: streamed.headers, body: parseJsonOrUndefined((await readAll(streamed.body)).toString('utf8')) };
+        const text = await readAll(streamed.body, 64 * 1024);
+        return { status: streamed.status, headers: streamed.headers, body: text && parseJsonOrUndefined(text.toString('utf8')) };
       }
-      return { status: streamed.status, headers: streamed.headers, body: await readAll(streamed.body) };
+      return { status: streamed.status, headers: streamed.headers, body: await readAll(streamed.body, MAX_SESSION_IMAGE_BYTES) };
     });
     if (!/^2\d\d$/.test(response.status)) throw this.translate(response, 'getSessionImage');
-    return response.body as Uint8Array;
+    const bytes = response.body as Uint8Array | undefined;
+    if (!bytes || bytes.length === 0) throw new FaceAnswerInvalidError('Face getSessionImage answered with an empty or oversized image.');
+    return bytes;
   }
 
   async probe(options?: CallOptions): Promise<void> {
@@ -154,8 +161,11 @@ export class AzureFaceSessions implements FaceSessions {
 
   private translate(response: HttpLike, operation: string): Error {
     const status = Number(response.status);
-    const error = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const code = error?.code ?? response.headers['x-ms-error-code'] ?? String(status);
+    // Face's code and message may go back to the caller (FaceRejectedError): only when they fit the error schema.
+    const parsed = errorBodySchema.safeParse(response.body);
+    const error = parsed.success ? parsed.data.error : undefined;
+    const headerCode = response.headers['x-ms-error-code'];
+    const code = error?.code ?? (headerCode && /^[A-Za-z0-9._-]{1,64}$/.test(headerCode) ? headerCode : String(status));
     const message = error?.message ?? `Face ${operation} failed with status ${status}.`;
     if (status === 404) return new FaceSessionNotFoundError(message);
     if (status === 401 || status === 403) {
@@ -188,9 +198,32 @@ function parseJsonOrUndefined(text: string): unknown {
   try { return JSON.parse(text); } catch { return undefined; }
 }
 
-async function readAll(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
+/** The bytes as a Node stream of 64 KiB views (no copy). */
+function viewStream(bytes: Uint8Array): NodeJS.ReadableStream {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Readable.from((function* () {
+    for (let offset = 0; offset < view.length; offset += 65_536) yield view.subarray(offset, offset + 65_536);
+  })());
+}
+
+/** A session image is a camera frame; anything far larger is not one. */
+const MAX_SESSION_IMAGE_BYTES = 16 * 1024 * 1024;
+
+/** Reads a body up to `max` bytes; undefined (and the rest left unread) when it is larger. */
+async function readAll(stream: NodeJS.ReadableStream | undefined, max: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
-  if (stream) for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  let size = 0;
+  if (stream) {
+    for await (const chunk of stream) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      size += buffer.length;
+      if (size > max) {
+        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        return undefined;
+      }
+      chunks.push(buffer);
+    }
+  }
   return Buffer.concat(chunks);
 }
 

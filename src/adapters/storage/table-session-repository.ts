@@ -266,10 +266,20 @@ function normalise(dateTime: string | undefined): string | undefined {
   return dateTime === undefined ? undefined : new Date(dateTime).toISOString();
 }
 
+/**
+ * A continuation token is @azure/data-tables' own: base64 of {"nextPartitionKey": string, "nextRowKey"?: string}.
+ * Anything else (another shape, a key that is not a bounded string) is the caller's mistake, a 400, never handed to
+ * the SDK (a nextRowKey object used to surface as a 503).
+ */
 function checkContinuationToken(token: string): void {
+  // Table keys: at most 1 KiB, no control characters.
+  const key = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 1024 && [...v].every((c) => c >= ' ' && c !== '\x7f');
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { nextPartitionKey?: unknown };
-    if (typeof parsed.nextPartitionKey === 'string') return;
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      const { nextPartitionKey, nextRowKey, ...rest } = parsed as Record<string, unknown>;
+      if (key(nextPartitionKey) && (nextRowKey === undefined || key(nextRowKey)) && Object.keys(rest).length === 0) return;
+    }
   } catch {
     // fall through
   }
