@@ -93,7 +93,7 @@ describe('infra settings', () => {
     const read = new Set([...envKeys, ...bindings, ...direct]);
     const appSettings = [...setByBicep].filter((k) => /^[A-Z][A-Z0-9_]*$|^AzureWebJobsStorage__/.test(k));
     expect(appSettings).toEqual(expect.arrayContaining(['FACE_ENDPOINT', 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', 'AzureWebJobsStorage__clientId']));
-    expect(appSettings.filter((k) => !read.has(k) && !readByHostOrSdk.has(k)))).toEqual([]);
+    expect(appSettings.filter((k) => !read.has(k) && !readByHostOrSdk.has(k))).toEqual([]);
   });
 
   it('turns the back-office admin key off and caps request bodies in Azure', () => {
