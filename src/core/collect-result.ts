@@ -157,6 +157,9 @@ export async function deleteFaceSession(deps: LivenessDeps, session: LivenessSes
   return written ?? session;
 }
 
+/** How often a message that arrived before its completion recorded the chain is looked at again (1 s apart). */
+const MAX_EARLY_REDELIVERIES = 10;
+
 /**
  * Queue-trigger entry: collect, or schedule another try with backoff within the configured bound. Before it calls
  * Face, the message claims its place in the session's collection chain (try and delivery), so a message of a losing
@@ -165,19 +168,32 @@ export async function deleteFaceSession(deps: LivenessDeps, session: LivenessSes
  */
 export async function handleCompletionMessage(deps: LivenessDeps, message: CompletionMessage, delivery = 1): Promise<string> {
   const { completions, settings, logger } = deps;
-  let verdict = 'claimed' as 'claimed' | 'session-gone' | 'already-collected' | 'stale-message';
+  let verdict = 'claimed' as 'claimed' | 'session-gone' | 'already-collected' | 'stale-message' | 'early';
   const session = await updateSession(deps, message.sessionId, (current) => {
     verdict = 'claimed';
     if (current.deleting) { verdict = 'session-gone'; return undefined; }
     if (current.result) { verdict = 'already-collected'; return undefined; }
     if (!message.chainId) return undefined; // a message from before chains: runs unclaimed
     const chain = current.collection;
+    if (!chain) {
+      // The completion that sent this is still recording its chain (it enqueues first, then writes), or it failed.
+      verdict = current.status === 'NotStarted' ? 'early' : 'stale-message';
+      return undefined;
+    }
     const ahead = chain?.chainId === message.chainId
       && (message.try > chain.try || (message.try === chain.try && delivery > chain.delivery));
     if (!ahead) { verdict = 'stale-message'; return undefined; }
     return { ...current, collection: { chainId: message.chainId, try: message.try, delivery } };
   });
   if (!session) return 'session-gone';
+  if (verdict === 'early') {
+    // Looked at again shortly, a bounded number of times: a completion whose write failed (the device got a 503 and
+    // will complete again, with a chain of its own) leaves a message that no chain will ever claim.
+    const early = (message.early ?? 0) + 1;
+    if (early > MAX_EARLY_REDELIVERIES) return 'stale-message';
+    await completions.enqueue({ ...message, early }, 1);
+    return 'early';
+  }
   if (verdict !== 'claimed') return verdict;
 
   const outcome = await collectOnce(deps, session);

@@ -126,7 +126,13 @@ export interface ImageStore {
  * A completion message. `chainId` names the collection chain the session's completion started (racing completions
  * each enqueue one, but only the chain recorded on the session runs); `try` counts that chain's polls of Face.
  */
-export interface CompletionMessage { sessionId: string; try: number; chainId?: string }
+export interface CompletionMessage {
+  sessionId: string;
+  try: number;
+  chainId?: string;
+  /** How often the message arrived before its completion had recorded the chain (it is looked at again shortly). */
+  early?: number;
+}
 
 export interface CompletionQueue {
   /** @param delaySeconds how long the message stays invisible (collection backoff) */

@@ -7,6 +7,7 @@ const messageSchema = z.object({
   sessionId: z.uuid(),
   try: z.number().int().min(1).default(1),
   chainId: z.uuid().optional(),
+  early: z.number().int().min(1).max(100).optional(),
 });
 
 /**

@@ -72,6 +72,32 @@ describe('requestCompletion', () => {
     expect(world.audit.peek(s.sessionId)).toHaveLength(1);
   });
 
+  it('a message that arrives before its completion recorded the chain is looked at again, then collects', async () => {
+    const world = fakeWorld();
+    const s = await startFor(world);
+    world.face.addSucceededAttempt(s.faceSessionId);
+    // The collector takes the message between the completion's enqueue and its status write.
+    const early: string[] = [];
+    world.sessions.hooks.beforeNext('write', async () => { early.push(...await deliverQueued(world)); });
+    await requestCompletion(world.deps, s.sessionId, alice);
+    expect(early).toEqual(['early']);
+    expect(world.face.hooks.calls('get')).toBe(0);
+    expect(world.completions.peek()).toEqual([{ message: expect.objectContaining({ try: 1, early: 1 }), delaySeconds: 1 }]);
+    expect(await deliverQueued(world)).toEqual(['collected']);
+    expect(world.sessions.peek(s.sessionId)!.status).toBe('ResultAvailable');
+  });
+
+  it('a message whose completion never recorded its chain is dropped after a bounded number of looks', async () => {
+    const world = fakeWorld();
+    const s = await startFor(world);
+    const outcomes: string[] = [];
+    await world.completions.enqueue({ sessionId: s.sessionId, try: 1, chainId: '0190f0f0-0000-7000-8000-000000000001' });
+    for (let i = 0; i < 12 && world.completions.peek().length > 0; i++) outcomes.push(...await deliverQueued(world));
+    expect(outcomes).toEqual([...Array(10).fill('early'), 'stale-message']);
+    expect(world.face.hooks.calls('get')).toBe(0);
+    expect(world.sessions.peek(s.sessionId)!.status).toBe('NotStarted');
+  });
+
   it('a concurrent completion between read and write: one moves the session, both succeed', async () => {
     const world = fakeWorld();
     const s = await startFor(world);
