@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { TableClient } from '@azure/data-tables';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { QueueServiceClient } from '@azure/storage-queue';
 import { freePort } from '../dev/azurite.js';
 import { eventually, GiveUp } from '../dev/eventually.js';
 import { performDeviceAttempt } from '../dev/face-emulator/device.js';
@@ -41,6 +42,7 @@ const SETTINGS = {
   sweep: { live: 100_000, expired: 1_000, warmupExpired: 200, faceLatencyMs: 0 },
   memory: { concurrent: 16, imageBytes: 6_200_000, faceLatencyMs: 150, pollEveryMs: 5, freshHosts: 3 },
   coldStart: { runs: 5, discardFirst: 1 },
+  faceCalls: { checks: 10, stormCompletes: 30 },
   devHostEnv: {
     LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
     AUTH_ATTEMPT_LIMITS_ENABLED: 'false',
@@ -179,6 +181,56 @@ async function createOverhead(stack: Stack, image: Buffer): Promise<void> {
     target: '-', verdict: 'info',
   });
   log(`create timeline: ${JSON.stringify(timeline)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (7) Face calls per finished check: what one check costs at Face (10 calls/s per resource on S0), in the normal flow
+// and when the device sends 30 completes at once. Counted by the emulator (GET /emulator/calls), per operation.
+
+async function faceCallsPerCheck(stack: Stack, image: Buffer): Promise<void> {
+  const s = SETTINGS.faceCalls;
+  await setFaceLatency(0);
+  const capture = fixture('face-astronaut.png');
+  const key = { 'ocp-apim-subscription-key': SETTINGS.faceKey };
+  const queue = QueueServiceClient.fromConnectionString(stack.azurite.connectionString).getQueueClient(`${stack.prefix.toLowerCase()}-completions`);
+  const run = async (label: string, completes: number) => {
+    const reset = await request('DELETE', `${emulator.url}/emulator/calls`, key);
+    if (reset.status !== 204) throw new Error(`emulator calls reset: ${reset.status}`);
+    for (let i = 0; i < s.checks; i++) {
+      const subject = `bench-calls-${label}-${i}`;
+      const created = await expectCreated(stack, createForm(image, `${subject}-device`), subject, `face calls (${label})`);
+      const sessionId = String(created.body?.sessionId);
+      const attempt = await performDeviceAttempt(emulator.url, String(created.body?.authToken), capture);
+      if (attempt.status >= 300) throw new Error(`device attempt: ${attempt.status}`);
+      const token = await deviceToken(subject);
+      const answers = await Promise.all(Array.from({ length: completes }, () =>
+        request('POST', `${stack.api}/liveness-sessions/${sessionId}/complete`, { authorization: `Bearer ${token}` })));
+      if (answers.some((a) => a.status !== 202)) throw new Error(`complete answered ${answers.map((a) => a.status).join(',')}`);
+      await eventually(async () => {
+        const r = await request('GET', `${stack.api}/liveness-sessions/${sessionId}`, { authorization: `Bearer ${backofficeToken}` });
+        return ['ResultAvailable', 'Failed', 'Expired'].includes(String(json<{ status?: string }>(r)?.status)) || undefined;
+      }, `a result for ${sessionId}`, { timeoutMs: 60_000, intervalMs: 20 });
+    }
+    // Every message (the losing completions' too) has been handled before the calls are read.
+    await eventually(async () => ((await queue.getProperties()).approximateMessagesCount === 0) || undefined, 'an empty completion queue', { timeoutMs: 60_000 });
+    const total = json<{ total: Record<string, number> }>(await request('GET', `${emulator.url}/emulator/calls`, key))!.total;
+    const all = Object.values(total).reduce((a, b) => a + b, 0);
+    return { perCheck: round(all / s.checks, 2), byOperation: Object.fromEntries(Object.entries(total).map(([k, v]) => [k, round(v / s.checks, 2)])) };
+  };
+  const normal = await run('normal', 1);
+  const storm = await run('storm', s.stormCompletes);
+  results.faceCalls = { settings: s, normal, storm };
+  const describe = (r: typeof normal) => Object.entries(r.byOperation).map(([k, v]) => `${k} ${v}`).join(', ');
+  rows.push({
+    name: '7. Face calls per finished check (normal flow)',
+    figure: `${normal.perCheck} (${describe(normal)}; n=${s.checks})`,
+    target: '<= 4 (create, get, session image, delete)', verdict: normal.perCheck <= 4 ? 'pass' : 'miss',
+  });
+  rows.push({
+    name: `7. Face calls per finished check (${s.stormCompletes} concurrent completes)`,
+    figure: `${storm.perCheck} (${describe(storm)}; n=${s.checks})`,
+    target: 'same as the normal flow', verdict: storm.perCheck <= normal.perCheck ? 'pass' : 'miss',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -644,12 +696,13 @@ async function main(): Promise<void> {
   results.azuriteArgs = azurite.args;
   log(`Azurite flags: ${azurite.args.join(' ')}`);
   let stack: Stack | undefined;
-  if (wanted('1', '2', '5')) try {
+  if (wanted('1', '2', '5', '7')) try {
     stack = await startStack(azurite, 'A');
     log(`dev host ${stack.host.url} (prefix ${stack.prefix})`);
     await section('1. create overhead', () => createOverhead(stack!, image));
     await section('2. time to result', () => timeToResult(stack!, image));
     await section('5. memory', () => memoryUnderUploads(azurite));
+    await section('7. Face calls per check', () => faceCallsPerCheck(stack!, image));
     results.devHostAFailedInvocations = stack.host.count(/\/error\]|\(Failed,/);
   } finally {
     await stack?.host.stop();
