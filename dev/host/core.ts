@@ -2,7 +2,7 @@
 // object through which the `@azure/functions` library registers every `app.*` function and `app.hook.*` hook
 // (azure-functions-nodejs-worker src/setupCoreModule.ts). The dev host answers that require the same way, so it
 // receives exactly the (metadata, callback) pairs the real host would index. The seam is internal: the dev host's
-// registration test (test/integration/dev-host.test.ts) fails if an @azure/functions upgrade changes it.
+// registration test (test/e2e/dev-host.test.ts) fails if an @azure/functions upgrade changes it.
 import Module from 'node:module';
 
 export interface BindingMetadata {
