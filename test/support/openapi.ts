@@ -172,6 +172,33 @@ export function documentedOperations(): Array<{ path: string; method: string; op
     METHODS.filter((m) => (item as Obj)[m]).map((method) => ({ path, method, operation: (item as Obj)[method] as Obj })));
 }
 
+/** An HTTP function as registered: `key` is "<method> /<route>". */
+export interface RegisteredRoute { key: string; authLevel: string }
+
+/**
+ * Problems between the registered HTTP functions and the document: a route either side lacks, or security that does
+ * not match the auth level (admin routes take the key in the header only, never ?code=; /backoffice routes take the
+ * Entra bearer only; no other route takes the key).
+ */
+export function registrationProblems(registered: RegisteredRoute[]): string[] {
+  const documented = documentedOperations();
+  const documentedKeys = new Set(documented.map((o) => `${o.method} ${o.path}`));
+  const registeredKeys = new Set(registered.map((r) => r.key));
+  const problems = [
+    ...[...registeredKeys].filter((k) => !documentedKeys.has(k)).map((k) => `${k} is registered but not documented`),
+    ...[...documentedKeys].filter((k) => !registeredKeys.has(k)).map((k) => `${k} is documented but not registered`),
+  ];
+  for (const r of registered) {
+    const op = documented.find((o) => `${o.method} ${o.path}` === r.key)?.operation;
+    if (!op) continue;
+    const schemes = ((op.security ?? []) as Array<Record<string, string[]>>).flatMap((s) => Object.keys(s)).join(',');
+    if (r.authLevel === 'admin' && schemes !== 'functionsKeyHeader') problems.push(`${r.key}: admin route documented with ${schemes}`);
+    if (r.authLevel !== 'admin' && schemes.includes('functionsKeyHeader')) problems.push(`${r.key}: not an admin route but documents the key`);
+    if (r.key.includes(' /backoffice/') && schemes !== 'backOfficeBearer') problems.push(`${r.key}: back-office route documented with ${schemes}`);
+  }
+  return problems;
+}
+
 /** Compiles every schema in the document (responses, parameters, headers): throws on a schema ajv cannot use. */
 export function compileAllSchemas(): number {
   let count = 0;
