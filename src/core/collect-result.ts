@@ -5,6 +5,7 @@ import { limitKeys, lockedOutFor, recordFailedAttempts, releaseQuota } from './a
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceSessionNotFoundError } from './errors.js';
+import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
 import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
 
@@ -92,7 +93,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     failedAttempts = judgement.failedAttempts;
     // Evidence binding: a result about another verify image than the one we stored fails the session outright.
     const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash'));
-    return {
+    const decided: LivenessSession = {
       ...current,
       status: evidenceFailure ? 'Failed' : 'ResultAvailable',
       result: latest,
@@ -103,6 +104,8 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       ...(sessionImageBlobs.length > 0 ? { imagesDeleted: false } : {}),
       failureReason: evidenceFailure,
     };
+    // The relying party's event is written with the decision it reports (the session outbox, events.ts).
+    return withEvent(deps, decided, sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
   });
   if (!written || outcome === 'deleting') {
     // Deleted while we collected: remove what we just wrote so nothing outlives the delete.
@@ -112,7 +115,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   }
   if (outcome === 'already-collected') return { kind: 'already-collected', session: written };
 
-  let session = written;
+  let session = (await publishPendingEvents(deps, written)).session;
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
     if (session.completionRequestedDateTime) {
