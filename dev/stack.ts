@@ -93,7 +93,7 @@ export async function stopAll(): Promise<void> {
   for (const child of [...running].reverse()) await child.stop().catch(() => undefined);
 }
 
-const TTY_COLORS: Record<string, string> = { azurite: '36', 'face-emulator': '35', issuer: '34', devhost: '32', func: '32', start: '33' };
+const TTY_COLORS: Record<string, string> = { azurite: '36', 'face-emulator': '35', issuer: '34', webhooks: '94', devhost: '32', func: '32', start: '33' };
 
 /** "[name]" for a line prefix, coloured on a terminal. */
 export function tag(name: string, stream: NodeJS.WriteStream = process.stdout): string {
@@ -245,6 +245,16 @@ export function startFaceEmulatorProcess(options: FaceEmulatorProcessOptions): P
 export function startIssuerProcess(options: PieceOptions & { port?: number } = {}): Promise<RunningService> {
   return startService('issuer', 'dev/oidc-issuer/main.js', [], { DEV_ISSUER_PORT: String(options.port ?? 0) },
     /Dev OIDC issuer listening on (http:\/\/\S+)/, 30_000, options);
+}
+
+/** The local webhook receiver (dist/dev/webhook-receiver/main.js): verifies each delivery with the given secrets. */
+export function startWebhookReceiverProcess(options: PieceOptions & { port?: number; secrets: string[] }): Promise<RunningService> {
+  const [primary, secondary] = options.secrets;
+  return startService('webhooks', 'dev/webhook-receiver/main.js', [], {
+    WEBHOOK_RECEIVER_PORT: String(options.port ?? 0),
+    ...(primary ? { WEBHOOK_SECRET: primary } : {}),
+    ...(secondary ? { WEBHOOK_SECRET_SECONDARY: secondary } : {}),
+  }, /Webhook receiver listening on (http:\/\/\S+)/, 30_000, options);
 }
 
 export interface DevHostOptions extends PieceOptions {

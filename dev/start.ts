@@ -2,6 +2,7 @@
 //  1. Azurite (Blob/Queue/Table on 10000/10001/10002, data in <repo>/.azurite; an Azurite already listening there is reused)
 //  2. the Face emulator (dist/dev/face-emulator/main.js on 7081, key `emulator-key`)
 //  3. the dev OIDC issuer (dist/dev/oidc-issuer/main.js on 7082) that signs device and back-office tokens
+//     and, when WEBHOOK_URL points at it, the local webhook receiver (dist/dev/webhook-receiver/main.js on 7083)
 //  4. the function app: `func start` when Core Tools are on PATH and USE_DEVHOST != 1, else the dev host on 7071
 //     (with admin and function keys enforced, as in Azure).
 // local.settings.json is created from local.settings.sample.json when missing, and settings added to the sample
@@ -12,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isPortOpen, type AzuritePorts } from './azurite.js';
 import {
-  onPath, REPO_ROOT, startAzurite, startDevHost, startFaceEmulatorProcess, startFunc, startIssuerProcess, stopAll, tag,
+  onPath, REPO_ROOT, startAzurite, startDevHost, startFaceEmulatorProcess, startFunc, startIssuerProcess, startWebhookReceiverProcess,
+  stopAll, tag,
   type ManagedProcess,
 } from './stack.js';
 
@@ -22,6 +24,7 @@ const FACE_PORT = 7081;
 const FACE_KEY = 'emulator-key';
 const APP_PORT = 7071;
 const ISSUER_PORT = 7082;
+const WEBHOOK_RECEIVER_PORT = 7083;
 const MASTER_KEY = process.env.DEVHOST_MASTER_KEY ?? 'dev-master-key';
 const FUNCTION_KEY = process.env.DEVHOST_FUNCTION_KEY ?? 'dev-function-key';
 
@@ -104,6 +107,9 @@ async function main(): Promise<void> {
     await startIssuerProcess({ port: ISSUER_PORT, ...child });
   }
 
+  // 3b. Webhook receiver, when the app's WEBHOOK_URL points at it: it verifies with the app's own secrets.
+  const receiverUrl = await startWebhookReceiverIfLocal(settings);
+
   // 4. Function app
   if (await isPortOpen(APP_PORT)) throw new Error(`port ${APP_PORT} is already in use (another func start / dev host?)`);
   const useFunc = process.env.USE_DEVHOST !== '1' && onPath('func');
@@ -121,6 +127,7 @@ async function main(): Promise<void> {
     `   Azurite table   http://127.0.0.1:${AZURITE_PORTS.table}/devstoreaccount1`,
     '   Storage         AzureWebJobsStorage=UseDevelopmentStorage=true',
     `   Dev issuer      http://127.0.0.1:${ISSUER_PORT}   (POST /token {"sub":"me"} gives a device token)`,
+    `   Webhooks        ${receiverUrl ? `${receiverUrl}   (deliveries: GET http://127.0.0.1:${WEBHOOK_RECEIVER_PORT}/deliveries)` : 'WEBHOOK_URL is not the local receiver; none started'}`,
     useFunc ? '   Keys            func start does not enforce keys locally' : `   Admin key       x-functions-key: ${MASTER_KEY}   (back-office endpoints)`,
     `   Try             curl http://localhost:${APP_PORT}/api/health`,
     useFunc ? '' : `   Run the sweep   curl -X POST -H 'x-functions-key: ${MASTER_KEY}' -H 'content-type: application/json' -d '{"input":""}' http://localhost:${APP_PORT}/admin/functions/liveness-sweep`,
@@ -129,6 +136,21 @@ async function main(): Promise<void> {
     '',
   ].filter((l, i, all) => l !== '' || i === 0 || i === all.length - 1);
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** Starts the local webhook receiver when the app's WEBHOOK_URL (environment first, then local.settings.json) is it. */
+async function startWebhookReceiverIfLocal(settingsFile: string): Promise<string | undefined> {
+  const values = (JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
+  const setting = (name: string): string | undefined => process.env[name] ?? values[name];
+  const url = setting('WEBHOOK_URL');
+  if (!url || !/^http:\/\/(127\.0\.0\.1|localhost):7083\//.test(url)) return undefined;
+  if (await isPortOpen(WEBHOOK_RECEIVER_PORT)) {
+    say(`Port ${WEBHOOK_RECEIVER_PORT} is already in use; assuming the webhook receiver runs there.`);
+    return url;
+  }
+  const secrets = ['WEBHOOK_SECRET', 'WEBHOOK_SECRET_SECONDARY'].map(setting).filter((v): v is string => !!v);
+  await startWebhookReceiverProcess({ port: WEBHOOK_RECEIVER_PORT, secrets, ...child });
+  return url;
 }
 
 main().catch((err: unknown) => {

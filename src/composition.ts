@@ -5,6 +5,9 @@ import { AzureFaceSessions } from './adapters/face/azure-face-sessions.js';
 import { BlobImageStore } from './adapters/storage/blob-image-store.js';
 import { createStorageClients } from './adapters/storage/clients.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
+import { StorageWebhookQueue } from './adapters/storage/queue-webhook-queue.js';
+import { TableDeliveryLog } from './adapters/storage/table-delivery-log.js';
+import { HttpWebhookSender } from './adapters/webhooks/http-webhook-sender.js';
 import { TableAttemptLimiter } from './adapters/storage/table-attempt-limiter.js';
 import { TableAuditLog } from './adapters/storage/table-audit-log.js';
 import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
@@ -12,6 +15,7 @@ import { TableSessionRepository } from './adapters/storage/table-session-reposit
 import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
 import { appConfig, type AppConfig } from './config/config.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
+import type { WebhookDeps } from './core/webhook-delivery.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
 import { HealthCache } from './shared/health-cache.js';
@@ -24,6 +28,8 @@ export interface TokenVerifier { verify(authorization: string | null): Promise<{
 /** Everything the function adapters get: the core's dependencies (less the per-invocation logger) and the edge's. */
 export interface AppServices {
   liveness: Omit<LivenessDeps, 'logger'>;
+  /** Webhook delivery, the attempt log and dead letters (there even with webhooks off, to drain and list them). */
+  webhooks: Omit<WebhookDeps, 'logger'>;
   deviceAuth: TokenVerifier;
   /** Absent when no back-office issuer is configured: the /api/backoffice routes then refuse everyone. */
   backOfficeAuth?: TokenVerifier;
@@ -50,6 +56,8 @@ export function livenessSettings(config: AppConfig): LivenessSettings {
     policy: config.decision,
     idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
     abandonedCreateSeconds: config.abandonedCreateSeconds,
+    eventsIncludeScores: config.webhooks.includeScores,
+    eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
   };
 }
 
@@ -60,6 +68,8 @@ export function composeServices(config: AppConfig): AppServices {
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
   const sessions = new TableSessionRepository(storage, prefix);
+  const hooks = config.webhooks;
+  const webhookQueue = new StorageWebhookQueue(storage, config.names.webhookQueue);
   return {
     liveness: {
       face,
@@ -74,6 +84,19 @@ export function composeServices(config: AppConfig): AppServices {
       quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
       idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
       metrics,
+      // Events are made only when a receiver is configured.
+      ...(hooks.url ? { events: webhookQueue } : {}),
+    },
+    webhooks: {
+      ...(hooks.url ? { sender: new HttpWebhookSender({ url: hooks.url, secrets: hooks.secrets, timeoutMs: hooks.timeoutMs }) } : {}),
+      queue: webhookQueue,
+      log: new TableDeliveryLog(storage, prefix),
+      clock: systemClock,
+      settings: {
+        retryBaseSeconds: hooks.retryBaseSeconds,
+        retryMaxDelaySeconds: hooks.retryMaxDelaySeconds,
+        retryWindowSeconds: hooks.retryWindowSeconds,
+      },
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,

@@ -26,6 +26,42 @@ const num = (fallback: number, min: number, max: number) =>
     return n;
   });
 
+/** A Standard Webhooks secret: `whsec_` and base64 of 24 to 64 random bytes. */
+const webhookSecret = z.string().optional().transform((v, ctx) => {
+  if (v === undefined || v.trim() === '') return undefined;
+  const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(v.trim());
+  const bytes = m ? Buffer.from(m[1]!, 'base64').length : 0;
+  if (bytes < 24 || bytes > 64) {
+    ctx.addIssue({ code: 'custom', message: 'must be whsec_ followed by base64 of 24 to 64 random bytes' });
+    return z.NEVER;
+  }
+  return v.trim();
+});
+
+/** Loopback hosts, where a local receiver may use plain http (nothing leaves the machine). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** The receiver's URL: https, or http to a loopback host (local runs); no credentials in it (they would be logged by proxies). */
+function webhookUrl(value: string, ctx: z.RefinementCtx): string {
+  let url: URL;
+  try { url = new URL(value); } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute https URL' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    ctx.addIssue({ code: 'custom', message: 'must be https (plain http only to a loopback host, for local runs)' });
+    return z.NEVER;
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials; receivers verify the signature instead' });
+    return z.NEVER;
+  }
+  return url.toString();
+}
+
 const envSchema = z.object({
   AzureWebJobsStorage: z.string().optional(),
   AzureWebJobsStorage__blobServiceUri: z.url().optional(),
@@ -82,6 +118,18 @@ const envSchema = z.object({
     return n;
   }),
   DECISION_POLICY_VERSION: z.string().min(1).max(64).optional(),
+  WEBHOOK_URL: z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return undefined; // no webhook: no events are made
+    return webhookUrl(v.trim(), ctx);
+  }),
+  WEBHOOK_SECRET: webhookSecret,
+  WEBHOOK_SECRET_SECONDARY: webhookSecret,
+  WEBHOOK_INCLUDE_SCORES: bool(false),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
+  WEBHOOK_RETRY_BASE_SECONDS: num(10, 0, 3600),
+  WEBHOOK_RETRY_MAX_DELAY_SECONDS: num(14_400, 0, 7 * 86_400),
+  WEBHOOK_RETRY_WINDOW_SECONDS: num(86_400, 0, 30 * 86_400),
+  WEBHOOK_OUTBOX_RECOVERY_SECONDS: num(60, 0, 3600),
 });
 
 export type StorageConnection =
@@ -121,7 +169,8 @@ export interface AppConfig {
     sweepPageSize: number;
     sweepConcurrency: number;
   };
-  names: { tablePrefix: string; container: string; completionQueue: string };
+  /** The webhook queue is `<completion queue>-webhooks` (its trigger's binding derives it the same way). */
+  names: { tablePrefix: string; container: string; completionQueue: string; webhookQueue: string };
   auth: {
     device: { issuer: string; audience: string; jwksUri?: string };
     /** Entra ID (or another OIDC issuer) for the /api/backoffice routes; absent = those routes refuse everyone. */
@@ -134,6 +183,18 @@ export interface AppConfig {
   };
   decision: { matchThreshold: number; reviewLowerBound?: number; version?: string };
   abandonedCreateSeconds: number;
+  webhooks: {
+    /** Absent: webhooks are off (no events are made; the delivery trigger dead-letters anything left in its queue). */
+    url?: string;
+    /** The current secret first; a second one during rotation (both signatures are sent). */
+    secrets: string[];
+    includeScores: boolean;
+    timeoutMs: number;
+    retryBaseSeconds: number;
+    retryMaxDelaySeconds: number;
+    retryWindowSeconds: number;
+    outboxRecoverySeconds: number;
+  };
 }
 
 export class ConfigurationError extends Error {
@@ -174,6 +235,13 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   if (e.DECISION_REVIEW_LOWER_BOUND !== undefined && e.DECISION_REVIEW_LOWER_BOUND >= e.DECISION_MATCH_THRESHOLD) {
     throw new ConfigurationError(['DECISION_REVIEW_LOWER_BOUND: must be below DECISION_MATCH_THRESHOLD']);
   }
+  if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) {
+    throw new ConfigurationError(['WEBHOOK_SECRET: required when WEBHOOK_URL is set (whsec_ followed by base64 of 24 to 64 random bytes) (missing)']);
+  }
+  // The webhook queue and its poison queue (`<completion queue>-webhooks-poison`) must be valid queue names too.
+  if (e.LIVENESS_COMPLETION_QUEUE.length > 63 - '-webhooks-poison'.length) {
+    throw new ConfigurationError([`LIVENESS_COMPLETION_QUEUE: must be at most ${63 - '-webhooks-poison'.length} characters (the webhook queues append -webhooks-poison)`]);
+  }
   const prefix = e.LIVENESS_STORAGE_PREFIX ?? '';
   return Object.freeze({
     storage,
@@ -208,6 +276,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       tablePrefix: prefix,
       container: `${prefix.toLowerCase()}liveness-images`,
       completionQueue: e.LIVENESS_COMPLETION_QUEUE,
+      webhookQueue: `${e.LIVENESS_COMPLETION_QUEUE}-webhooks`,
     },
     auth: {
       device: {
@@ -235,6 +304,16 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       ...(e.DECISION_POLICY_VERSION ? { version: e.DECISION_POLICY_VERSION } : {}),
     },
     abandonedCreateSeconds: e.LIVENESS_ABANDONED_CREATE_SECONDS,
+    webhooks: {
+      ...(e.WEBHOOK_URL ? { url: e.WEBHOOK_URL } : {}),
+      secrets: [e.WEBHOOK_SECRET, e.WEBHOOK_SECRET_SECONDARY].filter((x): x is string => x !== undefined),
+      includeScores: e.WEBHOOK_INCLUDE_SCORES,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseSeconds: e.WEBHOOK_RETRY_BASE_SECONDS,
+      retryMaxDelaySeconds: e.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
+      retryWindowSeconds: e.WEBHOOK_RETRY_WINDOW_SECONDS,
+      outboxRecoverySeconds: e.WEBHOOK_OUTBOX_RECOVERY_SECONDS,
+    },
   });
 }
 

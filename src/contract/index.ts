@@ -4,3 +4,4 @@ export * from './enums.js';
 export * from './parse.js';
 export * from './requests.js';
 export * from './responses.js';
+export * from './webhooks.js';

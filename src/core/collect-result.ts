@@ -6,6 +6,7 @@ import { limitKeys, lockedOutFor, recordFailedAttempts, releaseQuota } from './a
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceSessionNotFoundError } from './errors.js';
+import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
 import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
 
@@ -101,7 +102,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     failedAttempts = judgement.failedAttempts;
     // Evidence binding: a result about another verify image than the one we stored fails the session outright.
     const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash'));
-    return {
+    const decided: LivenessSession = {
       ...current,
       status: evidenceFailure ? 'Failed' : 'ResultAvailable',
       result: latest,
@@ -113,6 +114,8 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       ...(sessionImageBlobs.length > 0 ? { imagesDeleted: false } : {}),
       failureReason: evidenceFailure,
     };
+    // The relying party's event is written with the decision it reports (the session outbox, events.ts).
+    return withEvent(deps, decided, sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
   });
   if (!written || outcome === 'deleting') {
     // Deleted while we collected: remove what we just wrote so nothing outlives the delete.
@@ -128,7 +131,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     return { kind: 'already-collected', session: written };
   }
 
-  let session = written;
+  let session = (await publishPendingEvents(deps, written)).session;
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
     if (session.completionRequestedDateTime) {

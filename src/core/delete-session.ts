@@ -1,15 +1,17 @@
 // Use case: the back office deletes a session: the Face session (a 404 there is fine), the images and the records.
 // The session is first marked `deleting` (ETag-guarded) so a concurrent collection sees it and backs off; the row
-// itself goes last, so an interrupted delete can be resumed by a second DELETE or by the sweep.
+// itself goes last, so an interrupted delete can be resumed by a second DELETE or by the sweep. The erased event is
+// written with the `deleting` mark (the session outbox) and enqueued before the row goes, so it is never lost.
 import { releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError, StorageUnavailableError } from './errors.js';
+import { publishPendingEvents, sessionErasedEvent, withEvent } from './events.js';
 import type { LivenessSession } from './session.js';
 
 export async function deleteSession(deps: LivenessDeps, sessionId: string): Promise<void> {
   const session = await updateSession(deps, sessionId, (current) => {
     if (current.status === 'Creating') throw new NotFoundError(); // not a session yet; the create or the sweep undoes it
-    return current.deleting ? undefined : { ...current, deleting: true };
+    return current.deleting ? undefined : withEvent(deps, { ...current, deleting: true }, sessionErasedEvent(current, deps.clock.now()));
   });
   if (!session) throw new NotFoundError();
   await purgeSession(deps, session);
@@ -27,5 +29,11 @@ export async function purgeSession(deps: LivenessDeps, session: LivenessSession)
     ...(session.result ? [deps.images.delete(`session-images/${session.sessionId}/${session.result.id}.jpg`)] : []),
   ]);
   await deps.audit.deleteAll(session.sessionId);
-  await deps.sessions.delete(session);
+  // The row holds the outbox: its events (the erased event, or any a crash left) are enqueued before it goes.
+  const published = await publishPendingEvents(deps, session);
+  if (published.unsent > 0) {
+    throw new StorageUnavailableError('The webhook queue is unavailable; the delete is finished on a retry or by the sweep.');
+  }
+  await deps.sessions.delete(published.session);
 }
+

@@ -1,6 +1,6 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, AuditLog, Clock, CompletionQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
+  AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
   SessionChange, SessionRepository, SubjectQuota,
 } from './ports.js';
 import { scheduled, type RetentionPolicy } from './retention.js';
@@ -24,6 +24,8 @@ export interface LivenessSettings extends RetentionPolicy {
   idempotencyTtlSeconds: number;
   /** A session row still Creating this long after it was written belongs to a create that never finished. */
   abandonedCreateSeconds: number;
+  /** Whether events carry the scores (liveness decision, match confidence); off unless the relying party needs them. */
+  eventsIncludeScores?: boolean;
 }
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
@@ -40,6 +42,11 @@ export interface LivenessDeps {
   quota: SubjectQuota;
   idempotency: IdempotencyStore;
   metrics: LivenessMetrics;
+  /**
+   * Where relying-party events go (the webhook queue); absent when no webhook is configured, and then no events are
+   * made. Use cases write events through the session outbox (events.ts), not by calling this directly.
+   */
+  events?: EventQueue;
 }
 
 /**

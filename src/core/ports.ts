@@ -222,3 +222,70 @@ export interface LivenessEvent {
 export interface EventQueue {
   enqueue(event: LivenessEvent): Promise<void>;
 }
+
+/** One try at delivering an event to the webhook receiver; `attempt` counts from 1 within one delivery run. */
+export interface DeliveryMessage {
+  event: LivenessEvent;
+  attempt: number;
+  /** When this delivery run's first attempt was made (the retry window counts from here); absent before it. */
+  firstAttemptDateTime?: string;
+}
+
+/** The webhook queue as the sender sees it: tries scheduled with a delay (the queue's visibility timeout). */
+export interface DeliveryQueue {
+  enqueue(message: DeliveryMessage, delaySeconds?: number): Promise<void>;
+}
+
+export type DeliveryError = 'Timeout' | 'NetworkError' | 'Redirect' | 'HttpStatus' | 'NotConfigured';
+
+export interface DeliveryResult {
+  delivered: boolean;
+  statusCode?: number;
+  error?: DeliveryError;
+  durationMs: number;
+}
+
+/** Signs and POSTs one event to the configured receiver. Never throws for a receiver's failure: it reports it. */
+export interface WebhookSender {
+  send(event: LivenessEvent): Promise<DeliveryResult>;
+}
+
+export type DeliveryAttemptResult = 'delivered' | 'retry-scheduled' | 'dead-lettered';
+
+/** One line of an event's delivery log (no payload: the log never holds subject ids). */
+export interface DeliveryAttempt {
+  eventId: string;
+  eventType: LivenessEventType;
+  sessionId?: string;
+  attempt: number;
+  attemptedDateTime: string;
+  durationMs: number;
+  statusCode?: number;
+  error?: DeliveryError;
+  result: DeliveryAttemptResult;
+  nextAttemptDateTime?: string;
+}
+
+/** An event whose delivery gave up: kept, with the event, until the back office redelivers it. */
+export interface DeadLetter {
+  event: LivenessEvent;
+  attempts: number;
+  firstAttemptDateTime: string;
+  deadLetteredDateTime: string;
+  lastStatusCode?: number;
+  lastError?: DeliveryError | 'DeliveryFailedRepeatedly';
+}
+
+/** The delivery attempt log and the dead letters (Table storage in the app). */
+export interface DeliveryLog {
+  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  /** Oldest first. */
+  listAttempts(eventId: string): Promise<DeliveryAttempt[]>;
+  /** Idempotent per event id (a second dead letter for the same event replaces the first). */
+  putDeadLetter(deadLetter: DeadLetter): Promise<void>;
+  getDeadLetter(eventId: string): Promise<DeadLetter | undefined>;
+  /** Idempotent. */
+  deleteDeadLetter(eventId: string): Promise<void>;
+  /** Oldest first (event ids are time-ordered). */
+  listDeadLetters(top: number, continuationToken?: string): Promise<Page<DeadLetter>>;
+}

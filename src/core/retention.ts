@@ -1,8 +1,19 @@
 // When the sweep next has work on a session: first at token expiry (last collection, Face session deletion), then
-// when image retention ends, then when record retention ends. One index row per session, keyed by that time.
+// when image retention ends, then when record retention ends; and, while the session holds events not yet handed to
+// the webhook queue (its outbox), soon after the oldest of them. One index row per session, keyed by that time.
 import type { LivenessSession } from './session.js';
 
-export interface RetentionPolicy { imageRetentionHours: number; recordRetentionDays: number }
+export interface RetentionPolicy {
+  imageRetentionHours: number;
+  recordRetentionDays: number;
+  /**
+   * How long after an event was written to the outbox the sweep picks it up if it is still there (the writer enqueues
+   * it at once; only a crash or a queue outage leaves it). Default 60.
+   */
+  eventRecoverySeconds?: number;
+}
+
+export const DEFAULT_EVENT_RECOVERY_SECONDS = 60;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -23,6 +34,11 @@ export function nextSweepTime(session: LivenessSession, policy: RetentionPolicy)
   if (!session.faceSessionDeleted) candidates.push(expiry);
   if (!session.imagesDeleted) candidates.push(imagesDueAt(session, policy));
   candidates.push(recordDueAt(session, policy));
+  const pending = session.pendingEvents ?? [];
+  if (pending.length > 0) {
+    const oldest = Math.min(...pending.map((e) => Date.parse(e.timestamp)));
+    candidates.push(oldest + (policy.eventRecoverySeconds ?? DEFAULT_EVENT_RECOVERY_SECONDS) * 1000);
+  }
   return new Date(Math.min(...candidates));
 }
 

@@ -2,6 +2,7 @@
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
 import type { Decision } from './decision.js';
+import type { LivenessEvent } from './ports.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
 export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
@@ -69,6 +70,11 @@ export interface LivenessSession {
   collection?: { chainId: string; try: number; delivery: number };
   /** Set while a delete is in progress so that a concurrent collection backs off. */
   deleting: boolean;
+  /**
+   * The outbox: events written with the change they report (so a recorded decision never loses its event) and not
+   * yet handed to the webhook queue. Removed once enqueued; the sweep retries any left behind by a crash.
+   */
+  pendingEvents?: LivenessEvent[];
   /** When the sweep next has work to do on this session (index key). */
   nextSweepDateTime?: string;
   /** Optimistic-concurrency tag from storage; every update is conditional on it. */

@@ -2,10 +2,12 @@
 // sweep index), pages, works with bounded concurrency, carries on past single failures, and reports counts.
 // Per session, in order: at token expiry a last collection if there is no result yet, then deletion of the Face
 // session; when image retention ends, the verify and session images; when record retention ends, the records. A row
-// still Creating belongs to a create that never finished: it is undone.
+// still Creating belongs to a create that never finished: it is undone. Events a crash left in a session's outbox are
+// enqueued first; a session that reaches expiry without a result gets its expired event.
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { publishPendingEvents, sessionExpiredEvent, withEvent } from './events.js';
 import { imagesDueAt, recordDueAt } from './retention.js';
 import type { LivenessSession } from './session.js';
 
@@ -18,6 +20,8 @@ export interface SweepReport {
   recordsDeleted: number;
   resumedDeletes: number;
   abandonedCreatesUndone: number;
+  /** Events found in an outbox (left by a crash or a queue outage) and enqueued now. */
+  eventsRecovered: number;
   failures: number;
   pages: number;
   durationMs: number;
@@ -28,7 +32,7 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, abandonedCreatesUndone: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
   const seen = new Set<string>();
@@ -74,15 +78,21 @@ async function sweepOne(deps: LivenessDeps, due: LivenessSession, now: Date, rep
   }
   const nowMs = now.getTime();
 
-  if (nowMs >= recordDueAt(due, settings)) {
-    await purgeSession(deps, due);
+  let session = due;
+  if (session.pendingEvents?.length) {
+    const published = await publishPendingEvents(deps, session);
+    report.eventsRecovered += session.pendingEvents.length - published.unsent;
+    session = published.session;
+  }
+
+  if (nowMs >= recordDueAt(session, settings)) {
+    await purgeSession(deps, session);
     if (!due.faceSessionDeleted) report.faceSessionsDeleted++;
     if (!due.imagesDeleted) report.imagesDeleted++;
     report.recordsDeleted++;
     return;
   }
 
-  let session = due;
   let faceSessionDeleted = false;
   let expiredWithoutResult = false;
   const expired = nowMs >= Date.parse(session.authTokenExpiresDateTime);
@@ -112,19 +122,24 @@ async function sweepOne(deps: LivenessDeps, due: LivenessSession, now: Date, rep
 
   // What this pass did, applied to the record as it is now (a collector or a delete may have written meanwhile);
   // the sweep time moves on with it, or stays when nothing changed and the session is simply due again later.
-  await updateSession(deps, session, (current) => {
+  const written = await updateSession(deps, session, (current) => {
     if (current.deleting) return undefined; // the delete (or the next sweep) finishes it
     const noResult = expiredWithoutResult && !current.result && current.status !== 'Failed';
     // Images count as deleted only if no collector added one since we looked; else the next pass deletes the rest.
     const imagesDeleted = deletedBlobs.size > 0
       && [current.storedVerifyImage.blobName, ...current.sessionImageBlobs].every((b) => deletedBlobs.has(b));
-    return {
+    const next: LivenessSession = {
       ...current,
       ...(faceSessionDeleted ? { faceSessionDeleted: true } : {}),
       ...(imagesDeleted ? { imagesDeleted: true } : {}),
       ...(noResult ? { status: 'Expired' as const, failureReason: 'NoFinishedAttemptBeforeExpiry' } : {}),
     };
+    // The session ended without a result (Expired now, or Failed earlier): one event, from the write that closes the
+    // Face session at expiry (a racing sweep finds faceSessionDeleted already set and adds none).
+    const endsWithoutResult = faceSessionDeleted && !current.faceSessionDeleted && !current.result;
+    return endsWithoutResult ? withEvent(deps, next, sessionExpiredEvent(next, now)) : next;
   });
+  if (written?.pendingEvents?.length) await publishPendingEvents(deps, written);
 }
 
 async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

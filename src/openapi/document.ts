@@ -11,6 +11,9 @@ import {
   livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, openApiDocumentBodySchema,
   requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, sessionIdPathSchema, startedSessionSchema,
   startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
+  deliveryAttemptListSchema, eventIdPathSchema, failedDeliveryPageSchema, listFailedDeliveriesQuerySchema,
+  redeliveryAcceptedSchema, sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
+  webhookRequestHeadersSchema,
 } from '../contract/index.js';
 
 const BACKOFFICE_ROLE_NOTE = "The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').";
@@ -135,6 +138,60 @@ const audit = backOffice({
   requestParams: { path: sessionIdPathSchema },
   ok: ['200', okJson('The audit entries.', auditEntryListSchema)],
   extra: { 404: ref('NotFound') },
+});
+
+const deliveryNotFound = error('DeliveryNotFound: no such event (or, for redelivery, it is not dead-lettered); '
+  + 'any id that is not an event id is a 404 too.');
+
+const webhookFailures = backOffice({
+  operationId: 'listWebhookFailures',
+  summary: 'List failed webhook deliveries',
+  description: 'Events whose delivery gave up after the retry window (WEBHOOK_RETRY_WINDOW_SECONDS, 24 h by default), '
+    + 'oldest first, a page at a time. Redeliver one with POST /webhook-events/{eventId}/redeliver.',
+  requestParams: { query: listFailedDeliveriesQuerySchema },
+  ok: ['200', okJson('A page of failed deliveries.', failedDeliveryPageSchema)],
+  extra: { 400: ref('BadRequest') },
+});
+
+const webhookAttempts = backOffice({
+  operationId: 'listWebhookAttempts',
+  summary: "List an event's delivery attempts",
+  description: 'Every try to deliver the event: when, the receiver\'s status code (or why there was none), how long '
+    + 'it took and when the next try is due. Never the payload or the receiver\'s answer.',
+  requestParams: { path: eventIdPathSchema },
+  ok: ['200', okJson('The attempts, oldest first.', deliveryAttemptListSchema)],
+  extra: { 404: deliveryNotFound },
+});
+
+const webhookRedeliver = backOffice({
+  operationId: 'redeliverWebhookEvent',
+  summary: 'Redeliver a failed webhook event',
+  description: 'Queues a dead-lettered event for delivery again, with the same event id (receivers de-duplicate on it) '
+    + 'and a fresh retry window; it leaves the failed list.',
+  requestParams: { path: eventIdPathSchema },
+  ok: ['202', okJson('Queued.', redeliveryAcceptedSchema)],
+  extra: { 404: deliveryNotFound },
+});
+
+const webhookDescription = 'Sent to WEBHOOK_URL as a Standard Webhooks delivery (https://www.standardwebhooks.com): '
+  + 'a JSON body signed with HMAC-SHA256 under the shared whsec_ secret (headers webhook-id, webhook-timestamp, '
+  + 'webhook-signature). Verify with a standardwebhooks library over the raw body before parsing it. Answer 2xx within '
+  + 'WEBHOOK_TIMEOUT_MS (10 s) to acknowledge; anything else (a redirect included: they are not followed) is retried '
+  + 'with exponential backoff for WEBHOOK_RETRY_WINDOW_SECONDS (24 h), then dead-lettered for the back office. '
+  + 'Delivery is at least once: the same event may arrive twice with the same webhook-id; drop copies by id.';
+
+const webhook = (name: string, summary: string, schema: z.ZodType): ZodOpenApiOperationObject => ({
+  operationId: name,
+  tags: ['webhooks'],
+  summary,
+  description: webhookDescription,
+  security: [],
+  requestParams: { header: webhookRequestHeadersSchema },
+  requestBody: { required: true, content: json(schema) },
+  responses: {
+    '2XX': { description: 'Received (the body of the answer is ignored and never logged).' },
+    default: { description: 'Not received: the delivery is tried again later.' },
+  },
 });
 
 const create: ZodOpenApiOperationObject = {
@@ -264,6 +321,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'device', description: 'Called by the device app with its bearer token.' },
       { name: 'back office', description: 'Called by staff tooling: Functions admin key, or Entra ID under /backoffice.' },
       { name: 'operations', description: 'Health and API description.' },
+      { name: 'webhooks', description: 'Events this app sends to the relying party\'s receiver (WEBHOOK_URL).' },
     ],
     paths: {
       '/liveness-sessions': { post: create, get: list.admin },
@@ -274,8 +332,19 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/backoffice/liveness-sessions': { get: list.entra },
       '/backoffice/liveness-sessions/{sessionId}': { get: get.entra, delete: del.entra },
       '/backoffice/liveness-sessions/{sessionId}/audit-entries': { get: audit.entra },
+      '/webhook-failures': { get: webhookFailures.admin },
+      '/webhook-events/{eventId}/attempts': { get: webhookAttempts.admin },
+      '/webhook-events/{eventId}/redeliver': { post: webhookRedeliver.admin },
+      '/backoffice/webhook-failures': { get: webhookFailures.entra },
+      '/backoffice/webhook-events/{eventId}/attempts': { get: webhookAttempts.entra },
+      '/backoffice/webhook-events/{eventId}/redeliver': { post: webhookRedeliver.entra },
       '/health': { get: health },
       '/openapi.json': { get: openapi },
+    },
+    webhooks: {
+      'liveness.session.decided': { post: webhook('livenessSessionDecided', 'A session was decided', sessionDecidedEventSchema) },
+      'liveness.session.expired': { post: webhook('livenessSessionExpired', 'A session ended without a result', sessionExpiredEventSchema) },
+      'liveness.session.erased': { post: webhook('livenessSessionErased', 'A session was erased', sessionErasedEventSchema) },
     },
     components: {
       responses,

@@ -6,6 +6,7 @@ import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } fr
 import type { AppServices } from '../composition.js';
 import type { LivenessDeps } from '../core/deps.js';
 import type { Logger } from '../core/ports.js';
+import type { WebhookDeps } from '../core/webhook-delivery.js';
 import { errorResponse } from './errors.js';
 import { SECURITY_HEADERS } from './http.js';
 import { contextLogger } from './logger.js';
@@ -31,6 +32,8 @@ export interface HttpInvocation<C> {
   context: InvocationContext;
   /** The core's dependencies, with this invocation's logger. */
   deps: LivenessDeps;
+  /** Webhook delivery's dependencies, with this invocation's logger. */
+  webhooks: WebhookDeps;
   services: AppServices;
   caller: C;
 }
@@ -43,7 +46,9 @@ export function httpHandler<C>(authenticate: Authenticate<C>, route: HttpRoute<C
     try {
       const services = await resolve();
       const caller = await authenticate(request, services);
-      const response = await route({ request, context, deps: depsFor(services, logger), services, caller });
+      const response = await route({
+        request, context, deps: depsFor(services, logger), webhooks: { ...services.webhooks, logger }, services, caller,
+      });
       return { ...response, headers: { ...SECURITY_HEADERS, ...(response.headers as Record<string, string> | undefined) } };
     } catch (error) {
       return errorResponse(error, logger, context.invocationId);
@@ -51,13 +56,14 @@ export function httpHandler<C>(authenticate: Authenticate<C>, route: HttpRoute<C
   };
 }
 
-export interface TriggerInvocation<T> { input: T; context: InvocationContext; deps: LivenessDeps }
+export interface TriggerInvocation<T> { input: T; context: InvocationContext; deps: LivenessDeps; webhooks: WebhookDeps }
 
 /** Queue and timer triggers: an error propagates to the host, which retries (and poisons) the message. */
 export function triggerHandler<T, R>(run: (invocation: TriggerInvocation<T>) => Promise<R>, resolve: ServicesResolver = appServices) {
   return async (input: T, context: InvocationContext): Promise<R> => {
     const services = await resolve();
-    return run({ input, context, deps: depsFor(services, contextLogger(context)) });
+    const logger = contextLogger(context);
+    return run({ input, context, deps: depsFor(services, logger), webhooks: { ...services.webhooks, logger } });
   };
 }
 

@@ -50,14 +50,17 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}, face?: { endpoint: string; key: string }): Promise<Stack> {
+export async function startStack(
+  env: Record<string, string> = {}, face?: { endpoint: string; key: string }, appStorage?: string,
+): Promise<Stack> {
   const prefix = `T${randomBytes(5).toString('hex')}`;
   const storage = inject('storageConnectionString');
   const faceEndpoint = face?.endpoint ?? inject('faceEndpoint');
   const faceKey = face?.key ?? inject('faceApiKey');
   const host = await spawnDevHost({
     env: {
-      AzureWebJobsStorage: storage,
+      // The app may reach storage another way (a fault proxy); the test's own clients below never do.
+      AzureWebJobsStorage: appStorage ?? storage,
       FACE_ENDPOINT: faceEndpoint,
       FACE_API_KEY: faceKey,
       LIVENESS_STORAGE_PREFIX: prefix,
@@ -70,6 +73,8 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
       DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
       BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),
       BACKOFFICE_AUTH_AUDIENCE: BACKOFFICE_AUDIENCE,
+      // No webhook unless a suite asks for one (a developer's local.settings.json may name the local receiver).
+      WEBHOOK_URL: '',
       ...env,
     },
   });

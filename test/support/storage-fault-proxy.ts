@@ -23,12 +23,18 @@ export interface StorageFaultStats { forwarded: number; refused503: number; refu
 export interface StorageFaultProxy {
   port: number;
   setFaults(faults: StorageFaults | undefined): void;
+  /**
+   * Refuses the next `times` requests that `match` picks, before they reach Azurite, with `status` (default 403, which
+   * the storage SDKs do not retry: the caller sees the failure, as after a crash or an outage).
+   */
+  failNext(match: (method: string, url: string) => boolean, times?: number, status?: number): void;
   stats: StorageFaultStats;
   close(): Promise<void>;
 }
 
 export async function startStorageFaultProxy(targetPort: number, targetHost = '127.0.0.1', random: () => number = Math.random): Promise<StorageFaultProxy> {
   let faults: StorageFaults | undefined;
+  let oneShot: { match: (method: string, url: string) => boolean; left: number; status: number } | undefined;
   const stats: StorageFaultStats = { forwarded: 0, refused503: 0, refusedReset: 0, lost503: 0, lostReset: 0 };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -40,6 +46,17 @@ export async function startStorageFaultProxy(targetPort: number, targetHost = '1
   };
 
   const server = http.createServer((req, res) => {
+    if (oneShot && oneShot.left > 0 && oneShot.match(req.method ?? 'GET', req.url ?? '/')) {
+      oneShot.left--;
+      const status = oneShot.status;
+      req.resume();
+      req.on('end', () => {
+        const body = '<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationFailure</Code><Message>Injected fault.</Message></Error>';
+        res.writeHead(status, { 'content-type': 'application/xml', 'x-ms-error-code': 'AuthorizationFailure', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      });
+      return;
+    }
     const plan = faults && random() < faults.errorRate
       ? { reset: random() < (faults.resetShare ?? 0.25), after: req.method !== 'GET' && random() < (faults.afterShare ?? 0.5) }
       : undefined;
@@ -77,6 +94,7 @@ export async function startStorageFaultProxy(targetPort: number, targetHost = '1
   return {
     port: (server.address() as AddressInfo).port,
     setFaults: (f) => { faults = f && f.errorRate > 0 ? f : undefined; },
+    failNext: (match, times = 1, status = 403) => { oneShot = { match, left: times, status }; },
     stats,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -107,7 +107,11 @@ describe('configuration', () => {
     const c = parseConfig(minimal);
     expect(c.storage).toEqual({ kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
     expect(c.liveness).toMatchObject({ authTokenTtlSeconds: 600, operationMode: 'Passive', recordRetentionDays: 30 });
-    expect(c.names).toEqual({ tablePrefix: '', container: 'liveness-images', completionQueue: 'liveness-completions' });
+    expect(c.names).toEqual({
+      tablePrefix: '', container: 'liveness-images', completionQueue: 'liveness-completions', webhookQueue: 'liveness-completions-webhooks',
+    });
+    expect(c.webhooks).toMatchObject({ secrets: [], includeScores: false, retryWindowSeconds: 86_400 });
+    expect(c.webhooks.url).toBeUndefined();
     expect(c.auth.backOffice).toBeUndefined();
   });
   it('uses identity-based storage settings when there is no connection string', () => {

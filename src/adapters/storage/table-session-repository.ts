@@ -84,6 +84,8 @@ interface SessionEntity {
   sessionImageBlobsJson: string;
   deleting: boolean;
   collectionJson?: string;
+  /** The session outbox (events not yet handed to the webhook queue). */
+  pendingEventsJson?: string;
   nextSweepDateTime?: string;
 }
 
@@ -324,6 +326,7 @@ function toEntity(s: LivenessSession): SessionEntity {
     sessionImageBlobsJson: JSON.stringify(s.sessionImageBlobs),
     deleting: s.deleting,
     ...(s.collection ? { collectionJson: JSON.stringify(s.collection) } : {}),
+    ...(s.pendingEvents?.length ? { pendingEventsJson: JSON.stringify(s.pendingEvents) } : {}),
     ...(s.nextSweepDateTime ? { nextSweepDateTime: s.nextSweepDateTime } : {}),
   };
 }
@@ -354,6 +357,7 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     sessionImageBlobs: JSON.parse(e.sessionImageBlobsJson ?? '[]'),
     deleting: e.deleting ?? false,
     ...(e.collectionJson ? { collection: JSON.parse(e.collectionJson) } : {}),
+    ...(e.pendingEventsJson ? { pendingEvents: JSON.parse(e.pendingEventsJson) } : {}),
     ...(e.nextSweepDateTime ? { nextSweepDateTime: e.nextSweepDateTime } : {}),
     etag: e.etag,
   };

@@ -1,0 +1,120 @@
+// Relying-party events and the session outbox that makes them durable.
+//
+// An event is written into the session row (pendingEvents) by the same conditional write that records what it
+// reports, so a recorded decision always has its event: there is no moment when one exists without the other. Right
+// after the write, publishPendingEvents hands the row's events to the webhook queue and removes them from the row. If
+// the process dies (or the queue fails) in between, the events stay on the row, and retention.ts makes the session due
+// for the sweep soon after (eventRecoverySeconds), which publishes them. Delivery is therefore at least once: a crash
+// after the enqueue but before the removal sends an event twice, with the same id, which receivers de-duplicate on.
+import { v7 as uuidv7 } from 'uuid';
+import { updateSession, type LivenessDeps } from './deps.js';
+import type { LivenessEvent, LivenessEventType } from './ports.js';
+import type { LivenessSession } from './session.js';
+
+/** A new event: a time-ordered unique id (so dead letters list oldest first) and the time the thing happened. */
+export function newEvent(type: LivenessEventType, at: Date, data: Record<string, unknown>): LivenessEvent {
+  return { id: `evt_${uuidv7({ msecs: at.getTime() })}`, type, timestamp: at.toISOString(), data };
+}
+
+/** Who and what the event is about, as the relying party knows them: never images, tokens or keys. */
+function about(session: LivenessSession): Record<string, unknown> {
+  return {
+    sessionId: session.sessionId,
+    ...(session.subject !== undefined ? { subject: session.subject } : {}),
+    ...(session.deviceCorrelationId !== undefined ? { deviceCorrelationId: session.deviceCorrelationId } : {}),
+  };
+}
+
+/** liveness.session.decided: the policy decided on a collected attempt (automated). Scores only when the setting is on. */
+export function sessionDecidedEvent(session: LivenessSession, includeScores: boolean, at: Date): LivenessEvent {
+  const d = session.decision;
+  if (!d) throw new Error('a decided event needs a decision'); // callers pass the session they just decided
+  return newEvent('liveness.session.decided', at, {
+    ...about(session),
+    status: session.status,
+    outcome: d.outcome,
+    reasons: d.reasons,
+    reviewRequired: d.outcome === 'review',
+    attemptId: d.attemptId,
+    decidedDateTime: d.decidedDateTime,
+    policyVersion: d.policyVersion,
+    ...(includeScores ? {
+      scores: {
+        ...(d.livenessDecision !== undefined ? { livenessDecision: d.livenessDecision } : {}),
+        ...(d.matchConfidence !== undefined ? { matchConfidence: d.matchConfidence } : {}),
+        ...(d.isIdentical !== undefined ? { isIdentical: d.isIdentical } : {}),
+      },
+    } : {}),
+  });
+}
+
+/** liveness.session.expired: the token expired and the session has no result (status Expired, or Failed earlier). */
+export function sessionExpiredEvent(session: LivenessSession, at: Date): LivenessEvent {
+  return newEvent('liveness.session.expired', at, {
+    ...about(session),
+    status: session.status,
+    ...(session.failureReason ? { reason: session.failureReason } : {}),
+    authTokenExpiresDateTime: session.authTokenExpiresDateTime,
+  });
+}
+
+/** liveness.session.erased: the back office deleted the session; its images and records are gone when this arrives. */
+export function sessionErasedEvent(session: LivenessSession, at: Date): LivenessEvent {
+  return newEvent('liveness.session.erased', at, { ...about(session), erasedDateTime: at.toISOString() });
+}
+
+/**
+ * Adds `event` to the session's outbox. Call it inside a session change (updateSession), on the record that change
+ * returns, so the event is written with what it reports. Without a webhook configured, no event is kept.
+ */
+export function withEvent(deps: Pick<LivenessDeps, 'events'>, session: LivenessSession, event: LivenessEvent): LivenessSession {
+  if (!deps.events) return session;
+  return { ...session, pendingEvents: [...(session.pendingEvents ?? []), event] };
+}
+
+export interface PublishOutcome {
+  session: LivenessSession;
+  /** Events that could not be enqueued and are still on the row (the sweep retries them). */
+  unsent: number;
+}
+
+/**
+ * Hands the session's outbox to the event queue, oldest first, then removes what was enqueued from the row. A queue
+ * failure is logged and leaves the rest on the row for the sweep; it is not the caller's failure (the change the
+ * events report is already written). With webhooks turned off, left-over events are dropped (with a warning).
+ */
+export async function publishPendingEvents(deps: LivenessDeps, session: LivenessSession): Promise<PublishOutcome> {
+  const pending = session.pendingEvents ?? [];
+  if (pending.length === 0) return { session, unsent: 0 };
+  const sent = new Set<string>();
+  if (deps.events) {
+    try {
+      for (const event of pending) {
+        await deps.events.enqueue(event);
+        sent.add(event.id);
+      }
+    } catch (error) {
+      deps.logger.warn('could not enqueue events for the webhook; the sweep will retry', {
+        sessionId: session.sessionId, unsent: pending.length - sent.size, error: (error as Error).name,
+      });
+    }
+  } else {
+    deps.logger.warn('webhooks are turned off; dropping events not yet sent', { sessionId: session.sessionId, events: pending.length });
+    pending.forEach((e) => sent.add(e.id));
+  }
+  if (sent.size === 0) return { session, unsent: pending.length };
+  try {
+    const written = await updateSession(deps, session, (current) => {
+      const before = current.pendingEvents ?? [];
+      const rest = before.filter((e) => !sent.has(e.id));
+      return rest.length === before.length ? undefined : { ...current, pendingEvents: rest };
+    });
+    return { session: written ?? session, unsent: pending.length - sent.size };
+  } catch (error) {
+    // The events are queued; left on the row, they are queued once more by the sweep (receivers drop the copy).
+    deps.logger.warn('could not clear sent events from the session; they may be sent twice', {
+      sessionId: session.sessionId, error: (error as Error).name,
+    });
+    return { session, unsent: pending.length - sent.size };
+  }
+}
