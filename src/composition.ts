@@ -10,6 +10,8 @@ import { TableAuditLog } from './adapters/storage/table-audit-log.js';
 import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
+import { TableSubjectRows } from './adapters/storage/table-subject-rows.js';
+import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, type AppConfig } from './config/config.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
@@ -47,6 +49,12 @@ export function livenessSettings(config: AppConfig): LivenessSettings {
     policy: config.decision,
     idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
     abandonedCreateSeconds: config.abandonedCreateSeconds,
+    privacy: {
+      consentRequired: config.subjects.consentRequired,
+      currentConsentVersion: config.subjects.currentConsentVersion,
+      consentVersions: config.subjects.consentVersions,
+      deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
+    },
   };
 }
 
@@ -69,6 +77,8 @@ export function composeServices(config: AppConfig): AppServices {
       quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
       idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
       metrics,
+      subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
+      subjectRows: new TableSubjectRows(storage, prefix),
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,

@@ -1,7 +1,7 @@
 // Use case: pull the liveness decision and face-match result from Face into storage. Used by the completion queue
 // trigger and by the sweep's last collection. Idempotent: audit entries are keyed by attempt id, and the session
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
-import { limitKeys, lockedOutFor, recordFailedAttempts, releaseQuota } from './attempt-limits.js';
+import { lockedOutFor, recordFailedAttempts, releaseQuota, sessionLimitKeys } from './attempt-limits.js';
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceSessionNotFoundError } from './errors.js';
@@ -79,7 +79,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   }
 
   await audit.upsert(entries);
-  const lockedOut = (await lockedOutFor(deps, limitKeys(initial.subject, initial.deviceCorrelationId))) > 0;
+  const lockedOut = (await lockedOutFor(deps, sessionLimitKeys(deps, initial))) > 0;
 
   let failedAttempts = 0;
   let outcome = 'recorded' as 'recorded' | 'already-collected' | 'deleting';
@@ -124,7 +124,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     outcome: session.decision?.outcome, policyVersion: session.decision?.policyVersion,
   });
   // Counted once per session: only the collection that recorded the result gets here.
-  await recordFailedAttempts(deps, limitKeys(session.subject, session.deviceCorrelationId), failedAttempts).catch((error: unknown) => {
+  await recordFailedAttempts(deps, sessionLimitKeys(deps, session), failedAttempts).catch((error: unknown) => {
     deps.logger.warn('could not count failed attempts', { sessionId: session.sessionId, error: (error as Error).name });
   });
   await releaseQuota(deps, session);

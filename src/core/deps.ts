@@ -1,10 +1,11 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, AuditLog, Clock, CompletionQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
-  SessionChange, SessionRepository, SubjectQuota,
+  AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
+  Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
 } from './ports.js';
 import { scheduled, type RetentionPolicy } from './retention.js';
 import type { LivenessOperationMode, LivenessSession } from './session.js';
+import type { PrivacySettings } from './subject.js';
 
 export interface LivenessSettings extends RetentionPolicy {
   /** The least strict liveness mode a session may use; a device may ask only for a stricter one. */
@@ -24,6 +25,8 @@ export interface LivenessSettings extends RetentionPolicy {
   idempotencyTtlSeconds: number;
   /** A session row still Creating this long after it was written belongs to a create that never finished. */
   abandonedCreateSeconds: number;
+  /** Consent, its published texts, and whether a device may bring its own reference. */
+  privacy: PrivacySettings;
 }
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
@@ -40,6 +43,12 @@ export interface LivenessDeps {
   quota: SubjectQuota;
   idempotency: IdempotencyStore;
   metrics: LivenessMetrics;
+  /** Subject records, consents, references, erasure state and deletion receipts. */
+  subjects: SubjectStore;
+  /** The subject's lockout, quota and idempotency rows. */
+  subjectRows: SubjectRows;
+  /** Relying-party events (webhook delivery), when wired; use cases publish only if it is present. */
+  events?: EventQueue;
 }
 
 /**
