@@ -13,6 +13,7 @@ import { freePort, startAzurite, type RunningAzurite } from '../dev/azurite.js';
 import { performDeviceAttempt } from '../dev/face-emulator/device.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE, startDevIssuer, type RunningDevIssuer } from '../dev/oidc-issuer/issuer.js';
 import { AzureFaceSessions } from '../src/adapters/face/azure-face-sessions.js';
+import { DEFAULT_CONSENT_VERSION } from '../src/config/config.js';
 import { closeAgent, json, multipart, request, type Multipart } from './lib/http.js';
 import { faceJpegNear, fixture, padJpeg } from './lib/images.js';
 import { cpuSnapshot, foreignCpu, killAllNow, memory, REPO_ROOT, resetPeak, startDevHost, startEmulatorProcess, stopAll, withCpu, type Child } from './lib/procs.js';
@@ -116,7 +117,7 @@ async function apiCreate(stack: Stack, form: Multipart, subject: string): Promis
 }
 
 function createForm(image: Uint8Array, deviceCorrelationId: string): Multipart {
-  return multipart({ deviceCorrelationId }, { name: 'verifyImage', fileName: 'verify.jpg', contentType: 'image/jpeg', bytes: image });
+  return multipart({ deviceCorrelationId, consentVersion: DEFAULT_CONSENT_VERSION }, { name: 'verifyImage', fileName: 'verify.jpg', contentType: 'image/jpeg', bytes: image });
 }
 
 const errorSamples: string[] = [];

@@ -68,7 +68,7 @@ var faceEndpoint = 'https://${faceSubdomain}.cognitiveservices.azure.com'
 // App-owned storage names. They match src/config/config.ts with LIVENESS_STORAGE_PREFIX unset.
 var imageContainerName = 'liveness-images'
 var completionQueueName = 'liveness-completions'
-var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys']
+var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys', 'LivenessSubjects', 'LivenessSubjectSessions', 'LivenessReviewQueue', 'LivenessDeletionReceipts']
 
 // The lifecycle rule must never delete an image the app still means to keep: images are due at token expiry (at most
 // a day after upload) plus the retention hours, so the rule waits at least that long, plus a day of slack.

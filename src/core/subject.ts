@@ -83,7 +83,7 @@ export const SUBJECT_KEY_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Subject keys are 64 hex digits; anything else cannot exist, so it is a 404 without touching storage. */
 export function checkSubjectKey(subjectKey: string): string {
-  if (!SUBJECT_KEY_PATTERN.test(subjectKey)) throw new NotFoundError('The subject does not exist.');
+  if (!SUBJECT_KEY_PATTERN.test(subjectKey)) throw new NotFoundError('The subject does not exist.', { code: 'SubjectNotFound' });
   return subjectKey;
 }
 
@@ -168,7 +168,7 @@ async function storeReference(
 /** Removes the enrolled reference (the device may then bring its own image again, if the setting allows). */
 export async function removeReference(deps: LivenessDeps, subjectKey: string): Promise<void> {
   const record = await deps.subjects.mutate(subjectKey, (current) => {
-    if (!current?.reference) throw new NotFoundError('The subject has no enrolled reference.');
+    if (!current?.reference) throw new NotFoundError('The subject has no enrolled reference.', { code: 'ReferenceNotFound' });
     if (current.erasure) throw erasingError();
     return { ...current, reference: undefined, retiredBlobs: [...new Set([...current.retiredBlobs, current.reference.blobName])] };
   });
@@ -205,7 +205,7 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
   const visible = sessions.filter((s) => !s.deleting && s.status !== 'Creating');
   if (!record && consents.length === 0 && visible.length === 0 && rows.lockouts.length === 0 && !rows.quota
     && rows.idempotencyKeys.length === 0 && receipts.length === 0) {
-    throw new NotFoundError('The app holds nothing about this subject.');
+    throw new NotFoundError('The app holds nothing about this subject.', { code: 'SubjectNotFound' });
   }
   const now = deps.clock.now();
   const link = (blobName: string) => `/api/subjects/${subjectKey}/images?name=${encodeURIComponent(blobName)}`;
@@ -250,7 +250,7 @@ export function publicReference(reference: SubjectReference) {
  * subject's sessions. Anything else is a 404, so a link cannot be bent to another subject's image.
  */
 export async function subjectImage(deps: LivenessDeps, subjectKey: string, blobName: string): Promise<{ bytes: Uint8Array; contentType: string }> {
-  const notFound = () => new NotFoundError('The subject has no such image.');
+  const notFound = () => new NotFoundError('The subject has no such image.', { code: 'ImageNotFound' });
   let contentType: string | undefined;
   if (blobName.startsWith(`references/${subjectKey}/`)) {
     const record = await deps.subjects.get(subjectKey);

@@ -10,6 +10,7 @@ import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableAuditLog } from '../../src/adapters/storage/table-audit-log.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
+import { DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
 import { spawnDevHost } from './dev-host.js';
 import { validateExchange } from './openapi.js';
 
@@ -82,8 +83,13 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
   };
 }
 
-export function startForm(image: Uint8Array | undefined, fields: Record<string, string> = {}, fileName = 'verify.jpg'): FormData {
+/** The consent version the app's default settings publish (GET /api/privacy); startForm sends it unless told otherwise. */
+export const CONSENT_VERSION = DEFAULT_CONSENT_VERSION;
+
+/** A start form; it carries the current consentVersion unless `fields` names one or `noConsent` leaves it out. */
+export function startForm(image: Uint8Array | undefined, fields: Record<string, string> = {}, fileName = 'verify.jpg', options: { noConsent?: boolean } = {}): FormData {
   const form = new FormData();
+  if (!options.noConsent && !('consentVersion' in fields)) form.set('consentVersion', CONSENT_VERSION);
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
   if (image) form.set('verifyImage', new File([image], fileName, { type: 'image/jpeg' }));
   return form;
