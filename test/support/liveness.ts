@@ -42,6 +42,10 @@ export interface Stack {
   blobs: BlobServiceClient;
   logs(): string;
   stop(): Promise<void>;
+  /** The dev host's process id (to kill it mid-request in a crash test). */
+  pid(): number | undefined;
+  /** Starts a new dev host on the same settings and storage prefix (after a kill); `api` then points at it. */
+  restart(): Promise<void>;
 }
 
 export async function startStack(env: Record<string, string> = {}, face?: { endpoint: string; key: string }): Promise<Stack> {
@@ -49,27 +53,26 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
   const storage = inject('storageConnectionString');
   const faceEndpoint = face?.endpoint ?? inject('faceEndpoint');
   const faceKey = face?.key ?? inject('faceApiKey');
-  const host = await spawnDevHost({
-    env: {
-      AzureWebJobsStorage: storage,
-      FACE_ENDPOINT: faceEndpoint,
-      FACE_API_KEY: faceKey,
-      LIVENESS_STORAGE_PREFIX: prefix,
-      LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
-      // Never fires by itself during a test; suites fire it through the admin endpoint.
-      LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
-      LIVENESS_COLLECT_BACKOFF_SECONDS: '0.5',
-      LIVENESS_COLLECT_MAX_TRIES: '4',
-      DEVICE_AUTH_ISSUER: inject('issuerUrl'),
-      DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
-      BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),
-      BACKOFFICE_AUTH_AUDIENCE: BACKOFFICE_AUDIENCE,
-      ...env,
-    },
-  });
+  const hostEnv: Record<string, string> = {
+    AzureWebJobsStorage: storage,
+    FACE_ENDPOINT: faceEndpoint,
+    FACE_API_KEY: faceKey,
+    LIVENESS_STORAGE_PREFIX: prefix,
+    LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
+    // Never fires by itself during a test; suites fire it through the admin endpoint.
+    LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
+    LIVENESS_COLLECT_BACKOFF_SECONDS: '0.5',
+    LIVENESS_COLLECT_MAX_TRIES: '4',
+    DEVICE_AUTH_ISSUER: inject('issuerUrl'),
+    DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
+    BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),
+    BACKOFFICE_AUTH_AUDIENCE: BACKOFFICE_AUDIENCE,
+    ...env,
+  };
+  let host = await spawnDevHost({ env: hostEnv });
   const clients = createStorageClients({ kind: 'connectionString', connectionString: storage });
   appApis.add(`${host.url}/api`);
-  return {
+  const stack: Stack = {
     api: `${host.url}/api`,
     faceEndpoint,
     faceKey,
@@ -78,9 +81,17 @@ export async function startStack(env: Record<string, string> = {}, face?: { endp
     repository: new TableSessionRepository(clients, prefix),
     audit: new TableAuditLog(clients, prefix),
     blobs: clients.blobService,
-    logs: host.logs,
-    stop: host.stop,
+    logs: () => host.logs(),
+    stop: () => host.stop(),
+    pid: () => host.pid,
+    restart: async () => {
+      await host.stop();
+      host = await spawnDevHost({ env: hostEnv });
+      stack.api = `${host.url}/api`;
+      appApis.add(stack.api);
+    },
   };
+  return stack;
 }
 
 /** The consent version the app's default settings publish (GET /api/privacy); startForm sends it unless told otherwise. */
