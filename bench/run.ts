@@ -578,7 +578,7 @@ async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void
   });
   const queries = runs.flatMap((r) => r.queries);
   const keyed = queries.every((q) => /^PartitionKey eq '[^']+'( and RowKey (ge|lt) '[^']*')*$/.test(q.filter));
-  rows.push({ name: '7. erasure table queries', figure: [...new Set(queries.map((q) => `${q.table}: ${q.filter.replace(/'[0-9a-f]{64}'/g, "'<subjectKey>'")}`))].join('; ') || 'none recorded', target: 'one partition each', verdict: keyed ? 'pass' : 'miss' });
+  rows.push({ name: '7. erasure table queries', figure: [...new Set(queries.map((q) => `${q.table}: ${q.filter.replace(/'[0-9a-f]{64}'/g, "'<subjectKey>'").replace(/'[0-9a-f]{8}-[0-9a-f-]{27}'/g, "'<sessionId>'")}`))].join('; ') || 'none recorded', target: 'one partition each', verdict: keyed ? 'pass' : 'miss' });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
