@@ -15,6 +15,7 @@ import { eventually, GiveUp } from '../dev/eventually.js';
 import { performDeviceAttempt } from '../dev/face-emulator/device.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE, startDevIssuer, type RunningDevIssuer } from '../dev/oidc-issuer/issuer.js';
 import { AzureFaceSessions } from '../src/adapters/face/azure-face-sessions.js';
+import { DEFAULT_CONSENT_VERSION } from '../src/config/config.js';
 import { closeAgent, json, multipart, request, type Multipart } from './lib/http.js';
 import { faceJpegNear, fixture, padJpeg } from './lib/images.js';
 import { killAllNow, startAzurite, startDevHost, startFaceEmulatorProcess, stopAll, type RunningAzurite, type RunningService } from '../dev/stack.js';
@@ -22,6 +23,7 @@ import { cpuSnapshot, foreignCpu, memory, REPO_ROOT, resetPeak, withCpu } from '
 import { median, round, runPool, sleep, summarize } from './lib/stats.js';
 import { createTimeline, importCosts, queuePickups } from './diagnostics.js';
 import { installRecorder, measureSweep, pointOpCost, seed, warmSweep, type SweepRun } from './sweep.js';
+import { erasureScaling } from './erasure.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings (printed and written to the results)
@@ -112,7 +114,7 @@ async function apiCreate(stack: Stack, form: Multipart, subject: string): Promis
 }
 
 function createForm(image: Uint8Array, deviceCorrelationId: string): Multipart {
-  return multipart({ deviceCorrelationId }, { name: 'verifyImage', fileName: 'verify.jpg', contentType: 'image/jpeg', bytes: image });
+  return multipart({ deviceCorrelationId, consentVersion: DEFAULT_CONSENT_VERSION }, { name: 'verifyImage', fileName: 'verify.jpg', contentType: 'image/jpeg', bytes: image });
 }
 
 const errorSamples: string[] = [];
@@ -590,6 +592,39 @@ async function sweepScaling(azurite: RunningAzurite): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// (7) Erasure scaling (bench/erasure.ts)
+
+async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void> {
+  await setFaceLatency(0);
+  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url!).port) });
+  const tag = randomUUID().replace(/-/g, '').slice(0, 6);
+  const env = {
+    connectionString: azurite.connectionString, faceEndpoint: emulator.url!, faceKey: SETTINGS.faceKey,
+    extraEnv: { DEVICE_AUTH_ISSUER: issuer.issuer, DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE },
+  };
+  const { runs, seeded } = await erasureScaling(env, { zero: `EraseZero${tag}`, hundredK: `EraseLive${tag}` }, SETTINGS.sweep.live, image, log);
+  results.erasure = { seeded, runs };
+  for (const n of [...new Set(runs.map((r) => r.sessions))]) {
+    const [zero, live] = [runs.find((r) => r.sessions === n && r.others === 0)!, runs.find((r) => r.sessions === n && r.others > 0)!];
+    rows.push({
+      name: `7. erasure storage calls, ${n} session(s): 100k others / 0 others`,
+      figure: `${live.calls} / ${zero.calls} (${live.ms} / ${zero.ms} ms)`,
+      target: 'same in both', verdict: live.calls === zero.calls ? 'pass' : 'miss',
+    });
+  }
+  const per = (n: number) => runs.find((r) => r.sessions === n && r.others === 0)!.calls;
+  const perSession = round((per(20) - per(5)) / 15, 2);
+  rows.push({
+    name: '7. erasure storage calls per extra session (20 vs 5 sessions)',
+    figure: `${perSession} (1: ${per(1)}, 5: ${per(5)}, 20: ${per(20)} calls)`,
+    target: 'linear in the subject\'s data', verdict: round((per(5) - per(1)) / 4, 2) === perSession ? 'pass' : 'miss',
+  });
+  const queries = runs.flatMap((r) => r.queries);
+  const keyed = queries.every((q) => /^PartitionKey eq '[^']+'( and RowKey (ge|lt) '[^']*')*$/.test(q.filter));
+  rows.push({ name: '7. erasure table queries', figure: [...new Set(queries.map((q) => `${q.table}: ${q.filter.replace(/'[0-9a-f]{64}'/g, "'<subjectKey>'").replace(/'[0-9a-f]{8}-[0-9a-f-]{27}'/g, "'<sessionId>'")}`))].join('; ') || 'none recorded', target: 'one partition each', verdict: keyed ? 'pass' : 'miss' });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // (6) Cold start
 
 async function coldStart(): Promise<void> {
@@ -726,6 +761,14 @@ async function main(): Promise<void> {
   if (wanted('4')) try {
     azurite = await freshAzurite();
     await section('4. sweep scaling', () => sweepScaling(azurite));
+  } finally {
+    await azurite.stop();
+  }
+
+  // Phase D: a fresh Azurite for erasure scaling (in-process).
+  if (wanted('7')) try {
+    azurite = await freshAzurite();
+    await section('7. erasure scaling', () => erasure(azurite, image));
   } finally {
     await azurite.stop();
   }

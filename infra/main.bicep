@@ -82,11 +82,12 @@ var faceEndpoint = 'https://${faceSubdomain}.cognitiveservices.azure.com'
 // App-owned storage names. They match src/config/config.ts with LIVENESS_STORAGE_PREFIX unset.
 var imageContainerName = 'liveness-images'
 var completionQueueName = 'liveness-completions'
-var completionQueueNames = [completionQueueName, '${completionQueueName}-poison']
+// The completion queue and the webhook queue (the app derives its name from the completion queue's), with their poison queues.
+var appQueueNames = [completionQueueName, '${completionQueueName}-poison', '${completionQueueName}-webhooks', '${completionQueueName}-webhooks-poison']
 // The Functions host's own containers (host locks and timer state; function and host keys). Created here, not by the
 // host, because the app identity's blob roles are scoped to the containers it uses (app/rbac.bicep).
 var hostContainerNames = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
-var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys']
+var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys', 'LivenessSubjects', 'LivenessSubjectSessions', 'LivenessReviewQueue', 'LivenessDeletionReceipts', 'LivenessWebhookAttempts', 'LivenessWebhookDeadLetters']
 
 // The lifecycle rule must never delete an image the app still means to keep: images are due at token expiry (at most
 // a day after upload) plus the retention hours, so the rule waits at least that long, plus a day of slack.
@@ -156,7 +157,7 @@ module storageData 'app/storage-data.bicep' = {
   scope: rg
   params: {
     storageAccountName: storage.outputs.name
-    queueNames: completionQueueNames
+    queueNames: appQueueNames
     tableNames: tableNames
     imageContainerName: imageContainerName
     imageLifecycleDays: imageLifecycleDays
@@ -258,7 +259,7 @@ module rbac 'app/rbac.bicep' = {
     storageRolesAtAccountScope: storageRolesAtAccountScope
     hostContainerNames: concat([deploymentStorageContainerName], hostContainerNames)
     imageContainerName: imageContainerName
-    queueNames: completionQueueNames
+    queueNames: appQueueNames
     tableNames: tableNames
     developerPrincipalId: grantDeveloperDataAccess ? principalId : ''
     developerPrincipalType: principalType

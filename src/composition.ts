@@ -13,6 +13,8 @@ import { TableAuditLog } from './adapters/storage/table-audit-log.js';
 import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
+import { TableSubjectRows } from './adapters/storage/table-subject-rows.js';
+import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, type AppConfig } from './config/config.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
@@ -58,6 +60,12 @@ export function livenessSettings(config: AppConfig): LivenessSettings {
     abandonedCreateSeconds: config.abandonedCreateSeconds,
     eventsIncludeScores: config.webhooks.includeScores,
     eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
+    privacy: {
+      consentRequired: config.subjects.consentRequired,
+      currentConsentVersion: config.subjects.currentConsentVersion,
+      consentVersions: config.subjects.consentVersions,
+      deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
+    },
   };
 }
 
@@ -84,6 +92,8 @@ export function composeServices(config: AppConfig): AppServices {
       quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
       idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
       metrics,
+      subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
+      subjectRows: new TableSubjectRows(storage, prefix),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },

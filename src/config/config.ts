@@ -2,6 +2,24 @@
 // table and infra/ are kept in step with this file. Errors name each missing or malformed setting.
 import { z } from 'zod';
 import { LIVENESS_OPERATION_MODES, type LivenessOperationMode } from '../core/session.js';
+import type { ConsentText } from '../core/subject.js';
+
+/** The consent text this repository ships (replace it with your own through CONSENT_TEXTS_JSON). */
+export const DEFAULT_CONSENT_VERSION = '2026-01';
+export const DEFAULT_CONSENT_TEXTS: ConsentText[] = [{
+  version: DEFAULT_CONSENT_VERSION,
+  publishedDate: '2026-01-01',
+  text: 'To confirm it is you, this app takes a short video selfie and compares your face with a reference photo. '
+    + 'Your face images and the comparison result are biometric data. They are used only to verify your identity for '
+    + 'this service, are kept as published in our retention schedule (GET /api/privacy), and are deleted on request. '
+    + 'By continuing you give your written consent to this collection and use.',
+}];
+
+const consentTextSchema = z.array(z.strictObject({
+  version: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'version must be 1 to 64 printable ASCII characters without spaces'),
+  publishedDate: z.iso.date(),
+  text: z.string().min(1).max(10_000),
+})).min(1);
 
 const bool = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).optional().transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
@@ -130,7 +148,31 @@ const envSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: num(14_400, 0, 7 * 86_400),
   WEBHOOK_RETRY_WINDOW_SECONDS: num(86_400, 0, 30 * 86_400),
   WEBHOOK_OUTBOX_RECOVERY_SECONDS: num(60, 0, 3600),
+  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SUBJECT_DEVICE_REFERENCE_ALLOWED: bool(true),
+  CONSENT_REQUIRED: bool(true),
+  CONSENT_CURRENT_VERSION: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces').default(DEFAULT_CONSENT_VERSION),
+  CONSENT_TEXTS_JSON: z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v.trim() === '') return DEFAULT_CONSENT_TEXTS;
+    let json: unknown;
+    try { json = JSON.parse(v); } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of { version, publishedDate, text }' });
+      return z.NEVER;
+    }
+    const parsed = consentTextSchema.safeParse(json);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `must be a JSON array of { version, publishedDate, text }: ${parsed.error.issues[0]?.message}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
 });
+
+/**
+ * Used when SUBJECT_KEY_SECRET is unset (local runs). Subject keys are then still keyed hashes, but of a public
+ * key: set a secret of your own in any deployment that holds real people's data, once, and never change it.
+ */
+export const DEV_SUBJECT_KEY_SECRET = 'face-liveness-functions/dev-subject-key';
 
 export type StorageConnection =
   | { kind: 'connectionString'; connectionString: string }
@@ -195,6 +237,14 @@ export interface AppConfig {
     retryWindowSeconds: number;
     outboxRecoverySeconds: number;
   };
+  subjects: {
+    /** The HMAC key of subject keys (see DEV_SUBJECT_KEY_SECRET). */
+    keySecret: string;
+    deviceReferenceAllowed: boolean;
+    consentRequired: boolean;
+    currentConsentVersion: string;
+    consentVersions: ConsentText[];
+  };
 }
 
 export class ConfigurationError extends Error {
@@ -241,6 +291,9 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   // The webhook queue and its poison queue (`<completion queue>-webhooks-poison`) must be valid queue names too.
   if (e.LIVENESS_COMPLETION_QUEUE.length > 63 - '-webhooks-poison'.length) {
     throw new ConfigurationError([`LIVENESS_COMPLETION_QUEUE: must be at most ${63 - '-webhooks-poison'.length} characters (the webhook queues append -webhooks-poison)`]);
+  }
+  if (!e.CONSENT_TEXTS_JSON.some((t) => t.version === e.CONSENT_CURRENT_VERSION)) {
+    throw new ConfigurationError([`CONSENT_CURRENT_VERSION: '${e.CONSENT_CURRENT_VERSION}' is not one of the versions in CONSENT_TEXTS_JSON`]);
   }
   const prefix = e.LIVENESS_STORAGE_PREFIX ?? '';
   return Object.freeze({
@@ -313,6 +366,13 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       retryMaxDelaySeconds: e.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
       retryWindowSeconds: e.WEBHOOK_RETRY_WINDOW_SECONDS,
       outboxRecoverySeconds: e.WEBHOOK_OUTBOX_RECOVERY_SECONDS,
+    },
+    subjects: {
+      keySecret: e.SUBJECT_KEY_SECRET ?? DEV_SUBJECT_KEY_SECRET,
+      deviceReferenceAllowed: e.SUBJECT_DEVICE_REFERENCE_ALLOWED,
+      consentRequired: e.CONSENT_REQUIRED,
+      currentConsentVersion: e.CONSENT_CURRENT_VERSION,
+      consentVersions: e.CONSENT_TEXTS_JSON,
     },
   });
 }

@@ -19,6 +19,16 @@ const deviceCorrelationIdField = z.string({ error: 'deviceCorrelationId must be 
   .regex(/^[\x21-\x7e]+$/, 'deviceCorrelationId must be printable ASCII without spaces')
   .meta({ description: 'Your id for the device (printable ASCII, no spaces). Lockouts also count per device of the same subject.', examples: ['kiosk-0042'] });
 
+/** The consent version field: checked against CONSENT_CURRENT_VERSION by the core (400 ConsentRequired). */
+export const consentVersionField = z.string({ error: 'consentVersion must be 1 to 64 printable ASCII characters' })
+  .regex(/^[\x21-\x7e]{1,64}$/, 'consentVersion must be 1 to 64 printable ASCII characters')
+  .meta({
+    description: 'The version of the consent text the person saw and agreed to (`consent.currentVersion` of GET '
+      + '/api/privacy). Required while CONSENT_REQUIRED is on (the default): without it, or with another version, the '
+      + 'answer is 400 ConsentRequired and nothing is read or stored.',
+    examples: ['2026-01'],
+  });
+
 /** The text fields of the start request (multipart/form-data), as the handler parses them. */
 export const startSessionFormSchema = z.strictObject({
   deviceCorrelationId: deviceCorrelationIdField.optional(),
@@ -37,9 +47,12 @@ export const startSessionFormSchema = z.strictObject({
     (value) => (value === 'true' ? true : value === 'false' ? false : value),
     z.boolean({ error: "enableSessionImage must be 'true' or 'false'" }),
   ).optional().meta({ description: "Whether Face keeps the captured session image (copied to storage as capture evidence, kept per the image retention). Default: LIVENESS_ENABLE_SESSION_IMAGE (true); while that is on, 'false' is refused (400 SessionImageRequired).", override: { default: true } }),
+  consentVersion: consentVersionField.optional(),
 });
 
 export type StartSessionForm = z.output<typeof startSessionFormSchema>;
+
+
 
 /** The form part names the handler accepts: text fields, and the one file part. */
 export const START_SESSION_FORM_FIELDS = Object.keys(startSessionFormSchema.shape) as Array<keyof StartSessionForm>;
@@ -47,9 +60,22 @@ export const START_SESSION_FORM_FILES = ['verifyImage'] as const;
 
 /** The whole multipart body as the document describes it: the text fields plus the verify image file part. */
 export const startSessionRequestBodySchema = startSessionFormSchema.extend({
-  verifyImage: z.file().meta({
+  verifyImage: z.file().optional().meta({
     description: `The reference photo (a file part; ${MIN_VERIFY_IMAGE_BYTES / 1024} KB to ${MAX_VERIFY_IMAGE_BYTES / 1024 / 1024} MB; `
-      + 'JPEG, PNG, BMP, GIF or WebP, recognised by its bytes).',
+      + 'JPEG, PNG, BMP, GIF or WebP, recognised by its bytes). Leave it out when the back office enrolled a reference '
+      + 'for the user: the server then uses that one, and a verifyImage next to it is refused (400 ReferenceEnrolled). '
+      + 'Without an enrolled reference it is required (400 MissingVerifyImage), unless SUBJECT_DEVICE_REFERENCE_ALLOWED '
+      + 'is false, which refuses device images altogether (400 DeviceReferenceNotAllowed / ReferenceRequired).',
+    contentMediaType: 'application/octet-stream',
+  }),
+});
+
+/** The enrolment upload (multipart/form-data, one file part). */
+export const ENROL_REFERENCE_FORM_FILES = ['referenceImage'] as const;
+export const enrolReferenceRequestBodySchema = z.strictObject({
+  referenceImage: z.file().meta({
+    description: `The reference photo (a file part; ${MIN_VERIFY_IMAGE_BYTES / 1024} KB to ${MAX_VERIFY_IMAGE_BYTES / 1024 / 1024} MB; `
+      + 'JPEG, PNG, BMP, GIF or WebP, recognised by its bytes). Face checks it when the first session uses it.',
     contentMediaType: 'application/octet-stream',
   }),
 });
@@ -61,6 +87,7 @@ export const startSessionFormCodes: ParseCodes = {
     livenessOperationMode: { code: 'InvalidLivenessOperationMode', message: "livenessOperationMode must be 'Passive' or 'PassiveActive'" },
     authTokenTimeToLiveInSeconds: 'InvalidTokenLifetime',
     enableSessionImage: 'InvalidEnableSessionImage',
+    consentVersion: 'ConsentRequired',
   },
   otherwise: 'UnknownField',
   unknownKey: (key) => `Unexpected form field '${printable(key)}'.`,
@@ -131,6 +158,72 @@ export const listSessionsQueryCodes: ParseCodes = {
     top: { code: 'BadArgument', message: backOfficeQueryMessage.top },
     status: { code: 'BadArgument', message: backOfficeQueryMessage.status },
     deviceCorrelationId: { code: 'BadArgument', message: backOfficeQueryMessage.deviceCorrelationId },
+    continuationToken: { code: 'InvalidContinuationToken', message: backOfficeQueryMessage.continuationToken },
+  },
+  otherwise: 'BadArgument',
+  unknownKey: (key) => `Unknown query parameter '${printable(key)}'.`,
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Subjects and reviews (back office).
+
+export const SUBJECT_KEY = /^[0-9a-f]{64}$/;
+
+/** The path parameter of every /subjects/{subjectKey} route. */
+export const subjectKeyPathSchema = z.object({
+  subjectKey: z.string().meta({
+    description: 'The subject key (64 lower-case hex digits) from POST /api/subject-keys. Anything else is a 404.',
+    examples: ['3f0c2d7e9a41b5c86d1e0f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e'],
+  }),
+});
+
+export const subjectKeyRequestSchema = z.strictObject({
+  subject: z.string({ error: "'subject' must be the device token's subject (1 to 1024 characters)" })
+    .min(1, "'subject' must be the device token's subject (1 to 1024 characters)")
+    .max(1024, "'subject' must be the device token's subject (1 to 1024 characters)")
+    .meta({ description: "The device token's `sub` claim, as your identity provider issues it.", examples: ['user-8c1f42'] }),
+}).meta({ id: 'SubjectKeyRequest' });
+
+export const promoteReferenceRequestSchema = z.strictObject({
+  sessionId: z.guid({ error: "'sessionId' must be the id of one of the subject's sessions" })
+    .meta({ description: "A session of this subject whose outcome is pass (automated, or settled by a reviewer).", examples: ['019ac1f2-7a3b-7c4d-8e5f-0123456789ab'] }),
+}).meta({ id: 'PromoteReferenceRequest' });
+
+export const settleReviewRequestSchema = z.strictObject({
+  outcome: z.enum(['pass', 'fail'], { error: "'outcome' must be 'pass' or 'fail'" })
+    .meta({ description: "The reviewer's decision; the device sees it as its status." }),
+  reason: z.string({ error: "'reason' must be 1 to 500 characters" }).trim()
+    .min(1, "'reason' must be 1 to 500 characters").max(500, "'reason' must be 1 to 500 characters")
+    .meta({ description: 'Why (kept with the decision; not sent to the device).', examples: ['Same person: glasses in the reference photo.'] }),
+}).meta({ id: 'SettleReviewRequest' });
+
+export const reviewQueueQuerySchema = z.strictObject({
+  top: z.preprocess(wholeNumberText(4), z.int().min(1).max(1000))
+    .default(50)
+    .meta({ description: 'Page size.', override: { default: 50 } }),
+  continuationToken: z.string().max(1024).optional().meta({ description: 'From the previous page.' }),
+});
+
+export const subjectImageQuerySchema = z.strictObject({
+  name: z.string().min(1).max(300).meta({ description: 'The image link from the export (`href`).' }),
+});
+
+const jsonBodyCodes = (byField: ParseCodes['byField']): ParseCodes => ({ byField, otherwise: 'BadArgument' });
+
+export function parseJsonBody<S extends z.ZodType>(schema: S, body: unknown, byField: ParseCodes['byField']): z.output<S> {
+  return parseWith(schema, body, jsonBodyCodes(byField));
+}
+
+/** Parses a query with one value per parameter; unknown parameters are refused. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: URLSearchParams, codes: ParseCodes): z.output<S> {
+  const first = new Map<string, string>();
+  for (const [key, value] of query) if (!first.has(key)) first.set(key, value);
+  return parseWith(schema, Object.fromEntries(first), codes);
+}
+
+export const reviewQueueQueryCodes: ParseCodes = {
+  byField: {
+    top: { code: 'BadArgument', message: backOfficeQueryMessage.top },
     continuationToken: { code: 'InvalidContinuationToken', message: backOfficeQueryMessage.continuationToken },
   },
   otherwise: 'BadArgument',

@@ -119,6 +119,19 @@ export const decisionSchema = z.strictObject({
   decidedDateTime: dateTime(),
 }).meta({ id: 'Decision', description: 'What the decision policy made of the latest attempt, with the evidence it rests on.' });
 
+const sha256Schema = z.string().regex(/^[0-9A-F]{64}$/).meta({ description: 'SHA-256, upper-case hex.' });
+
+export const reviewDecisionSchema = z.strictObject({
+  outcome: z.enum(['pass', 'fail']),
+  reason: z.string(),
+  reviewer: z.string().meta({ description: "Who settled it: the reviewer's Entra object id, or admin-key (local runs)." }),
+  reviewedDateTime: dateTime(),
+}).meta({
+  id: 'ReviewDecision',
+  description: "A person's decision on a session the policy sent to review. The automated `decision` stays as it was; "
+    + 'the device sees this outcome.',
+});
+
 export const livenessSessionSchema = z.strictObject({
   id: sessionIdSchema,
   faceSessionId: z.string().meta({ description: "Azure AI Face's id for the liveness-with-verify session (for support with Face)." }),
@@ -139,7 +152,13 @@ export const livenessSessionSchema = z.strictObject({
   resultCollectedDateTime: dateTime('When the result was collected from Face.').optional(),
   result: auditEntrySchema.optional().meta({ description: 'The latest finished attempt.' }),
   decision: decisionSchema.optional(),
-  reviewRequired: z.boolean().meta({ description: 'True when the decision is review: a person must decide.' }).optional(),
+  reviewRequired: z.boolean().meta({ description: 'True while the decision is review and no reviewer has settled it.' }).optional(),
+  review: reviewDecisionSchema.optional(),
+  reference: z.strictObject({
+    referenceId: z.uuid(),
+    sha256: sha256Schema,
+  }).meta({ description: 'The enrolled reference the session verified against (absent when the device brought the verify image).' }).optional(),
+  consentVersion: z.string().meta({ description: 'The consent text version the person agreed to.' }).optional(),
 }).refine((s) => (s.decision === undefined) === (s.reviewRequired === undefined), {
   message: 'decision and reviewRequired come together', path: ['reviewRequired'],
 }).meta({
@@ -203,3 +222,110 @@ export const idempotentReplayedHeaderSchema = z.literal('true').optional()
   .meta({ description: 'Present (true) when this is the stored answer to an earlier request with the same Idempotency-Key.' });
 export const requestInProgressRetryAfterHeaderSchema = z.coerce.number().int().min(0).optional()
   .meta({ description: 'Set (1) for RequestInProgress.' });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Subjects, references, erasure, export, reviews, privacy.
+
+export const subjectKeySchema = z.strictObject({
+  subjectKey: z.string().regex(/^[0-9a-f]{64}$/).meta({
+    description: 'HMAC-SHA256 of the subject under the deployment\'s SUBJECT_KEY_SECRET: the key of everything the app '
+      + 'holds about the subject. Use it in the /subjects routes (the raw subject never goes in a URL).',
+  }),
+}).meta({ id: 'SubjectKey', examples: [{ subjectKey: '3f0c2d7e9a41b5c86d1e0f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e' }] });
+
+export const subjectReferenceSchema = z.strictObject({
+  referenceId: z.uuid(),
+  contentType: z.string(),
+  sizeInBytes: z.int().min(0),
+  sha256: sha256Schema,
+  enrolledDateTime: dateTime(),
+  enrolledBy: z.string().meta({ description: "Who enrolled it: an Entra object id, or admin-key." }),
+  source: z.enum(['upload', 'session']),
+  sourceSessionId: sessionIdSchema.optional(),
+}).meta({
+  id: 'SubjectReference',
+  description: 'The enrolled reference: device checks of this subject verify against it.',
+  examples: [{
+    referenceId: '6c1b7f0e-2f7d-4b4a-9a43-2d5c1e0b9f11', contentType: 'image/jpeg', sizeInBytes: 104_419,
+    sha256: 'A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90', enrolledDateTime: '2026-01-15T09:30:00.000Z',
+    enrolledBy: 'admin-key', source: 'upload',
+  }],
+});
+
+const countsSchema = z.record(z.string(), z.int().min(0)).meta({
+  description: 'How many of each kind were deleted: sessions, faceSessions, images, auditEntries, references, '
+    + 'consents, lockouts, quotas, idempotencyKeys (kinds with none are left out).',
+});
+
+export const deletionReceiptSchema = z.strictObject({
+  receiptId: z.uuid(),
+  subjectKey: z.string().regex(/^[0-9a-f]{64}$/),
+  requestedDateTime: dateTime(),
+  completedDateTime: dateTime(),
+  requestedBy: z.string().meta({ description: "Who asked: an Entra object id, or admin-key." }),
+  deleted: countsSchema,
+}).meta({
+  id: 'DeletionReceipt',
+  description: 'What an erasure deleted, when and by whom. Hashes and counts only: no images, no raw subject id.',
+  examples: [{
+    receiptId: '0b8e6a52-8a0e-4d7c-9a0f-3f5b8c1d2e3f', subjectKey: '3f0c2d7e9a41b5c86d1e0f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e',
+    requestedDateTime: '2026-01-15T10:00:00.000Z', completedDateTime: '2026-01-15T10:00:01.250Z', requestedBy: 'admin-key',
+    deleted: { sessions: 4, faceSessions: 2, images: 5, auditEntries: 3, references: 1, consents: 1, lockouts: 1, quotas: 1 },
+  }],
+});
+
+const imageLinkSchema = z.strictObject({
+  href: z.string().meta({ description: 'Back-office link to the image bytes (same authorization as this call).' }),
+  contentType: z.string(),
+});
+
+export const subjectExportSchema = z.strictObject({
+  subjectKey: z.string().regex(/^[0-9a-f]{64}$/),
+  exportedDateTime: dateTime(),
+  subject: z.strictObject({
+    createdDateTime: dateTime(),
+    lastSeenDateTime: dateTime().optional(),
+    erasing: z.literal(true).optional(),
+  }).optional(),
+  reference: subjectReferenceSchema.extend({ image: imageLinkSchema }).optional(),
+  consents: z.array(z.strictObject({ version: z.string(), givenDateTime: dateTime() })),
+  sessions: z.array(z.strictObject({
+    session: livenessSessionSchema,
+    auditEntries: z.array(auditEntrySchema),
+    images: z.array(imageLinkSchema.extend({ kind: z.enum(['verify', 'session']), sha256: sha256Schema.optional() })),
+  })),
+  lockouts: z.array(z.strictObject({ kind: z.enum(['subject', 'device']), recentFailures: z.int().min(0), lockedUntil: dateTime().optional() })),
+  quota: z.strictObject({ openSessions: z.int().min(0), recentCreates: z.int().min(0) }).optional(),
+  idempotencyKeys: z.array(z.strictObject({ state: z.string(), sessionId: sessionIdSchema.optional(), createdDateTime: dateTime() })),
+  deletionReceipts: z.array(deletionReceiptSchema),
+}).meta({
+  id: 'SubjectExport',
+  description: 'Everything the app holds about the subject (GDPR Art. 15): records as JSON, images as back-office links.',
+});
+
+export const reviewQueuePageSchema = z.strictObject({
+  value: z.array(livenessSessionSchema),
+  continuationToken: z.string().min(1).max(1024).optional(),
+}).meta({ id: 'ReviewQueuePage', description: 'Sessions awaiting review, oldest first.' });
+
+export const privacySchema = z.strictObject({
+  consent: z.strictObject({
+    required: z.boolean().meta({ description: 'Whether a create must carry consentVersion (CONSENT_REQUIRED).' }),
+    currentVersion: z.string().meta({ description: 'The version a device must send as consentVersion.' }),
+    versions: z.array(z.strictObject({ version: z.string(), publishedDate: z.iso.date(), text: z.string() })),
+  }),
+  deviceReferenceAllowed: z.boolean().meta({ description: 'Whether a device may bring its own verify image when no reference is enrolled.' }),
+  retention: z.array(z.looseObject({
+    data: z.string(),
+    description: z.string(),
+    kept: z.string(),
+  })).meta({ description: 'How long each kind of data is kept (from the deployment\'s settings).' }),
+}).meta({
+  id: 'Privacy',
+  description: 'The consent texts and the retention schedule, for a device to show before it collects anything.',
+  examples: [{
+    consent: { required: true, currentVersion: '2026-01', versions: [{ version: '2026-01', publishedDate: '2026-01-01', text: 'To confirm it is you, …' }] },
+    deviceReferenceAllowed: true,
+    retention: [{ data: 'verifyAndSessionImages', description: 'The verify image sent to Face and the captured session image.', kept: '0 hours after the session token expires.', hoursAfterTokenExpiry: 0 }],
+  }],
+});

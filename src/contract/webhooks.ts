@@ -83,6 +83,56 @@ export const sessionExpiredEventSchema = z.strictObject({
   }],
 });
 
+export const reviewSettledEventSchema = z.strictObject({
+  id: eventIdSchema,
+  type: z.literal('liveness.review.settled'),
+  timestamp: dateTime('When the reviewer settled the session.'),
+  data: z.strictObject({
+    ...about,
+    outcome: z.enum(['pass', 'fail']).meta({ description: "The reviewer's outcome: what the device now sees." }),
+    reasons: z.array(z.string().max(200)).max(20).meta({ description: '`Review:<outcome>`, then the automated decision\'s reasons.' }),
+    reviewedDateTime: dateTime(),
+    decidedDateTime: dateTime('Same as reviewedDateTime: when the outcome became final.'),
+    policyVersion: z.string().max(64).optional(),
+  }),
+}).meta({
+  id: 'ReviewSettledEvent',
+  description: 'A reviewer settled a session the decision policy had sent to review (its decided event said outcome '
+    + '"review"). The automated decision is kept next to the human one in the back office.',
+  examples: [{
+    id: EXAMPLE_ID, type: 'liveness.review.settled', timestamp: '2026-11-26T10:12:40.118Z',
+    data: {
+      sessionId: EXAMPLE_SESSION, subject: 'alice', deviceCorrelationId: 'alice-phone-1', outcome: 'pass',
+      reasons: ['Review:pass', 'MatchConfidenceInReviewBand'], reviewedDateTime: '2026-11-26T10:12:40.118Z',
+      decidedDateTime: '2026-11-26T10:12:40.118Z', policyVersion: 'auto-5ee9e70ff734',
+    },
+  }],
+});
+
+export const subjectErasedEventSchema = z.strictObject({
+  id: eventIdSchema,
+  type: z.literal('liveness.subject.erased'),
+  timestamp: dateTime('When the erasure finished.'),
+  data: z.strictObject({
+    subjectKey: z.string().regex(/^[0-9a-f]{64}$/).meta({ description: 'The subject key (HMAC of the subject), as the back office knows it; never the raw subject.' }),
+    receiptId: z.string().uuid(),
+    deleted: z.record(z.string(), z.number().int().min(0)).meta({ description: 'What was deleted, by kind, with counts (the deletion receipt).' }),
+    erasedDateTime: dateTime(),
+  }),
+}).meta({
+  id: 'SubjectErasedEvent',
+  description: 'Everything the app held about a subject is gone (GDPR Art. 17): sessions, Face sessions, images, '
+    + 'references, consents, audit entries and limit rows. Sent once per erasure (a resumed erasure sends the same id).',
+  examples: [{
+    id: 'evt_019ac1f3-1a2b-7c3d-8e4f-0123456789ab', type: 'liveness.subject.erased', timestamp: '2026-11-26T10:20:00.000Z',
+    data: {
+      subjectKey: '3f0c9a7e2b5d4c1f8e6a9b0c7d2e4f6a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e',
+      receiptId: '019ac1f3-1a2b-7c3d-8e4f-0123456789ab', deleted: { sessions: 3, images: 4, auditEntries: 5, consents: 1 },
+      erasedDateTime: '2026-11-26T10:20:00.000Z',
+    },
+  }],
+});
+
 export const sessionErasedEventSchema = z.strictObject({
   id: eventIdSchema,
   type: z.literal('liveness.session.erased'),

@@ -5,6 +5,7 @@
 import type { LivenessDeps } from './deps.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { AttemptLimiter, LimitKey, SubjectQuota } from './ports.js';
+import { subjectKeyOf } from './subject.js';
 
 /** Used when limits are switched off (benchmarks, load tests): never locks anyone out. */
 export const noAttemptLimits: AttemptLimiter = { lockedFor: async () => 0, recordFailure: async () => undefined };
@@ -14,15 +15,20 @@ export const noSubjectQuota: SubjectQuota = { reserve: async () => undefined, re
 export interface AttemptLimitPolicy { maxFailures: number; windowSeconds: number; lockoutSeconds: number }
 
 /**
- * The keys a check counts against. The device id is chosen by the caller, so on its own it would let one subject
- * lock out another's device by failing under its id; it counts only together with the subject that used it.
+ * The keys a check counts against, under the subject's key. The device id is chosen by the caller, so on its own it
+ * would let one subject lock out another's device by failing under its id; it counts only within the subject.
  */
-export function limitKeys(subject: string | undefined, deviceCorrelationId: string | undefined): LimitKey[] {
-  if (!subject) return [];
+export function limitKeys(subjectKey: string | undefined, deviceCorrelationId: string | undefined): LimitKey[] {
+  if (!subjectKey) return [];
   return [
-    { kind: 'subject' as const, id: subject },
-    ...(deviceCorrelationId ? [{ kind: 'device' as const, id: `${subject}\n${deviceCorrelationId}` }] : []),
+    { kind: 'subject' as const, id: subjectKey, subjectKey },
+    ...(deviceCorrelationId ? [{ kind: 'device' as const, id: deviceCorrelationId, subjectKey }] : []),
   ];
+}
+
+/** The limit keys of a session's subject and device. */
+export function sessionLimitKeys(deps: Pick<LivenessDeps, 'subjects'>, session: { subject?: string; subjectKey?: string; deviceCorrelationId?: string }): LimitKey[] {
+  return limitKeys(subjectKeyOf(deps, session), session.deviceCorrelationId);
 }
 
 export async function assertNotLockedOut(deps: LivenessDeps, keys: LimitKey[]): Promise<void> {
@@ -45,9 +51,10 @@ export async function recordFailedAttempts(deps: LivenessDeps, keys: LimitKey[],
 }
 
 /** Frees a finished session's quota slot. Best effort: a slot that is not freed frees itself at token expiry. */
-export async function releaseQuota(deps: LivenessDeps, session: { subject?: string; sessionId: string }): Promise<void> {
-  if (!session.subject) return;
-  await deps.quota.release(session.subject, session.sessionId).catch((error: unknown) => {
+export async function releaseQuota(deps: LivenessDeps, session: { subject?: string; subjectKey?: string; sessionId: string }): Promise<void> {
+  const subjectKey = subjectKeyOf(deps, session);
+  if (!subjectKey) return;
+  await deps.quota.release(subjectKey, session.sessionId).catch((error: unknown) => {
     deps.logger.warn('could not release a quota slot; it frees at token expiry', { sessionId: session.sessionId, error: (error as Error).name });
   });
 }

@@ -2,7 +2,7 @@
 // trigger and by the sweep's last collection. Idempotent: audit entries are keyed by attempt id, and the session
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
 import { randomUUID } from 'node:crypto';
-import { limitKeys, lockedOutFor, recordFailedAttempts, releaseQuota } from './attempt-limits.js';
+import { lockedOutFor, recordFailedAttempts, releaseQuota, sessionLimitKeys } from './attempt-limits.js';
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceSessionNotFoundError } from './errors.js';
@@ -81,7 +81,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   }
 
   await audit.upsert(entries);
-  const lockedOut = (await lockedOutFor(deps, limitKeys(initial.subject, initial.deviceCorrelationId))) > 0;
+  const lockedOut = (await lockedOutFor(deps, sessionLimitKeys(deps, initial))) > 0;
 
   let failedAttempts = 0;
   const writeId = randomUUID();
@@ -143,7 +143,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     outcome: session.decision?.outcome, policyVersion: session.decision?.policyVersion,
   });
   // Counted once per session: only the collection that recorded the result gets here.
-  await recordFailedAttempts(deps, limitKeys(session.subject, session.deviceCorrelationId), failedAttempts).catch((error: unknown) => {
+  await recordFailedAttempts(deps, sessionLimitKeys(deps, session), failedAttempts).catch((error: unknown) => {
     deps.logger.warn('could not count failed attempts', { sessionId: session.sessionId, error: (error as Error).name });
   });
   await releaseQuota(deps, session);

@@ -3,7 +3,7 @@
 // but only the one whose move to Started wins is recorded on the session: the others are dropped by the collector
 // before they call Face, so completion storms cannot multiply Face calls.
 import { randomUUID } from 'node:crypto';
-import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
+import { assertNotLockedOut, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
@@ -27,7 +27,7 @@ export async function requestCompletion(deps: LivenessDeps, sessionId: string, c
   const session = await ownedSession(deps, sessionId, caller);
   if (session.status !== 'NotStarted') return;
   // A locked-out subject's sessions are not collected (and could not pass anyway): say so now, with Retry-After.
-  await assertNotLockedOut(deps, limitKeys(session.subject, session.deviceCorrelationId));
+  await assertNotLockedOut(deps, sessionLimitKeys(deps, session));
   const chainId = randomUUID();
   await deps.completions.enqueue({ sessionId, try: 1, chainId });
   const requestedAt = deps.clock.now().toISOString();

@@ -106,6 +106,7 @@ export type DeviceOutcome = 'pending' | 'pass' | 'fail' | 'retry';
 
 /** What the device may learn about its own session: no scores, no reasons. */
 export function deviceOutcome(session: LivenessSession): DeviceOutcome {
+  if (session.review) return session.review.outcome; // a person settled it: their decision is the outcome
   if (session.decision) {
     if (session.decision.outcome === 'review') return 'pending';
     return session.decision.outcome;

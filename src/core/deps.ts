@@ -1,10 +1,11 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics, Logger,
-  SessionChange, SessionRepository, SubjectQuota,
+  AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
+  Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
 } from './ports.js';
 import { scheduled, type RetentionPolicy } from './retention.js';
 import type { LivenessOperationMode, LivenessSession } from './session.js';
+import type { PrivacySettings } from './subject.js';
 
 export interface LivenessSettings extends RetentionPolicy {
   /** The least strict liveness mode a session may use; a device may ask only for a stricter one. */
@@ -26,6 +27,8 @@ export interface LivenessSettings extends RetentionPolicy {
   abandonedCreateSeconds: number;
   /** Whether events carry the scores (liveness decision, match confidence); off unless the relying party needs them. */
   eventsIncludeScores?: boolean;
+  /** Consent, its published texts, and whether a device may bring its own reference. */
+  privacy: PrivacySettings;
 }
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
@@ -42,9 +45,13 @@ export interface LivenessDeps {
   quota: SubjectQuota;
   idempotency: IdempotencyStore;
   metrics: LivenessMetrics;
+  /** Subject records, consents, references, erasure state and deletion receipts. */
+  subjects: SubjectStore;
+  /** The subject's lockout, quota and idempotency rows. */
+  subjectRows: SubjectRows;
   /**
    * Where relying-party events go (the webhook queue); absent when no webhook is configured, and then no events are
-   * made. Use cases write events through the session outbox (events.ts), not by calling this directly.
+   * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.
    */
   events?: EventQueue;
 }

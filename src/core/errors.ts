@@ -19,8 +19,8 @@ export class UnsupportedMediaTypeError extends AppError {}
 
 /** The resource does not exist (404). */
 export class NotFoundError extends AppError {
-  constructor(message = 'The liveness session does not exist.', options?: ErrorOptions, code = 'SessionNotFound') {
-    super(code, message, options);
+  constructor(message = 'The liveness session does not exist.', options?: ErrorOptions & { code?: 'SessionNotFound' | 'SubjectNotFound' | 'ReferenceNotFound' | 'ImageNotFound' | 'DeliveryNotFound' }) {
+    super(options?.code ?? 'SessionNotFound', message, options);
   }
 }
 

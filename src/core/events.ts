@@ -10,6 +10,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { updateSession, type LivenessDeps } from './deps.js';
 import type { LivenessEvent, LivenessEventType } from './ports.js';
 import type { LivenessSession } from './session.js';
+import type { DeletionReceipt } from './subject.js';
 
 /** A new event: a time-ordered unique id (so dead letters list oldest first) and the time the thing happened. */
 export function newEvent(type: LivenessEventType, at: Date, data: Record<string, unknown>): LivenessEvent {
@@ -117,4 +118,33 @@ export async function publishPendingEvents(deps: LivenessDeps, session: Liveness
     });
     return { session, unsent: pending.length - sent.size };
   }
+}
+
+/** 'liveness.review.settled': a person settled a session the policy sent to review (written with the settlement). */
+export function reviewSettledEvent(session: LivenessSession, at: Date): LivenessEvent {
+  const review = session.review!;
+  return newEvent('liveness.review.settled', at, {
+    ...about(session),
+    outcome: review.outcome,
+    reasons: [`Review:${review.outcome}`, ...(session.decision?.reasons ?? [])],
+    reviewedDateTime: review.reviewedDateTime,
+    decidedDateTime: review.reviewedDateTime,
+    ...(session.decision ? { policyVersion: session.decision.policyVersion } : {}),
+  });
+}
+
+/**
+ * 'liveness.subject.erased': everything of a subject is gone (the receipt's counts, keyed hash only). No session row
+ * is left to carry it in an outbox, so it is enqueued directly; a failure surfaces, and the erasure (idempotent) is
+ * repeated by the caller or the sweep, which sends it then.
+ */
+export async function publishSubjectErased(deps: Pick<LivenessDeps, 'events'>, receipt: DeletionReceipt): Promise<void> {
+  const event = newEvent('liveness.subject.erased', new Date(receipt.completedDateTime), {
+    subjectKey: receipt.subjectKey,
+    receiptId: receipt.receiptId,
+    deleted: receipt.deleted,
+    erasedDateTime: receipt.completedDateTime,
+  });
+  // One id per erasure, whichever run of a resumed erasure sends it.
+  await deps.events?.enqueue({ ...event, id: `evt_${receipt.receiptId}` });
 }

@@ -3,6 +3,7 @@
 import type {
   AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
+import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
 
@@ -103,6 +104,16 @@ export interface SessionRepository {
    * rows that no longer match a session are dropped here, so the core sees sessions, never index rows.
    */
   listDue(now: Date, pageSize: number, continuationToken?: string): Promise<Page<LivenessSession>>;
+  /**
+   * Every session of a subject (a read of the subject-sessions index: one partition per subject key, written before
+   * the session row by create). Index rows whose session is gone are dropped here.
+   */
+  listBySubject(subjectKey: string): Promise<LivenessSession[]>;
+  /**
+   * Sessions awaiting review (see `awaitingReview`), oldest first: a read of the review-queue index, which the
+   * repository keeps in step on every write. Index rows that no longer match are dropped here.
+   */
+  listAwaitingReview(pageSize: number, continuationToken?: string): Promise<Page<LivenessSession>>;
 }
 
 /** Every attempt read from Face, per session, oldest first. */
@@ -152,7 +163,11 @@ export const systemClock: Clock = { now: () => new Date() };
 /** Who is asking: a device's token subject. Only the edge verifies tokens; the core sees the subject. */
 export interface DeviceCaller { subject: string }
 
-export interface LimitKey { kind: 'subject' | 'device'; id: string }
+/**
+ * A lockout counter: per subject, or per device of that subject. `subjectKey` is the subject's keyed hash (the
+ * storage partition of everything the subject owns); `id` names the counter within the subject.
+ */
+export interface LimitKey { kind: 'subject' | 'device'; id: string; subjectKey: string }
 
 /** Failure counting and lockouts per subject and per device (kept in Table storage). */
 export interface AttemptLimiter {
@@ -168,9 +183,9 @@ export interface QuotaRefusal { reason: 'OpenSessions' | 'CreateRate'; retryAfte
 /** Per-subject quotas: how many sessions may be open at once, and how many may be created per window. */
 export interface SubjectQuota {
   /** Takes a slot for a new session (open until `expiresAt` or release). @returns a refusal, or undefined when granted */
-  reserve(subject: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
+  reserve(subjectKey: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
   /** Frees the session's slot (it ended). Idempotent. */
-  release(subject: string, sessionId: string): Promise<void>;
+  release(subjectKey: string, sessionId: string): Promise<void>;
 }
 
 export interface IdempotencyRecord {
@@ -181,7 +196,10 @@ export interface IdempotencyRecord {
   etag?: string;
 }
 
-/** Remembers create requests by (subject, Idempotency-Key) so a retried request gets the same session. */
+/**
+ * Remembers create requests by (subject, Idempotency-Key) so a retried request gets the same session. `scope` is the
+ * subject key, so a subject's keys are found (and erased) by key.
+ */
 export interface IdempotencyStore {
   /** Claims the key. @returns the existing record instead when the key was already claimed (and not expired) */
   claim(scope: string, key: string, record: IdempotencyRecord, now: Date): Promise<IdempotencyRecord | undefined>;
@@ -288,4 +306,42 @@ export interface DeliveryLog {
   deleteDeadLetter(eventId: string): Promise<void>;
   /** Oldest first (event ids are time-ordered). */
   listDeadLetters(top: number, continuationToken?: string): Promise<Page<DeadLetter>>;
+}
+
+/**
+ * Subject records (keyed by the subject key, a keyed hash of the token subject: no raw subject id in any key), with
+ * their consents, enrolled references, erasure state and deletion receipts.
+ */
+export interface SubjectStore {
+  /** The subject key of a token subject: the one place a raw subject becomes a key. Deterministic per deployment. */
+  keyOf(subject: string): string;
+  get(subjectKey: string): Promise<SubjectRecord | undefined>;
+  /**
+   * Conditional read-modify-write of the subject record (created when `change` returns a record for none). Keeps
+   * the erasing index (which the sweep reads) in step: its row is written before a record first marked erasing.
+   * @returns the record as written or as found; undefined when there is none and none was made
+   */
+  mutate(subjectKey: string, change: SubjectChange): Promise<SubjectRecord | undefined>;
+  /**
+   * Records that the subject started a check (the record's last-seen time, creating the record if needed) and, when
+   * given, the consent it agreed to (one row per version, the latest time), in one write.
+   */
+  recordVisit(subjectKey: string, now: Date, consent?: ConsentRecord): Promise<void>;
+  listConsents(subjectKey: string): Promise<ConsentRecord[]>;
+  /** @returns how many consent rows were deleted */
+  deleteConsents(subjectKey: string): Promise<number>;
+  /** Removes the subject record, then its erasing index row. Idempotent. */
+  delete(subjectKey: string): Promise<void>;
+  /** Subject keys whose erasure has started and not finished (the sweep finishes them). */
+  listErasing(): Promise<string[]>;
+  /** Idempotent per receipt id. */
+  putReceipt(receipt: DeletionReceipt): Promise<void>;
+  listReceipts(subjectKey: string): Promise<DeletionReceipt[]>;
+}
+
+/** The subject's rows in the limit stores: lockout counters, the session quota and remembered Idempotency-Keys. */
+export interface SubjectRows {
+  export(subjectKey: string): Promise<SubjectRowsExport>;
+  /** Deletes them all. @returns how many of each kind were deleted */
+  erase(subjectKey: string): Promise<{ lockouts: number; quotas: number; idempotencyKeys: number }>;
 }

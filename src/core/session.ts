@@ -45,6 +45,14 @@ export interface LivenessSession {
   deviceCorrelationId?: string;
   /** The device token's subject: the only caller who may complete or poll this session. */
   subject?: string;
+  /** The subject's key (keyed hash of `subject`): the partition of everything the subject owns. */
+  subjectKey?: string;
+  /** The enrolled reference the session verifies against (absent when the device brought the verify image). */
+  reference?: { referenceId: string; sha256: string };
+  /** The consent text version the person agreed to when starting the check. */
+  consentVersion?: string;
+  /** A person's decision on a session the policy sent to review; `decision` keeps the automated one. */
+  review?: ReviewDecision;
   enableSessionImage: boolean;
   modelVersion?: string;
   status: SessionStatus;
@@ -79,6 +87,19 @@ export interface LivenessSession {
   nextSweepDateTime?: string;
   /** Optimistic-concurrency tag from storage; every update is conditional on it. */
   etag?: string;
+}
+
+export interface ReviewDecision {
+  outcome: 'pass' | 'fail';
+  reason: string;
+  /** Who settled it: an Entra object id, or 'admin-key' (local runs). */
+  reviewer: string;
+  reviewedDateTime: string;
+}
+
+/** Whether a person still has to decide: the policy said review, nobody has settled it, and it is not being deleted. */
+export function awaitingReview(session: LivenessSession): boolean {
+  return session.decision?.outcome === 'review' && !session.review && !session.deleting && session.status !== 'Creating';
 }
 
 export interface AuditEntryResponseBody {
@@ -131,7 +152,10 @@ export function sessionView(session: LivenessSession, now: Date) {
     ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
     ...(session.resultCollectedDateTime ? { resultCollectedDateTime: session.resultCollectedDateTime } : {}),
     ...(session.result ? { result: session.result } : {}),
-    ...(session.decision ? { decision: session.decision, reviewRequired: session.decision.outcome === 'review' } : {}),
+    ...(session.decision ? { decision: session.decision, reviewRequired: awaitingReview(session) } : {}),
+    ...(session.review ? { review: session.review } : {}),
+    ...(session.reference ? { reference: session.reference } : {}),
+    ...(session.consentVersion ? { consentVersion: session.consentVersion } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
-// Use case: the device starts a liveness check with a verify image.
+// Use case: the device starts a liveness check, against the subject's enrolled reference or (when none is enrolled
+// and the setting allows it) a verify image it brings. Consent is checked before any image is looked at.
 // The image upload overlaps the Face call (the storage work must not add to the user's wait), and every failure
 // undoes what was made: no orphan blob, no orphan Face session, no half-written row. The session row is written
 // first (status Creating, with its sweep index row), so a host that dies mid-create leaves the sweep a row to undo.
@@ -11,7 +12,8 @@ import {
 } from './errors.js';
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
-import { checkVerifyImage } from './verify-image.js';
+import { assertConsent, type SubjectRecord } from './subject.js';
+import { checkVerifyImage, type SniffedImage } from './verify-image.js';
 
 /** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */
 export interface StartSessionFields {
@@ -19,6 +21,8 @@ export interface StartSessionFields {
   livenessOperationMode?: LivenessOperationMode;
   authTokenTimeToLiveInSeconds?: number;
   enableSessionImage?: boolean;
+  /** The version of the consent text the person agreed to (required while consent is on). */
+  consentVersion?: string;
 }
 
 export interface StartedSession {
@@ -55,24 +59,67 @@ export function sessionPolicy(fields: StartSessionFields, settings: LivenessDeps
 export interface StartSessionRequest {
   caller: DeviceCaller;
   fields: StartSessionFields;
-  verifyImage: Uint8Array;
+  /** The device's own verify image; absent when the subject's enrolled reference is to be used. */
+  verifyImage?: Uint8Array;
   /** The client's Idempotency-Key header: a retried request returns the same session. */
   idempotencyKey?: string;
 }
 
+/** The image a session verifies against, with what is known about it. */
+interface VerifyAgainst {
+  bytes: Uint8Array;
+  sniffed: SniffedImage;
+  sha256: string;
+  reference?: { referenceId: string; sha256: string };
+}
+
+const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
+
+/**
+ * An enrolled reference wins and cannot be swapped: a device image next to it is refused. Without one, the device
+ * brings the image, if the service allows it.
+ */
+async function verifyImageFor(deps: LivenessDeps, record: SubjectRecord | undefined, deviceImage: Uint8Array | undefined): Promise<VerifyAgainst> {
+  const reference = record?.reference;
+  if (reference) {
+    if (deviceImage) {
+      throw new ValidationError('ReferenceEnrolled', 'A reference is enrolled for this user: start the check without a verifyImage.');
+    }
+    const bytes = await deps.images.get(reference.blobName);
+    // The record names the blob before it is written, and a replaced one is deleted: either way, not usable now.
+    if (!bytes || sha256Upper(bytes) !== reference.sha256) {
+      throw new ConflictError('ReferenceUnavailable', 'The enrolled reference is being replaced; try again.');
+    }
+    const extension = reference.blobName.split('.').pop() ?? 'jpg';
+    return { bytes, sniffed: { contentType: reference.contentType, extension }, sha256: reference.sha256, reference: { referenceId: reference.referenceId, sha256: reference.sha256 } };
+  }
+  if (!deps.settings.privacy.deviceReferenceAllowed) {
+    throw deviceImage
+      ? new ValidationError('DeviceReferenceNotAllowed', 'This service verifies against enrolled references only: start the check without a verifyImage.')
+      : new ValidationError('ReferenceRequired', 'No reference is enrolled for this user, and this service does not accept a verify image from the device.');
+  }
+  if (!deviceImage) throw new ValidationError('MissingVerifyImage', "The form must include a 'verifyImage' file part.");
+  const sniffed = await checkVerifyImage(deviceImage);
+  return { bytes: deviceImage, sniffed, sha256: sha256Upper(deviceImage) };
+}
+
 export async function startSession(deps: LivenessDeps, request: StartSessionRequest): Promise<StartedSession & { replayed: boolean }> {
-  const { caller, fields, verifyImage, idempotencyKey } = request;
+  const { caller, fields, idempotencyKey } = request;
+  assertConsent(deps.settings.privacy, fields.consentVersion);
   const policy = sessionPolicy(fields, deps.settings);
-  const sniffed = await checkVerifyImage(verifyImage);
-  const sha256 = createHash('sha256').update(verifyImage).digest('hex').toUpperCase();
-  await assertNotLockedOut(deps, limitKeys(caller.subject, fields.deviceCorrelationId));
-  const fresh = () => createWithinQuota(deps, caller, fields, policy, verifyImage, sniffed, sha256);
+  const subjectKey = deps.subjects.keyOf(caller.subject);
+  const record = await deps.subjects.get(subjectKey);
+  if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
+  const image = await verifyImageFor(deps, record, request.verifyImage);
+  await assertNotLockedOut(deps, limitKeys(subjectKey, fields.deviceCorrelationId));
+  const subject = { ...caller, subjectKey };
+  const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
 
   const now = deps.clock.now();
-  const requestHash = createHash('sha256').update(JSON.stringify([fields, sha256])).digest('hex');
-  const existing = await deps.idempotency.claim(caller.subject, idempotencyKey, {
+  const requestHash = createHash('sha256').update(JSON.stringify([fields, image.sha256])).digest('hex');
+  const existing = await deps.idempotency.claim(subjectKey, idempotencyKey, {
     requestHash, state: 'in-progress', createdDateTime: now.toISOString(),
   }, now);
   if (existing) {
@@ -88,11 +135,11 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   try {
     started = await fresh();
   } catch (error) {
-    await deps.idempotency.release(caller.subject, idempotencyKey).catch(() => undefined);
+    await deps.idempotency.release(subjectKey, idempotencyKey).catch(() => undefined);
     throw error;
   }
   try {
-    await deps.idempotency.complete(caller.subject, idempotencyKey, started.sessionId);
+    await deps.idempotency.complete(subjectKey, idempotencyKey, started.sessionId);
   } catch (error) {
     // The session exists and is returned; a retry with this key sees "in progress" until the claim times out (2 min).
     deps.logger.warn('could not record the idempotency key', { sessionId: started.sessionId, error: (error as Error).name });
@@ -123,44 +170,43 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
 }
 
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
+type Subject = DeviceCaller & { subjectKey: string };
+
 async function createWithinQuota(
   deps: LivenessDeps,
-  caller: DeviceCaller,
+  caller: Subject,
   fields: StartSessionFields,
   policy: SessionPolicy,
-  verifyImage: Uint8Array,
-  sniffed: { contentType: string; extension: string },
-  sha256: string,
+  image: VerifyAgainst,
 ): Promise<StartedSession> {
   const now = deps.clock.now();
   // Time-ordered (UUIDv7): the storage keys, and so newest-first listing, follow from the id itself.
   const sessionId = uuidv7({ msecs: now.getTime() });
   const expires = new Date(now.getTime() + policy.authTokenTimeToLiveInSeconds * 1000);
-  const refusal = await deps.quota.reserve(caller.subject, sessionId, expires, now);
+  const refusal = await deps.quota.reserve(caller.subjectKey, sessionId, expires, now);
   if (refusal) {
     throw new TooManyAttemptsError(refusal.reason === 'OpenSessions'
       ? 'Too many liveness sessions are open for this user; finish or wait for one to expire.'
       : 'Too many liveness sessions were started for this user; try again later.', refusal.retryAfterSeconds, 'QuotaExceeded');
   }
   try {
-    return await createFresh(deps, caller, fields, policy, { sessionId, now, expires }, verifyImage, sniffed, sha256);
+    return await createFresh(deps, caller, fields, policy, { sessionId, now, expires }, image);
   } catch (error) {
-    await releaseQuota(deps, { subject: caller.subject, sessionId });
+    await releaseQuota(deps, { subjectKey: caller.subjectKey, sessionId });
     throw error;
   }
 }
 
 async function createFresh(
   deps: LivenessDeps,
-  caller: DeviceCaller,
+  caller: Subject,
   fields: StartSessionFields,
   policy: SessionPolicy,
   { sessionId, now, expires }: { sessionId: string; now: Date; expires: Date },
-  verifyImage: Uint8Array,
-  sniffed: { contentType: string; extension: string },
-  sha256: string,
+  image: VerifyAgainst,
 ): Promise<StartedSession> {
   const { face, images, sessions, logger, settings } = deps;
+  const { bytes: verifyImage, sniffed, sha256 } = image;
   const blobName = `verify-images/${sessionId}.${sniffed.extension}`;
   const ttl = policy.authTokenTimeToLiveInSeconds;
   const enableSessionImage = policy.enableSessionImage;
@@ -174,6 +220,9 @@ async function createFresh(
     livenessOperationMode: policy.livenessOperationMode,
     ...(fields.deviceCorrelationId ? { deviceCorrelationId: fields.deviceCorrelationId } : {}),
     subject: caller.subject,
+    subjectKey: caller.subjectKey,
+    ...(image.reference ? { reference: image.reference } : {}),
+    ...(fields.consentVersion ? { consentVersion: fields.consentVersion } : {}),
     enableSessionImage,
     status: 'Creating',
     verifyImage: {},
@@ -189,10 +238,16 @@ async function createFresh(
   // image it points to. A host that dies after Face answered but before the update below leaves a Face session no one
   // knows (Face deletes it after 48 h; its token never reached a device). Calling Face only after the row lands would
   // narrow that window when storage is slower than Face, at the cost of a storage round trip on every create.
-  const storage = sessions.create(draft).then(async (row) => {
-    await images.put(blobName, verifyImage, sniffed.contentType, { sha256 });
-    return row;
-  });
+  // The subject's visit (and the consent it gave) is written alongside; the session row's create writes the
+  // subject-sessions index row before the session row, so erasure can always reach the session.
+  const consent = fields.consentVersion ? { version: fields.consentVersion, givenDateTime: now.toISOString() } : undefined;
+  const storage = Promise.all([
+    sessions.create(draft).then(async (row) => {
+      await images.put(blobName, verifyImage, sniffed.contentType, { sha256 });
+      return row;
+    }),
+    deps.subjects.recordVisit(caller.subjectKey, now, consent),
+  ]).then(([row]) => row);
   const faceCall = face.create({
     livenessOperationMode: draft.livenessOperationMode,
     deviceCorrelationId: fields.deviceCorrelationId,

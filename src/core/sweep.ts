@@ -6,6 +6,7 @@
 // enqueued first; a session that reaches expiry without a result gets its expired event.
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
+import { resumeErasures } from './erase-subject.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { publishPendingEvents, sessionExpiredEvent, withEvent } from './events.js';
 import { imagesDueAt, recordDueAt } from './retention.js';
@@ -22,6 +23,8 @@ export interface SweepReport {
   abandonedCreatesUndone: number;
   /** Events found in an outbox (left by a crash or a queue outage) and enqueued now. */
   eventsRecovered: number;
+  /** Subject erasures that were interrupted and finished by this sweep. */
+  erasuresFinished: number;
   failures: number;
   pages: number;
   durationMs: number;
@@ -32,7 +35,7 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
   const seen = new Set<string>();
@@ -54,6 +57,12 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
     });
     continuationToken = page.continuationToken;
   } while (continuationToken);
+  try {
+    report.erasuresFinished = await resumeErasures(deps);
+  } catch (error) {
+    report.failures++;
+    deps.logger.warn('sweep could not read the interrupted erasures; the next sweep retries', { error: (error as Error).name });
+  }
   report.durationMs = Date.now() - started;
   deps.metrics.sweepDeletions('faceSession', report.faceSessionsDeleted);
   deps.metrics.sweepDeletions('images', report.imagesDeleted);

@@ -111,7 +111,7 @@ export async function deadLetterPoisoned(deps: WebhookDeps, message: DeliveryMes
 /** Back office: sends a dead-lettered event again, with a fresh retry window and the same event id. */
 export async function redeliverEvent(deps: WebhookDeps, eventId: string): Promise<{ eventId: string; status: 'Enqueued' }> {
   const dead = await deps.log.getDeadLetter(eventId);
-  if (!dead) throw new NotFoundError('There is no failed delivery for this event.', undefined, 'DeliveryNotFound');
+  if (!dead) throw new NotFoundError('There is no failed delivery for this event.', { code: 'DeliveryNotFound' });
   // Enqueue first: a failure between the two leaves the dead letter listed, and a second redeliver is harmless.
   await deps.queue.enqueue({ event: dead.event, attempt: 1 });
   await deps.log.deleteDeadLetter(eventId);
@@ -146,7 +146,7 @@ function failureView(d: DeadLetter) {
 export async function listDeliveryAttempts(deps: WebhookDeps, eventId: string) {
   const attempts = await deps.log.listAttempts(eventId);
   if (attempts.length === 0 && !(await deps.log.getDeadLetter(eventId))) {
-    throw new NotFoundError('There is no delivery for this event.', undefined, 'DeliveryNotFound');
+    throw new NotFoundError('There is no delivery for this event.', { code: 'DeliveryNotFound' });
   }
   return { value: attempts };
 }

@@ -1,19 +1,25 @@
 import { START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, parseIdempotencyKey, parseStartSessionForm } from '../contract/requests.js';
-import { ValidationError } from '../core/errors.js';
 import type { DeviceCaller } from '../core/ports.js';
 import { startSession } from '../core/start-session.js';
+import { assertConsent } from '../core/subject.js';
 import { deviceHttp } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, readMultipart } from '../shared/http.js';
 
-/** POST /api/liveness-sessions — the device (bearer token) starts a liveness check with its verify image. */
+/**
+ * POST /api/liveness-sessions — the device (bearer token) starts a liveness check, against the subject's enrolled
+ * reference or with its own verify image. A wrong consent version refuses the body the moment its field is parsed;
+ * a missing one, once the body is read; either way before anything is stored.
+ */
 export const createLivenessSession: HttpRoute<DeviceCaller> = async ({ request, deps, caller }) => {
   const idempotencyKey = parseIdempotencyKey(request.headers);
-  const body = await readMultipart(request, START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES);
-  const verifyImage = body.files.verifyImage;
-  if (!verifyImage) throw new ValidationError('MissingVerifyImage', "The form must include a 'verifyImage' file part.");
+  const privacy = deps.settings.privacy;
+  const body = await readMultipart(request, START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, {
+    onField: (name, value) => { if (name === 'consentVersion') assertConsent(privacy, value); },
+  });
+  assertConsent(privacy, body.fields.consentVersion);
   const fields = parseStartSessionForm(body.fields);
-  const { replayed, ...started } = await startSession(deps, { caller, fields, verifyImage: verifyImage.bytes, idempotencyKey });
+  const { replayed, ...started } = await startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
   return json(201, started, {
     location: `/api/liveness-sessions/${started.sessionId}`,
     ...(replayed ? { 'idempotent-replayed': 'true' } : {}),

@@ -8,7 +8,7 @@ import { json } from '../shared/http.js';
 /** GET /api/webhook-events/{eventId}/attempts — the event's delivery log: status code, duration, next try. */
 export const listWebhookAttempts: HttpRoute<BackOfficeCaller> = async ({ request, webhooks }) => {
   const eventId = eventIdParam(request.params.eventId);
-  if (!eventId) throw new NotFoundError('There is no delivery for this event.', undefined, 'DeliveryNotFound');
+  if (!eventId) throw new NotFoundError('There is no delivery for this event.', { code: 'DeliveryNotFound' });
   return json(200, await listDeliveryAttempts(webhooks, eventId));
 };
 

@@ -8,7 +8,7 @@ import { json } from '../shared/http.js';
 /** POST /api/webhook-events/{eventId}/redeliver — queues a dead-lettered event again (same id, fresh retry window). */
 export const redeliverWebhook: HttpRoute<BackOfficeCaller> = async ({ request, webhooks }) => {
   const eventId = eventIdParam(request.params.eventId);
-  if (!eventId) throw new NotFoundError('There is no failed delivery for this event.', undefined, 'DeliveryNotFound');
+  if (!eventId) throw new NotFoundError('There is no failed delivery for this event.', { code: 'DeliveryNotFound' });
   return json(202, await redeliverEvent(webhooks, eventId));
 };
 

@@ -11,9 +11,12 @@ import {
   livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, openApiDocumentBodySchema,
   requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, sessionIdPathSchema, startedSessionSchema,
   startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
+  deletionReceiptSchema, enrolReferenceRequestBodySchema, privacySchema, promoteReferenceRequestSchema, reviewQueuePageSchema,
+  reviewQueueQuerySchema, settleReviewRequestSchema, subjectExportSchema, subjectImageQuerySchema, subjectKeyPathSchema,
+  subjectKeyRequestSchema, subjectKeySchema, subjectReferenceSchema,
   deliveryAttemptListSchema, eventIdPathSchema, failedDeliveryPageSchema, listFailedDeliveriesQuerySchema,
-  redeliveryAcceptedSchema, sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
-  webhookRequestHeadersSchema,
+  redeliveryAcceptedSchema, reviewSettledEventSchema, sessionDecidedEventSchema, sessionErasedEventSchema,
+  sessionExpiredEventSchema, subjectErasedEventSchema, webhookRequestHeadersSchema,
 } from '../contract/index.js';
 
 const BACKOFFICE_ROLE_NOTE = "The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').";
@@ -63,14 +66,16 @@ interface BackOfficeOperation {
   summary: string;
   description: string;
   requestParams?: ZodOpenApiOperationObject['requestParams'];
+  requestBody?: ZodOpenApiOperationObject['requestBody'];
   ok: [status: string, response: ZodOpenApiResponseObject];
   extra?: Record<string, ZodOpenApiResponseObject | { $ref: string }>;
 }
 
 /** Back-office operations exist twice: with the Functions admin key at /x and with an Entra ID token at /backoffice/x. */
 function backOffice(op: BackOfficeOperation): { admin: ZodOpenApiOperationObject; entra: ZodOpenApiOperationObject } {
-  const common = (unauthorized: ResponseName, forbidden?: ResponseName): Pick<ZodOpenApiOperationObject, 'requestParams' | 'responses'> => ({
+  const common = (unauthorized: ResponseName, forbidden?: ResponseName): Pick<ZodOpenApiOperationObject, 'requestParams' | 'requestBody' | 'responses'> => ({
     ...(op.requestParams ? { requestParams: op.requestParams } : {}),
+    ...(op.requestBody ? { requestBody: op.requestBody } : {}),
     responses: {
       [op.ok[0]]: op.ok[1],
       ...(op.extra ?? {}),
@@ -139,6 +144,141 @@ const audit = backOffice({
   ok: ['200', okJson('The audit entries.', auditEntryListSchema)],
   extra: { 404: ref('NotFound') },
 });
+
+const jsonBody = (schema: z.ZodType, example: unknown): ZodOpenApiOperationObject['requestBody'] => ({
+  required: true,
+  content: { 'application/json': { schema, examples: { example: { value: example } } } },
+});
+const subjectNotFound = error('SubjectNotFound: the app holds nothing about this subject key (or it is not 64 hex digits).');
+const subjectErasing = error('SubjectErasing: the subject is being erased; nothing new can be stored for it.');
+
+const subjectKey = backOffice({
+  operationId: 'createSubjectKey',
+  summary: 'Get the key of a subject',
+  description: "The subject key of a device token subject (the token's `sub`): HMAC-SHA256 under the deployment's "
+    + 'SUBJECT_KEY_SECRET. The raw subject travels only in this body; every /subjects route takes the key, so no raw '
+    + 'subject id ends up in URLs or logs.',
+  requestBody: jsonBody(subjectKeyRequestSchema, { subject: 'user-8c1f42' }),
+  ok: ['200', okJson('The subject key.', subjectKeySchema)],
+  extra: { 400: ref('BadRequest'), 415: error('UnsupportedMediaType: the body is not application/json.') },
+});
+
+const exportSubject = backOffice({
+  operationId: 'exportSubject',
+  summary: 'Export everything of a subject',
+  description: 'Everything the app holds about the subject (GDPR Art. 15): the subject record, the enrolled '
+    + 'reference, consents, sessions with their decisions, reviews and audit entries, lockout, quota and '
+    + 'Idempotency-Key rows, and earlier deletion receipts. Images are links to GET /subjects/{subjectKey}/images. '
+    + 'Read by key: one partition per table, never a scan of all sessions.',
+  requestParams: { path: subjectKeyPathSchema },
+  ok: ['200', okJson('The export.', subjectExportSchema)],
+  extra: { 404: subjectNotFound },
+});
+
+const eraseSubject = backOffice({
+  operationId: 'eraseSubject',
+  summary: 'Erase everything of a subject',
+  description: 'GDPR Art. 17: deletes the subject\'s sessions (the Face sessions still alive, verify and session '
+    + 'images, audit entries, rows), the enrolled reference, consents, lockout, quota and Idempotency-Key rows and '
+    + 'the subject record, and answers a deletion receipt (kinds and counts, when, by whom; hashes only). '
+    + 'Idempotent and resumable: an interrupted erasure is finished by calling again or by the sweep. While it runs, '
+    + 'the subject cannot start checks (409 SubjectErasing).',
+  requestParams: { path: subjectKeyPathSchema },
+  ok: ['200', okJson('Erased; the receipt.', deletionReceiptSchema)],
+  extra: { 404: subjectNotFound, 409: ref('Conflict') },
+});
+
+const enrolReference = backOffice({
+  operationId: 'enrolSubjectReference',
+  summary: 'Enrol a reference image',
+  description: "Enrols (or replaces) the subject's reference: device checks then start without an image and verify "
+    + 'against this one; a device image is refused (400 ReferenceEnrolled). Checked like verify images (1 KB to 6 MB, '
+    + 'JPEG, PNG, BMP, GIF or WebP by its bytes).',
+  requestParams: { path: subjectKeyPathSchema },
+  requestBody: {
+    required: true,
+    content: { 'multipart/form-data': { schema: enrolReferenceRequestBodySchema, encoding: { referenceImage: { contentType: 'image/jpeg, image/png, image/bmp, image/gif, image/webp, application/octet-stream' } } } },
+  },
+  ok: ['200', okJson('The enrolled reference.', subjectReferenceSchema)],
+  extra: {
+    400: ref('BadRequest'), 404: subjectNotFound, 409: subjectErasing,
+    413: error('InvalidImageSize: the image is larger than 6 MB.'), 415: error('UnsupportedMediaType: the body is not multipart/form-data.'),
+  },
+});
+
+const promoteReference = backOffice({
+  operationId: 'promoteSubjectReference',
+  summary: "Promote a passed session's verify image",
+  description: "The verify image of one of the subject's sessions whose outcome is pass (automated or settled by a "
+    + 'reviewer) becomes the enrolled reference. 409 VerifyImageGone when image retention already deleted it.',
+  requestParams: { path: subjectKeyPathSchema },
+  requestBody: jsonBody(promoteReferenceRequestSchema, { sessionId: '019ac1f2-7a3b-7c4d-8e5f-0123456789ab' }),
+  ok: ['200', okJson('The enrolled reference.', subjectReferenceSchema)],
+  extra: {
+    400: ref('BadRequest'), 404: error('SessionNotFound: the subject has no such session.'),
+    409: error('SessionNotPassed, VerifyImageGone or SubjectErasing.'), 415: error('UnsupportedMediaType: the body is not application/json.'),
+  },
+});
+
+const removeReference = backOffice({
+  operationId: 'removeSubjectReference',
+  summary: 'Remove the enrolled reference',
+  description: 'Deletes the enrolled reference and its image. Devices may then bring their own image again, if '
+    + 'SUBJECT_DEVICE_REFERENCE_ALLOWED is on.',
+  requestParams: { path: subjectKeyPathSchema },
+  ok: ['204', { description: 'Removed.' }],
+  extra: { 404: error('ReferenceNotFound: the subject has no enrolled reference (SubjectNotFound: the key is not 64 hex digits).'), 409: subjectErasing },
+});
+
+const subjectImage = backOffice({
+  operationId: 'getSubjectImage',
+  summary: 'Read an image of a subject',
+  description: 'The bytes of an image linked from the export: the enrolled reference, or a verify or session image '
+    + "of one of the subject's sessions. Any other name is a 404.",
+  requestParams: { path: subjectKeyPathSchema, query: subjectImageQuerySchema },
+  ok: ['200', {
+    description: 'The image.',
+    headers: z.object(noStore),
+    content: { 'image/jpeg': { schema: z.string().meta({ format: 'binary' }) }, 'image/png': { schema: z.string().meta({ format: 'binary' }) } },
+  }],
+  extra: { 400: ref('BadRequest'), 404: error('ImageNotFound: no such image of this subject (SubjectNotFound: the key is not 64 hex digits).') },
+});
+
+const reviewQueue = backOffice({
+  operationId: 'listReviewQueue',
+  summary: 'List sessions awaiting review',
+  description: 'Sessions the decision policy sent to review (match confidence in the review band) that no reviewer '
+    + 'has settled, oldest first, a page at a time; read from the review index by key, not by scanning sessions.',
+  requestParams: { query: reviewQueueQuerySchema },
+  ok: ['200', okJson('A page of sessions awaiting review.', reviewQueuePageSchema)],
+  extra: { 400: ref('BadRequest') },
+});
+
+const settleReview = backOffice({
+  operationId: 'settleLivenessSessionReview',
+  summary: 'Settle a review',
+  description: 'A person decides a session awaiting review: pass or fail, with a reason. The reviewer (Entra object '
+    + 'id, or admin-key) and the time are recorded next to the automated decision, which stays as it was; the '
+    + "device's status then shows the reviewer's outcome.",
+  requestParams: { path: sessionIdPathSchema },
+  requestBody: jsonBody(settleReviewRequestSchema, { outcome: 'pass', reason: 'Same person: glasses in the reference photo.' }),
+  ok: ['200', okJson('The session, with the review.', livenessSessionSchema)],
+  extra: {
+    400: ref('BadRequest'), 404: ref('NotFound'),
+    409: error('NotAwaitingReview: the session is not awaiting review. ReviewAlreadySettled: it was settled before.'),
+    415: error('UnsupportedMediaType: the body is not application/json.'),
+  },
+});
+
+const privacy: ZodOpenApiOperationObject = {
+  operationId: 'getPrivacy',
+  tags: ['device'],
+  summary: 'Consent texts and retention schedule',
+  description: 'What a device shows before it collects anything: the consent text versions (`consent.currentVersion` '
+    + 'is what a create must send as consentVersion) and how long each kind of data is kept. Anonymous.',
+  security: [],
+  responses: { 200: okJson('The privacy notice.', privacySchema), 500: ref('InternalError') },
+};
 
 const deliveryNotFound = error('DeliveryNotFound: no such event (or, for redelivery, it is not dead-lettered); '
   + 'any id that is not an event id is a 404 too.');
@@ -222,11 +362,14 @@ const create: ZodOpenApiOperationObject = {
       headers: z.object({ ...noStore, Location: locationHeaderSchema, 'Idempotent-Replayed': idempotentReplayedHeaderSchema }),
       content: json(startedSessionSchema),
     },
-    400: ref('BadRequest'),
+    400: error('The request is invalid: ConsentRequired (consentVersion missing or not current; nothing was read or '
+      + 'stored), ReferenceEnrolled (a verifyImage while a reference is enrolled), MissingVerifyImage, '
+      + "DeviceReferenceNotAllowed, ReferenceRequired, a malformed form or field, an image Face refused (Face's code), ..."),
     401: ref('DeviceUnauthorized'),
     404: error('SessionNotFound: the session an Idempotency-Key points to no longer exists.'),
     409: error('RequestInProgress: the first request with this Idempotency-Key is still running (Retry-After: 1). '
-      + 'SessionNoLongerActive: the session made for this Idempotency-Key has ended; use a new key.', {
+      + 'SessionNoLongerActive: the session made for this Idempotency-Key has ended; use a new key. SubjectErasing: the '
+      + 'user is being erased. ReferenceUnavailable: the enrolled reference is being replaced.', {
       'Retry-After': requestInProgressRetryAfterHeaderSchema,
     }),
     413: error('InvalidImageSize: the verify image (or the whole body) is larger than 6 MB.'),
@@ -302,7 +445,8 @@ const info = {
   title: 'Face liveness functions',
   version: '0.1.0',
   summary: 'Azure AI Face liveness detection with face verification, as an app server for devices and a back office.',
-  description: 'Flow: the device starts a session with a verify image (POST /liveness-sessions) and gets a Face '
+  description: 'Flow: the device reads the consent text (GET /privacy), then starts a session with the consent version '
+    + 'and, unless the back office enrolled a reference for the user, a verify image (POST /liveness-sessions), and gets a Face '
     + 'session token; it runs the Face liveness client SDK with that token; it reports completion (POST '
     + '/liveness-sessions/{sessionId}/complete) and polls its outcome (GET .../status). The back office reads, lists, '
     + 'audits and deletes sessions, with the Functions admin key or, under /backoffice, an Entra ID token.\n\n'
@@ -332,6 +476,21 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/backoffice/liveness-sessions': { get: list.entra },
       '/backoffice/liveness-sessions/{sessionId}': { get: get.entra, delete: del.entra },
       '/backoffice/liveness-sessions/{sessionId}/audit-entries': { get: audit.entra },
+      '/liveness-sessions/{sessionId}/review': { post: settleReview.admin },
+      '/backoffice/liveness-sessions/{sessionId}/review': { post: settleReview.entra },
+      '/review-queue': { get: reviewQueue.admin },
+      '/backoffice/review-queue': { get: reviewQueue.entra },
+      '/subject-keys': { post: subjectKey.admin },
+      '/backoffice/subject-keys': { post: subjectKey.entra },
+      '/subjects/{subjectKey}': { get: exportSubject.admin, delete: eraseSubject.admin },
+      '/backoffice/subjects/{subjectKey}': { get: exportSubject.entra, delete: eraseSubject.entra },
+      '/subjects/{subjectKey}/reference': { put: enrolReference.admin, delete: removeReference.admin },
+      '/backoffice/subjects/{subjectKey}/reference': { put: enrolReference.entra, delete: removeReference.entra },
+      '/subjects/{subjectKey}/reference/promote': { post: promoteReference.admin },
+      '/backoffice/subjects/{subjectKey}/reference/promote': { post: promoteReference.entra },
+      '/subjects/{subjectKey}/images': { get: subjectImage.admin },
+      '/backoffice/subjects/{subjectKey}/images': { get: subjectImage.entra },
+      '/privacy': { get: privacy },
       '/webhook-failures': { get: webhookFailures.admin },
       '/webhook-events/{eventId}/attempts': { get: webhookAttempts.admin },
       '/webhook-events/{eventId}/redeliver': { post: webhookRedeliver.admin },
@@ -343,8 +502,10 @@ export function createOpenApiDocument(): OpenApiDocument {
     },
     webhooks: {
       'liveness.session.decided': { post: webhook('livenessSessionDecided', 'A session was decided', sessionDecidedEventSchema) },
+      'liveness.review.settled': { post: webhook('livenessReviewSettled', 'A review was settled', reviewSettledEventSchema) },
       'liveness.session.expired': { post: webhook('livenessSessionExpired', 'A session ended without a result', sessionExpiredEventSchema) },
       'liveness.session.erased': { post: webhook('livenessSessionErased', 'A session was erased', sessionErasedEventSchema) },
+      'liveness.subject.erased': { post: webhook('livenessSubjectErased', 'A subject was erased', subjectErasedEventSchema) },
     },
     components: {
       responses,

@@ -8,6 +8,9 @@ import { appServices, httpHandler, type Authenticate, type HttpRoute, type Servi
 
 export type BackOfficeCaller = { via: 'admin-key' } | { via: 'entra'; objectId: string };
 
+/** The identity recorded with what a back-office caller does (reviewer, enroller, eraser). */
+export const actor = (caller: BackOfficeCaller): string => (caller.via === 'entra' ? caller.objectId : 'admin-key');
+
 export const anonymous: Authenticate<undefined> = async () => undefined;
 
 export const deviceBearer: Authenticate<DeviceCaller> = async (request, services) => {

@@ -35,7 +35,17 @@ export const MAX_START_BODY_BYTES = 6 * 1024 * 1024 + 64 * 1024;
  * being buffered whole, and each file is held once. Rules: only the named parts, each at most once, files as file
  * parts (with a file name) and text as text parts.
  */
-export async function readMultipart(request: HttpRequest, allowedFields: readonly string[], allowedFiles: readonly string[]): Promise<MultipartBody> {
+export interface MultipartOptions {
+  /**
+   * Sees each text field as soon as it is parsed; a throw refuses the body at once (nothing more of it is kept), so
+   * a rule on a field (consent) holds before the rest of the body is used.
+   */
+  onField?: (name: string, value: string) => void;
+}
+
+export async function readMultipart(
+  request: HttpRequest, allowedFields: readonly string[], allowedFiles: readonly string[], options: MultipartOptions = {},
+): Promise<MultipartBody> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^multipart\/form-data\s*;\s*boundary=/i.test(contentType)) {
     throw new UnsupportedMediaTypeError('UnsupportedMediaType', 'The request body must be multipart/form-data.');
@@ -103,8 +113,14 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
     });
     parser.on('field', (name: string | undefined, value, info) => {
       if (!check(name, false)) return;
-      if (info.valueTruncated) fail(new ValidationError('BadArgument', `Form field '${name}' is too long.`));
-      else body.fields[name] = value;
+      if (info.valueTruncated) { fail(new ValidationError('BadArgument', `Form field '${name}' is too long.`)); return; }
+      body.fields[name] = value;
+      try {
+        options.onField?.(name, value);
+      } catch (error) {
+        fail(error as Error);
+        for (const file of Object.keys(body.files)) delete body.files[file]; // drop what was read before it
+      }
     });
     const tooMany = () => fail(new ValidationError('BadArgument', 'The form has too many parts.'));
     parser.on('partsLimit', tooMany);
@@ -126,4 +142,24 @@ export async function readMultipart(request: HttpRequest, allowedFields: readonl
 export function truncate(text: string, max = 64): string {
   const clean = text.replace(/[^\x20-\x7e]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** JSON bodies the back office sends are small; anything larger is refused before parsing. */
+export const MAX_JSON_BODY_BYTES = 16 * 1024;
+
+/** Reads a small JSON body (application/json). */
+export async function readJson(request: HttpRequest): Promise<unknown> {
+  const contentType = request.headers.get('content-type') ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(contentType)) {
+    throw new UnsupportedMediaTypeError('UnsupportedMediaType', 'The request body must be application/json.');
+  }
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > MAX_JSON_BODY_BYTES) throw new PayloadTooLargeError('BodyTooLarge', 'The JSON body is too large.');
+  const text = await request.text();
+  if (text.length > MAX_JSON_BODY_BYTES) throw new PayloadTooLargeError('BodyTooLarge', 'The JSON body is too large.');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('InvalidJson', 'The request body is not valid JSON.');
+  }
 }

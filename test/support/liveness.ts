@@ -11,6 +11,7 @@ import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import { TableAuditLog } from '../../src/adapters/storage/table-audit-log.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
+import { DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
 import { spawnDevHost } from './dev-host.js';
 import { eventually } from '../../dev/eventually.js';
 import { validateExchange } from './openapi.js';
@@ -48,6 +49,10 @@ export interface Stack {
   completionQueue: QueueClient;
   logs(): string;
   stop(): Promise<void>;
+  /** The dev host's process id (to kill it mid-request in a crash test). */
+  pid(): number | undefined;
+  /** Starts a new dev host on the same settings and storage prefix (after a kill); `api` then points at it. */
+  restart(): Promise<void>;
 }
 
 export async function startStack(
@@ -57,30 +62,29 @@ export async function startStack(
   const storage = inject('storageConnectionString');
   const faceEndpoint = face?.endpoint ?? inject('faceEndpoint');
   const faceKey = face?.key ?? inject('faceApiKey');
-  const host = await spawnDevHost({
-    env: {
-      // The app may reach storage another way (a fault proxy); the test's own clients below never do.
-      AzureWebJobsStorage: appStorage ?? storage,
-      FACE_ENDPOINT: faceEndpoint,
-      FACE_API_KEY: faceKey,
-      LIVENESS_STORAGE_PREFIX: prefix,
-      LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
-      // Never fires by itself during a test; suites fire it through the admin endpoint.
-      LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
-      LIVENESS_COLLECT_BACKOFF_SECONDS: '0.5',
-      LIVENESS_COLLECT_MAX_TRIES: '4',
-      DEVICE_AUTH_ISSUER: inject('issuerUrl'),
-      DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
-      BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),
-      BACKOFFICE_AUTH_AUDIENCE: BACKOFFICE_AUDIENCE,
-      // No webhook unless a suite asks for one (a developer's local.settings.json may name the local receiver).
-      WEBHOOK_URL: '',
-      ...env,
-    },
-  });
+  const hostEnv: Record<string, string> = {
+    // The app may reach storage another way (a fault proxy); the test's own clients below never do.
+    AzureWebJobsStorage: appStorage ?? storage,
+    FACE_ENDPOINT: faceEndpoint,
+    FACE_API_KEY: faceKey,
+    LIVENESS_STORAGE_PREFIX: prefix,
+    LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
+    // Never fires by itself during a test; suites fire it through the admin endpoint.
+    LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
+    LIVENESS_COLLECT_BACKOFF_SECONDS: '0.5',
+    LIVENESS_COLLECT_MAX_TRIES: '4',
+    DEVICE_AUTH_ISSUER: inject('issuerUrl'),
+    DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE,
+    BACKOFFICE_AUTH_ISSUER: inject('issuerUrl'),
+    BACKOFFICE_AUTH_AUDIENCE: BACKOFFICE_AUDIENCE,
+    // No webhook unless a suite asks for one (a developer's local.settings.json may name the local receiver).
+    WEBHOOK_URL: '',
+    ...env,
+  };
+  let host = await spawnDevHost({ env: hostEnv });
   const clients = createStorageClients({ kind: 'connectionString', connectionString: storage });
   appApis.add(`${host.url}/api`);
-  return {
+  const stack: Stack = {
     api: `${host.url}/api`,
     faceEndpoint,
     faceKey,
@@ -90,13 +94,26 @@ export async function startStack(
     audit: new TableAuditLog(clients, prefix),
     blobs: clients.blobService,
     completionQueue: clients.queueService.getQueueClient(`${prefix.toLowerCase()}-completions`),
-    logs: host.logs,
-    stop: host.stop,
+    logs: () => host.logs(),
+    stop: () => host.stop(),
+    pid: () => host.pid,
+    restart: async () => {
+      await host.stop();
+      host = await spawnDevHost({ env: hostEnv });
+      stack.api = `${host.url}/api`;
+      appApis.add(stack.api);
+    },
   };
+  return stack;
 }
 
-export function startForm(image: Uint8Array | undefined, fields: Record<string, string> = {}, fileName = 'verify.jpg'): FormData {
+/** The consent version the app's default settings publish (GET /api/privacy); startForm sends it unless told otherwise. */
+export const CONSENT_VERSION = DEFAULT_CONSENT_VERSION;
+
+/** A start form; it carries the current consentVersion unless `fields` names one or `noConsent` leaves it out. */
+export function startForm(image: Uint8Array | undefined, fields: Record<string, string> = {}, fileName = 'verify.jpg', options: { noConsent?: boolean } = {}): FormData {
   const form = new FormData();
+  if (!options.noConsent && !('consentVersion' in fields)) form.set('consentVersion', CONSENT_VERSION);
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
   if (image) form.set('verifyImage', new File([image], fileName, { type: 'image/jpeg' }));
   return form;

@@ -163,7 +163,8 @@ describe('the request check', () => {
     ['a device id with a space', form({ deviceCorrelationId: 'a b' }), {}, /deviceCorrelationId/],
     ['enableSessionImage=yes', form({ enableSessionImage: 'yes' }), {}, /enableSessionImage/],
     ['an unknown form field', form({ somethingElse: '1' }), {}, /additional properties/],
-    ['no verify image', form({}, null), {}, /verifyImage/],
+    // No verify image is a valid request now (an enrolled reference is used); the app refuses it without one.
+    ['a consent version with a space', form({ consentVersion: 'a b' }), {}, /consentVersion/],
     ['the verify image as a text part', form({ verifyImage: 'abc' }, null), {}, /must be a file part/],
     ['the verify image twice', (() => { const f = form({}); f.append('verifyImage', new File([image], 'again.jpg')); return f; })(), {}, /more than once/],
     ['an Idempotency-Key with a space', form({}), { 'idempotency-key': 'a b' }, /Idempotency-Key/],

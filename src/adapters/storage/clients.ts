@@ -1,6 +1,6 @@
 // Storage service clients built from the config: a connection string locally (Azurite), identity-based URIs with
 // DefaultAzureCredential in Azure (the same AzureWebJobsStorage__* settings the Functions host uses for triggers).
-import { TableClient } from '@azure/data-tables';
+import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { StorageConnection } from '../../config/config.js';
@@ -63,5 +63,25 @@ export async function guardStorage<T>(what: string, work: () => Promise<T>): Pro
       throw new StorageUnavailableError(`${what} failed.`, { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * Deletes rows of one partition in entity group transactions (at most 100 each). A transaction fails whole when one
+ * of its rows is already gone (a concurrent or earlier interrupted delete), so such a batch is redone row by row.
+ */
+export async function deleteInBatches(table: TableClient, deletes: TransactionAction[]): Promise<void> {
+  for (let i = 0; i < deletes.length; i += 100) {
+    const batch = deletes.slice(i, i + 100);
+    try {
+      await table.submitTransaction(batch);
+    } catch (error) {
+      if (!isRestError(error, 404)) throw error;
+      for (const [, entity] of batch) {
+        await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((e: unknown) => {
+          if (!isRestError(e, 404)) throw e;
+        });
+      }
+    }
   }
 }

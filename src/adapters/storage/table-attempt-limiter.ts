@@ -1,11 +1,13 @@
-// AttemptLimiter over Table storage: one row per subject or device (keyed by a SHA-256 of the id, so the table
-// holds no raw identifiers), holding recent failure times and a lockout deadline. Updates are ETag-guarded.
+// AttemptLimiter over Table storage: one row per subject and per device of that subject, in the subject's partition
+// (PK = subject key, a keyed hash: the table holds no raw identifiers, and erasure finds every row of a subject by
+// key), holding recent failure times and a lockout deadline. Updates are ETag-guarded.
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { AttemptLimitPolicy } from '../../core/attempt-limits.js';
 import type { AttemptLimiter, LimitKey } from '../../core/ports.js';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
+import { tableNames } from './table-session-repository.js';
 
 interface LimitEntity { partitionKey: string; rowKey: string; failuresJson: string; lockedUntil?: string }
 
@@ -14,7 +16,7 @@ export class TableAttemptLimiter implements AttemptLimiter {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string, private readonly policy: AttemptLimitPolicy) {
-    this.table = clients.table(`${prefix}LivenessAttemptLimits`);
+    this.table = clients.table(tableNames(prefix).attemptLimits);
     this.ensure = onceUntilFailure(() => this.table.createTable());
   }
 
@@ -56,6 +58,12 @@ export class TableAttemptLimiter implements AttemptLimiter {
   }
 }
 
+/** Row keys of lockout counters start with this (the quota row of the same partition is 'quota'). */
+export const LIMIT_ROW_PREFIX = 'limit-';
+
 function keyOf(key: LimitKey) {
-  return { partitionKey: `${key.kind}-${createHash('sha256').update(key.id).digest('hex').slice(0, 40)}`, rowKey: 'limit' };
+  const rowKey = key.kind === 'subject'
+    ? `${LIMIT_ROW_PREFIX}subject`
+    : `${LIMIT_ROW_PREFIX}device-${createHash('sha256').update(key.id).digest('hex').slice(0, 40)}`;
+  return { partitionKey: key.subjectKey, rowKey };
 }

@@ -1,10 +1,12 @@
-// IdempotencyStore over Table storage: PK = SHA-256 of (subject, Idempotency-Key). Inserting the row claims the
+// IdempotencyStore over Table storage: PK = the subject key (scope), RK = SHA-256 of the Idempotency-Key, so a
+// subject's keys are one partition (found and erased by key). Inserting the row claims the
 // key atomically (a 409 means someone else holds it); an expired row is taken over with an ETag-guarded replace.
 import { createHash, randomUUID } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { IdempotencyRecord, IdempotencyStore } from '../../core/ports.js';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
+import { tableNames } from './table-session-repository.js';
 
 interface KeyEntity {
   partitionKey: string; rowKey: string; requestHash: string; state: string; sessionId?: string; createdDateTime: string;
@@ -20,7 +22,7 @@ export class TableIdempotencyStore implements IdempotencyStore {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string, private readonly ttlSeconds: number) {
-    this.table = clients.table(`${prefix}LivenessIdempotencyKeys`);
+    this.table = clients.table(tableNames(prefix).idempotencyKeys);
     this.ensure = onceUntilFailure(() => this.table.createTable());
   }
 
@@ -88,5 +90,5 @@ export class TableIdempotencyStore implements IdempotencyStore {
 }
 
 function keyOf(scope: string, key: string) {
-  return { partitionKey: createHash('sha256').update(`${scope}\n${key}`).digest('hex'), rowKey: 'key' };
+  return { partitionKey: scope, rowKey: createHash('sha256').update(key).digest('hex') };
 }

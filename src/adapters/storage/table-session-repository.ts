@@ -6,13 +6,17 @@
 //   LivenessSweepSchedule     PK = due minute "yyyyMMddHHmm" (UTC), RK = due ISO time + "|" + sessionId
 //                             the sweep reads only partitions at or before now: a key-range query whose cost
 //                             follows the number of due sessions, not all sessions
+//   LivenessSubjectSessions   PK = subject key, RK = sessionId: a subject's sessions are one partition (erasure,
+//                             export), written before the session row
+//   LivenessReviewQueue       PK = "review", RK = created ISO time + "|" + sessionId: sessions awaiting review,
+//                             oldest first; kept in step with awaitingReview() on every write
 // mutate() is the one write path after create: every write is conditional on the row's ETag (so complete, collect,
 // delete and sweep can race safely) and moves the sweep index row whenever nextSweepDateTime changes.
 // (Audit entries live in their own table: table-audit-log.ts.)
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { ConflictError, ValidationError } from '../../core/errors.js';
 import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '../../core/ports.js';
-import type { LivenessSession, SessionListItem, SessionStatus } from '../../core/session.js';
+import { awaitingReview, type LivenessSession, type SessionListItem, type SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
@@ -20,14 +24,29 @@ import { withOptimisticConcurrency } from './optimistic.js';
 const MAX_SECONDS = 9_999_999_999;
 const MAX_MS = 9_999_999_999_999;
 
-export interface TableNames { sessions: string; auditEntries: string; sweepSchedule: string }
+export interface TableNames {
+  sessions: string; auditEntries: string; sweepSchedule: string; subjectSessions: string; reviewQueue: string;
+  subjects: string; deletionReceipts: string; attemptLimits: string; idempotencyKeys: string;
+}
 
 export function tableNames(prefix: string): TableNames {
   return {
     sessions: `${prefix}LivenessSessions`,
     auditEntries: `${prefix}LivenessAuditEntries`,
     sweepSchedule: `${prefix}LivenessSweepSchedule`,
+    subjectSessions: `${prefix}LivenessSubjectSessions`,
+    reviewQueue: `${prefix}LivenessReviewQueue`,
+    subjects: `${prefix}LivenessSubjects`,
+    deletionReceipts: `${prefix}LivenessDeletionReceipts`,
+    attemptLimits: `${prefix}LivenessAttemptLimits`,
+    idempotencyKeys: `${prefix}LivenessIdempotencyKeys`,
   };
+}
+
+const REVIEW_PARTITION = 'review';
+
+function reviewKey(session: Pick<LivenessSession, 'createdDateTime' | 'sessionId'>) {
+  return { partitionKey: REVIEW_PARTITION, rowKey: `${new Date(session.createdDateTime).toISOString()}|${session.sessionId}` };
 }
 
 const guard = <T>(work: () => Promise<T>) => guardStorage('Table storage request', work);
@@ -68,6 +87,10 @@ interface SessionEntity {
   deviceCorrelationId?: string;
   faceSessionId?: string;
   subject?: string;
+  subjectKey?: string;
+  referenceJson?: string;
+  consentVersion?: string;
+  reviewJson?: string;
   enableSessionImage: boolean;
   modelVersion?: string;
   status: string;
@@ -98,6 +121,8 @@ export interface TableSessionRepositoryOptions {
 export class TableSessionRepository implements SessionRepository {
   private readonly sessions: TableClient;
   private readonly sweep: TableClient;
+  private readonly bySubject: TableClient;
+  private readonly reviews: TableClient;
   /** Creates the tables once per instance (createTable ignores "already exists"). */
   readonly ensureTables: () => Promise<unknown>;
 
@@ -105,7 +130,9 @@ export class TableSessionRepository implements SessionRepository {
     const names = tableNames(prefix);
     this.sessions = clients.table(names.sessions);
     this.sweep = clients.table(names.sweepSchedule);
-    this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.sweep].map((t) => t.createTable())));
+    this.bySubject = clients.table(names.subjectSessions);
+    this.reviews = clients.table(names.reviewQueue);
+    this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.sweep, this.bySubject, this.reviews].map((t) => t.createTable())));
   }
 
   async create(session: LivenessSession): Promise<LivenessSession> {
@@ -113,15 +140,21 @@ export class TableSessionRepository implements SessionRepository {
       await this.ensureTables();
       // The sweep index row first: a session row must never exist without it, or no sweep would ever reach it
       // (a host that dies between the two leaves at most an index row pointing at nothing, which listDue drops).
-      if (session.nextSweepDateTime) await this.upsertSweepRow(session.sessionId, session.nextSweepDateTime);
+      // Likewise the subject-sessions index row: erasure reaches every session of the subject through it. The two
+      // index rows are independent of each other, so they go together.
+      await Promise.all([
+        session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
+        session.subjectKey ? this.upsertSubjectRow(session.subjectKey, session.sessionId) : undefined,
+      ]);
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
       } catch (error) {
-        // Leave no half-written session: remove both rows (whichever landed; a lost answer may hide one).
+        // Leave no half-written session: remove the rows (whichever landed; a lost answer may hide one).
         const key = keyOf(session.sessionId);
         await Promise.allSettled([
           this.sessions.deleteEntity(key.partitionKey, key.rowKey),
           session.nextSweepDateTime ? this.deleteSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
+          session.subjectKey ? ignore404(this.bySubject.deleteEntity(session.subjectKey, session.sessionId)) : undefined,
         ]);
         throw error;
       }
@@ -183,6 +216,10 @@ export class TableSessionRepository implements SessionRepository {
     // The new index row goes first, so the session is reachable whichever write a crash interrupts. An index row left
     // behind by a lost round or a crash no longer matches the session's due time, and listDue drops it.
     if (nextDue && nextDue !== previousDue) await this.upsertSweepRow(next.sessionId, nextDue);
+    // The review index follows the same rule: its row exists before the session awaits review, and goes after.
+    const wasAwaiting = awaitingReview(current);
+    const isAwaiting = awaitingReview(next);
+    if (isAwaiting && !wasAwaiting) await this.reviews.upsertEntity({ ...reviewKey(next), sessionId: next.sessionId }, 'Replace');
     let etag: string | undefined;
     try {
       etag = (await this.sessions.updateEntity(toEntity(next), 'Replace', { etag: current.etag ?? '*' })).etag;
@@ -193,16 +230,72 @@ export class TableSessionRepository implements SessionRepository {
     if (previousDue && previousDue !== nextDue) {
       await this.deleteSweepRow(next.sessionId, previousDue).catch(() => undefined); // stale rows are dropped later
     }
+    if (wasAwaiting && !isAwaiting) await this.deleteReviewRow(next).catch(() => undefined); // likewise
     return { ...next, etag };
   }
 
   async delete(session: LivenessSession): Promise<void> {
     await guard(async () => {
-      if (session.nextSweepDateTime) await this.deleteSweepRow(session.sessionId, session.nextSweepDateTime);
-      // The session row goes last: while it exists, the sweep can still find and finish the deletion.
+      await Promise.all([
+        session.nextSweepDateTime ? this.deleteSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
+        session.decision?.outcome === 'review' ? this.deleteReviewRow(session) : undefined,
+      ]);
+      // The session row goes after those: while it exists, the sweep can still find and finish the deletion.
       const key = keyOf(session.sessionId);
       await ignore404(this.sessions.deleteEntity(key.partitionKey, key.rowKey));
+      // The subject index row last, so an erasure can reach the session until it is gone.
+      if (session.subjectKey) await ignore404(this.bySubject.deleteEntity(session.subjectKey, session.sessionId));
     });
+  }
+
+  async listBySubject(subjectKey: string): Promise<LivenessSession[]> {
+    return guard(async () => {
+      await this.ensureTables();
+      const filter = odata`PartitionKey eq ${subjectKey}`;
+      this.options.onQuery?.(this.bySubject.tableName, filter);
+      const ids: string[] = [];
+      for await (const row of this.bySubject.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) ids.push(row.rowKey!);
+      const sessions = await Promise.all(ids.map(async (sessionId) => {
+        const session = sessionKey(sessionId) ? await this.read(sessionId) : undefined;
+        if (session?.subjectKey === subjectKey) return session;
+        // The session is gone (a crash between its row and this one): the index row points at nothing.
+        await ignore404(this.bySubject.deleteEntity(subjectKey, sessionId));
+        return undefined;
+      }));
+      return sessions.filter((s) => s !== undefined);
+    });
+  }
+
+  async listAwaitingReview(pageSize: number, continuationToken?: string): Promise<Page<LivenessSession>> {
+    return guard(async () => {
+      await this.ensureTables();
+      const filter = odata`PartitionKey eq ${REVIEW_PARTITION}`;
+      this.options.onQuery?.(this.reviews.tableName, filter);
+      if (continuationToken !== undefined) checkContinuationToken(continuationToken);
+      const pages = this.reviews
+        .listEntities<{ sessionId: string }>({ queryOptions: { filter, select: ['RowKey', 'sessionId'] } })
+        .byPage({ maxPageSize: pageSize, continuationToken });
+      for await (const page of pages) {
+        const sessions = await Promise.all(page.map(async (row) => {
+          const session = await this.read(row.sessionId);
+          if (session && awaitingReview(session) && reviewKey(session).rowKey === row.rowKey) return session;
+          // Settled, deleted, or a crash between the index write and the session write: no longer awaiting review.
+          await ignore404(this.reviews.deleteEntity(REVIEW_PARTITION, row.rowKey!));
+          return undefined;
+        }));
+        return { items: sessions.filter((s) => s !== undefined), continuationToken: page.continuationToken };
+      }
+      return { items: [] };
+    });
+  }
+
+  private async upsertSubjectRow(subjectKey: string, sessionId: string): Promise<void> {
+    await this.bySubject.upsertEntity({ partitionKey: subjectKey, rowKey: sessionId }, 'Replace');
+  }
+
+  private async deleteReviewRow(session: LivenessSession): Promise<void> {
+    const k = reviewKey(session);
+    await ignore404(this.reviews.deleteEntity(k.partitionKey, k.rowKey));
   }
 
   async list(query: ListSessionsQuery): Promise<Page<SessionListItem>> {
@@ -310,6 +403,10 @@ function toEntity(s: LivenessSession): SessionEntity {
     ...(s.deviceCorrelationId !== undefined ? { deviceCorrelationId: s.deviceCorrelationId } : {}),
     ...(s.faceSessionId !== undefined ? { faceSessionId: s.faceSessionId } : {}),
     ...(s.subject !== undefined ? { subject: s.subject } : {}),
+    ...(s.subjectKey !== undefined ? { subjectKey: s.subjectKey } : {}),
+    ...(s.reference ? { referenceJson: JSON.stringify(s.reference) } : {}),
+    ...(s.consentVersion !== undefined ? { consentVersion: s.consentVersion } : {}),
+    ...(s.review ? { reviewJson: JSON.stringify(s.review) } : {}),
     enableSessionImage: s.enableSessionImage,
     ...(s.modelVersion !== undefined ? { modelVersion: s.modelVersion } : {}),
     status: s.status,
@@ -341,6 +438,10 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     ...(e.deviceCorrelationId !== undefined ? { deviceCorrelationId: e.deviceCorrelationId } : {}),
     ...(e.faceSessionId !== undefined ? { faceSessionId: e.faceSessionId } : {}),
     ...(e.subject !== undefined ? { subject: e.subject } : {}),
+    ...(e.subjectKey !== undefined ? { subjectKey: e.subjectKey } : {}),
+    ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) } : {}),
+    ...(e.consentVersion !== undefined ? { consentVersion: e.consentVersion } : {}),
+    ...(e.reviewJson ? { review: JSON.parse(e.reviewJson) } : {}),
     enableSessionImage: e.enableSessionImage,
     ...(e.modelVersion !== undefined ? { modelVersion: e.modelVersion } : {}),
     status: e.status as SessionStatus,

@@ -1,12 +1,12 @@
-// SubjectQuota over Table storage: one row per subject (keyed by a SHA-256 of the subject, so the table holds no raw
-// identifiers) in the attempt-limits table, listing the subject's open sessions with their token expiry and the times
+// SubjectQuota over Table storage: one row per subject (RK 'quota' in the subject's partition, PK = subject key, so
+// the table holds no raw identifiers and erasure finds it by key) in the attempt-limits table, listing the subject's open sessions with their token expiry and the times
 // of its recent creates. A reservation is a conditional read-modify-write of that one row, so concurrent creates of
 // one subject cannot overshoot the cap; a slot whose release was lost frees itself when its token expires.
-import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import type { QuotaRefusal, SubjectQuota } from '../../core/ports.js';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
+import { tableNames } from './table-session-repository.js';
 
 export interface QuotaPolicy { maxOpenSessions: number; maxCreates: number; windowSeconds: number }
 
@@ -18,7 +18,7 @@ export class TableSubjectQuota implements SubjectQuota {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string, private readonly policy: QuotaPolicy) {
-    this.table = clients.table(`${prefix}LivenessAttemptLimits`);
+    this.table = clients.table(tableNames(prefix).attemptLimits);
     this.ensure = onceUntilFailure(() => this.table.createTable());
   }
 
@@ -70,6 +70,8 @@ export class TableSubjectQuota implements SubjectQuota {
   }
 }
 
-function keyOf(subject: string) {
-  return { partitionKey: `quota-${createHash('sha256').update(subject).digest('hex').slice(0, 40)}`, rowKey: 'quota' };
+export const QUOTA_ROW_KEY = 'quota';
+
+function keyOf(subjectKey: string) {
+  return { partitionKey: subjectKey, rowKey: QUOTA_ROW_KEY };
 }

@@ -1,0 +1,109 @@
+// Use case: the back office erases everything of a subject (GDPR Art. 17): its sessions (Face sessions still alive,
+// verify and session images, audit entries, rows), its enrolled reference, consents, lockout, quota and
+// idempotency rows, and the subject record; what remains is a deletion receipt (kinds and counts, when, by whom,
+// keyed hash only). Everything is found by key from the subject key, never by scanning sessions.
+// Idempotent and resumable: the record is first marked erasing (while marked, nothing new is stored for the
+// subject); each step is idempotent and its counts are saved on the record as it goes; the record goes last. A crash
+// half-way is finished by a repeat call or by the sweep (which reads the erasing index).
+import { v7 as uuidv7 } from 'uuid';
+import { purgeSession } from './delete-session.js';
+import { updateSession, type LivenessDeps } from './deps.js';
+import { publishSubjectErased } from './events.js';
+import { newSubjectRecord, type DeletionReceipt, type SubjectRecord } from './subject.js';
+
+/** How many times the subject's sessions are re-listed: a create that raced the erasure mark adds at most one round. */
+const MAX_SESSION_ROUNDS = 3;
+
+export async function eraseSubject(deps: LivenessDeps, subjectKey: string, requestedBy: string): Promise<DeletionReceipt> {
+  const now = deps.clock.now();
+  const marked = await deps.subjects.mutate(subjectKey, (current) => {
+    if (current?.erasure) return undefined; // already erasing: resume it
+    return {
+      ...(current ?? newSubjectRecord(subjectKey, now)),
+      erasure: { erasureId: uuidv7({ msecs: now.getTime() }), requestedDateTime: now.toISOString(), requestedBy, counts: {} },
+    };
+  });
+  return finishErasure(deps, marked!);
+}
+
+/** Finishes erasures that were interrupted (the sweep's part). @returns how many were finished */
+export async function resumeErasures(deps: LivenessDeps): Promise<number> {
+  let finished = 0;
+  for (const subjectKey of await deps.subjects.listErasing()) {
+    const record = await deps.subjects.get(subjectKey);
+    if (!record?.erasure) {
+      await deps.subjects.delete(subjectKey); // drops an index row left by a crash after the record went
+      continue;
+    }
+    try {
+      await finishErasure(deps, record);
+      finished++;
+    } catch (error) {
+      deps.logger.warn('could not finish an erasure; the next sweep retries it', { error: (error as Error).name });
+    }
+  }
+  return finished;
+}
+
+async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise<DeletionReceipt> {
+  const subjectKey = record.subjectKey;
+  const erasure = record.erasure!;
+  const counts: Record<string, number> = { ...erasure.counts };
+  const add = (kind: string, n: number) => { if (n > 0) counts[kind] = (counts[kind] ?? 0) + n; };
+  const save = () => deps.subjects.mutate(subjectKey, (current) =>
+    current?.erasure?.erasureId === erasure.erasureId ? { ...current, erasure: { ...current.erasure, counts: { ...counts } } } : undefined);
+
+  for (let round = 0; round < MAX_SESSION_ROUNDS; round++) {
+    const sessions = await deps.sessions.listBySubject(subjectKey);
+    if (sessions.length === 0) break;
+    for (const found of sessions) {
+      // Marked deleting first (a concurrent collection backs off), then purged like a deleted session. A row still
+      // Creating is purged too: its create then fails at its last write and undoes its Face session.
+      const session = found.deleting ? found : await updateSession(deps, found, (current) => (current.deleting ? undefined : { ...current, deleting: true }));
+      if (!session) continue;
+      const auditEntries = (await deps.audit.list(session.sessionId)).length;
+      await purgeSession(deps, session);
+      add('sessions', 1);
+      add('faceSessions', session.faceSessionId && !session.faceSessionDeleted ? 1 : 0);
+      add('images', (session.imagesDeleted ? 0 : 1) + session.sessionImageBlobs.length);
+      add('auditEntries', auditEntries);
+      await save();
+    }
+  }
+
+  const current = (await deps.subjects.get(subjectKey)) ?? record;
+  const referenceBlobs = [...new Set([...(current.reference ? [current.reference.blobName] : []), ...current.retiredBlobs])];
+  await Promise.all(referenceBlobs.map((b) => deps.images.delete(b)));
+  add('references', current.reference ? 1 : 0);
+  add('consents', await deps.subjects.deleteConsents(subjectKey));
+  const rows = await deps.subjectRows.erase(subjectKey);
+  add('lockouts', rows.lockouts);
+  add('quotas', rows.quotas);
+  add('idempotencyKeys', rows.idempotencyKeys);
+
+  // A repeat call after a finished erasure found nothing left: it answers the receipt of the erasure that did the work.
+  if (Object.keys(counts).length === 0) {
+    const earlier = (await deps.subjects.listReceipts(subjectKey)).at(-1);
+    if (earlier) {
+      await deps.subjects.delete(subjectKey);
+      return earlier;
+    }
+  }
+  const receipt: DeletionReceipt = {
+    receiptId: erasure.erasureId,
+    subjectKey,
+    requestedDateTime: erasure.requestedDateTime,
+    completedDateTime: deps.clock.now().toISOString(),
+    requestedBy: erasure.requestedBy,
+    deleted: counts,
+  };
+  // The receipt before the record: a crash between them leaves the record erasing, and the resumed erasure writes
+  // the same receipt again (same id).
+  await deps.subjects.putReceipt(receipt);
+  // The relying party hears of it before the record goes: if the enqueue fails, the record stays erasing and the
+  // repeat call (or the sweep) sends it then, with the same event id (from the receipt), so receivers de-duplicate.
+  await publishSubjectErased(deps, receipt);
+  await deps.subjects.delete(subjectKey);
+  deps.logger.info('subject erased', { receiptId: receipt.receiptId, deleted: counts });
+  return receipt;
+}

@@ -1,0 +1,218 @@
+// In-memory stand-ins for the ports the subject use cases touch, for in-process tests of the core rules. They keep
+// the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
+// conditional writes, idempotent deletes) and nothing more.
+import { createHmac, randomUUID } from 'node:crypto';
+import { noAttemptLimits, noSubjectQuota } from '../../src/core/attempt-limits.js';
+import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
+import { ConflictError, FaceSessionNotFoundError } from '../../src/core/errors.js';
+import type {
+  AuditLog, CreateFaceSessionRequest, EventQueue, FaceSessions, IdempotencyRecord, IdempotencyStore, ImageStore, LivenessEvent,
+  Page, SessionChange, SessionRepository, SubjectRows, SubjectStore,
+} from '../../src/core/ports.js';
+import { awaitingReview, type AuditEntry, type LivenessSession } from '../../src/core/session.js';
+import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../src/core/subject.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export class MemorySessions implements SessionRepository {
+  readonly rows = new Map<string, LivenessSession>();
+  /** Subject key -> session ids (the subject-sessions index). */
+  readonly bySubject = new Map<string, Set<string>>();
+  async create(session: LivenessSession) {
+    if (this.rows.has(session.sessionId)) throw new ConflictError('SessionExists', 'exists');
+    if (session.subjectKey) this.index(session.subjectKey).add(session.sessionId);
+    const row = { ...clone(session), etag: randomUUID() };
+    this.rows.set(session.sessionId, row);
+    return clone(row);
+  }
+  async get(sessionId: string) { const s = this.rows.get(sessionId); return s && clone(s); }
+  async mutate(target: string | LivenessSession, change: SessionChange) {
+    const id = typeof target === 'string' ? target : target.sessionId;
+    const current = this.rows.get(id);
+    if (!current) return undefined;
+    const next = change(clone(current));
+    if (!next) return clone(current);
+    const row = { ...clone(next), etag: randomUUID() };
+    this.rows.set(id, row);
+    return clone(row);
+  }
+  async delete(session: LivenessSession) {
+    this.rows.delete(session.sessionId);
+    if (session.subjectKey) this.bySubject.get(session.subjectKey)?.delete(session.sessionId);
+  }
+  async list(): Promise<Page<never>> { throw new Error('not used'); }
+  async listDue(): Promise<Page<LivenessSession>> { return { items: [] }; }
+  async listBySubject(subjectKey: string) {
+    return [...(this.bySubject.get(subjectKey) ?? [])].map((id) => this.rows.get(id)).filter((s) => s !== undefined).map(clone);
+  }
+  async listAwaitingReview(pageSize: number) {
+    const items = [...this.rows.values()].filter(awaitingReview).sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime));
+    return { items: items.slice(0, pageSize).map(clone) };
+  }
+  private index(key: string) {
+    let set = this.bySubject.get(key);
+    if (!set) this.bySubject.set(key, (set = new Set()));
+    return set;
+  }
+}
+
+export class MemoryImages implements ImageStore {
+  readonly blobs = new Map<string, Uint8Array>();
+  puts = 0;
+  async put(name: string, bytes: Uint8Array) { this.puts++; this.blobs.set(name, bytes); }
+  async get(name: string) { return this.blobs.get(name); }
+  async delete(name: string) { this.blobs.delete(name); }
+  async exists(name: string) { return this.blobs.has(name); }
+}
+
+export class MemoryAudit implements AuditLog {
+  readonly entries = new Map<string, AuditEntry[]>();
+  async upsert(entries: AuditEntry[]) { for (const e of entries) this.entries.set(e.sessionId, [...(this.entries.get(e.sessionId) ?? []), e]); }
+  async list(sessionId: string) { return this.entries.get(sessionId) ?? []; }
+  async deleteAll(sessionId: string) { this.entries.delete(sessionId); }
+}
+
+/** Face: remembers the verify image each session was created with; `failDeleteAfter` makes later deletes throw. */
+export class MemoryFace implements FaceSessions {
+  readonly sessions = new Map<string, CreateFaceSessionRequest>();
+  creates = 0;
+  failDeleteAfter?: number;
+  private deletes = 0;
+  async create(request: CreateFaceSessionRequest) {
+    this.creates++;
+    const sessionId = randomUUID();
+    this.sessions.set(sessionId, request);
+    return { sessionId, authToken: `token-${sessionId}`, verifyImage: { qualityForRecognition: 'high' } };
+  }
+  async get(sessionId: string) {
+    if (!this.sessions.has(sessionId)) throw new FaceSessionNotFoundError();
+    return { sessionId, status: 'NotStarted', attempts: [], verifyReferences: [] };
+  }
+  async delete(sessionId: string) {
+    this.deletes++;
+    if (this.failDeleteAfter !== undefined && this.deletes > this.failDeleteAfter) throw new Error('host died');
+    this.sessions.delete(sessionId);
+  }
+  async getSessionImage(): Promise<Uint8Array> { throw new FaceSessionNotFoundError(); }
+  async probe() { /* reachable */ }
+}
+
+export class MemorySubjects implements SubjectStore {
+  readonly records = new Map<string, SubjectRecord>();
+  readonly consents = new Map<string, Map<string, ConsentRecord>>();
+  readonly erasing = new Set<string>();
+  readonly receipts = new Map<string, DeletionReceipt[]>();
+  constructor(private readonly secret = 'unit-test-secret') {}
+  keyOf(subject: string) { return createHmac('sha256', this.secret).update(subject).digest('hex'); }
+  async get(key: string) { const r = this.records.get(key); return r && clone(r); }
+  async mutate(key: string, change: SubjectChange) {
+    const current = this.records.get(key);
+    const next = change(current && clone(current));
+    if (!next) return current && clone(current);
+    if (next.erasure && !current?.erasure) this.erasing.add(key);
+    this.records.set(key, clone(next));
+    return clone(next);
+  }
+  async recordVisit(key: string, now: Date, consent?: ConsentRecord) {
+    const current = this.records.get(key);
+    this.records.set(key, { ...(current ?? { subjectKey: key, createdDateTime: now.toISOString(), retiredBlobs: [] }), lastSeenDateTime: now.toISOString() });
+    if (consent) {
+      const map = this.consents.get(key) ?? new Map();
+      map.set(consent.version, consent);
+      this.consents.set(key, map);
+    }
+  }
+  async listConsents(key: string) { return [...(this.consents.get(key)?.values() ?? [])]; }
+  async deleteConsents(key: string) { const n = this.consents.get(key)?.size ?? 0; this.consents.delete(key); return n; }
+  async delete(key: string) { this.records.delete(key); this.erasing.delete(key); }
+  async listErasing() { return [...this.erasing]; }
+  async putReceipt(receipt: DeletionReceipt) {
+    const list = (this.receipts.get(receipt.subjectKey) ?? []).filter((r) => r.receiptId !== receipt.receiptId);
+    this.receipts.set(receipt.subjectKey, [...list, clone(receipt)]);
+  }
+  async listReceipts(key: string) { return clone(this.receipts.get(key) ?? []); }
+}
+
+export class MemorySubjectRows implements SubjectRows {
+  readonly rows = new Map<string, { lockouts: number; quotas: number; idempotencyKeys: number }>();
+  async export(key: string) {
+    const r = this.rows.get(key);
+    return {
+      lockouts: Array.from({ length: r?.lockouts ?? 0 }, () => ({ kind: 'subject' as const, recentFailures: 1 })),
+      ...(r?.quotas ? { quota: { openSessions: 0, recentCreates: 1 } } : {}),
+      idempotencyKeys: [],
+    };
+  }
+  async erase(key: string) {
+    const r = this.rows.get(key) ?? { lockouts: 0, quotas: 0, idempotencyKeys: 0 };
+    this.rows.delete(key);
+    return r;
+  }
+}
+
+export class MemoryIdempotency implements IdempotencyStore {
+  readonly keys = new Map<string, IdempotencyRecord>();
+  async claim(scope: string, key: string, record: IdempotencyRecord) {
+    const existing = this.keys.get(`${scope}|${key}`);
+    if (existing) return existing;
+    this.keys.set(`${scope}|${key}`, record);
+    return undefined;
+  }
+  async complete(scope: string, key: string, sessionId: string) {
+    const r = this.keys.get(`${scope}|${key}`);
+    if (r) this.keys.set(`${scope}|${key}`, { ...r, state: 'done', sessionId });
+  }
+  async release(scope: string, key: string) { this.keys.delete(`${scope}|${key}`); }
+}
+
+export class RecordingEvents implements EventQueue {
+  readonly events: LivenessEvent[] = [];
+  async enqueue(event: LivenessEvent) { this.events.push(clone(event)); }
+}
+
+export const testSettings = (overrides: Partial<LivenessSettings> = {}): LivenessSettings => ({
+  operationMode: 'Passive', authTokenTtlSeconds: 600, enableSessionImage: true, deleteFaceSessionAfterCollect: true,
+  collectMaxTries: 3, collectBackoffSeconds: 1, collectMaxBackoffSeconds: 10, imageRetentionHours: 0, recordRetentionDays: 30,
+  sweepPageSize: 100, sweepConcurrency: 4, policy: { matchThreshold: 0.8, reviewLowerBound: 0.5 }, idempotencyTtlSeconds: 86_400,
+  abandonedCreateSeconds: 600,
+  privacy: {
+    consentRequired: true, currentConsentVersion: 'v2', deviceReferenceAllowed: true,
+    consentVersions: [{ version: 'v1', publishedDate: '2025-01-01', text: 'old' }, { version: 'v2', publishedDate: '2026-01-01', text: 'new' }],
+  },
+  ...overrides,
+});
+
+export interface SubjectFakes {
+  deps: LivenessDeps;
+  sessions: MemorySessions; images: MemoryImages; audit: MemoryAudit; face: MemoryFace; subjects: MemorySubjects;
+  rows: MemorySubjectRows; events: RecordingEvents; logs: string[];
+  clock: { at: Date };
+}
+
+export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectFakes {
+  const sessions = new MemorySessions();
+  const images = new MemoryImages();
+  const audit = new MemoryAudit();
+  const face = new MemoryFace();
+  const subjects = new MemorySubjects();
+  const rows = new MemorySubjectRows();
+  const events = new RecordingEvents();
+  const logs: string[] = [];
+  const clock = { at: new Date('2026-03-01T10:00:00.000Z') };
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); };
+  const deps: LivenessDeps = {
+    face, sessions, audit, images,
+    completions: { enqueue: async () => undefined },
+    clock: { now: () => new Date(clock.at) },
+    logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    settings: testSettings(settings),
+    limiter: noAttemptLimits,
+    quota: noSubjectQuota,
+    idempotency: new MemoryIdempotency(),
+    metrics: { sessionCreated: () => undefined, decisionRecorded: () => undefined, timeToResult: () => undefined, sweepDeletions: () => undefined },
+    subjects,
+    subjectRows: rows,
+    events,
+  };
+  return { deps, sessions, images, audit, face, subjects, rows, events, logs, clock };
+}
