@@ -66,6 +66,12 @@ param deviceAuthAudience string
 @description('Application ID URI (audience) of the back-office app registration in Entra ID: BACKOFFICE_AUTH_AUDIENCE. Empty = the back office refuses everyone in Azure (the admin key is off there: BACKOFFICE_ADMIN_KEY_ENABLED=false).')
 param backOfficeAuthAudience string = ''
 
+@description('The relying party\'s webhook receiver (https): WEBHOOK_URL. Empty = webhooks off. Its signing secret lives in Key Vault (secret `webhook-secret`, created by the postprovision hook; share it with the receiver).')
+param webhookUrl string = ''
+
+@description('Whether decided events carry scores: WEBHOOK_INCLUDE_SCORES.')
+param webhookIncludeScores bool = false
+
 @minValue(1048576)
 @description('Largest request body the Functions host accepts, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). 7 MiB: a 6 MB verify image plus multipart overhead; the app\'s own, smaller limits apply while the body streams.')
 param requestBodySizeLimitBytes int = 7340032
@@ -78,6 +84,7 @@ var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-$
 // Entra ID tokens for Face are only accepted on a custom-subdomain endpoint, never on the regional one.
 var faceSubdomain = '${abbrs.cognitiveServicesFace}${resourceToken}'
 var faceEndpoint = 'https://${faceSubdomain}.cognitiveservices.azure.com'
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 
 // App-owned storage names. They match src/config/config.ts with LIVENESS_STORAGE_PREFIX unset.
 var imageContainerName = 'liveness-images'
@@ -219,6 +226,16 @@ var livenessAppSettings = {
   // routes are shared secrets that also drive the host admin API; see docs/deploy.md, "Back office".
   BACKOFFICE_ADMIN_KEY_ENABLED: 'false'
 }
+// Secrets by Key Vault reference (resolved by the platform with the app identity; see app/secrets.bicep). A reference
+// to a secret that does not exist yet resolves to its own text, which src/config/config.ts refuses by name.
+var secretAppSettings = {
+  SUBJECT_KEY_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.uri}secrets/subject-key-secret/)'
+}
+var webhookAppSettings = empty(webhookUrl) ? {} : {
+  WEBHOOK_URL: webhookUrl
+  WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.uri}secrets/webhook-secret/)'
+  WEBHOOK_INCLUDE_SCORES: string(webhookIncludeScores)
+}
 var backOfficeAppSettings = empty(backOfficeAuthAudience) ? {} : {
   BACKOFFICE_AUTH_ISSUER: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
   BACKOFFICE_AUTH_AUDIENCE: backOfficeAuthAudience
@@ -241,11 +258,25 @@ module api 'app/api.bicep' = {
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: apiUserAssignedIdentity.outputs.resourceId
     identityClientId: apiUserAssignedIdentity.outputs.clientId
-    appSettings: union(livenessAppSettings, backOfficeAppSettings)
+    appSettings: union(livenessAppSettings, secretAppSettings, webhookAppSettings, backOfficeAppSettings)
     requestBodySizeLimitBytes: requestBodySizeLimitBytes
   }
-  // The host reads its storage and the deployment container at start; grant the roles first.
-  dependsOn: [rbac, storageData]
+  // The host reads its storage and the deployment container at start, and resolves the Key Vault references: grant
+  // the roles first.
+  dependsOn: [rbac, storageData, secrets]
+}
+
+module secrets 'app/secrets.bicep' = {
+  name: 'secrets'
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    appPrincipalId: apiUserAssignedIdentity.outputs.principalId
+    operatorPrincipalId: principalId
+    operatorPrincipalType: principalType
+  }
 }
 
 module rbac 'app/rbac.bicep' = {
@@ -281,6 +312,7 @@ output AZURE_USER_ASSIGNED_IDENTITY_NAME string = apiUserAssignedIdentity.output
 output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.name
 output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = logAnalytics.outputs.name
 output AZURE_IMAGE_LIFECYCLE_DAYS int = imageLifecycleDays
+output AZURE_KEY_VAULT_NAME string = secrets.outputs.name
 
 output AzureWebJobsStorage__credential string = 'managedidentity'
 output AzureWebJobsStorage__clientId string = apiUserAssignedIdentity.outputs.clientId

@@ -88,6 +88,8 @@ module api 'br/public:avm/res/web/site:0.14.0' = {
       alwaysOn: false
       minTlsVersion: '1.2'
     }
+    // Key Vault references in the app settings resolve as the user-assigned identity (the app has no other).
+    keyVaultAccessIdentityResourceId: identityId
     appSettingsKeyValuePairs: union(appSettings, hostSettings)
   }
 }

@@ -148,7 +148,10 @@ const envSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: num(14_400, 0, 7 * 86_400),
   WEBHOOK_RETRY_WINDOW_SECONDS: num(86_400, 0, 30 * 86_400),
   WEBHOOK_OUTBOX_RECOVERY_SECONDS: num(60, 0, 3600),
-  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters')
+    // An unresolved Key Vault reference (the secret is missing, or the identity may not read it) arrives as its text.
+    .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: create the secret (scripts/ensure-secrets.sh) and check the app identity can read it')
+    .optional(),
   SUBJECT_DEVICE_REFERENCE_ALLOWED: bool(true),
   CONSENT_REQUIRED: bool(true),
   CONSENT_CURRENT_VERSION: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces').default(DEFAULT_CONSENT_VERSION),
