@@ -8,12 +8,13 @@ import { freePort } from '../../dev/azurite.js';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import { startWebhookReceiver, type ReceivedDelivery, type RunningWebhookReceiver } from '../../dev/webhook-receiver/receiver.js';
 import {
-  sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
+  reviewSettledEventSchema, sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
+  subjectErasedEventSchema,
 } from '../../src/contract/webhooks.js';
 import { createStorageClients } from '../../src/adapters/storage/clients.js';
 import type { LivenessSession } from '../../src/core/session.js';
 import {
-  complete, createSession, deviceToken, eventually, fixture, getJson, startStack, type CreatedSession, type Stack,
+  complete, createSession, deviceToken, emulator, eventually, fixture, getJson, startStack, type CreatedSession, type Stack,
 } from '../support/liveness.js';
 import { azuritePorts, startStorageFaultProxy, type StorageFaultProxy } from '../support/storage-fault-proxy.js';
 
@@ -87,7 +88,7 @@ describe('webhooks: one receiver, one secret', () => {
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver({ secrets: [key], print: () => undefined });
-    stack = await startStack({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: key, ...FAST_RETRIES });
+    stack = await startStack({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: key, DECISION_REVIEW_LOWER_BOUND: '0.6', ...FAST_RETRIES });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -202,6 +203,38 @@ describe('webhooks: one receiver, one secret', () => {
     expect(expired.data).toMatchObject({ status: 'Expired', reason: 'NoFinishedAttemptBeforeExpiry' });
     await sweep(stack); // a second sweep announces nothing new
     expect(receiver.deliveries.filter((d) => d.payload?.data.sessionId === idle.sessionId)).toHaveLength(1);
+  });
+
+  it('announces a settled review and an erased subject, verified, in the documented shapes', async () => {
+    const subject = `webhook-subject-${randomBytes(4).toString('hex')}`;
+    const token = await deviceToken(subject);
+    const created = await createSession(stack, face, {}, token);
+    // A match confidence in the review band (DECISION_REVIEW_LOWER_BOUND is set for this stack).
+    expect((await emulator(stack, 'POST', '/emulator/scripts', { sessionId: created.faceSessionId, livenessDecision: 'realface', matchConfidence: 0.7 })).status).toBe(201);
+    await performDeviceAttempt(stack.faceEndpoint, created.authToken, capture);
+    expect((await complete(stack, created)).status).toBe(202);
+    const decided = sessionDecidedEventSchema.parse((await delivered(receiver, created.sessionId, 'liveness.session.decided')).payload);
+    expect(decided.data.outcome).toBe('review');
+
+    const settle = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/review`, {
+      method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'pass', reason: 'Same person.' }),
+    });
+    expect(settle.status).toBe(200);
+    const settled = reviewSettledEventSchema.parse((await delivered(receiver, created.sessionId, 'liveness.review.settled')).payload);
+    expect(settled.data).toMatchObject({ sessionId: created.sessionId, subject, outcome: 'pass' });
+    expect(settled.data.reasons[0]).toBe('Review:pass');
+
+    const key = await getJson(`${stack.api}/subject-keys`, {
+      method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ subject }),
+    });
+    const subjectKey = key.body.subjectKey as string;
+    const erase = await getJson(`${stack.api}/subjects/${subjectKey}`, { method: 'DELETE', headers: ADMIN });
+    expect(erase.status).toBe(200);
+    const erased = await eventually(async () => receiver.deliveries.find((d) => d.verified && d.status < 300
+      && d.payload?.type === 'liveness.subject.erased' && d.payload.data.subjectKey === subjectKey), 'a verified subject erased delivery');
+    const event = subjectErasedEventSchema.parse(erased.payload);
+    expect(event.data.receiptId).toBe(erase.body.receiptId);
+    expect(JSON.stringify(event)).not.toContain(subject); // the raw subject never travels with an erasure
   });
 
   it('refuses unknown event ids and bad queries on the back-office routes', async () => {
