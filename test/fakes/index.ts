@@ -5,5 +5,7 @@ export * from './hooks.js';
 export * from './observability.js';
 export * from './session-repository.js';
 export * from './stores.js';
+export { MemorySubjects } from './subjects-memory.js';
+export * from './webhooks.js';
 export * from './world.js';
 export * from './scenarios.js';

@@ -10,16 +10,36 @@ export interface Started {
   faceSessionId: string;
   authToken: string;
   subject: string;
+  /** The subject's key (the HMAC of the token subject) that its session, limits and quota hang off. */
+  subjectKey: string;
   session: LivenessSession;
 }
 
-/** Starts a session for `subject` with the Grace Hopper verify image; form fields as the device sends them. */
-export async function startFor(world: FakeWorld, subject = 'alice', fields: Record<string, string> = {}, idempotencyKey?: string): Promise<Started> {
+/**
+ * The form fields a device sends: the version of the consent text the person agreed to (the current one, read from
+ * GET /api/privacy), then `fields` (which may replace it).
+ */
+export function deviceFields(world: FakeWorld, fields: Record<string, string> = {}): Record<string, string> {
+  return { consentVersion: world.settings.privacy.currentConsentVersion, ...fields };
+}
+
+/**
+ * Starts a session for `subject` as a device would: the current consent version and `fields` as form fields, and the
+ * Grace Hopper verify image (or none, when `verifyImage` is null: the subject's enrolled reference is used).
+ */
+export async function startFor(
+  world: FakeWorld, subject = 'alice', fields: Record<string, string> = {}, idempotencyKey?: string,
+  verifyImage: Uint8Array | null = fixtureImage(),
+): Promise<Started> {
   const started = await startSession(world.deps, {
-    caller: { subject }, fields: parseStartSessionFields(fields), verifyImage: fixtureImage(), idempotencyKey,
+    caller: { subject }, fields: parseStartSessionFields(deviceFields(world, fields)), idempotencyKey,
+    ...(verifyImage ? { verifyImage } : {}),
   });
   const session = world.sessions.peek(started.sessionId)!;
-  return { sessionId: started.sessionId, faceSessionId: session.faceSessionId!, authToken: started.authToken, subject, session };
+  return {
+    sessionId: started.sessionId, faceSessionId: session.faceSessionId!, authToken: started.authToken, subject,
+    subjectKey: session.subjectKey!, session,
+  };
 }
 
 /** Delivers every queued completion message once (oldest first); messages they enqueue wait for the next call. */

@@ -1,16 +1,18 @@
 // An in-memory SessionRepository with the semantics of the Table adapter (src/adapters/storage/
 // table-session-repository.ts): ETags on every row, mutate() as the one conditional read-modify-write with a bounded
-// number of rounds, create refusing an existing id, and a separate sweep index kept in step with nextSweepDateTime
+// number of rounds, create refusing an existing id, a separate sweep index kept in step with nextSweepDateTime
 // (index row written before the session row moves, the old one removed after; rows that no longer match a session
-// are dropped by listDue). Test hooks: fail or intercept any operation, slip a writer in just before a conditional
+// are dropped by listDue), the subject-sessions index (written before the session row, removed after it) and the
+// review queue (kept in step with awaitingReview on every write). Test hooks: fail or intercept any operation, slip a writer in just before a conditional
 // write ('write'), lose the answer of a write that landed, count calls.
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { ConflictError, ValidationError } from '../../src/core/errors.js';
 import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '../../src/core/ports.js';
-import type { LivenessSession, SessionListItem } from '../../src/core/session.js';
+import { awaitingReview, type LivenessSession, type SessionListItem } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
 
-export type SessionRepositoryOperation = 'create' | 'get' | 'mutate' | 'delete' | 'list' | 'listDue' | 'write';
+export type SessionRepositoryOperation =
+  | 'create' | 'get' | 'mutate' | 'delete' | 'list' | 'listDue' | 'listBySubject' | 'listAwaitingReview' | 'write';
 
 /** The adapter's bound (DEFAULT_MAX_ROUNDS in src/adapters/storage/optimistic.ts). */
 export const MAX_ROUNDS = 8;
@@ -20,6 +22,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 const asStored = (session: LivenessSession): LivenessSession => JSON.parse(JSON.stringify(session)) as LivenessSession;
 const normalise = (dateTime: string | undefined) => (dateTime === undefined ? undefined : new Date(dateTime).toISOString());
 const indexKey = (due: string, sessionId: string) => `${normalise(due)}|${sessionId}`;
+const reviewKey = (s: Pick<LivenessSession, 'createdDateTime' | 'sessionId'>) => `${normalise(s.createdDateTime)}|${s.sessionId}`;
 
 /** The creation time inside a UUIDv7 (what the adapter's row keys are made of). */
 function idMilliseconds(sessionId: string): number {
@@ -47,6 +50,10 @@ export class InMemorySessionRepository implements SessionRepository {
   private readonly rows = new Map<string, LivenessSession>();
   /** Sweep index rows, `${due ISO}|${sessionId}`, as the adapter's LivenessSweepSchedule table holds them. */
   private readonly index = new Set<string>();
+  /** Subject-sessions index rows: subject key -> session ids (the adapter's LivenessSubjectSessions partitions). */
+  private readonly bySubject = new Map<string, Set<string>>();
+  /** Review-queue rows, `${created ISO}|${sessionId}` (the adapter's LivenessReviewQueue). */
+  private readonly reviews = new Set<string>();
   private etags = 0;
   private lostAnswers = 0;
 
@@ -57,7 +64,14 @@ export class InMemorySessionRepository implements SessionRepository {
     const row = { ...asStored(session), etag: this.nextEtag() };
     this.rows.set(row.sessionId, row);
     if (row.nextSweepDateTime) this.index.add(indexKey(row.nextSweepDateTime, row.sessionId));
+    if (row.subjectKey) this.subjectIds(row.subjectKey).add(row.sessionId);
+    if (awaitingReview(row)) this.reviews.add(reviewKey(row));
     return clone(row);
+  }
+
+  /** The subject-sessions index of a subject key: session ids, sorted (stale rows included). */
+  subjectIndex(subjectKey: string): string[] {
+    return [...(this.bySubject.get(subjectKey) ?? [])].sort();
   }
 
   /** The stored row, without counting a call or running hooks. */
@@ -90,6 +104,8 @@ export class InMemorySessionRepository implements SessionRepository {
     if (!current) throw new Error(`no session ${sessionId} to tamper with`);
     const next = { ...asStored(change(clone(current))), etag: this.nextEtag() };
     this.moveIndex(current, next);
+    if (awaitingReview(next)) this.reviews.add(reviewKey(next));
+    else this.reviews.delete(reviewKey(current));
     this.rows.set(sessionId, next);
     return clone(next);
   }
@@ -99,8 +115,9 @@ export class InMemorySessionRepository implements SessionRepository {
   async create(session: LivenessSession): Promise<LivenessSession> {
     await this.hooks.enter('create');
     if (this.rows.has(session.sessionId)) throw new ConflictError('SessionExists', `Session ${session.sessionId} already exists.`);
-    // The adapter writes the index row first, so the sweep can always reach the row.
+    // The adapter writes the index rows first, so the sweep (and an erasure) can always reach the row.
     if (session.nextSweepDateTime) this.index.add(indexKey(session.nextSweepDateTime, session.sessionId));
+    if (session.subjectKey) this.subjectIds(session.subjectKey).add(session.sessionId);
     const row = { ...asStored(session), etag: this.nextEtag() };
     this.rows.set(row.sessionId, row);
     return clone(row);
@@ -133,7 +150,36 @@ export class InMemorySessionRepository implements SessionRepository {
   async delete(session: LivenessSession): Promise<void> {
     await this.hooks.enter('delete');
     if (session.nextSweepDateTime) this.index.delete(indexKey(session.nextSweepDateTime, session.sessionId));
+    this.reviews.delete(reviewKey(session));
     this.rows.delete(session.sessionId);
+    // The subject index row last, so an erasure can reach the session until it is gone.
+    if (session.subjectKey) this.bySubject.get(session.subjectKey)?.delete(session.sessionId);
+  }
+
+  async listBySubject(subjectKey: string): Promise<LivenessSession[]> {
+    await this.hooks.enter('listBySubject');
+    const sessions: LivenessSession[] = [];
+    for (const sessionId of [...(this.bySubject.get(subjectKey) ?? [])].sort()) {
+      const session = this.read(sessionId);
+      if (session?.subjectKey === subjectKey) sessions.push(session);
+      else this.bySubject.get(subjectKey)?.delete(sessionId); // the session is gone: the index row points at nothing
+    }
+    return sessions;
+  }
+
+  async listAwaitingReview(pageSize: number, continuationToken?: string): Promise<Page<LivenessSession>> {
+    await this.hooks.enter('listAwaitingReview');
+    const after = continuationToken === undefined ? undefined : decodeToken(continuationToken);
+    const waiting = [...this.reviews].sort().filter((k) => after === undefined || k > after);
+    const page = waiting.slice(0, pageSize);
+    const items: LivenessSession[] = [];
+    for (const key of page) {
+      const session = this.read(key.slice(key.indexOf('|') + 1));
+      if (session && awaitingReview(session) && reviewKey(session) === key) items.push(session);
+      else this.reviews.delete(key); // settled, deleted, or a crash between the index write and the session write
+    }
+    const last = page[page.length - 1];
+    return { items, ...(waiting.length > pageSize && last ? { continuationToken: encodeToken(last) } : {}) };
   }
 
   async list(query: ListSessionsQuery): Promise<Page<SessionListItem>> {
@@ -183,6 +229,10 @@ export class InMemorySessionRepository implements SessionRepository {
     const previousDue = normalise(current.nextSweepDateTime);
     const nextDue = normalise(next.nextSweepDateTime);
     if (nextDue && nextDue !== previousDue) this.index.add(indexKey(nextDue, next.sessionId));
+    // The review index follows the same rule: its row exists before the session awaits review, and goes after.
+    const wasAwaiting = awaitingReview(current);
+    const isAwaiting = awaitingReview(next);
+    if (isAwaiting && !wasAwaiting) this.reviews.add(reviewKey(next));
     await this.hooks.enter('write');
     const stored = this.rows.get(next.sessionId);
     if (!stored) return undefined; // deleted meanwhile
@@ -195,12 +245,19 @@ export class InMemorySessionRepository implements SessionRepository {
       return 'conflict'; // the write landed; its caller never heard (and the old index row stays, as in the adapter)
     }
     if (previousDue && previousDue !== nextDue) this.index.delete(indexKey(previousDue, next.sessionId));
+    if (wasAwaiting && !isAwaiting) this.reviews.delete(reviewKey(next));
     return clone(written);
   }
 
   private moveIndex(current: LivenessSession, next: LivenessSession): void {
     if (current.nextSweepDateTime) this.index.delete(indexKey(current.nextSweepDateTime, current.sessionId));
     if (next.nextSweepDateTime) this.index.add(indexKey(next.nextSweepDateTime, next.sessionId));
+  }
+
+  private subjectIds(subjectKey: string): Set<string> {
+    let ids = this.bySubject.get(subjectKey);
+    if (!ids) this.bySubject.set(subjectKey, (ids = new Set()));
+    return ids;
   }
 
   private nextEtag(): string {

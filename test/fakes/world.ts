@@ -1,10 +1,13 @@
 // Everything a use case or a handler needs, made of fakes: `fakeWorld()` for the core's LivenessDeps, `fakeServices()`
 // for a handler's AppServices (with fake token verifiers). Settings default to the app's own defaults
-// (src/config/config.ts), except where a test asks otherwise.
+// (src/config/config.ts, as src/composition.ts livenessSettings hands them to the core), except where a test asks
+// otherwise: consent required at the shipped consent version, a device may bring its own verify image, webhooks off
+// (no event queue, so no events are made) unless a test turns them on.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppServices, TokenVerifier } from '../../src/composition.js';
+import { DEFAULT_CONSENT_TEXTS, DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
 import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota.js';
 import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
@@ -16,7 +19,10 @@ import { CapturingLogger, RecordingMetrics } from './observability.js';
 import { InMemorySessionRepository } from './session-repository.js';
 import {
   DEFAULT_LIMITS, DEFAULT_QUOTA, InMemoryAttemptLimiter, InMemorySubjectQuota, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryIdempotencyStore, InMemoryImageStore,
+  InMemorySubjectRows,
 } from './stores.js';
+import { MemorySubjects } from './subjects-memory.js';
+import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
 export const DEFAULT_SETTINGS: LivenessSettings = {
   operationMode: 'Passive',
@@ -33,7 +39,18 @@ export const DEFAULT_SETTINGS: LivenessSettings = {
   policy: { matchThreshold: 0.8 },
   idempotencyTtlSeconds: 86_400,
   abandonedCreateSeconds: 600,
+  eventsIncludeScores: false,
+  eventRecoverySeconds: 60,
+  privacy: {
+    consentRequired: true,
+    currentConsentVersion: DEFAULT_CONSENT_VERSION,
+    consentVersions: DEFAULT_CONSENT_TEXTS,
+    deviceReferenceAllowed: true,
+  },
 };
+
+/** The webhook retry settings' defaults (WEBHOOK_RETRY_* in src/config/config.ts). */
+export const DEFAULT_WEBHOOK_RETRY = { retryBaseSeconds: 10, retryMaxDelaySeconds: 14_400, retryWindowSeconds: 86_400 };
 
 export interface FakeWorld {
   face: FakeFace;
@@ -47,6 +64,15 @@ export interface FakeWorld {
   quota: InMemorySubjectQuota;
   idempotency: InMemoryIdempotencyStore;
   metrics: RecordingMetrics;
+  /** Subject records, consents, references, erasure state and receipts; keys are HMACs of the token subject. */
+  subjects: MemorySubjects;
+  /** The subject's rows in the limiter, the quota and the idempotency store (found by subject key). */
+  subjectRows: InMemorySubjectRows;
+  /** The webhook queue: new events land here when webhooks are on (`fakeWorld({ webhooks: true })`). */
+  webhookQueue: InMemoryWebhookQueue;
+  deliveryLog: InMemoryDeliveryLog;
+  /** The receiver (used by webhook delivery only when webhooks are on). */
+  receiver: RecordingWebhookSender;
   settings: LivenessSettings;
   /** The same fakes, as the core sees them. */
   deps: LivenessDeps;
@@ -57,10 +83,16 @@ export interface FakeWorldOptions {
   limits?: AttemptLimitPolicy;
   quota?: QuotaPolicy;
   now?: string;
+  /** Whether a webhook receiver is configured (the app's default: no, and then no events are made). */
+  webhooks?: boolean;
 }
 
 export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const limiter = new InMemoryAttemptLimiter(options.limits ?? DEFAULT_LIMITS);
+  const quota = new InMemorySubjectQuota(options.quota ?? DEFAULT_QUOTA);
+  const idempotency = new InMemoryIdempotencyStore(settings.idempotencyTtlSeconds);
+  const webhookQueue = new InMemoryWebhookQueue();
   const parts = {
     face: new FakeFace(),
     sessions: new InMemorySessionRepository(),
@@ -69,13 +101,18 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     completions: new InMemoryCompletionQueue(),
     clock: new FakeClock(options.now),
     logger: new CapturingLogger(),
-    limiter: new InMemoryAttemptLimiter(options.limits ?? DEFAULT_LIMITS),
-    quota: new InMemorySubjectQuota(options.quota ?? DEFAULT_QUOTA),
-    idempotency: new InMemoryIdempotencyStore(settings.idempotencyTtlSeconds),
+    limiter,
+    quota,
+    idempotency,
     metrics: new RecordingMetrics(),
+    subjects: new MemorySubjects(),
+    subjectRows: new InMemorySubjectRows(limiter, quota, idempotency),
     settings,
   };
-  return { ...parts, deps: { ...parts } };
+  return {
+    ...parts, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
+    deps: { ...parts, ...(options.webhooks ? { events: webhookQueue } : {}) },
+  };
 }
 
 /**
@@ -121,6 +158,11 @@ export function fakeServices(world: FakeWorld, options: { backOffice?: boolean; 
   return {
     services: {
       liveness, deviceAuth, adminKeyEnabled: options.adminKeyEnabled ?? true,
+      // As composeServices wires them: the queue and the log always; a sender only with a receiver configured.
+      webhooks: {
+        ...(world.deps.events ? { sender: world.receiver } : {}),
+        queue: world.webhookQueue, log: world.deliveryLog, clock: world.clock, settings: DEFAULT_WEBHOOK_RETRY,
+      },
       // The real cache over the fakes: one storage probe and one Face probe per interval.
       health: new HealthCache({
         storage: () => world.sessions.get('00000000-0000-7000-8000-000000000000'),

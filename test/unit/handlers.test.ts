@@ -18,7 +18,7 @@ import { sweepLivenessSessions } from '../../src/functions/liveness-sweep.js';
 import { anonymous, deviceBearer, entraBackOffice, hostAdminKey } from '../../src/shared/auth.js';
 import { httpHandler, triggerHandler, type Authenticate, type HttpRoute } from '../../src/shared/handler.js';
 import {
-  BACK_OFFICE_ROLE, CapturingLogger, fakeServices, fakeWorld, fixtureImage, startFor, type FakeServices, type FakeWorld,
+  BACK_OFFICE_ROLE, CapturingLogger, deviceFields, fakeServices, fakeWorld, fixtureImage, startFor, type FakeServices, type FakeWorld,
 } from '../fakes/index.js';
 
 const BASE = 'http://localhost:7071/api';
@@ -58,7 +58,13 @@ async function multipart(fields: Record<string, string>, image: Uint8Array | nul
   return { bytes: new Uint8Array(await request.arrayBuffer()), contentType: request.headers.get('content-type')! };
 }
 
+/** A create as the device sends it: the current consent version (from GET /api/privacy), the fields and the image. */
 async function createRequest(h: Harness, fields: Record<string, string> = {}, headers: Record<string, string> = {}, image?: Uint8Array) {
+  return createRequestWithForm(h, deviceFields(h.world, fields), headers, image);
+}
+
+/** A create with exactly these form fields. */
+async function createRequestWithForm(h: Harness, fields: Record<string, string>, headers: Record<string, string> = {}, image?: Uint8Array) {
   const body = await multipart(fields, image ?? face);
   return h.call(deviceBearer, createLivenessSession, {
     method: 'POST', url: `${BASE}/liveness-sessions`, body: { bytes: body.bytes },
@@ -129,13 +135,26 @@ describe('POST /api/liveness-sessions', () => {
     expect(h.world.sessions.all()).toEqual([]);
   });
 
+  it.each([
+    ['without consentVersion', {}],
+    ['with an older consent version', { consentVersion: '2025-01' }],
+    ['with a malformed consent version', { consentVersion: 'not a version' }],
+  ])('400 ConsentRequired %s, and nothing is read into storage or made', async (_what, fields) => {
+    const h = harness();
+    expectError(await createRequestWithForm(h, fields), 400, 'ConsentRequired');
+    expect(h.world.face.hooks.allCalls()).toEqual({});
+    expect(h.world.sessions.hooks.allCalls()).toEqual({});
+    expect(h.world.images.hooks.allCalls()).toEqual({});
+    expect(h.world.subjects.records.size).toBe(0);
+  });
+
   it('415 for a body that is not multipart; 400 without a verify image; 400 for an image under 1 KB', async () => {
     const h = harness();
     expectError(await h.call(deviceBearer, createLivenessSession, {
       method: 'POST', url: `${BASE}/liveness-sessions`, body: { string: '{}' },
       headers: { authorization: `Bearer ${h.deviceToken}`, 'content-type': 'application/json' },
     }), 415, 'UnsupportedMediaType');
-    const noImage = await multipart({ deviceCorrelationId: 'x' }, null);
+    const noImage = await multipart(deviceFields(h.world, { deviceCorrelationId: 'x' }), null);
     expectError(await h.call(deviceBearer, createLivenessSession, {
       method: 'POST', url: `${BASE}/liveness-sessions`, body: { bytes: noImage.bytes },
       headers: { authorization: `Bearer ${h.deviceToken}`, 'content-type': noImage.contentType },
@@ -145,7 +164,8 @@ describe('POST /api/liveness-sessions', () => {
 
   it('429 with Retry-After while locked out', async () => {
     const h = harness();
-    for (let i = 0; i < 5; i++) await h.world.limiter.recordFailure({ kind: 'subject', id: 'alice' }, h.world.clock.now());
+    const subjectKey = h.world.subjects.keyOf('alice');
+    for (let i = 0; i < 5; i++) await h.world.limiter.recordFailure({ kind: 'subject', id: subjectKey, subjectKey }, h.world.clock.now());
     const answer = await createRequest(h);
     expectError(answer, 429, 'TooManyAttempts');
     expect(answer.headers['retry-after']).toBe('1800');

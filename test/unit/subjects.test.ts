@@ -153,7 +153,7 @@ describe('review decisions', () => {
       timestamp: '2026-03-01T10:00:00.000Z',
       data: {
         sessionId: session.sessionId, subject: 'alice', outcome: 'pass', reasons: ['Review:pass', 'MatchConfidenceInReviewBand'],
-        decidedDateTime: '2026-03-01T10:00:00.000Z', policyVersion: 'p1',
+        reviewedDateTime: '2026-03-01T10:00:00.000Z', decidedDateTime: '2026-03-01T10:00:00.000Z', policyVersion: 'p1',
       },
     }]);
     expect(JSON.stringify(f.events.events)).not.toMatch(/"matchConfidence"|authToken|0\.7|sha256/i);

@@ -18,9 +18,10 @@ import type {
   WebhookSender,
 } from '../../src/core/ports.js';
 import { nextSweepTime } from '../../src/core/retention.js';
-import type { LivenessSession } from '../../src/core/session.js';
+import { awaitingReview, type LivenessSession } from '../../src/core/session.js';
 import { sweepSessions } from '../../src/core/sweep.js';
 import { deliverEvent, nextRetryDelaySeconds, redeliverEvent, retrySchedule, type WebhookDeps } from '../../src/core/webhook-delivery.js';
+import { MemorySubjects } from '../fakes/subjects-memory.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const event = (at = new Date('2026-01-01T00:05:00.000Z')): LivenessEvent =>
@@ -242,6 +243,8 @@ class MemorySessions implements SessionRepository {
   async listDue(now: Date) {
     return { items: [...this.rows.values()].filter((s) => s.nextSweepDateTime && Date.parse(s.nextSweepDateTime) <= now.getTime()) };
   }
+  async listBySubject(subjectKey: string) { return [...this.rows.values()].filter((s) => s.subjectKey === subjectKey); }
+  async listAwaitingReview() { return { items: [...this.rows.values()].filter(awaitingReview) }; }
 }
 
 describe('the session outbox', () => {
@@ -269,6 +272,8 @@ describe('the session outbox', () => {
       sessions, settings, clock: { now: () => now }, logger: silent, events: queue,
       face: { delete: async () => undefined }, images: { delete: async () => undefined }, audit: { deleteAll: async () => undefined },
       quota: noSubjectQuota, limiter: noAttemptLimits,
+      // The sweep also finishes interrupted erasures (none here): it reads the erasing index of the subject store.
+      subjects: new MemorySubjects(),
       metrics: { sessionCreated: () => undefined, decisionRecorded: () => undefined, timeToResult: () => undefined, sweepDeletions: () => undefined },
     } as unknown as LivenessDeps;
     return { sessions, sent, deps, failNext: (n: number) => { failures = n; } };

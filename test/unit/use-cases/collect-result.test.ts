@@ -19,6 +19,12 @@ async function startedAndCompleted(world: FakeWorld, fields: Record<string, stri
 
 const collect = (world: FakeWorld, sessionId: string, attempt = 1) => handleCompletionMessage(world.deps, { sessionId, try: attempt });
 
+/** The lockout counters a failed check counts against: the subject's, and its device's within the subject's key. */
+function limitKeysOf(world: FakeWorld, subject: string, device: string) {
+  const subjectKey = world.subjects.keyOf(subject);
+  return { subject: { kind: 'subject' as const, id: subjectKey, subjectKey }, device: { kind: 'device' as const, id: device, subjectKey } };
+}
+
 describe('collecting a result', () => {
   it('writes the latest attempt as the result, its audit entry and the decision, then deletes the Face session', async () => {
     const world = fakeWorld({ settings: { imageRetentionHours: 24 } });
@@ -49,7 +55,25 @@ describe('collecting a result', () => {
     expect(world.sessions.sweepIndex()).toEqual([{ due: '2026-01-02T09:10:00.000Z', sessionId: s.sessionId }]);
     expect(world.metrics.decisions).toEqual(['pass']);
     expect(world.metrics.timesToResult).toEqual([{ milliseconds: 2000, outcome: 'pass' }]);
-    expect(world.limiter.failures({ kind: 'subject', id: 'alice' })).toBe(0);
+    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(0);
+  });
+
+  it('with a webhook configured, hands the decided event to the webhook queue (no scores) and leaves no outbox behind', async () => {
+    const world = fakeWorld({ webhooks: true });
+    const s = await startedAndCompleted(world, { deviceCorrelationId: 'dev-1' });
+    world.face.addSucceededAttempt(s.faceSessionId, { matchConfidence: 0.93 });
+    await collect(world, s.sessionId);
+    expect(world.webhookQueue.events()).toEqual([expect.objectContaining({
+      type: 'liveness.session.decided', data: expect.objectContaining({ sessionId: s.sessionId, outcome: 'pass', deviceCorrelationId: 'dev-1' }),
+    })]);
+    expect(world.webhookQueue.events()[0]!.data).not.toHaveProperty('scores');
+    expect(world.sessions.peek(s.sessionId)!.pendingEvents ?? []).toEqual([]);
+    // Without one (the default), no event is made.
+    const quiet = fakeWorld();
+    const q = await startedAndCompleted(quiet);
+    quiet.face.addSucceededAttempt(q.faceSessionId);
+    await collect(quiet, q.sessionId);
+    expect(quiet.webhookQueue.peek()).toEqual([]);
   });
 
   it('keeps the Face session when told not to delete it after collection', async () => {
@@ -71,8 +95,8 @@ describe('collecting a result', () => {
     world.face.addSucceededAttempt(s.faceSessionId, attempt);
     await collect(world, s.sessionId);
     expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'ResultAvailable', decision: { outcome, reasons } });
-    expect(world.limiter.failures({ kind: 'subject', id: 'alice' })).toBe(1);
-    expect(world.limiter.failures({ kind: 'device', id: 'alice\ndev-1' })).toBe(1);
+    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(1);
+    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').device)).toBe(1);
   });
 
   it.each([
@@ -222,8 +246,8 @@ describe('duplicates and races', () => {
     expect(outcomes.filter((o) => o === 'collected')).toHaveLength(1);
     expect(outcomes.filter((o) => o !== 'collected').every((o) => o === 'already-collected')).toBe(true);
     expect(world.audit.peek(s.sessionId)).toHaveLength(1);
-    expect(world.limiter.failures({ kind: 'subject', id: 'alice' })).toBe(1);
-    expect(world.limiter.failures({ kind: 'device', id: 'alice\ndev-1' })).toBe(1);
+    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(1);
+    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').device)).toBe(1);
     expect(world.metrics.decisions).toEqual(['fail']);
   });
 
@@ -260,7 +284,7 @@ describe('duplicates and races', () => {
     world.sessions.loseNextWriteAnswer();
     await collect(world, s.sessionId);
     expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'ResultAvailable', decision: { outcome: 'fail' } });
-    expect(world.limiter.failures({ kind: 'subject', id: 'alice' })).toBe(1);
+    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(1);
     expect(world.face.live()).toEqual([]);
   });
 

@@ -207,6 +207,7 @@ describe('queries', () => {
       id: s.sessionId, faceSessionId: s.faceSessionId, createdDateTime: '2026-01-01T09:00:00.000Z', sessionExpired: false,
       deviceCorrelationId: 'dev-1', authTokenTimeToLiveInSeconds: 600, authTokenExpiresDateTime: '2026-01-01T09:10:00.000Z',
       livenessOperationMode: 'Passive', status: 'NotStarted', modelVersion: '2025-05-20', verifyImage: s.session.verifyImage,
+      consentVersion: world.settings.privacy.currentConsentVersion,
     });
     world.face.addSucceededAttempt(s.faceSessionId, { matchConfidence: 0.7 });
     await handleCompletionMessage(world.deps, { sessionId: s.sessionId, try: 1 });

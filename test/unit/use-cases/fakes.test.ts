@@ -1,9 +1,14 @@
 // The fakes keep the adapters' promises (so a use-case test that passes here means something): the session
-// repository's conditional writes, bound, sweep index and paging; the hooks' failures and callbacks.
+// repository's conditional writes, bound, sweep index, subject index, review queue and paging; the limit stores
+// keyed by subject key, as SubjectRows finds them; the hooks' failures and callbacks.
 import { describe, expect, it } from 'vitest';
 import { ConflictError, StorageUnavailableError, ValidationError } from '../../../src/core/errors.js';
 import type { LivenessSession } from '../../../src/core/session.js';
-import { InMemorySessionRepository, MAX_ROUNDS } from '../../fakes/index.js';
+import {
+  DEFAULT_SETTINGS, InMemoryAttemptLimiter, InMemoryIdempotencyStore, InMemorySessionRepository, InMemorySubjectQuota, InMemorySubjectRows, MAX_ROUNDS,
+} from '../../fakes/index.js';
+import { livenessSettings } from '../../../src/composition.js';
+import { parseConfig } from '../../../src/config/config.js';
 
 const id = (n: number) => `019b78c9-0a80-7000-8000-${String(n).padStart(12, '0')}`;
 
@@ -64,6 +69,34 @@ describe('InMemorySessionRepository', () => {
     expect(repo.sweepIndex().map((r) => r.sessionId)).toEqual([id(1), id(3)]);
   });
 
+  it("keeps the subject index (written with the row, removed after it) and lists a subject's sessions by key", async () => {
+    const repo = new InMemorySessionRepository();
+    await repo.create({ ...session(1), subjectKey: 'k1' });
+    await repo.create({ ...session(2), subjectKey: 'k2' });
+    await repo.create({ ...session(3), subjectKey: 'k1' });
+    expect((await repo.listBySubject('k1')).map((s) => s.sessionId)).toEqual([id(1), id(3)]);
+    await repo.delete((await repo.get(id(1)))!);
+    expect(repo.subjectIndex('k1')).toEqual([id(3)]);
+    expect((await repo.listBySubject('k2')).map((s) => s.sessionId)).toEqual([id(2)]);
+  });
+
+  it('keeps the review queue in step with awaitingReview, oldest first, page by page', async () => {
+    const repo = new InMemorySessionRepository();
+    const decision = {
+      outcome: 'review' as const, reasons: [], attemptId: 1, verifyImageHashMatches: true, policyVersion: 'p1', decidedDateTime: '2026-01-01T09:01:00.000Z',
+    };
+    for (const n of [2, 1, 3]) {
+      await repo.create({ ...session(n), createdDateTime: `2026-01-01T09:0${n}:00.000Z` });
+      await repo.mutate(id(n), (c) => ({ ...c, status: 'ResultAvailable', decision }));
+    }
+    const page1 = await repo.listAwaitingReview(2);
+    expect(page1.items.map((s) => s.sessionId)).toEqual([id(1), id(2)]);
+    expect((await repo.listAwaitingReview(2, page1.continuationToken)).items.map((s) => s.sessionId)).toEqual([id(3)]);
+    await repo.mutate(id(1), (c) => ({ ...c, review: { outcome: 'pass', reason: 'ok', reviewer: 'r', reviewedDateTime: '2026-01-01T10:00:00.000Z' } }));
+    await repo.delete((await repo.get(id(2)))!);
+    expect((await repo.listAwaitingReview(10)).items.map((s) => s.sessionId)).toEqual([id(3)]);
+  });
+
   it('hooks: fail the next N calls, then work again; count every call', async () => {
     const repo = new InMemorySessionRepository();
     repo.hooks.failNext('get', () => new StorageUnavailableError('down'), 2);
@@ -71,5 +104,44 @@ describe('InMemorySessionRepository', () => {
     await expect(repo.get(id(1))).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(repo.get(id(1))).resolves.toBeUndefined();
     expect(repo.hooks.calls('get')).toBe(3);
+  });
+});
+
+describe('the limit stores and SubjectRows', () => {
+  it("keep a subject's rows under its subject key (a device counts only within its subject); SubjectRows exports and erases them by key", async () => {
+    const limiter = new InMemoryAttemptLimiter({ maxFailures: 2, windowSeconds: 180, lockoutSeconds: 1800 });
+    const quota = new InMemorySubjectQuota();
+    const idempotency = new InMemoryIdempotencyStore();
+    const rows = new InMemorySubjectRows(limiter, quota, idempotency);
+    const now = new Date('2026-01-01T09:00:00.000Z');
+    await limiter.recordFailure({ kind: 'device', id: 'phone', subjectKey: 'a' }, now, 2);
+    await limiter.recordFailure({ kind: 'subject', id: 'a', subjectKey: 'a' }, now);
+    expect(await limiter.lockedFor({ kind: 'device', id: 'phone', subjectKey: 'a' }, now)).toBe(1800);
+    expect(await limiter.lockedFor({ kind: 'device', id: 'phone', subjectKey: 'b' }, now)).toBe(0);
+    await quota.reserve('a', id(1), new Date('2026-01-01T09:10:00.000Z'), now);
+    await idempotency.claim('a', 'k', { requestHash: 'h', state: 'in-progress', createdDateTime: now.toISOString() }, now);
+    await idempotency.claim('b', 'k', { requestHash: 'h', state: 'in-progress', createdDateTime: now.toISOString() }, now);
+
+    expect(await rows.export('a')).toEqual({
+      lockouts: [
+        { kind: 'device', recentFailures: 2, lockedUntil: '2026-01-01T09:30:00.000Z' },
+        { kind: 'subject', recentFailures: 1 },
+      ],
+      quota: { openSessions: 1, recentCreates: 1 },
+      idempotencyKeys: [{ state: 'in-progress', createdDateTime: now.toISOString() }],
+    });
+    expect(await rows.erase('a')).toEqual({ lockouts: 2, quotas: 1, idempotencyKeys: 1 });
+    expect(await rows.export('a')).toEqual({ lockouts: [], idempotencyKeys: [] });
+    expect(idempotency.peek('b', 'k')).toBeDefined();
+  });
+});
+
+describe('fakeWorld settings', () => {
+  it("are the app's defaults, as the composition root hands them to the core", () => {
+    const env = {
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:7081',
+      DEVICE_AUTH_ISSUER: 'http://127.0.0.1:7082', DEVICE_AUTH_AUDIENCE: 'api://x',
+    };
+    expect(DEFAULT_SETTINGS).toEqual(livenessSettings(parseConfig(env)));
   });
 });

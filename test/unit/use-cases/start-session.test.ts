@@ -7,16 +7,19 @@ import {
   ValidationError,
 } from '../../../src/core/errors.js';
 import { parseStartSessionForm as parseStartSessionFields } from '../../../src/contract/requests.js';
+import { eraseSubject } from '../../../src/core/erase-subject.js';
 import { startSession } from '../../../src/core/start-session.js';
+import { enrolReference } from '../../../src/core/subject.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
-import { fakeWorld, fixtureImage, FAKE_VERIFY_REFERENCE, sha256Upper, startFor, type FakeWorld } from '../../fakes/index.js';
+import { deviceFields, fakeWorld, fixtureImage, FAKE_VERIFY_REFERENCE, sha256Upper, startFor, type FakeWorld } from '../../fakes/index.js';
 
 const image = fixtureImage();
 
+/** A create as the device sends it: the current consent version with the fields. */
 function start(world: FakeWorld, options: { subject?: string; fields?: Record<string, string>; key?: string; bytes?: Uint8Array } = {}) {
   return startSession(world.deps, {
     caller: { subject: options.subject ?? 'alice' },
-    fields: parseStartSessionFields(options.fields ?? {}),
+    fields: parseStartSessionFields(deviceFields(world, options.fields)),
     verifyImage: options.bytes ?? image,
     idempotencyKey: options.key,
   });
@@ -45,12 +48,14 @@ describe('startSession', () => {
     const row = world.sessions.peek(started.sessionId)!;
     expect(row).toMatchObject({
       status: 'NotStarted', faceSessionId: 'face-0001', subject: 'alice', deviceCorrelationId: 'device-1',
+      subjectKey: world.subjects.keyOf('alice'), consentVersion: world.settings.privacy.currentConsentVersion,
       livenessOperationMode: 'Passive', authTokenTimeToLiveInSeconds: 600, createdDateTime: '2026-01-01T09:00:00.000Z',
       enableSessionImage: true, modelVersion: '2025-05-20', faceSessionDeleted: false, imagesDeleted: false, deleting: false,
       storedVerifyImage: { contentType: 'image/jpeg', sizeInBytes: image.byteLength, sha256: sha256Upper(image) },
       nextSweepDateTime: '2026-01-01T09:10:00.000Z',
     });
     expect(world.sessions.sweepIndex()).toEqual([{ due: '2026-01-01T09:10:00.000Z', sessionId: started.sessionId }]);
+    expect(world.sessions.subjectIndex(world.subjects.keyOf('alice'))).toEqual([started.sessionId]);
     expect(world.images.names()).toEqual([`verify-images/${started.sessionId}.jpg`]);
     expect(Buffer.from(world.images.blobs.get(row.storedVerifyImage.blobName)!.bytes).equals(image)).toBe(true);
     expect(world.face.createRequests).toHaveLength(1);
@@ -141,9 +146,10 @@ describe('startSession', () => {
   it("is refused with 429 semantics while the subject or the subject's device is locked out, before Face is called", async () => {
     const world = fakeWorld({ limits: { maxFailures: 2, windowSeconds: 180, lockoutSeconds: 1800 } });
     const now = world.clock.now();
-    // A device key counts only together with its subject (limitKeys): bob's device-9.
-    await world.limiter.recordFailure({ kind: 'device', id: 'bob\ndevice-9' }, now);
-    await world.limiter.recordFailure({ kind: 'device', id: 'bob\ndevice-9' }, now);
+    // A device key counts only within its subject (limitKeys): bob's device-9, under bob's subject key.
+    const bobsDevice = { kind: 'device' as const, id: 'device-9', subjectKey: world.subjects.keyOf('bob') };
+    await world.limiter.recordFailure(bobsDevice, now);
+    await world.limiter.recordFailure(bobsDevice, now);
     world.clock.advance({ seconds: 100 });
     await expect(start(world, { subject: 'bob', fields: { deviceCorrelationId: 'device-9' } }))
       .rejects.toMatchObject({ constructor: TooManyAttemptsError, retryAfterSeconds: 1700 });
@@ -152,6 +158,43 @@ describe('startSession', () => {
     await expect(start(world, { subject: 'carol', fields: { deviceCorrelationId: 'device-9' } })).resolves.toMatchObject({ replayed: false }); // so is another subject
     world.clock.advance({ seconds: 1700 });
     await expect(start(world, { subject: 'bob', fields: { deviceCorrelationId: 'device-9' } })).resolves.toMatchObject({ replayed: false });
+  });
+});
+
+describe('what a create leaves under the subject key', () => {
+  it("its session, lockout counters, quota slot and Idempotency-Key are found by the subject's key and erased with it, and no one else's", async () => {
+    const world = fakeWorld();
+    const bob = await startFor(world, 'bob', { deviceCorrelationId: 'phone' }, 'k1');
+    const carol = await startFor(world, 'carol', { deviceCorrelationId: 'phone' }, 'k1');
+    await world.limiter.recordFailure({ kind: 'device', id: 'phone', subjectKey: bob.subjectKey }, world.clock.now());
+    await world.limiter.recordFailure({ kind: 'device', id: 'phone', subjectKey: carol.subjectKey }, world.clock.now());
+    expect(bob.subjectKey).toBe(world.subjects.keyOf('bob'));
+    expect(bob.subjectKey).not.toBe(carol.subjectKey);
+    expect(world.quota.open(bob.subjectKey)).toEqual([bob.sessionId]);
+    expect(world.subjects.consents.get(bob.subjectKey)?.get(world.settings.privacy.currentConsentVersion)).toBeDefined();
+
+    const receipt = await eraseSubject(world.deps, bob.subjectKey, 'ops');
+
+    expect(receipt.deleted).toEqual({
+      sessions: 1, faceSessions: 1, images: 1, consents: 1, lockouts: 1, quotas: 1, idempotencyKeys: 1,
+    });
+    expect(world.sessions.all().map((s) => s.sessionId)).toEqual([carol.sessionId]);
+    expect(world.face.live()).toEqual([carol.faceSessionId]);
+    expect(world.limiter.failures({ kind: 'device', id: 'phone', subjectKey: carol.subjectKey })).toBe(1);
+    expect(world.quota.open(carol.subjectKey)).toEqual([carol.sessionId]);
+    expect(world.idempotency.peek(carol.subjectKey, 'k1')).toMatchObject({ state: 'done', sessionId: carol.sessionId });
+  });
+});
+
+describe('startSession against an enrolled reference', () => {
+  it('sends no image of its own: Face gets the reference, and the session records which one', async () => {
+    const world = fakeWorld();
+    const reference = fixtureImage('face-astronaut.png');
+    const enrolled = await enrolReference(world.deps, world.subjects.keyOf('alice'), reference, 'ops');
+    const s = await startFor(world, 'alice', {}, undefined, null);
+    expect(s.session).toMatchObject({ reference: { referenceId: enrolled.referenceId, sha256: sha256Upper(reference) } });
+    expect(Buffer.from(world.face.createRequests[0]!.verifyImage.bytes).equals(reference)).toBe(true);
+    await expect(startFor(world, 'alice')).rejects.toMatchObject({ constructor: ValidationError, code: 'ReferenceEnrolled' });
   });
 });
 
@@ -190,8 +233,10 @@ describe('startSession with an Idempotency-Key', () => {
     const world = fakeWorld();
     world.face.hooks.failNext('create', new FaceUnavailableError('busy', 1));
     await expect(start(world, { key: 'k' })).rejects.toBeInstanceOf(FaceUnavailableError);
-    expect(world.idempotency.peek('alice', 'k')).toBeUndefined();
-    await expect(start(world, { key: 'k' })).resolves.toMatchObject({ replayed: false });
+    expect(world.idempotency.peek(world.subjects.keyOf('alice'), 'k')).toBeUndefined(); // keys are scoped by subject key
+    const retried = await start(world, { key: 'k' });
+    expect(retried.replayed).toBe(false);
+    expect(world.idempotency.peek(world.subjects.keyOf('alice'), 'k')).toMatchObject({ state: 'done', sessionId: retried.sessionId });
   });
 
   it('a claim left in progress by a request that died is taken over after its timeout', async () => {
