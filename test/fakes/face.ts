@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { FaceSessionNotFoundError, FaceUnavailableError } from '../../src/core/errors.js';
 import type {
-  CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
+  CallOptions, CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
 } from '../../src/core/ports.js';
 import type { VerifyImageInfo } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
@@ -190,7 +190,7 @@ export class FakeFace implements FaceSessions {
     return new Uint8Array(bytes);
   }
 
-  async probe(): Promise<void> {
+  async probe(_options?: CallOptions): Promise<void> {
     await this.hooks.enter('probe');
   }
 }

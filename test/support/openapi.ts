@@ -17,7 +17,8 @@ const doc = openApiDocument as Obj;
 const COMPONENTS_ID = 'https://face-liveness-functions.invalid/openapi/components';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 // ajv-formats is CommonJS; its default export arrives as the module object under some loaders.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule);
+// ajv-formats is CommonJS: under NodeNext its default import is the module object, the function is its `default`.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => unknown;
 
 /** Rewrites OpenAPI component refs (#/components/schemas/X) to the ajv schema that holds the components. */
 function rewriteRefs(node: unknown): unknown {
@@ -229,7 +230,7 @@ export const SCHEMA_ERROR_CODES: ReadonlySet<string> = new Set([
   // without a verify image is well-formed (an enrolled reference is used) but refused when none is enrolled.
 ].filter((code) => code !== 'InvalidContinuationToken' && code !== 'ConsentRequired'));
 
-export interface RequestToCheck { method: string; url: string; headers?: HeadersInit; body?: unknown }
+export interface RequestToCheck { method: string; url: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown }
 
 /** A parameter or form value arrives as text; read it as the type its schema says (OpenAPI's form/simple styles). */
 function typedValue(schema: Obj, text: string): unknown {
@@ -258,7 +259,7 @@ async function formOf(body: unknown, contentType: string): Promise<FormData | 'u
   if (body instanceof FormData) return body;
   if (body instanceof ReadableStream) return undefined;
   try {
-    return await new Response(body as BodyInit, { headers: { 'content-type': contentType } }).formData();
+    return await new Response(body as ConstructorParameters<typeof Response>[0], { headers: { 'content-type': contentType } }).formData();
   } catch {
     return 'unreadable';
   }
