@@ -24,3 +24,35 @@ export async function listAuditEntries(deps: LivenessDeps, sessionId: string): P
   if (!isVisible(session)) throw new NotFoundError();
   return { value: await deps.audit.list(sessionId) };
 }
+
+/** An image the back office may look at, read through the ImageStore (never by a public blob URL). */
+export interface SessionImage { bytes: Uint8Array; contentType: string }
+
+export type SessionImageRef = { kind: 'verify' } | { kind: 'session'; attemptId: number };
+
+/**
+ * The verify image a session was started with, or the session image Face kept for one attempt. A session that is
+ * not visible, an attempt without a kept image, and an image already removed by retention are all 404s: the caller
+ * learns no more than that there is nothing to show.
+ */
+export async function getSessionImage(deps: LivenessDeps, sessionId: string, ref: SessionImageRef): Promise<SessionImage> {
+  const session = await deps.sessions.get(sessionId);
+  if (!isVisible(session)) throw new NotFoundError();
+  const gone = () => new NotFoundError('The image does not exist (none was kept, or retention has removed it).', undefined, 'ImageNotFound');
+  if (session.imagesDeleted) throw gone();
+  let blobName: string;
+  let contentType: string;
+  if (ref.kind === 'verify') {
+    blobName = session.storedVerifyImage.blobName;
+    contentType = session.storedVerifyImage.contentType;
+  } else {
+    // Session images are stored under names built from our own ids (collect-result.ts); look the name up, never build it.
+    const wanted = `session-images/${session.sessionId}/${ref.attemptId}.jpg`;
+    if (!session.sessionImageBlobs.includes(wanted)) throw gone();
+    blobName = wanted;
+    contentType = 'image/jpeg';
+  }
+  const bytes = await deps.images.get(blobName);
+  if (!bytes) throw gone();
+  return { bytes, contentType };
+}

@@ -8,9 +8,9 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponse
 import {
   auditEntryListSchema, cacheControlHeaderSchema, completionAcceptedSchema, deviceStatusSchema, errorResponseSchema,
   healthSchema, idempotencyKeyHeaderSchema, idempotentReplayedHeaderSchema, listSessionsQuerySchema,
-  livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, openApiDocumentBodySchema,
-  requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, sessionIdPathSchema, startedSessionSchema,
-  startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
+  livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, nosniffHeaderSchema, openApiDocumentBodySchema,
+  requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, SESSION_IMAGE_MEDIA_TYPES, sessionIdPathSchema,
+  sessionImagePathSchema, startedSessionSchema, startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
 } from '../contract/index.js';
 
 const BACKOFFICE_ROLE_NOTE = "The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').";
@@ -137,6 +137,35 @@ const audit = backOffice({
   extra: { 404: ref('NotFound') },
 });
 
+// Images are binary: each media type is listed without a schema (OpenAPI 3.1's way to say "these bytes").
+const imageResponse = (description: string): ZodOpenApiResponseObject => ({
+  description,
+  headers: z.object({ ...noStore, 'X-Content-Type-Options': nosniffHeaderSchema }),
+  content: Object.fromEntries(SESSION_IMAGE_MEDIA_TYPES.map((type) => [type, {}])),
+});
+const imageNotFound = error('SessionNotFound: no such session. ImageNotFound: no such image (none was kept for that '
+  + 'attempt, or retention has removed the images).');
+
+const verifyImage = backOffice({
+  operationId: 'getLivenessSessionVerifyImage',
+  summary: "Read a session's verify image",
+  description: 'The reference photo the session was started with, as stored (its sniffed type). Biometric data: '
+    + 'served only to the back office, never cached, never through a public blob URL.',
+  requestParams: { path: sessionIdPathSchema },
+  ok: ['200', imageResponse('The verify image.')],
+  extra: { 404: imageNotFound },
+});
+
+const sessionImage = backOffice({
+  operationId: 'getLivenessSessionImage',
+  summary: "Read an attempt's session image",
+  description: 'The frame Face kept for one attempt (JPEG), copied into storage when the result was collected. '
+    + 'Biometric data: served only to the back office, never cached, never through a public blob URL.',
+  requestParams: { path: sessionImagePathSchema },
+  ok: ['200', imageResponse('The session image.')],
+  extra: { 404: imageNotFound },
+});
+
 const create: ZodOpenApiOperationObject = {
   operationId: 'createLivenessSession',
   tags: ['device'],
@@ -248,7 +277,7 @@ const info = {
   description: 'Flow: the device starts a session with a verify image (POST /liveness-sessions) and gets a Face '
     + 'session token; it runs the Face liveness client SDK with that token; it reports completion (POST '
     + '/liveness-sessions/{sessionId}/complete) and polls its outcome (GET .../status). The back office reads, lists, '
-    + 'audits and deletes sessions, with the Functions admin key or, under /backoffice, an Entra ID token.\n\n'
+    + 'audits and deletes sessions and reads their images, with the Functions admin key or, under /backoffice, an Entra ID token.\n\n'
     + 'Every error is `{"error": {"code", "message"}}` with the status below.',
 };
 
@@ -269,11 +298,15 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/liveness-sessions': { post: create, get: list.admin },
       '/liveness-sessions/{sessionId}': { get: get.admin, delete: del.admin },
       '/liveness-sessions/{sessionId}/audit-entries': { get: audit.admin },
+      '/liveness-sessions/{sessionId}/verify-image': { get: verifyImage.admin },
+      '/liveness-sessions/{sessionId}/session-images/{attemptId}': { get: sessionImage.admin },
       '/liveness-sessions/{sessionId}/complete': { post: complete },
       '/liveness-sessions/{sessionId}/status': { get: status },
       '/backoffice/liveness-sessions': { get: list.entra },
       '/backoffice/liveness-sessions/{sessionId}': { get: get.entra, delete: del.entra },
       '/backoffice/liveness-sessions/{sessionId}/audit-entries': { get: audit.entra },
+      '/backoffice/liveness-sessions/{sessionId}/verify-image': { get: verifyImage.entra },
+      '/backoffice/liveness-sessions/{sessionId}/session-images/{attemptId}': { get: sessionImage.entra },
       '/health': { get: health },
       '/openapi.json': { get: openapi },
     },
