@@ -172,7 +172,9 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<Running
         }
         const audience = audienceOf(params.scope ?? '');
         if (req.method === 'GET') {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" })
+          // form-action covers the redirect the form's POST answers with, so the page it returns to is listed too.
+          const csp = `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(params.redirect_uri!).origin}`;
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': csp })
             .end(signInPage(params, audience));
           return;
         }
