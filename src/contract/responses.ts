@@ -200,8 +200,8 @@ export const openApiDocumentBodySchema = z.looseObject({
   paths: z.looseObject({}),
 });
 
-/** The image types a session image route may answer with: the sniffed verify-image formats and Face's JPEG. */
-export const SESSION_IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/bmp', 'image/gif', 'image/webp'] as const;
+/** The types an image route may answer with: the sniffed image formats, or octet-stream for bytes that are none of them. */
+export const SESSION_IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/bmp', 'image/gif', 'image/webp', 'application/octet-stream'] as const;
 
 // Response headers.
 export const cacheControlHeaderSchema = z.literal('no-store')

@@ -3,6 +3,7 @@ import type { LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import type { ListSessionsQuery } from './ports.js';
 import { isVisible, listItemView, sessionView, type AuditEntry } from './session.js';
+import { sessionImageType } from './verify-image.js';
 
 export async function getSession(deps: LivenessDeps, sessionId: string) {
   const session = await deps.sessions.get(sessionId);
@@ -40,19 +41,15 @@ export async function getSessionImage(deps: LivenessDeps, sessionId: string, ref
   if (!isVisible(session)) throw new NotFoundError();
   const gone = () => new NotFoundError('The image does not exist (none was kept, or retention has removed it).', undefined, 'ImageNotFound');
   if (session.imagesDeleted) throw gone();
-  let blobName: string;
-  let contentType: string;
   if (ref.kind === 'verify') {
-    blobName = session.storedVerifyImage.blobName;
-    contentType = session.storedVerifyImage.contentType;
-  } else {
-    // Session images are stored under names built from our own ids (collect-result.ts); look the name up, never build it.
-    const wanted = `session-images/${session.sessionId}/${ref.attemptId}.jpg`;
-    if (!session.sessionImageBlobs.includes(wanted)) throw gone();
-    blobName = wanted;
-    contentType = 'image/jpeg';
+    const bytes = await deps.images.get(session.storedVerifyImage.blobName);
+    if (!bytes) throw gone();
+    return { bytes, contentType: session.storedVerifyImage.contentType }; // sniffed when it was uploaded
   }
+  // Only a name the session lists is read (collect-result.ts names them from our own ids).
+  const blobName = `session-images/${session.sessionId}/${ref.attemptId}.jpg`;
+  if (!session.sessionImageBlobs.includes(blobName)) throw gone();
   const bytes = await deps.images.get(blobName);
   if (!bytes) throw gone();
-  return { bytes, contentType };
+  return { bytes, contentType: await sessionImageType(bytes) };
 }

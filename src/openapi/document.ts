@@ -159,7 +159,8 @@ const verifyImage = backOffice({
 const sessionImage = backOffice({
   operationId: 'getLivenessSessionImage',
   summary: "Read an attempt's session image",
-  description: 'The frame Face kept for one attempt (JPEG), copied into storage when the result was collected. '
+  description: 'The frame Face kept for one attempt (JPEG from Face), copied into storage when the result was collected; '
+    + 'its type is read from its bytes. '
     + 'Biometric data: served only to the back office, never cached, never through a public blob URL.',
   requestParams: { path: sessionImagePathSchema },
   ok: ['200', imageResponse('The session image.')],
