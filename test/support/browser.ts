@@ -2,7 +2,7 @@
 // with a fake camera that plays a fixture photo. The camera file is a one-frame 640×480 Y4M made here with sharp
 // (Chromium loops it); Chromium reads I420 as BT.601 limited range, so the conversion below uses those coefficients.
 // Each browser gets a fresh profile folder and is closed by the suite; a camera file is fixed per browser process.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -111,6 +111,9 @@ export async function deviceResult(page: Page, timeoutMs = 90_000): Promise<{ ou
 }
 
 /** docs/screenshots when SCREENSHOTS=1 (`npm run screenshots`), else a temporary folder: every run still takes them. */
-export const screenshotDir = process.env.SCREENSHOTS === '1'
-  ? path.join(REPO_ROOT, 'docs/screenshots')
-  : mkdtempSync(path.join(tmpdir(), 'pages-screenshots-'));
+export const screenshotDir = ((): string => {
+  if (process.env.SCREENSHOTS !== '1') return mkdtempSync(path.join(tmpdir(), 'pages-screenshots-'));
+  const dir = path.join(REPO_ROOT, 'docs/screenshots');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+})();

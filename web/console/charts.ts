@@ -18,9 +18,9 @@ export interface Series { name: string; color: string; values: number[] }
  * @returns the <svg>, sized by the viewBox (it scales with its container)
  */
 export function stackedBars(title: string, labels: string[], series: Series[], labelEvery = 1): SVGSVGElement {
-  const width = 640;
-  const height = 220;
-  const left = 36;
+  const width = 480;
+  const height = 200;
+  const left = 32;
   const bottom = 28;
   const top = 12;
   const totals = labels.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));

@@ -162,7 +162,7 @@ async function showDashboard(api: string, token: string): Promise<void> {
   $('chart-time').replaceChildren(stackedBars('Time from completion to result (last 24 hours)', binLabels, binSeries));
   const quantile = (q: number) => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))]!;
   $('summary-time').textContent = durations.length
-    ? `${durations.length} results: median ${quantile(0.5).toFixed(1)} s, 95th percentile ${quantile(0.95).toFixed(1)} s.`
+    ? `${durations.length} result${durations.length === 1 ? '' : 's'}: median ${quantile(0.5).toFixed(1)} s, 95th percentile ${quantile(0.95).toFixed(1)} s.`
     : 'No results in the last 24 hours.';
 
   // Review backlog: every loaded session whose decision waits for a person.
