@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     '─'.repeat(72),
     ` face-liveness-functions is running (${useFunc ? 'Azure Functions Core Tools' : 'dev host'}, up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     `   Device page     ${pages.url}device/   (sign in with any name at the dev issuer)`,
-    `   Operator console ${pages.url}console/`,
+    `   Console         ${pages.url}console/   (the dev issuer pre-fills the back-office role)`,
     `   API base        http://localhost:${APP_PORT}/api`,
     `   Face emulator   ${emulatorUp ? `http://127.0.0.1:${FACE_PORT}   (key: ${FACE_KEY})` : 'not running'}`,
     `   Azurite blob    http://127.0.0.1:${AZURITE_PORTS.blob}/devstoreaccount1`,
