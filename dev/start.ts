@@ -2,9 +2,10 @@
 //  1. Azurite (Blob/Queue/Table on 10000/10001/10002, data in <repo>/.azurite; an Azurite already listening there is reused)
 //  2. the Face emulator (dist/dev/face-emulator/main.js on 7081, key `emulator-key`)
 //  3. the dev OIDC issuer (dist/dev/oidc-issuer/main.js on 7082) that signs device and back-office tokens
-//     and, when WEBHOOK_URL points at it, the local webhook receiver (dist/dev/webhook-receiver/main.js on 7083)
+//     and, when WEBHOOK_URL points at it, the local webhook receiver (dist/dev/webhook-receiver/main.js on 7084)
 //  4. the function app: `func start` when Core Tools are on PATH and USE_DEVHOST != 1, else the dev host on 7071
-//     (with admin and function keys enforced, as in Azure).
+//     (with admin and function keys enforced, as in Azure), allowing the pages' origin (Host.CORS);
+//  5. the pages (dist/web: the device page and the operator console) on http://localhost:7083, in this process.
 // local.settings.json is created from local.settings.sample.json when missing, and settings added to the sample
 // since are merged in (existing values are kept). The children are started through dev/stack.ts; each one's output is prefixed with
 // its name. Ctrl-C / SIGTERM stops the children in reverse order and exits 0; if a child dies on its own, the rest
@@ -12,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isPortOpen, type AzuritePorts } from './azurite.js';
+import { startPagesServer, type RunningPages } from './pages/server.js';
 import {
   onPath, REPO_ROOT, startAzurite, startDevHost, startFaceEmulatorProcess, startFunc, startIssuerProcess, startWebhookReceiverProcess,
   stopAll, tag,
@@ -24,18 +26,23 @@ const FACE_PORT = 7081;
 const FACE_KEY = 'emulator-key';
 const APP_PORT = 7071;
 const ISSUER_PORT = 7082;
-const WEBHOOK_RECEIVER_PORT = 7083;
+const WEBHOOK_RECEIVER_PORT = 7084;
+const PAGES_PORT = 7083;
+/** The pages' origin: the only one the function app allows (Host.CORS in local.settings.sample.json). */
+const PAGES_ORIGIN = `http://localhost:${PAGES_PORT}`;
 const MASTER_KEY = process.env.DEVHOST_MASTER_KEY ?? 'dev-master-key';
 const FUNCTION_KEY = process.env.DEVHOST_FUNCTION_KEY ?? 'dev-function-key';
 
 const say = (message: string): void => { process.stdout.write(`${tag('start')} ${message}\n`); };
 
 let shuttingDown = false;
+let pages: RunningPages | undefined;
 
 async function shutdown(code: number): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   say('Stopping...');
+  await pages?.close();
   await stopAll();
   say('Stopped.');
   process.exit(code);
@@ -65,12 +72,15 @@ async function main(): Promise<void> {
     say('Created local.settings.json from local.settings.sample.json');
   } else {
     const mine = JSON.parse(fs.readFileSync(settings, 'utf8')) as { Values?: Record<string, string> };
-    const theirs = JSON.parse(fs.readFileSync(sample, 'utf8')) as { Values: Record<string, string> };
+    const theirs = JSON.parse(fs.readFileSync(sample, 'utf8')) as { Values: Record<string, string>; Host?: Record<string, unknown> };
     const added = Object.keys(theirs.Values).filter((k) => !(k in (mine.Values ?? {})));
-    if (added.length) {
+    const mineHost = (mine as { Host?: Record<string, unknown> }).Host ?? {};
+    const addedHost = Object.keys(theirs.Host ?? {}).filter((k) => !(k in mineHost));
+    if (added.length || addedHost.length) {
       mine.Values = { ...theirs.Values, ...mine.Values };
+      (mine as { Host?: Record<string, unknown> }).Host = { ...theirs.Host, ...mineHost };
       fs.writeFileSync(settings, `${JSON.stringify(mine, null, 2)}\n`);
-      say(`Added new settings to local.settings.json: ${added.join(', ')}`);
+      say(`Added new settings to local.settings.json: ${[...added, ...addedHost.map((k) => `Host.${k}`)].join(', ')}`);
     }
   }
 
@@ -116,10 +126,21 @@ async function main(): Promise<void> {
   if (useFunc) await startFunc({ port: APP_PORT, ...child });
   else await startDevHost({ port: APP_PORT, env: { DEVHOST_MASTER_KEY: MASTER_KEY, DEVHOST_FUNCTION_KEY: FUNCTION_KEY }, startTimeoutMs: 120_000, ...child });
 
+  // 5. The pages
+  const corsSetting = (JSON.parse(fs.readFileSync(settings, 'utf8')) as { Host?: { CORS?: string } }).Host?.CORS;
+  if (corsSetting !== PAGES_ORIGIN) say(`WARNING: local.settings.json Host.CORS is '${corsSetting ?? ''}', not ${PAGES_ORIGIN}: the pages cannot call the API.`);
+  if (await isPortOpen(PAGES_PORT)) throw new Error(`port ${PAGES_PORT} is already in use (another npm start?)`);
+  pages = await startPagesServer({
+    root: path.join(REPO, 'dist/web'), port: PAGES_PORT, apiBase: `http://localhost:${APP_PORT}/api`,
+    issuerUrl: `http://127.0.0.1:${ISSUER_PORT}`, faceEmulatorUrl: `http://127.0.0.1:${FACE_PORT}`,
+  });
+
   const lines = [
     '',
     '─'.repeat(72),
     ` face-liveness-functions is running (${useFunc ? 'Azure Functions Core Tools' : 'dev host'}, up in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    `   Device page     ${pages.url}device/   (sign in with any name at the dev issuer)`,
+    `   Console         ${pages.url}console/   (the dev issuer pre-fills the back-office role)`,
     `   API base        http://localhost:${APP_PORT}/api`,
     `   Face emulator   ${emulatorUp ? `http://127.0.0.1:${FACE_PORT}   (key: ${FACE_KEY})` : 'not running'}`,
     `   Azurite blob    http://127.0.0.1:${AZURITE_PORTS.blob}/devstoreaccount1`,
@@ -143,7 +164,7 @@ async function startWebhookReceiverIfLocal(settingsFile: string): Promise<string
   const values = (JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as { Values?: Record<string, string> }).Values ?? {};
   const setting = (name: string): string | undefined => process.env[name] ?? values[name];
   const url = setting('WEBHOOK_URL');
-  if (!url || !/^http:\/\/(127\.0\.0\.1|localhost):7083\//.test(url)) return undefined;
+  if (!url || !/^http:\/\/(127\.0\.0\.1|localhost):7084\//.test(url)) return undefined;
   if (await isPortOpen(WEBHOOK_RECEIVER_PORT)) {
     say(`Port ${WEBHOOK_RECEIVER_PORT} is already in use; assuming the webhook receiver runs there.`);
     return url;

@@ -72,6 +72,10 @@ param webhookUrl string = ''
 @description('Whether decided events carry scores: WEBHOOK_INCLUDE_SCORES.')
 param webhookIncludeScores bool = false
 
+@description('Region of the Static Web App that serves the pages (a few regions only; content is served globally).')
+@allowed(['westus2', 'centralus', 'eastus2', 'westeurope', 'eastasia'])
+param staticWebAppLocation string = 'westeurope'
+
 @minValue(1048576)
 @description('Largest request body the Functions host accepts, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). 7 MiB: a 6 MB verify image plus multipart overhead; the app\'s own, smaller limits apply while the body streams.')
 param requestBodySizeLimitBytes int = 7340032
@@ -241,6 +245,17 @@ var backOfficeAppSettings = empty(backOfficeAuthAudience) ? {} : {
   BACKOFFICE_AUTH_AUDIENCE: backOfficeAuthAudience
 }
 
+// The pages: a Static Web App, whose origin is the only one the function app allows (CORS).
+module web 'app/web.bicep' = {
+  name: 'web'
+  scope: rg
+  params: {
+    name: '${abbrs.webStaticSites}${resourceToken}'
+    location: staticWebAppLocation
+    tags: tags
+  }
+}
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -260,6 +275,7 @@ module api 'app/api.bicep' = {
     identityClientId: apiUserAssignedIdentity.outputs.clientId
     appSettings: union(livenessAppSettings, secretAppSettings, webhookAppSettings, backOfficeAppSettings)
     requestBodySizeLimitBytes: requestBodySizeLimitBytes
+    allowedOrigins: [web.outputs.SERVICE_WEB_URI]
   }
   // The host reads its storage and the deployment container at start, and resolves the Key Vault references: grant
   // the roles first.
@@ -305,6 +321,10 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
 output SERVICE_API_URI string = api.outputs.SERVICE_API_URI
+output SERVICE_WEB_NAME string = web.outputs.SERVICE_WEB_NAME
+output SERVICE_WEB_URI string = web.outputs.SERVICE_WEB_URI
+// The console signs in at Entra ID v2.0 of this tenant (scripts/pages-config.ts reads it).
+output BACKOFFICE_AUTH_ISSUER string = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 output AZURE_FUNCTION_NAME string = api.outputs.SERVICE_API_NAME
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_FACE_ACCOUNT_NAME string = face.outputs.name

@@ -98,6 +98,24 @@ function keyMatches(provided: string | string[] | undefined, expected: string): 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The device call comes from a browser page on another origin (the Vision web component, or the repo's device page
+ * playing the capture), so it answers CORS: any origin, with the Authorization header (a session token, not a cookie:
+ * no credentials mode). The keyed management and control endpoints answer no CORS at all: they are for servers.
+ * @returns true when the request was a preflight and has been answered
+ */
+function deviceCors(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
+  if (pathname.toLowerCase().replace(/\/+$/, '') !== `${API_PREFIX}detectlivenesswithverify/singlemodal`) return false;
+  if (!req.headers.origin) return false;
+  res.setHeader('access-control-allow-origin', '*');
+  if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return false;
+  res.setHeader('access-control-allow-methods', 'POST');
+  res.setHeader('access-control-allow-headers', String(req.headers['access-control-request-headers'] ?? 'authorization, content-type'));
+  res.setHeader('access-control-max-age', '600');
+  res.writeHead(204).end();
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Control-endpoint schemas
 
@@ -374,6 +392,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     let pathname = '/';
     try { pathname = new URL(req.url ?? '/', 'http://emulator').pathname; } catch { /* keep '/' */ }
     res.on('finish', () => log(`${req.method} ${pathname} ${res.statusCode} ${Date.now() - started}ms`));
+    if (deviceCors(req, res, pathname)) return;
     try {
       const fault = faults.decide(pathname);
       if (fault.delayMs > 0) await sleep(fault.delayMs);

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { installCoreSeam, triggerOf, type Registration } from './core.js';
 import { resolveEntryPoints } from './glob.js';
+import { parseCors } from './cors.js';
 import { createHttpServer, keyConfigFromEnv } from './http.js';
 import { Invoker, type FunctionsLibrary } from './invoke.js';
 import { describeError, enabled, hostLog, type LogLevel } from './log.js';
@@ -87,8 +88,10 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
     run.catch(() => {}); // logged by the invoker
   };
 
+  // DEVHOST_CORS (npm start and the page tests set it) wins over Host.CORS, like an environment variable over a setting.
+  const cors = parseCors(process.env.DEVHOST_CORS ?? settings.cors, settings.corsCredentials);
   const { server, functions } = createHttpServer({
-    registrations, routePrefix: hostConfig.routePrefix, invoker, lib, keys, admin: { invokeNonHttp }, streaming: () => streaming,
+    registrations, routePrefix: hostConfig.routePrefix, invoker, lib, keys, admin: { invokeNonHttp }, streaming: () => streaming, cors,
     ...(process.env.DEVHOST_MAX_BODY_BYTES ? { maxBodyBytes: Number(process.env.DEVHOST_MAX_BODY_BYTES) } : {}),
   });
   const bindHost = options.host ?? process.env.DEVHOST_HOST ?? '127.0.0.1';
@@ -138,6 +141,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   if (registrations.length === 0) hostLog('  No job functions found.', 'warning');
   for (const line of lines) hostLog(line);
   if (streaming) hostLog('HTTP streaming on (app.setup({ enableHttpStream: true })): functions read request bodies as they arrive.');
+  if (cors) hostLog(`CORS: allowed origins ${cors.allowedOrigins.join(', ')}${cors.credentials ? ' (with credentials)' : ''}`);
   hostLog(`Keys ${keys.enforce ? 'enforced (x-functions-key header or code= query)' : 'not enforced (like func start); set DEVHOST_ENFORCE_KEYS=1 to mimic Azure'}`);
   hostLog(`Dev host listening on ${url} (started in ${Math.round(performance.now() - started)} ms)`);
 

@@ -3,6 +3,7 @@
 // 405 JSON with an `Allow` header (the real host answers 404 there; 405 tells a developer what went wrong).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import { applyCors, type CorsConfig } from './cors.js';
 import { triggerOf, type Registration } from './core.js';
 import type { FunctionsLibrary, Invoker } from './invoke.js';
 import { describeError, hostLog } from './log.js';
@@ -50,6 +51,8 @@ export interface HttpServerOptions {
    * streaming on, the function gets the request body as it arrives instead of a buffered copy.
    */
   streaming?: () => boolean;
+  /** Allowed origins (Host.CORS); undefined: no CORS headers at all, as the host without CORS settings. */
+  cors?: CorsConfig;
 }
 
 /** Computes the HTTP functions' routes (route prefix + route, or the function name). */
@@ -209,6 +212,7 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
       let url: URL;
       try { url = new URL(rawUrl, `http://${hostHeader}`); } catch { return sendJson(res, 400, { error: 'Bad request URL' }); }
       const method = (req.method ?? 'GET').toUpperCase();
+      if (applyCors(options.cors, req, res)) return;
 
       // ---- admin API (outside the route prefix, like the host) ----
       const adminMatch = /^\/admin\/functions(?:\/([^/]+))?\/?$/i.exec(url.pathname);

@@ -28,6 +28,9 @@ export interface LocalSettings {
   applied: string[];
   /** `Host.LocalHttpPort`, if present. */
   localHttpPort?: number;
+  /** `Host.CORS` (comma-separated origins) and `Host.CORSCredentials`, as `func start` reads them. */
+  cors?: string;
+  corsCredentials?: boolean;
   /** Whether a local.settings.json file existed. */
   found: boolean;
 }
@@ -37,7 +40,7 @@ export function loadLocalSettings(appRoot: string, env: NodeJS.ProcessEnv = proc
   const file = path.join(appRoot, 'local.settings.json');
   if (!fs.existsSync(file)) return { values: {}, applied: [], found: false };
   const raw = JSON.parse(stripBom(fs.readFileSync(file, 'utf8'))) as {
-    IsEncrypted?: boolean; Values?: Record<string, unknown>; Host?: { LocalHttpPort?: unknown };
+    IsEncrypted?: boolean; Values?: Record<string, unknown>; Host?: { LocalHttpPort?: unknown; CORS?: unknown; CORSCredentials?: unknown };
   };
   if (raw.IsEncrypted === true) throw new Error(`${file} is encrypted; the dev host only reads plain settings`);
   const values: Record<string, string> = {};
@@ -48,7 +51,12 @@ export function loadLocalSettings(appRoot: string, env: NodeJS.ProcessEnv = proc
     if (env[name] === undefined) { env[name] = values[name]; applied.push(name); }
   }
   const port = Number(raw.Host?.LocalHttpPort);
-  return { values, applied, found: true, ...(Number.isInteger(port) && port > 0 ? { localHttpPort: port } : {}) };
+  return {
+    values, applied, found: true,
+    ...(Number.isInteger(port) && port > 0 ? { localHttpPort: port } : {}),
+    ...(typeof raw.Host?.CORS === 'string' ? { cors: raw.Host.CORS } : {}),
+    ...(raw.Host?.CORSCredentials === true ? { corsCredentials: true } : {}),
+  };
 }
 
 export interface QueueOptions {

@@ -1,8 +1,8 @@
 // `node dist/dev/webhook-receiver/main.js`: the local webhook receiver that `npm start` runs. Settings:
-// WEBHOOK_RECEIVER_PORT (default 7083) and the app's own WEBHOOK_SECRET / WEBHOOK_SECRET_SECONDARY to verify with.
+// WEBHOOK_RECEIVER_PORT (default 7084) and the app's own WEBHOOK_SECRET / WEBHOOK_SECRET_SECONDARY to verify with.
 import { startWebhookReceiver } from './receiver.js';
 
-const port = Number(process.env.WEBHOOK_RECEIVER_PORT ?? 7083);
+const port = Number(process.env.WEBHOOK_RECEIVER_PORT ?? 7084);
 const secrets = [process.env.WEBHOOK_SECRET, process.env.WEBHOOK_SECRET_SECONDARY].filter((s): s is string => !!s);
 if (secrets.length === 0) {
   console.error('WEBHOOK_SECRET is not set: the receiver has nothing to verify signatures with.');

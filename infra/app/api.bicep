@@ -21,6 +21,8 @@ param identityClientId string
 @minValue(1048576)
 @description('Largest request body the Functions host accepts, in bytes: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT.')
 param requestBodySizeLimitBytes int
+@description('Origins browsers may call the API from (CORS): exactly the pages\' origin. Empty: no cross-origin calls.')
+param allowedOrigins array = []
 
 resource stg 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -84,9 +86,15 @@ module api 'br/public:avm/res/web/site:0.14.0' = {
       }
     }
     // Replaces the module's default siteConfig (alwaysOn, TLS 1.2, FTPS only) as a whole: Flex has no always-on.
+    // CORS is answered by the platform before the app runs: only the pages' origin, and no credentials (the pages
+    // send bearer tokens, never cookies).
     siteConfig: {
       alwaysOn: false
       minTlsVersion: '1.2'
+      cors: {
+        allowedOrigins: allowedOrigins
+        supportCredentials: false
+      }
     }
     // Key Vault references in the app settings resolve as the user-assigned identity (the app has no other).
     keyVaultAccessIdentityResourceId: identityId

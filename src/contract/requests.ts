@@ -126,6 +126,14 @@ export const sessionIdPathSchema = z.object({
   }),
 });
 
+/** The path parameters of /liveness-sessions/{sessionId}/session-images/{attemptId}. */
+export const sessionImagePathSchema = sessionIdPathSchema.extend({
+  attemptId: z.string().meta({
+    description: "Face's attempt id (the audit entry's `id`, a positive integer). Anything else is answered 404.",
+    examples: ['1'],
+  }),
+});
+
 const backOfficeQueryMessage = {
   top: "'top' must be a whole number from 1 to 1000.",
   status: `'status' must be one of ${SESSION_STATUSES.join(', ')}.`,

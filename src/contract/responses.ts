@@ -177,7 +177,17 @@ export const livenessSessionListItemSchema = z.strictObject({
   authTokenTimeToLiveInSeconds: tokenLifetime,
   authTokenExpiresDateTime: dateTime(),
   sessionExpired: z.boolean().meta({ description: "Whether the device's session token has expired." }),
-}).meta({ id: 'LivenessSessionListItem' });
+  completionRequestedDateTime: dateTime('When the device reported completion.').optional(),
+  resultCollectedDateTime: dateTime('When the result was collected from Face.').optional(),
+  outcome: decisionOutcomeSchema.optional().meta({ description: "The decision's outcome, once there is one (no scores in the list)." }),
+  reviewRequired: z.boolean().meta({ description: 'True when the decision is review: a person must decide.' }).optional(),
+}).refine((s) => (s.outcome === undefined) === (s.reviewRequired === undefined), {
+  message: 'outcome and reviewRequired come together', path: ['reviewRequired'],
+}).meta({
+  id: 'LivenessSessionListItem',
+  description: 'A session in the list: enough to page, filter, chart outcomes and time to result, and find the review backlog.',
+  dependentRequired: { outcome: ['reviewRequired'], reviewRequired: ['outcome'] },
+});
 
 export const livenessSessionPageSchema = z.strictObject({
   value: z.array(livenessSessionListItemSchema),
@@ -209,9 +219,14 @@ export const openApiDocumentBodySchema = z.looseObject({
   paths: z.looseObject({}),
 });
 
+/** The types an image route may answer with: the sniffed image formats, or octet-stream for bytes that are none of them. */
+export const SESSION_IMAGE_MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/bmp', 'image/gif', 'image/webp', 'application/octet-stream'] as const;
+
 // Response headers.
 export const cacheControlHeaderSchema = z.literal('no-store')
   .meta({ description: 'Responses are never cached (`no-store`).', header: { id: 'CacheControl' } });
+export const nosniffHeaderSchema = z.literal('nosniff')
+  .meta({ description: 'Always `nosniff`: the body is only ever what Content-Type says.', header: { id: 'XContentTypeOptions' } });
 export const retryAfterHeaderSchema = z.coerce.number().int().min(0)
   .meta({ description: 'Seconds to wait before trying again.', header: { id: 'RetryAfter' } });
 export const wwwAuthenticateHeaderSchema = z.literal('Bearer')

@@ -17,7 +17,7 @@ export class PayloadTooLargeError extends AppError {}
 /** The media type is not one the endpoint reads (415). */
 export class UnsupportedMediaTypeError extends AppError {}
 
-/** The resource does not exist (404). */
+/** The resource does not exist (404): SessionNotFound unless another code says what is missing (ImageNotFound). */
 export class NotFoundError extends AppError {
   constructor(message = 'The liveness session does not exist.', options?: ErrorOptions & { code?: 'SessionNotFound' | 'SubjectNotFound' | 'ReferenceNotFound' | 'ImageNotFound' | 'DeliveryNotFound' }) {
     super(options?.code ?? 'SessionNotFound', message, options);

@@ -1,7 +1,7 @@
 // The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
-import type { Decision } from './decision.js';
+import type { Decision, DecisionOutcome } from './decision.js';
 import type { LivenessEvent } from './ports.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
@@ -166,8 +166,31 @@ export interface SessionListItem {
   deviceCorrelationId?: string;
   authTokenTimeToLiveInSeconds: number;
   authTokenExpiresDateTime: string;
+  completionRequestedDateTime?: string;
+  resultCollectedDateTime?: string;
+  /** The decision's outcome only (never its scores): enough for a list, a review backlog and outcome charts. */
+  outcome?: DecisionOutcome;
+}
+
+/** A session record as a list row (the table adapter reads the same fields from the row's columns). */
+export function listItemOf(session: LivenessSession): SessionListItem {
+  return {
+    id: session.sessionId,
+    createdDateTime: session.createdDateTime,
+    status: session.status,
+    ...(session.deviceCorrelationId !== undefined ? { deviceCorrelationId: session.deviceCorrelationId } : {}),
+    authTokenTimeToLiveInSeconds: session.authTokenTimeToLiveInSeconds,
+    authTokenExpiresDateTime: session.authTokenExpiresDateTime,
+    ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
+    ...(session.resultCollectedDateTime ? { resultCollectedDateTime: session.resultCollectedDateTime } : {}),
+    ...(session.decision ? { outcome: session.decision.outcome } : {}),
+  };
 }
 
 export function listItemView(item: SessionListItem, now: Date) {
-  return { ...item, sessionExpired: now.getTime() >= Date.parse(item.authTokenExpiresDateTime) };
+  return {
+    ...item,
+    sessionExpired: now.getTime() >= Date.parse(item.authTokenExpiresDateTime),
+    ...(item.outcome ? { reviewRequired: item.outcome === 'review' } : {}),
+  };
 }

@@ -31,3 +31,12 @@ export async function checkVerifyImage(bytes: Uint8Array): Promise<SniffedImage>
   }
   return { contentType: type.mime, extension };
 }
+
+/**
+ * The type of a session image as its bytes say (Face keeps JPEG; an emulator keeps whatever the device sent), so it
+ * is served as what it is: one of the image types above, else application/octet-stream.
+ */
+export async function sessionImageType(bytes: Uint8Array): Promise<string> {
+  const type = await fileTypeFromBuffer(bytes);
+  return type && ACCEPTED.has(type.mime) ? type.mime : 'application/octet-stream';
+}

@@ -8,9 +8,9 @@ import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponse
 import {
   auditEntryListSchema, cacheControlHeaderSchema, completionAcceptedSchema, deviceStatusSchema, errorResponseSchema,
   healthSchema, idempotencyKeyHeaderSchema, idempotentReplayedHeaderSchema, listSessionsQuerySchema,
-  livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, openApiDocumentBodySchema,
-  requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, sessionIdPathSchema, startedSessionSchema,
-  startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
+  livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, nosniffHeaderSchema, openApiDocumentBodySchema,
+  requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, SESSION_IMAGE_MEDIA_TYPES, sessionIdPathSchema,
+  sessionImagePathSchema, startedSessionSchema, startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
   deletionReceiptSchema, enrolReferenceRequestBodySchema, privacySchema, promoteReferenceRequestSchema, reviewQueuePageSchema,
   reviewQueueQuerySchema, settleReviewRequestSchema, subjectExportSchema, subjectImageQuerySchema, subjectKeyPathSchema,
   subjectKeyRequestSchema, subjectKeySchema, subjectReferenceSchema,
@@ -334,6 +334,36 @@ const webhook = (name: string, summary: string, schema: z.ZodType): ZodOpenApiOp
   },
 });
 
+// Images are binary: each media type is listed without a schema (OpenAPI 3.1's way to say "these bytes").
+const imageResponse = (description: string): ZodOpenApiResponseObject => ({
+  description,
+  headers: z.object({ ...noStore, 'X-Content-Type-Options': nosniffHeaderSchema }),
+  content: Object.fromEntries(SESSION_IMAGE_MEDIA_TYPES.map((type) => [type, {}])),
+});
+const imageNotFound = error('SessionNotFound: no such session. ImageNotFound: no such image (none was kept for that '
+  + 'attempt, or retention has removed the images).');
+
+const verifyImage = backOffice({
+  operationId: 'getLivenessSessionVerifyImage',
+  summary: "Read a session's verify image",
+  description: 'The reference photo the session was started with, as stored (its sniffed type). Biometric data: '
+    + 'served only to the back office, never cached, never through a public blob URL.',
+  requestParams: { path: sessionIdPathSchema },
+  ok: ['200', imageResponse('The verify image.')],
+  extra: { 404: imageNotFound },
+});
+
+const sessionImage = backOffice({
+  operationId: 'getLivenessSessionImage',
+  summary: "Read an attempt's session image",
+  description: 'The frame Face kept for one attempt (JPEG from Face), copied into storage when the result was collected; '
+    + 'its type is read from its bytes. '
+    + 'Biometric data: served only to the back office, never cached, never through a public blob URL.',
+  requestParams: { path: sessionImagePathSchema },
+  ok: ['200', imageResponse('The session image.')],
+  extra: { 404: imageNotFound },
+});
+
 const create: ZodOpenApiOperationObject = {
   operationId: 'createLivenessSession',
   tags: ['device'],
@@ -449,7 +479,7 @@ const info = {
     + 'and, unless the back office enrolled a reference for the user, a verify image (POST /liveness-sessions), and gets a Face '
     + 'session token; it runs the Face liveness client SDK with that token; it reports completion (POST '
     + '/liveness-sessions/{sessionId}/complete) and polls its outcome (GET .../status). The back office reads, lists, '
-    + 'audits and deletes sessions, with the Functions admin key or, under /backoffice, an Entra ID token.\n\n'
+    + 'audits and deletes sessions and reads their images, with the Functions admin key or, under /backoffice, an Entra ID token.\n\n'
     + 'Every error is `{"error": {"code", "message"}}` with the status below.',
 };
 
@@ -471,11 +501,15 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/liveness-sessions': { post: create, get: list.admin },
       '/liveness-sessions/{sessionId}': { get: get.admin, delete: del.admin },
       '/liveness-sessions/{sessionId}/audit-entries': { get: audit.admin },
+      '/liveness-sessions/{sessionId}/verify-image': { get: verifyImage.admin },
+      '/liveness-sessions/{sessionId}/session-images/{attemptId}': { get: sessionImage.admin },
       '/liveness-sessions/{sessionId}/complete': { post: complete },
       '/liveness-sessions/{sessionId}/status': { get: status },
       '/backoffice/liveness-sessions': { get: list.entra },
       '/backoffice/liveness-sessions/{sessionId}': { get: get.entra, delete: del.entra },
       '/backoffice/liveness-sessions/{sessionId}/audit-entries': { get: audit.entra },
+      '/backoffice/liveness-sessions/{sessionId}/verify-image': { get: verifyImage.entra },
+      '/backoffice/liveness-sessions/{sessionId}/session-images/{attemptId}': { get: sessionImage.entra },
       '/liveness-sessions/{sessionId}/review': { post: settleReview.admin },
       '/backoffice/liveness-sessions/{sessionId}/review': { post: settleReview.entra },
       '/review-queue': { get: reviewQueue.admin },

@@ -8,7 +8,7 @@
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { ConflictError, ValidationError } from '../../src/core/errors.js';
 import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '../../src/core/ports.js';
-import { awaitingReview, type LivenessSession, type SessionListItem } from '../../src/core/session.js';
+import { awaitingReview, listItemOf, type LivenessSession, type SessionListItem } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
 
 export type SessionRepositoryOperation =
@@ -275,12 +275,5 @@ function newestFirst(a: LivenessSession, b: LivenessSession): number {
 }
 
 function listItem(s: LivenessSession): SessionListItem {
-  return {
-    id: s.sessionId,
-    createdDateTime: s.createdDateTime,
-    status: s.status,
-    ...(s.deviceCorrelationId !== undefined ? { deviceCorrelationId: s.deviceCorrelationId } : {}),
-    authTokenTimeToLiveInSeconds: s.authTokenTimeToLiveInSeconds,
-    authTokenExpiresDateTime: s.authTokenExpiresDateTime,
-  };
+  return listItemOf(s);
 }

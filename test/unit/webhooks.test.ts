@@ -60,7 +60,7 @@ describe('settings', () => {
   it('needs https outside loopback, a whsec_ secret with the URL, and no credentials in the URL', () => {
     const key = secret();
     expect(parseConfig({ ...minimal, WEBHOOK_URL: 'https://rp.example/hooks', WEBHOOK_SECRET: key }).webhooks).toMatchObject({ url: 'https://rp.example/hooks', secrets: [key] });
-    expect(parseConfig({ ...minimal, WEBHOOK_URL: 'http://127.0.0.1:7083/webhooks', WEBHOOK_SECRET: key }).webhooks.url).toBe('http://127.0.0.1:7083/webhooks');
+    expect(parseConfig({ ...minimal, WEBHOOK_URL: 'http://127.0.0.1:7084/webhooks', WEBHOOK_SECRET: key }).webhooks.url).toBe('http://127.0.0.1:7084/webhooks');
     expect(() => parseConfig({ ...minimal, WEBHOOK_URL: 'http://rp.example/hooks', WEBHOOK_SECRET: key })).toThrow(/WEBHOOK_URL: must be https/);
     expect(() => parseConfig({ ...minimal, WEBHOOK_URL: 'https://u:p@rp.example/hooks', WEBHOOK_SECRET: key })).toThrow(/credentials/);
     expect(() => parseConfig({ ...minimal, WEBHOOK_URL: 'https://rp.example/hooks' })).toThrow(/WEBHOOK_SECRET: required/);

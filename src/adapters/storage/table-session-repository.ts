@@ -16,6 +16,7 @@
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { ConflictError, ValidationError } from '../../core/errors.js';
 import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '../../core/ports.js';
+import type { Decision } from '../../core/decision.js';
 import { awaitingReview, type LivenessSession, type SessionListItem, type SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
@@ -387,7 +388,11 @@ function keyOf(sessionId: string): { partitionKey: string; rowKey: string } {
   return key;
 }
 
-const LIST_COLUMNS = ['RowKey', 'createdDateTime', 'status', 'deviceCorrelationId', 'authTokenTimeToLiveInSeconds', 'authTokenExpiresDateTime'];
+// The decision column is read for its outcome only (the list shows no scores).
+const LIST_COLUMNS = [
+  'RowKey', 'createdDateTime', 'status', 'deviceCorrelationId', 'authTokenTimeToLiveInSeconds', 'authTokenExpiresDateTime',
+  'completionRequestedDateTime', 'resultCollectedDateTime', 'decisionJson',
+];
 
 function sessionIdOf(rowKey: string): string {
   return rowKey.slice(rowKey.indexOf('|') + 1);
@@ -464,7 +469,8 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
   };
 }
 
-function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' | 'status' | 'deviceCorrelationId' | 'authTokenTimeToLiveInSeconds' | 'authTokenExpiresDateTime'>>): SessionListItem {
+function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' | 'status' | 'deviceCorrelationId' | 'authTokenTimeToLiveInSeconds' | 'authTokenExpiresDateTime' | 'completionRequestedDateTime' | 'resultCollectedDateTime' | 'decisionJson'>>): SessionListItem {
+  const decision = e.decisionJson ? (JSON.parse(e.decisionJson) as Decision) : undefined;
   return {
     id: sessionIdOf(e.rowKey!),
     createdDateTime: e.createdDateTime,
@@ -472,6 +478,9 @@ function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' |
     ...(e.deviceCorrelationId !== undefined ? { deviceCorrelationId: e.deviceCorrelationId } : {}),
     authTokenTimeToLiveInSeconds: e.authTokenTimeToLiveInSeconds,
     authTokenExpiresDateTime: e.authTokenExpiresDateTime,
+    ...(e.completionRequestedDateTime ? { completionRequestedDateTime: e.completionRequestedDateTime } : {}),
+    ...(e.resultCollectedDateTime ? { resultCollectedDateTime: e.resultCollectedDateTime } : {}),
+    ...(decision ? { outcome: decision.outcome } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { handleCompletionMessage } from '../../../src/core/collect-result.js';
 import { deviceStatus, requestCompletion } from '../../../src/core/complete-session.js';
 import { deleteSession } from '../../../src/core/delete-session.js';
 import { FaceUnavailableError, NotFoundError, StorageUnavailableError } from '../../../src/core/errors.js';
-import { getSession, listAuditEntries, listSessions } from '../../../src/core/queries.js';
+import { getSession, getSessionImage, listAuditEntries, listSessions } from '../../../src/core/queries.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
 import { deliverQueued, fakeWorld, fixtureImage, startFor, type FakeWorld } from '../../fakes/index.js';
 
@@ -239,8 +239,49 @@ describe('queries', () => {
     expect((await listSessions(world.deps, { top: 10, deviceCorrelationId: 'odd' })).value.map((i) => i.id)).toEqual([ids[3], ids[1]]);
     expect((await listSessions(world.deps, { top: 10, status: 'Started' })).value).toEqual([
       { id: ids[0], createdDateTime: '2026-01-01T09:00:00.000Z', status: 'Started', deviceCorrelationId: 'even',
-        authTokenTimeToLiveInSeconds: 600, authTokenExpiresDateTime: '2026-01-01T09:10:00.000Z', sessionExpired: false },
+        authTokenTimeToLiveInSeconds: 600, authTokenExpiresDateTime: '2026-01-01T09:10:00.000Z', sessionExpired: false,
+        completionRequestedDateTime: '2026-01-01T09:00:05.000Z' },
     ]);
+  });
+
+  it('listSessions: a decided session shows its outcome and whether it awaits review, never its scores', async () => {
+    const world = fakeWorld({ settings: { policy: { matchThreshold: 0.8, reviewLowerBound: 0.6 } } });
+    const review = await startFor(world, 'alice');
+    const pass = await startFor(world, 'bob');
+    world.face.addSucceededAttempt(review.faceSessionId, { matchConfidence: 0.7 });
+    world.face.addSucceededAttempt(pass.faceSessionId, { matchConfidence: 0.95 });
+    await requestCompletion(world.deps, review.sessionId, alice);
+    world.clock.advance({ seconds: 2 });
+    await handleCompletionMessage(world.deps, { sessionId: review.sessionId, try: 1 });
+    await handleCompletionMessage(world.deps, { sessionId: pass.sessionId, try: 1 });
+    const byId = new Map((await listSessions(world.deps, { top: 10 })).value.map((i) => [i.id, i]));
+    expect(byId.get(review.sessionId)).toMatchObject({
+      outcome: 'review', reviewRequired: true,
+      completionRequestedDateTime: '2026-01-01T09:00:00.000Z', resultCollectedDateTime: '2026-01-01T09:00:02.000Z',
+    });
+    expect(byId.get(pass.sessionId)).toMatchObject({ outcome: 'pass', reviewRequired: false });
+    expect(JSON.stringify([...byId.values()])).not.toMatch(/matchConfidence|livenessDecision/);
+  });
+
+  it('getSessionImage: the stored verify image and session images, 404 for anything not kept or removed', async () => {
+    const world = fakeWorld();
+    const s = await startFor(world);
+    const capture = new Uint8Array([0xff, 0xd8, 0xff, 1, 2, 3]);
+    world.face.addSucceededAttempt(s.faceSessionId, { sessionImage: capture });
+    await handleCompletionMessage(world.deps, { sessionId: s.sessionId, try: 1 });
+
+    const verify = await getSessionImage(world.deps, s.sessionId, { kind: 'verify' });
+    expect(verify.contentType).toBe('image/jpeg');
+    expect(Buffer.from(verify.bytes).equals(fixtureImage())).toBe(true);
+    const frame = await getSessionImage(world.deps, s.sessionId, { kind: 'session', attemptId: 1 });
+    expect(frame).toEqual({ bytes: capture, contentType: 'image/jpeg' });
+
+    const missing = (ref: Parameters<typeof getSessionImage>[2], id = s.sessionId) => getSessionImage(world.deps, id, ref);
+    await expect(missing({ kind: 'session', attemptId: 2 })).rejects.toMatchObject({ code: 'ImageNotFound' });
+    await expect(missing({ kind: 'verify' }, UNKNOWN)).rejects.toMatchObject({ code: 'SessionNotFound' });
+    await world.deps.sessions.mutate(s.sessionId, (current) => ({ ...current, imagesDeleted: true }));
+    await expect(missing({ kind: 'verify' })).rejects.toMatchObject({ code: 'ImageNotFound' });
+    await expect(missing({ kind: 'session', attemptId: 1 })).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('listAuditEntries: every attempt oldest first; 404 for a session no one may see', async () => {

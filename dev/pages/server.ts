@@ -1,0 +1,80 @@
+// The pages locally: a small static server for dist/web (the same files Azure Static Web Apps serves) that also
+// answers /config.json with where the local stack runs. `npm start` starts it (dev/start.ts); the browser tests start
+// one per suite. Only GET/HEAD of files under dist/web; no directory listings; every answer is no-store so a rebuilt
+// page is picked up on reload.
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { PagesConfigFile } from '../../scripts/pages-config.js';
+import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../oidc-issuer/issuer.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.map': 'application/json',
+  '.wasm': 'application/wasm',
+};
+
+export interface LocalPagesOptions {
+  /** The folder to serve: dist/web. */
+  root: string;
+  port: number;
+  host?: string;
+  apiBase: string;
+  issuerUrl: string;
+  faceEmulatorUrl: string;
+}
+
+export interface RunningPages { url: string; origin: string; close(): Promise<void> }
+
+/** The local config: both pages sign in at the dev issuer; the device page plays the capture against the emulator. */
+export function localPagesConfig(options: Pick<LocalPagesOptions, 'apiBase' | 'issuerUrl' | 'faceEmulatorUrl'>): PagesConfigFile {
+  return {
+    apiBase: options.apiBase,
+    device: {
+      oidc: { authority: options.issuerUrl, clientId: 'device-page', scope: `openid ${DEVICE_AUDIENCE}/Liveness.Check` },
+      capture: { kind: 'emulator', endpoint: options.faceEmulatorUrl },
+    },
+    console: {
+      oidc: { authority: options.issuerUrl, clientId: 'operator-console', scope: `openid ${BACKOFFICE_AUDIENCE}/${BACKOFFICE_ROLE}` },
+    },
+  };
+}
+
+export async function startPagesServer(options: LocalPagesOptions): Promise<RunningPages> {
+  const root = path.resolve(options.root);
+  if (!fs.existsSync(path.join(root, 'device/main.js'))) throw new Error(`${root} has no built pages: run npm run build`);
+  const config = JSON.stringify(localPagesConfig(options), null, 2);
+  const server = http.createServer((req, res) => {
+    const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+    if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { ...headers, allow: 'GET, HEAD' }).end(); return; }
+    let pathname: string;
+    try { pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://pages').pathname); } catch { res.writeHead(400, headers).end(); return; }
+    if (pathname === '/config.json') {
+      res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : config);
+      return;
+    }
+    let file = path.join(root, pathname);
+    if (!file.startsWith(root + path.sep) && file !== root) { res.writeHead(404, headers).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+      if (!pathname.endsWith('/')) { res.writeHead(301, { ...headers, location: `${pathname}/` }).end(); return; }
+      file = path.join(file, 'index.html');
+    }
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404, { ...headers, 'content-type': 'text/plain' }).end('Not found'); return; }
+    res.writeHead(200, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    if (req.method === 'HEAD') { res.end(); return; }
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  // getUserMedia needs a secure context: localhost (and 127.0.0.1) count as one over plain http.
+  const origin = `http://${options.host === undefined || options.host === '127.0.0.1' ? 'localhost' : options.host}:${port}`;
+  return {
+    url: `${origin}/`,
+    origin,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}

@@ -1,0 +1,32 @@
+// `npm run build` step for the pages: copies web/'s HTML and CSS next to the modules tsc compiled into dist/web
+// (web/tsconfig.json), so dist/web is the whole static site. web/public/ (git-ignored) is copied as it is to the
+// site's root: that is where a developer with access puts Microsoft's gated Face UI web component and its assets. config.json is not part of the build: it says where
+// the site runs and is written by `npm start` (dev/pages/server.ts) or for Azure by scripts/pages-config.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const source = path.join(root, 'web');
+const target = path.join(root, 'dist/web');
+
+const publicDir = path.join(source, 'public');
+
+let copied = 0;
+function copy(dir: string, into: string, everything: boolean): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const from = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (from !== publicDir) copy(from, path.join(into, entry.name), everything);
+      continue;
+    }
+    if (!everything && (!/\.(html|css|svg|png|ico)$/.test(entry.name))) continue;
+    const to = path.join(into, entry.name);
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(from, to);
+    copied++;
+  }
+}
+copy(source, target, false);
+if (fs.existsSync(publicDir)) copy(publicDir, target, true);
+console.log(`Pages: ${copied} static files copied to ${path.relative(root, target)}`);

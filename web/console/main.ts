@@ -1,0 +1,248 @@
+// The operator console: back office over /api/backoffice with a bearer token from the identity provider (Entra ID in
+// Azure, with the LivenessSessions.Manage app role; the dev issuer locally). A dashboard, the sessions list (newest
+// first, status filter, paging) and a session's detail with its decision, attempts, images and evidence. Images are
+// fetched through the API with the token and shown from memory: there are no public blob URLs.
+import { ApiError, apiFetch, apiJson } from '../shared/api.js';
+import { pagesConfig } from '../shared/config.js';
+import { OidcSignIn } from '../shared/oidc.js';
+import { legend, stackedBars } from './charts.js';
+
+interface ListItem {
+  id: string; createdDateTime: string; status: string; deviceCorrelationId?: string; sessionExpired: boolean;
+  completionRequestedDateTime?: string; resultCollectedDateTime?: string; outcome?: string; reviewRequired?: boolean;
+}
+interface Page { value: ListItem[]; continuationToken?: string }
+interface AuditEntry {
+  id: number; attemptStatus: string; digest?: string; sessionImageId?: string; verifyImageHash?: string; collectedDateTime: string;
+  response: { body: { livenessDecision?: string; verifyResult?: { matchConfidence: number; isIdentical: boolean }; error?: { code: string; message: string } } };
+}
+interface Session {
+  id: string; faceSessionId: string; createdDateTime: string; status: string; failureReason?: string; deviceCorrelationId?: string;
+  livenessOperationMode: string; modelVersion?: string; completionRequestedDateTime?: string; resultCollectedDateTime?: string;
+  authTokenExpiresDateTime: string; sessionExpired: boolean; reviewRequired?: boolean;
+  verifyImage: { qualityForRecognition?: string };
+  decision?: {
+    outcome: string; reasons: string[]; livenessDecision?: string; matchConfidence?: number; isIdentical?: boolean; attemptId: number;
+    digest?: string; modelVersion?: string; verifyImageHashMatches: boolean; policyVersion: string; decidedDateTime: string;
+  };
+}
+
+const STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired'];
+const OUTCOME_COLORS: Record<string, string> = { pass: '#2e7d32', fail: '#c62828', review: '#ef6c00', retry: '#6a1b9a', none: '#90a4ae' };
+const PAGE_SIZE = 20;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const problem = $('problem');
+const signedOutView = $('signed-out');
+const app = $('app');
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+}
+
+const time = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '–');
+
+function showProblem(message: string | undefined): void {
+  problem.textContent = message ?? '';
+  problem.hidden = !message;
+}
+
+async function main(): Promise<void> {
+  const config = await pagesConfig();
+  const api = `${config.apiBase}/backoffice`;
+  const signIn = new OidcSignIn(config.console.oidc, 'console');
+  $('sign-in').addEventListener('click', () => { void signIn.signIn().catch((e: Error) => showProblem(e.message)); });
+  $('sign-out').addEventListener('click', () => { signIn.signOut(); location.hash = ''; location.reload(); });
+  let session;
+  try {
+    session = (await signIn.completeRedirect()) ?? signIn.current();
+  } catch (error) {
+    showProblem((error as Error).message);
+  }
+  if (!session) { signedOutView.hidden = false; return; }
+  const token = session.accessToken;
+  app.hidden = false;
+  $('who').textContent = session.name;
+
+  const failed = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 403) showProblem('Your account does not have the back-office role (LivenessSessions.Manage).');
+    else if (error instanceof ApiError && error.status === 401) showProblem('Your sign-in has expired. Sign in again.');
+    else showProblem((error as Error).message);
+  };
+
+  const route = () => {
+    showProblem(undefined);
+    const match = /^#\/sessions\/([0-9a-f-]{36})$/i.exec(location.hash);
+    $('overview').hidden = !!match;
+    $('detail').hidden = !match;
+    if (match) void showDetail(api, token, match[1]!).catch(failed);
+    else void Promise.all([showDashboard(api, token), sessionsList.load()]).catch(failed);
+  };
+  const sessionsList = new SessionsList(api, token, failed);
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+/** The sessions table: newest first, a status filter, and paging with the API's continuation tokens. */
+class SessionsList {
+  private tokens: Array<string | undefined> = [undefined];
+  private page = 0;
+  private readonly filter = $<HTMLSelectElement>('status-filter');
+
+  constructor(private readonly api: string, private readonly token: string, failed: (e: unknown) => void) {
+    for (const status of STATUSES) this.filter.append(h('option', { value: status, textContent: status }));
+    this.filter.addEventListener('change', () => { this.tokens = [undefined]; this.page = 0; void this.load().catch(failed); });
+    $('next-page').addEventListener('click', () => { this.page++; void this.load().catch(failed); });
+    $('previous-page').addEventListener('click', () => { this.page = Math.max(0, this.page - 1); void this.load().catch(failed); });
+  }
+
+  async load(): Promise<void> {
+    const query = new URLSearchParams({ top: String(PAGE_SIZE) });
+    if (this.filter.value) query.set('status', this.filter.value);
+    const continuation = this.tokens[this.page];
+    if (continuation) query.set('continuationToken', continuation);
+    const result = await apiJson<Page>(`${this.api}/liveness-sessions?${query}`, this.token);
+    this.tokens[this.page + 1] = result.continuationToken;
+    ($('next-page') as HTMLButtonElement).disabled = !result.continuationToken;
+    ($('previous-page') as HTMLButtonElement).disabled = this.page === 0;
+    $('page-number').textContent = `Page ${this.page + 1}`;
+    const rows = result.value.map((item) => h('tr', {},
+      h('td', {}, time(item.createdDateTime)),
+      h('td', {}, h('a', { href: `#/sessions/${item.id}`, textContent: item.id, className: 'id' })),
+      h('td', {}, item.status),
+      h('td', {}, outcomeBadge(item.outcome)),
+      h('td', {}, item.deviceCorrelationId ?? '–'),
+    ));
+    $('sessions-body').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colSpan: 5, textContent: 'No sessions.' }))]));
+  }
+}
+
+function outcomeBadge(outcome: string | undefined): HTMLElement {
+  return h('span', { className: `badge ${outcome ?? 'none'}`, textContent: outcome ?? 'no result' });
+}
+
+/** The newest sessions (up to 1,000, the last 24 hours) as three charts and a backlog. */
+async function showDashboard(api: string, token: string): Promise<void> {
+  const since = Date.now() - 24 * 3600_000;
+  const items: ListItem[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const query = new URLSearchParams({ top: '200', ...(continuationToken ? { continuationToken } : {}) });
+    const page = await apiJson<Page>(`${api}/liveness-sessions?${query}`, token);
+    items.push(...page.value);
+    continuationToken = page.continuationToken;
+  } while (continuationToken && items.length < 1000 && Date.parse(items[items.length - 1]!.createdDateTime) > since);
+  const recent = items.filter((i) => Date.parse(i.createdDateTime) > since);
+
+  // Outcomes per hour, the last 24 hours (local time), stacked by outcome.
+  const hourStart = (ms: number) => Math.floor(ms / 3600_000) * 3600_000;
+  const first = hourStart(Date.now()) - 23 * 3600_000;
+  const hours = Array.from({ length: 24 }, (_, i) => first + i * 3600_000);
+  const outcomes = ['pass', 'fail', 'review', 'retry', 'none'];
+  const series = outcomes.map((name) => ({
+    name: name === 'none' ? 'no result yet' : name, color: OUTCOME_COLORS[name]!,
+    values: hours.map((hour) => recent.filter((i) => hourStart(Date.parse(i.createdDateTime)) === hour && (i.outcome ?? 'none') === name).length),
+  }));
+  const hourLabels = hours.map((ms) => `${String(new Date(ms).getHours()).padStart(2, '0')}h`);
+  $('chart-outcomes').replaceChildren(stackedBars('Sessions started per hour, by outcome (last 24 hours)', hourLabels, series, 3), legend(series));
+  const counts = Object.fromEntries(outcomes.map((o) => [o, recent.filter((i) => (i.outcome ?? 'none') === o).length]));
+  $('summary-outcomes').textContent = `${recent.length} sessions in the last 24 hours: ${counts.pass} passed, ${counts.fail} failed, `
+    + `${counts.review} in review, ${counts.retry} to retry, ${counts.none} without a result.`;
+
+  // Time to result: from the device's completion to the collected result.
+  const durations = recent
+    .filter((i) => i.completionRequestedDateTime && i.resultCollectedDateTime)
+    .map((i) => (Date.parse(i.resultCollectedDateTime!) - Date.parse(i.completionRequestedDateTime!)) / 1000)
+    .sort((a, b) => a - b);
+  const bins = [[0, 1], [1, 2], [2, 5], [5, 10], [10, 30], [30, 60], [60, Infinity]] as const;
+  const binLabels = bins.map(([lo, hi]) => (hi === Infinity ? `≥${lo}s` : `${lo}–${hi}s`));
+  const binSeries = [{ name: 'sessions', color: '#1565c0', values: bins.map(([lo, hi]) => durations.filter((d) => d >= lo && d < hi).length) }];
+  $('chart-time').replaceChildren(stackedBars('Time from completion to result (last 24 hours)', binLabels, binSeries));
+  const quantile = (q: number) => durations[Math.min(durations.length - 1, Math.floor(q * durations.length))]!;
+  $('summary-time').textContent = durations.length
+    ? `${durations.length} result${durations.length === 1 ? '' : 's'}: median ${quantile(0.5).toFixed(1)} s, 95th percentile ${quantile(0.95).toFixed(1)} s.`
+    : 'No results in the last 24 hours.';
+
+  // Review backlog: every loaded session whose decision waits for a person.
+  const backlog = items.filter((i) => i.reviewRequired);
+  $('backlog-count').textContent = String(backlog.length);
+  $('backlog-list').replaceChildren(...backlog.slice(0, 10).map((i) => h('li', {},
+    h('a', { href: `#/sessions/${i.id}`, textContent: i.id, className: 'id' }), ` ${time(i.createdDateTime)}`)));
+}
+
+async function showDetail(api: string, token: string, id: string): Promise<void> {
+  const target = $('detail-body');
+  target.replaceChildren(h('p', { textContent: 'Loading…' }));
+  const [session, audit] = await Promise.all([
+    apiJson<Session>(`${api}/liveness-sessions/${id}`, token),
+    apiJson<{ value: AuditEntry[] }>(`${api}/liveness-sessions/${id}/audit-entries`, token),
+  ]);
+  const d = session.decision;
+  const facts = (rows: Array<[string, Node | string]>) => h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', { textContent: k }), h('dd', {}, v)]));
+  const verifyImage = h('img', { alt: 'Verify image (reference photo)', className: 'evidence' });
+  target.replaceChildren(
+    h('h2', {}, 'Session ', h('code', { textContent: session.id })),
+    h('section', { className: 'cards' },
+      h('article', {}, h('h3', { textContent: 'Decision' }), d ? facts([
+        ['Outcome', outcomeBadge(d.outcome)],
+        ['Reasons', d.reasons.length ? d.reasons.join(', ') : 'none'],
+        ['Liveness', d.livenessDecision ?? '–'],
+        ['Match confidence', d.matchConfidence === undefined ? '–' : d.matchConfidence.toFixed(4)],
+        ['Policy version', d.policyVersion],
+        ['Model version', d.modelVersion ?? '–'],
+        ['Decided', time(d.decidedDateTime)],
+        ['Review required', session.reviewRequired ? 'yes' : 'no'],
+      ]) : h('p', { textContent: 'No decision yet.' })),
+      h('article', {}, h('h3', { textContent: 'Session' }), facts([
+        ['Status', session.status + (session.failureReason ? ` (${session.failureReason})` : '')],
+        ['Created', time(session.createdDateTime)],
+        ['Completion requested', time(session.completionRequestedDateTime)],
+        ['Result collected', time(session.resultCollectedDateTime)],
+        ['Device', session.deviceCorrelationId ?? '–'],
+        ['Mode', session.livenessOperationMode],
+        ['Face session', h('code', { textContent: session.faceSessionId })],
+      ])),
+      h('article', {}, h('h3', { textContent: 'Evidence binding' }), d ? facts([
+        ['Digest', h('code', { className: 'hash', textContent: d.digest ?? '–' })],
+        ['Attempt', String(d.attemptId)],
+        ['Verify image hash matches', d.verifyImageHashMatches ? 'yes: Face compared against the stored verify image' : 'NO'],
+      ]) : h('p', { textContent: 'No evidence yet.' })),
+      h('article', {}, h('h3', { textContent: 'Verify image' }), verifyImage,
+        h('p', { className: 'note', textContent: `Quality for recognition: ${session.verifyImage.qualityForRecognition ?? '–'}` })),
+    ),
+    h('h3', { textContent: 'Attempts' }),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ...['Attempt', 'Status', 'Liveness', 'Match', 'Collected', 'Digest', 'Verify image hash', 'Session image'].map((t) => h('th', { textContent: t })))),
+      h('tbody', {}, ...(audit.value.length ? audit.value.map((entry) => {
+        const body = entry.response.body;
+        const image = h('img', { alt: `Session image of attempt ${entry.id}`, className: 'evidence small' });
+        if (entry.sessionImageId) void loadImage(`${api}/liveness-sessions/${id}/session-images/${entry.id}`, token, image);
+        return h('tr', {},
+          h('td', { textContent: String(entry.id) }),
+          h('td', { textContent: entry.attemptStatus + (body.error ? ` (${body.error.code})` : '') }),
+          h('td', { textContent: body.livenessDecision ?? '–' }),
+          h('td', { textContent: body.verifyResult ? `${body.verifyResult.matchConfidence.toFixed(4)}${body.verifyResult.isIdentical ? ' (identical)' : ''}` : '–' }),
+          h('td', { textContent: time(entry.collectedDateTime) }),
+          h('td', {}, h('code', { className: 'hash', textContent: entry.digest ?? '–' })),
+          h('td', {}, h('code', { className: 'hash', textContent: entry.verifyImageHash ?? '–' })),
+          h('td', {}, entry.sessionImageId ? image : '–'),
+        );
+      }) : [h('tr', {}, h('td', { colSpan: 8, textContent: 'No attempts collected yet.' }))])),
+    ),
+  );
+  await loadImage(`${api}/liveness-sessions/${id}/verify-image`, token, verifyImage);
+}
+
+/** An image from the API (with the token), shown from memory: the page never holds a storage URL. */
+async function loadImage(url: string, token: string, img: HTMLImageElement): Promise<void> {
+  try {
+    const blob = await (await apiFetch(url, token)).blob();
+    img.src = URL.createObjectURL(blob);
+  } catch (error) {
+    img.replaceWith(h('span', { className: 'note', textContent: error instanceof ApiError && error.code === 'ImageNotFound' ? 'Removed by retention.' : 'Could not be loaded.' }));
+  }
+}
+
+main().catch((error: unknown) => showProblem(`The console could not start: ${(error as Error).message}`));
