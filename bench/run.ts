@@ -607,7 +607,7 @@ async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void
   for (const n of [...new Set(runs.map((r) => r.sessions))]) {
     const [zero, live] = [runs.find((r) => r.sessions === n && r.others === 0)!, runs.find((r) => r.sessions === n && r.others > 0)!];
     rows.push({
-      name: `7. erasure storage calls, ${n} session(s): 100k others / 0 others`,
+      name: `8. erasure storage calls, ${n} session(s): 100k others / 0 others`,
       figure: `${live.calls} / ${zero.calls} (${live.ms} / ${zero.ms} ms)`,
       target: 'same in both', verdict: live.calls === zero.calls ? 'pass' : 'miss',
     });
@@ -615,13 +615,13 @@ async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void
   const per = (n: number) => runs.find((r) => r.sessions === n && r.others === 0)!.calls;
   const perSession = round((per(20) - per(5)) / 15, 2);
   rows.push({
-    name: '7. erasure storage calls per extra session (20 vs 5 sessions)',
+    name: '8. erasure storage calls per extra session (20 vs 5 sessions)',
     figure: `${perSession} (1: ${per(1)}, 5: ${per(5)}, 20: ${per(20)} calls)`,
     target: 'linear in the subject\'s data', verdict: round((per(5) - per(1)) / 4, 2) === perSession ? 'pass' : 'miss',
   });
   const queries = runs.flatMap((r) => r.queries);
   const keyed = queries.every((q) => /^PartitionKey eq '[^']+'( and RowKey (ge|lt) '[^']*')*$/.test(q.filter));
-  rows.push({ name: '7. erasure table queries', figure: [...new Set(queries.map((q) => `${q.table}: ${q.filter.replace(/'[0-9a-f]{64}'/g, "'<subjectKey>'").replace(/'[0-9a-f]{8}-[0-9a-f-]{27}'/g, "'<sessionId>'")}`))].join('; ') || 'none recorded', target: 'one partition each', verdict: keyed ? 'pass' : 'miss' });
+  rows.push({ name: '8. erasure table queries', figure: [...new Set(queries.map((q) => `${q.table}: ${q.filter.replace(/'[0-9a-f]{64}'/g, "'<subjectKey>'").replace(/'[0-9a-f]{8}-[0-9a-f-]{27}'/g, "'<sessionId>'")}`))].join('; ') || 'none recorded', target: 'one partition each', verdict: keyed ? 'pass' : 'miss' });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -726,7 +726,7 @@ async function main(): Promise<void> {
   emulator = await startFaceEmulatorProcess({ apiKey: SETTINGS.faceKey, engine: SETTINGS.faceEngine, env: { FACE_EMULATOR_DECISIONS: 'scripted' } });
   log(`issuer ${issuer.issuer}, Face emulator ${emulator.url} (engine ${SETTINGS.faceEngine})`);
 
-  // Phase A: one Azurite + dev host for (1), (2) and (5).
+  // Phase A: one Azurite + dev host for (1), (2), (5) and (7).
   let azurite = await freshAzurite();
   results.azuriteArgs = azurite.args;
   log(`Azurite flags: ${azurite.args.join(' ')}`);
@@ -766,9 +766,9 @@ async function main(): Promise<void> {
   }
 
   // Phase D: a fresh Azurite for erasure scaling (in-process).
-  if (wanted('7')) try {
+  if (wanted('8')) try {
     azurite = await freshAzurite();
-    await section('7. erasure scaling', () => erasure(azurite, image));
+    await section('8. erasure scaling', () => erasure(azurite, image));
   } finally {
     await azurite.stop();
   }
