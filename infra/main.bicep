@@ -39,6 +39,25 @@ param livenessSweepSchedule string = '0 */5 * * * *'
 @description('Lifetime of the session token handed to the device: LIVENESS_AUTH_TOKEN_TTL_SECONDS.')
 param livenessAuthTokenTtlSeconds int = 600
 
+@allowed(['Passive', 'PassiveActive'])
+@description('The least strict liveness mode a session may use (a device may ask only for a stricter one): LIVENESS_OPERATION_MODE.')
+param livenessOperationMode string = 'Passive'
+
+@description('Keep the session image as capture evidence (a device cannot turn it off): LIVENESS_ENABLE_SESSION_IMAGE.')
+param livenessEnableSessionImage bool = true
+
+@minValue(1)
+@description('Sessions one subject may hold open at once: LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT.')
+param livenessMaxOpenSessionsPerSubject int = 3
+
+@minValue(1)
+@description('Sessions one subject may start per hour: LIVENESS_MAX_CREATES_PER_SUBJECT.')
+param livenessMaxCreatesPerSubject int = 10
+
+@minValue(0)
+@description('Oldest device token (by its iat) accepted, in seconds; 0 = no limit beyond its expiry: DEVICE_AUTH_MAX_TOKEN_AGE_SECONDS.')
+param deviceAuthMaxTokenAgeSeconds int = 0
+
 @minValue(0)
 @description('Hours after token expiry that the sweep keeps verify and session images: LIVENESS_IMAGE_RETENTION_HOURS.')
 param livenessImageRetentionHours int = 0
@@ -222,6 +241,12 @@ var livenessAppSettings = {
   LIVENESS_COMPLETION_QUEUE: completionQueueName
   LIVENESS_SWEEP_SCHEDULE: livenessSweepSchedule
   LIVENESS_AUTH_TOKEN_TTL_SECONDS: string(livenessAuthTokenTtlSeconds)
+  // The policy the server owns (see the README's Security section): devices may only ask for something stricter.
+  LIVENESS_OPERATION_MODE: livenessOperationMode
+  LIVENESS_ENABLE_SESSION_IMAGE: string(livenessEnableSessionImage)
+  LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT: string(livenessMaxOpenSessionsPerSubject)
+  LIVENESS_MAX_CREATES_PER_SUBJECT: string(livenessMaxCreatesPerSubject)
+  DEVICE_AUTH_MAX_TOKEN_AGE_SECONDS: string(deviceAuthMaxTokenAgeSeconds)
   LIVENESS_IMAGE_RETENTION_HOURS: string(livenessImageRetentionHours)
   LIVENESS_RECORD_RETENTION_DAYS: string(livenessRecordRetentionDays)
   DEVICE_AUTH_ISSUER: deviceAuthIssuer

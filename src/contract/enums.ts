@@ -21,7 +21,7 @@ if (ATTEMPT_STATUSES.length !== FINISHED_ATTEMPT_STATES.size || !ATTEMPT_STATUSE
 /** Why a session is Failed or Expired; core sets these as plain strings (collect-result.ts, sweep.ts). */
 export const FAILURE_REASONS = [
   'NoFinishedAttempt', 'FaceSessionNotFound', 'CollectionFailedRepeatedly', 'NoFinishedAttemptBeforeExpiry',
-  'VerifyImageHashMismatch', 'VerifyImageHashMissing',
+  'VerifyImageHashMismatch', 'VerifyImageHashMissing', 'FaceAnswerInvalid',
 ] as const;
 
 export const livenessOperationModeSchema = z.enum(LIVENESS_OPERATION_MODES).meta({

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { lockedOutFor, recordFailedAttempts, releaseQuota, sessionLimitKeys } from './attempt-limits.js';
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
-import { FaceSessionNotFoundError } from './errors.js';
+import { FaceAnswerInvalidError, FaceSessionNotFoundError } from './errors.js';
 import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
 import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
@@ -160,6 +160,9 @@ export async function deleteFaceSession(deps: LivenessDeps, session: LivenessSes
   return written ?? session;
 }
 
+/** How many deliveries of one message may meet an invalid Face answer before the session fails (FaceAnswerInvalid). */
+const MAX_INVALID_ANSWER_DELIVERIES = 3;
+
 /** How often a message that arrived before its completion recorded the chain is looked at again (1 s apart). */
 const MAX_EARLY_REDELIVERIES = 10;
 
@@ -199,7 +202,19 @@ export async function handleCompletionMessage(deps: LivenessDeps, message: Compl
   }
   if (verdict !== 'claimed') return verdict;
 
-  const outcome = await collectOnce(deps, session);
+  let outcome: CollectOutcome;
+  try {
+    outcome = await collectOnce(deps, session);
+  } catch (error) {
+    // Face keeps answering something that is not a valid answer: after a few deliveries (the host retries a message
+    // that throws), the session fails with the reason named, instead of costing Face calls until the poison queue.
+    if (error instanceof FaceAnswerInvalidError && delivery >= MAX_INVALID_ANSWER_DELIVERIES) {
+      logger.warn('Face answered with invalid data repeatedly', { sessionId: message.sessionId, delivery });
+      await markFailed(deps, session, 'FaceAnswerInvalid');
+      return 'failed-face-answer-invalid';
+    }
+    throw error;
+  }
   if (outcome.kind === 'no-finished-attempt') {
     if (message.try < settings.collectMaxTries) {
       const delay = Math.min(settings.collectMaxBackoffSeconds, settings.collectBackoffSeconds * 2 ** (message.try - 1));
