@@ -3,7 +3,7 @@
 // before it picks a message up, and what each dependency costs to import.
 import { spawn } from 'node:child_process';
 import { composeServices } from '../src/composition.js';
-import { parseConfig } from '../src/config/config.js';
+import { DEFAULT_CONSENT_VERSION, parseConfig } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { startSession } from '../src/core/start-session.js';
 import { REPO_ROOT } from './lib/procs.js';
@@ -66,7 +66,7 @@ export async function createTimeline(env: Record<string, string>, image: Uint8Ar
     } as LivenessDeps;
     t0 = performance.now();
     const { calls } = await recording(() => startSession(deps, {
-      caller: { subject: 'bench-timeline' }, fields: { deviceCorrelationId: 'bench-timeline-device' }, verifyImage: image,
+      caller: { subject: 'bench-timeline' }, fields: { deviceCorrelationId: 'bench-timeline-device', consentVersion: DEFAULT_CONSENT_VERSION }, verifyImage: image,
     }));
     const total = performance.now() - t0;
     if (i >= 3) runs.push({ spans, total, calls });

@@ -108,10 +108,13 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   assertConsent(deps.settings.privacy, fields.consentVersion);
   const policy = sessionPolicy(fields, deps.settings);
   const subjectKey = deps.subjects.keyOf(caller.subject);
-  const record = await deps.subjects.get(subjectKey);
+  // Two independent reads, side by side: every storage round trip before the Face call adds to the person's wait.
+  const [record] = await Promise.all([
+    deps.subjects.get(subjectKey),
+    assertNotLockedOut(deps, limitKeys(subjectKey, fields.deviceCorrelationId)),
+  ]);
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
   const image = await verifyImageFor(deps, record, request.verifyImage);
-  await assertNotLockedOut(deps, limitKeys(subjectKey, fields.deviceCorrelationId));
   const subject = { ...caller, subjectKey };
   const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
