@@ -251,6 +251,8 @@ async function main(): Promise<void> {
       await driver.capture(started);
       progress.textContent = 'Checking…';
       await apiFetch(`${config.apiBase}/liveness-sessions/${started.sessionId}/complete`, token, { method: 'POST' });
+      // The check's id, for support: shown while it waits (a review can take a while) and afterwards.
+      progress.textContent = `Check ${started.sessionId}: waiting for the result.`;
       showOutcome(await pollOutcome(config.apiBase, token, started.sessionId));
       progress.textContent = `Check ${started.sessionId}.`;
     } catch (error) {
