@@ -122,6 +122,8 @@ class SessionsList {
   async load(): Promise<void> {
     const query = new URLSearchParams({ top: String(PAGE_SIZE) });
     if (this.filter.value) query.set('status', this.filter.value);
+    // Never show an earlier load's rows as current (e.g. sessions erased since): clear first.
+    $('sessions-body').replaceChildren(h('tr', {}, h('td', { colSpan: 5, textContent: 'Loading…' })));
     const continuation = this.tokens[this.page];
     if (continuation) query.set('continuationToken', continuation);
     const result = await apiJson<Page>(`${this.api}/liveness-sessions?${query}`, this.token);
