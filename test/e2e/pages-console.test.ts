@@ -164,7 +164,7 @@ describe('operator console (Chromium)', () => {
       await receipt.waitFor();
       expect(await receipt.innerText()).toMatch(/2 sessions/);
       expect(await receipt.innerText()).toMatch(/1 references/);
-      await page.getByText('The app holds nothing about this person.').waitFor();
+      await page.getByText('The app holds nothing about this person (only the deletion receipts below').waitFor();
       expect(await sessions.innerText()).toContain('No sessions.');
       await page.screenshot({ path: path.join(screenshotDir, 'console-subject-erased.png'), fullPage: true });
 

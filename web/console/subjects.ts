@@ -52,7 +52,7 @@ export async function showSubject(api: string, token: string, subjectKey: string
     h('h2', {}, 'Subject ', h('code', { className: 'hash', textContent: subjectKey })),
     ...(receipt ? [receiptView(receipt)] : []),
     heldAnything ? h('p', { className: 'note', textContent: `Everything the app holds about this person, exported ${time(new Date().toISOString())}.` })
-      : h('p', { className: 'empty', textContent: 'The app holds nothing about this person.' }),
+      : h('p', { className: 'empty', textContent: `The app holds nothing about this person${data?.deletionReceipts.length ? ' (only the deletion receipts below, as evidence of the erasure)' : ''}.` }),
     h('section', { className: 'cards' },
       referenceCard(api, token, subjectKey, data?.reference, reload),
       h('article', {}, h('h3', { textContent: 'Record and consent' }), facts([
