@@ -1,19 +1,40 @@
 // The operator console in Chromium: an operator signs in at the dev issuer (a token with the back-office role), sees
 // a finished session in the sessions table and the dashboard, and opens its detail with decision, attempts, evidence
-// and both images (read through the API with the token). A signed-in person without the role is told so.
+// and both images (read through the API with the token). An operator finds a subject, enrols a reference, and erases
+// the subject after a confirmation, after which the console shows nothing of them. Failed webhook deliveries are
+// listed with their attempts, and Redeliver sends them again. A signed-in person without the role is told so.
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../dev/azurite.js';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import type { RunningPages } from '../../dev/pages/server.js';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../../dev/webhook-receiver/receiver.js';
 import { launchBrowser, reservePagesOrigin, screenshotDir, servePages, signInAt } from '../support/browser.js';
 import {
-  backOfficeToken, bearer, complete, createSession, eventually, fixture, getJson, startStack, type CreatedSession, type Stack,
+  backOfficeToken, bearer, complete, createSession, deviceToken, eventually, fixture, getJson, startStack, type CreatedSession, type Stack,
 } from '../support/liveness.js';
 
 // Code passed to page.evaluate runs in the browser: its globals, typed loosely here (no DOM lib for Node code).
 declare const document: any;
 
 const face = fixture('face-grace-hopper.jpg');
+
+/** A session the device finished (capture and completion); its result is being collected. */
+async function finishedSession(stack: Stack, token?: string, fields: Record<string, string> = {}): Promise<CreatedSession> {
+  const created = await createSession(stack, face, fields, token);
+  expect((await performDeviceAttempt(stack.faceEndpoint, created.authToken, face)).status).toBe(204);
+  expect((await complete(stack, created)).status).toBe(202);
+  return created;
+}
+
+async function collected(stack: Stack, sessionId: string) {
+  const officer = bearer(await backOfficeToken());
+  return eventually(async () => {
+    const r = await getJson(`${stack.api}/backoffice/liveness-sessions/${sessionId}`, { headers: officer });
+    return r.body?.status === 'ResultAvailable' ? r.body : undefined;
+  }, `the result of ${sessionId} to be collected`);
+}
 
 describe('operator console (Chromium)', () => {
   let stack: Stack;
@@ -25,14 +46,8 @@ describe('operator console (Chromium)', () => {
     const { port, origin } = await reservePagesOrigin();
     stack = await startStack({ DEVHOST_CORS: origin });
     pages = await servePages(port, stack.api, inject('issuerUrl'), stack.faceEndpoint);
-    const officer = bearer(await backOfficeToken());
-    finished = await createSession(stack, face, { deviceCorrelationId: 'console-phone' });
-    expect((await performDeviceAttempt(stack.faceEndpoint, finished.authToken, face)).status).toBe(204);
-    expect((await complete(stack, finished)).status).toBe(202);
-    await eventually(async () => {
-      const r = await getJson(`${stack.api}/backoffice/liveness-sessions/${finished.sessionId}`, { headers: officer });
-      return r.body?.status === 'ResultAvailable' ? r.body : undefined;
-    }, 'the result to be collected');
+    finished = await finishedSession(stack, undefined, { deviceCorrelationId: 'console-phone' });
+    await collected(stack, finished.sessionId);
     open = await createSession(stack, face, { deviceCorrelationId: 'console-phone-2' });
   }, 120_000);
 
@@ -62,8 +77,9 @@ describe('operator console (Chromium)', () => {
       await page.screenshot({ path: path.join(screenshotDir, 'console-sessions.png'), fullPage: true });
 
       await page.getByLabel('Status').selectOption('NotStarted');
-      await rows.filter({ hasText: finished.sessionId }).waitFor({ state: 'detached' });
-      expect(await rows.filter({ hasText: open.sessionId }).count()).toBe(1);
+      await rows.filter({ hasText: finished.sessionId }).waitFor({ state: 'detached' }); // the table reloads
+      await rows.filter({ hasText: open.sessionId }).waitFor(); // with the filtered page
+      expect(await rows.filter({ hasText: finished.sessionId }).count()).toBe(0);
     } finally {
       await browser.close();
     }
@@ -98,6 +114,85 @@ describe('operator console (Chromium)', () => {
     }
   });
 
+  it('an operator finds a subject, enrols a reference, and erases the subject after confirming; the console then shows nothing of them', async () => {
+    const subject = `erase-me-${randomBytes(4).toString('hex')}`;
+    const token = await deviceToken(subject);
+    const first = await finishedSession(stack, token);
+    await collected(stack, first.sessionId);
+    const second = await createSession(stack, face, {}, token); // still open: its Face session goes too
+    const browser = await launchBrowser({ cameraAllowed: false });
+    try {
+      const { page } = browser;
+      await page.goto(`${pages.url}console/`);
+      await signInAt(page, 'operator');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Subjects' }).click();
+      await page.getByLabel('Subject, as your sign-in provider knows them').fill(subject);
+      await page.getByRole('button', { name: 'Find subject' }).click();
+      const sessions = page.getByRole('table', { name: 'Subject sessions' });
+      for (const id of [first.sessionId, second.sessionId]) await sessions.getByRole('row').filter({ hasText: id }).waitFor();
+      expect(page.url()).not.toContain(subject); // only the subject key goes in the address
+      expect(await page.locator('#subject-body').innerText()).toMatch(/version 2026-01/);
+
+      // Enrol a reference (upload), see it, remove it, enrol it again.
+      await page.getByLabel('Reference photo').setInputFiles({ name: 'grace.jpg', mimeType: 'image/jpeg', buffer: face });
+      await page.getByRole('button', { name: 'Enrol reference' }).click();
+      const reference = page.getByAltText('Enrolled reference photo');
+      await reference.waitFor();
+      await page.waitForFunction(() => {
+        const img = [...document.querySelectorAll('img')].find((i) => i.alt === 'Enrolled reference photo');
+        return !!img && img.complete && img.naturalWidth > 0;
+      });
+      expect(await reference.getAttribute('src')).toMatch(/^blob:/); // through the API, never a storage URL
+      await page.getByRole('button', { name: 'Remove reference' }).click();
+      await page.getByText('None enrolled').waitFor();
+      await page.getByLabel('Reference photo').setInputFiles({ name: 'grace.jpg', mimeType: 'image/jpeg', buffer: face });
+      await page.getByRole('button', { name: 'Enrol reference' }).click();
+      await reference.waitFor();
+
+      // Erase: the first button only asks; Cancel leaves everything; the confirmation's own button erases.
+      await page.getByRole('button', { name: 'Erase subject…' }).click();
+      const confirmation = page.getByRole('group', { name: 'Confirm erasure' });
+      await confirmation.waitFor();
+      expect(await confirmation.innerText()).toMatch(/2 sessions[\s\S]*cannot be undone/);
+      await page.screenshot({ path: path.join(screenshotDir, 'console-subject-erase-confirm.png'), fullPage: true });
+      await confirmation.getByRole('button', { name: 'Cancel' }).click();
+      await confirmation.waitFor({ state: 'hidden' });
+      expect(await sessions.getByRole('row').filter({ hasText: first.sessionId }).count()).toBe(1);
+      await page.getByRole('button', { name: 'Erase subject…' }).click();
+      await confirmation.getByRole('button', { name: 'Yes, erase everything' }).click();
+      const receipt = page.getByRole('status').filter({ hasText: 'Erased: deletion receipt' });
+      await receipt.waitFor();
+      expect(await receipt.innerText()).toMatch(/2 sessions/);
+      expect(await receipt.innerText()).toMatch(/1 references/);
+      await page.getByText('The app holds nothing about this person (only the deletion receipts below').waitFor();
+      expect(await sessions.innerText()).toContain('No sessions.');
+      await page.screenshot({ path: path.join(screenshotDir, 'console-subject-erased.png'), fullPage: true });
+
+      // Nothing of the subject anywhere in the console: not in the sessions table, not in the review queue.
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
+      const rows = page.getByRole('table', { name: 'Sessions' }).getByRole('row');
+      await rows.filter({ hasText: finished.sessionId }).waitFor();
+      const texts = (await rows.allInnerTexts()).join('\n');
+      expect(texts).not.toContain(first.sessionId);
+      expect(texts).not.toContain(second.sessionId);
+      // The API agrees: the sessions are gone, and the export holds only the deletion receipt.
+      const officer = bearer(await backOfficeToken());
+      for (const id of [first.sessionId, second.sessionId]) {
+        expect((await getJson(`${stack.api}/backoffice/liveness-sessions/${id}`, { headers: officer })).status).toBe(404);
+      }
+      const key = (await getJson(`${stack.api}/backoffice/subject-keys`, {
+        method: 'POST', headers: { ...officer, 'content-type': 'application/json' }, body: JSON.stringify({ subject }),
+      })).body.subjectKey;
+      const exported = await getJson(`${stack.api}/backoffice/subjects/${key}`, { headers: officer });
+      expect(exported.body).toMatchObject({ sessions: [], consents: [] });
+      expect(exported.body.reference).toBeUndefined();
+      expect(exported.body.subject).toBeUndefined();
+      expect(exported.body.deletionReceipts).toHaveLength(1);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('a person without the back-office role is told so', async () => {
     const browser = await launchBrowser({ cameraAllowed: false });
     try {
@@ -109,6 +204,73 @@ describe('operator console (Chromium)', () => {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('alert').filter({ hasText: 'does not have the back-office role' }).waitFor();
       expect(await page.getByRole('table', { name: 'Sessions' }).getByRole('row').filter({ hasText: finished.sessionId }).count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('operator console: failed webhook deliveries (Chromium)', () => {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  let stack: Stack;
+  let pages: RunningPages;
+  let receiverPort: number;
+  let receiver: RunningWebhookReceiver | undefined;
+  let dead: CreatedSession;
+
+  beforeAll(async () => {
+    // The receiver is down (nothing listens on its port) while the app tries; tiny retry settings dead-letter fast.
+    receiverPort = await freePort();
+    const { port, origin } = await reservePagesOrigin();
+    stack = await startStack({
+      DEVHOST_CORS: origin, WEBHOOK_URL: `http://127.0.0.1:${receiverPort}/webhooks`, WEBHOOK_SECRET: secret,
+      WEBHOOK_RETRY_BASE_SECONDS: '1', WEBHOOK_RETRY_MAX_DELAY_SECONDS: '1', WEBHOOK_RETRY_WINDOW_SECONDS: '3',
+      WEBHOOK_OUTBOX_RECOVERY_SECONDS: '0', WEBHOOK_TIMEOUT_MS: '3000',
+    });
+    pages = await servePages(port, stack.api, inject('issuerUrl'), stack.faceEndpoint);
+    dead = await finishedSession(stack);
+    const officer = bearer(await backOfficeToken());
+    await eventually(async () => {
+      const r = await getJson(`${stack.api}/backoffice/webhook-failures`, { headers: officer });
+      return (r.body.value as Array<{ sessionId?: string }>).find((f) => f.sessionId === dead.sessionId);
+    }, 'a dead-lettered delivery', 30_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await pages?.close();
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  it('lists a dead-lettered event with its attempts; Redeliver sends it again and removes it from the list', async () => {
+    const browser = await launchBrowser({ cameraAllowed: false });
+    try {
+      const { page } = browser;
+      await page.goto(`${pages.url}console/`);
+      await signInAt(page, 'operator');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Failed deliveries' }).click();
+      const failures = page.getByRole('table', { name: 'Failed deliveries' });
+      const row = failures.getByRole('row').filter({ hasText: dead.sessionId });
+      await row.waitFor();
+      expect(await row.innerText()).toMatch(/liveness\.session\.decided[\s\S]*NetworkError/);
+      const eventId = /evt_[0-9a-f-]+/.exec(await row.innerText())![0];
+      await row.getByRole('button', { name: 'Show attempts' }).click();
+      const attempts = page.getByRole('table', { name: `Delivery attempts of ${eventId}` });
+      await attempts.getByRole('row').filter({ hasText: 'dead-lettered' }).waitFor();
+      expect(await attempts.getByRole('row').filter({ hasText: 'retry-scheduled' }).count()).toBeGreaterThanOrEqual(1);
+      await page.screenshot({ path: path.join(screenshotDir, 'console-deliveries.png'), fullPage: true });
+
+      // The receiver is fixed (it listens now); Redeliver sends the same event again.
+      receiver = await startWebhookReceiver({ port: receiverPort, secrets: [secret], print: () => undefined });
+      await row.getByRole('button', { name: 'Redeliver' }).click();
+      await page.getByRole('status').filter({ hasText: `Event ${eventId} is queued for delivery again` }).waitFor();
+      expect(await failures.getByRole('row').filter({ hasText: eventId }).count()).toBe(0);
+      const delivery = await eventually(async () => receiver!.deliveries.find((d) => d.verified && d.webhookId === eventId), 'the redelivered event');
+      expect(delivery.status).toBeLessThan(300);
+      // Reloaded from the API, the list no longer has it.
+      await page.reload();
+      await failures.waitFor();
+      await page.getByText('No failed deliveries').waitFor();
     } finally {
       await browser.close();
     }

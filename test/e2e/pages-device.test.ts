@@ -1,24 +1,27 @@
 // The device page in Chromium with a fake camera playing a fixture photo, against the dev host, Azurite and a Face
-// emulator that compares faces for real (vision decisions): a person passes with their own face, a different
-// person's face fails against the reference, and a page without camera permission says so plainly.
+// emulator that compares faces for real (vision decisions): the person reads the consent text and agrees, passes with
+// their own face, fails with a different person's face against the reference the back office enrolled, waits while
+// a reviewer settles a review-band check in the console and then sees the reviewer's outcome, and a page without
+// camera permission says so plainly.
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFaceEmulator, type RunningFaceEmulator } from '../../dev/face-emulator/server.js';
 import type { RunningPages } from '../../dev/pages/server.js';
 import {
   deviceResult, fakeCameraFile, launchBrowser, reservePagesOrigin, screenshotDir, servePages, signInAt,
 } from '../support/browser.js';
-import { backOfficeToken, bearer, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
+import { backOfficeToken, bearer, CONSENT_VERSION, emulator, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
 
 const GRACE = fixture('face-grace-hopper.jpg');
 const ASTRONAUT = fixture('face-astronaut.png');
 
 describe('device page (Chromium, fake camera, vision emulator)', () => {
   const key = 'pages-vision-key';
-  let emulator: RunningFaceEmulator;
+  let emulatorServer: RunningFaceEmulator;
   let stack: Stack;
   let pages: RunningPages;
   let dir: string;
@@ -28,67 +31,169 @@ describe('device page (Chromium, fake camera, vision emulator)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'pages-device-'));
     [graceCamera, astronautCamera] = await Promise.all([fakeCameraFile(GRACE, dir, 'grace.y4m'), fakeCameraFile(ASTRONAUT, dir, 'astronaut.y4m')]);
-    emulator = await startFaceEmulator({ port: 0, apiKey: key, decisions: 'vision' });
+    emulatorServer = await startFaceEmulator({ port: 0, apiKey: key, decisions: 'vision' });
     const { port, origin } = await reservePagesOrigin();
-    stack = await startStack({ DEVHOST_CORS: origin }, { endpoint: emulator.url, key });
-    pages = await servePages(port, stack.api, (await import('vitest')).inject('issuerUrl'), emulator.url);
+    // A review band from 0.5 up to the match threshold (0.8): same-person scores sit far above it, different people
+    // far below (README "Vision decisions"); the review test scripts a score inside it.
+    stack = await startStack({ DEVHOST_CORS: origin, DECISION_REVIEW_LOWER_BOUND: '0.5' }, { endpoint: emulatorServer.url, key });
+    pages = await servePages(port, stack.api, inject('issuerUrl'), emulatorServer.url);
   }, 180_000);
 
   afterAll(async () => {
     await pages?.close();
     await stack?.stop();
-    await emulator?.close();
+    await emulatorServer?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** The session id the page shows after a check ("Check <id>."), to read the decision in the back office. */
-  async function decisionOf(text: string) {
+  const officer = async () => ({ ...bearer(await backOfficeToken()), 'content-type': 'application/json' });
+
+  /** The session id the page shows for a check ("Check <id>…"), to read the decision in the back office. */
+  async function sessionIdOn(page: Page): Promise<string> {
+    const text = await page.locator('#progress').innerText();
     const id = /Check ([0-9a-f-]{36})/.exec(text)?.[1];
     expect(id, `session id in "${text}"`).toBeDefined();
-    const { body } = await getJson(`${stack.api}/backoffice/liveness-sessions/${id}`, { headers: bearer(await backOfficeToken()) });
-    return body.decision as { outcome: string; reasons: string[]; matchConfidence: number };
+    return id!;
   }
 
-  it('a person passes with their own face: reference selfie and live capture from the same camera', async () => {
+  async function sessionOf(id: string) {
+    const { body } = await getJson(`${stack.api}/backoffice/liveness-sessions/${id}`, { headers: bearer(await backOfficeToken()) });
+    return body as { decision: { outcome: string; reasons: string[]; matchConfidence: number }; reference?: { referenceId: string }; consentVersion?: string; review?: { outcome: string } };
+  }
+
+  /** Waits for the consent text from GET /api/privacy, then ticks the box. */
+  async function giveConsent(page: Page): Promise<void> {
+    await page.getByText(`Consent text version ${CONSENT_VERSION}`).waitFor();
+    await page.getByLabel('I have read this and agree').check();
+  }
+
+  it('a person reads the consent text and retention schedule, cannot start without consent, then passes with their own face', async () => {
     const browser = await launchBrowser({ cameraFile: graceCamera, cameraAllowed: true });
     try {
       const { page } = browser;
       await page.goto(`${pages.url}device/`);
       await signInAt(page, 'grace');
+      await page.getByText(`Consent text version ${CONSENT_VERSION}`).waitFor();
+      expect(await page.locator('#consent-text').innerText()).toMatch(/biometric data/);
+      await page.getByText('How long we keep what').click();
+      const retention = page.getByRole('table', { name: 'Retention schedule' });
+      await retention.getByRole('row').nth(1).waitFor();
+      expect(await retention.innerText()).toMatch(/after the session token expires/);
       await page.getByRole('button', { name: 'Take reference selfie' }).click();
       await page.getByAltText('Reference photo').waitFor();
+      await page.screenshot({ path: path.join(screenshotDir, 'device-consent.png'), fullPage: true });
+
+      await page.getByRole('button', { name: 'Start check' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Tick the consent box first' }).waitFor();
+      expect(await page.locator('#progress').textContent()).toBe(''); // nothing was started
+
+      await page.getByLabel('I have read this and agree').check();
       await page.getByRole('button', { name: 'Start check' }).click();
       const result = await deviceResult(page);
       expect(result.problem).toBe('');
       expect(result.outcome).toContain('Passed');
       expect(result.outcome).not.toMatch(/\d\.\d/); // no score reaches the device
       await page.screenshot({ path: path.join(screenshotDir, 'device-passed.png'), fullPage: true });
-      const decision = await decisionOf(await page.locator('#progress').innerText());
-      expect(decision).toMatchObject({ outcome: 'pass', reasons: [] });
+      const session = await sessionOf(await sessionIdOn(page));
+      expect(session.decision).toMatchObject({ outcome: 'pass', reasons: [] });
+      expect(session.consentVersion).toBe(CONSENT_VERSION);
     } finally {
       await browser.close();
     }
   });
 
-  it("fails with a different person's face in front of the camera, against an uploaded ID photo", async () => {
+  it("fails with a different person's face in front of the camera, against the reference enrolled for the subject", async () => {
+    const subject = 'enrolled-grace';
+    const { body: { subjectKey } } = await getJson(`${stack.api}/backoffice/subject-keys`, {
+      method: 'POST', headers: await officer(), body: JSON.stringify({ subject }),
+    });
+    const form = new FormData();
+    form.set('referenceImage', new File([GRACE], 'grace.jpg', { type: 'image/jpeg' }));
+    const enrolled = await getJson(`${stack.api}/backoffice/subjects/${subjectKey}/reference`, { method: 'PUT', headers: bearer(await backOfficeToken()), body: form });
+    expect(enrolled.status).toBeLessThan(300);
     const browser = await launchBrowser({ cameraFile: astronautCamera, cameraAllowed: true });
     try {
       const { page } = browser;
       await page.goto(`${pages.url}device/`);
-      await signInAt(page, 'not-grace');
-      await page.getByLabel('ID photo').setInputFiles({ name: 'grace-id.jpg', mimeType: 'image/jpeg', buffer: GRACE });
-      await page.getByText('Reference: grace-id.jpg.').waitFor();
+      await signInAt(page, subject);
+      await giveConsent(page);
+      // Bringing a photo of one's own next to an enrolled reference is refused, in plain words.
+      await page.getByLabel('ID photo').setInputFiles({ name: 'astronaut.png', mimeType: 'image/png', buffer: ASTRONAUT });
+      await page.getByRole('button', { name: 'Start check' }).click();
+      await page.getByRole('alert').filter({ hasText: 'already has a reference photo enrolled for you' }).waitFor();
+
+      await page.getByRole('button', { name: 'Use my enrolled reference' }).click();
+      await page.getByText('Reference: the photo the service enrolled for you.').waitFor();
       await page.getByRole('button', { name: 'Start check' }).click();
       const result = await deviceResult(page);
       expect(result.problem).toBe('');
       expect(result.outcome).toContain('Failed');
       await page.screenshot({ path: path.join(screenshotDir, 'device-failed.png'), fullPage: true });
-      const decision = await decisionOf(await page.locator('#progress').innerText());
-      expect(decision.outcome).toBe('fail');
-      expect(decision.reasons).toContain('MatchConfidenceBelowThreshold');
-      expect(decision.matchConfidence).toBeLessThan(0.5);
+      const session = await sessionOf(await sessionIdOn(page));
+      expect(session.reference?.referenceId).toBe(enrolled.body.referenceId);
+      expect(session.decision.outcome).toBe('fail');
+      expect(session.decision.reasons).toContain('MatchConfidenceBelowThreshold');
+      expect(session.decision.matchConfidence).toBeLessThan(0.5);
     } finally {
       await browser.close();
+    }
+  });
+
+  it("a reviewer settles a review-band check in the console, and the waiting device page then shows the reviewer's outcome", async () => {
+    const device = await launchBrowser({ cameraFile: graceCamera, cameraAllowed: true });
+    const console = await launchBrowser({ cameraAllowed: false });
+    try {
+      const { page } = device;
+      await page.goto(`${pages.url}device/`);
+      await signInAt(page, 'review-me');
+      // This browser's device id, chosen here so the emulator can script a score inside the review band for it.
+      const deviceId = `review-phone-${Date.now()}`;
+      await page.evaluate((id) => (globalThis as any).localStorage.setItem('liveness:deviceCorrelationId', id), deviceId);
+      expect((await emulator({ faceEndpoint: emulatorServer.url, faceKey: key }, 'POST', '/emulator/scripts', {
+        deviceCorrelationId: deviceId, livenessDecision: 'realface', matchConfidence: 0.7,
+      })).status).toBe(201);
+      await giveConsent(page);
+      await page.getByRole('button', { name: 'Take reference selfie' }).click();
+      await page.getByAltText('Reference photo').waitFor();
+      await page.getByRole('button', { name: 'Start check' }).click();
+      await page.getByRole('status').filter({ hasText: 'A person may need to review this check' }).waitFor({ timeout: 60_000 });
+      const sessionId = await sessionIdOn(page);
+      await page.screenshot({ path: path.join(screenshotDir, 'device-waiting-for-review.png'), fullPage: true });
+
+      const operator = console.page;
+      await operator.goto(`${pages.url}console/`);
+      await signInAt(operator, 'reviewer');
+      const nav = operator.getByRole('navigation', { name: 'Console' });
+      await nav.getByRole('link', { name: 'Review queue' }).click();
+      const queued = operator.getByRole('table', { name: 'Review queue' }).getByRole('row').filter({ hasText: sessionId });
+      await queued.waitFor();
+      expect(await queued.innerText()).toContain('MatchConfidenceInReviewBand');
+      await operator.screenshot({ path: path.join(screenshotDir, 'console-review-queue.png'), fullPage: true });
+      await queued.getByRole('link', { name: sessionId }).click();
+      await operator.getByRole('heading', { name: `Session ${sessionId}` }).waitFor();
+      await operator.getByLabel('Pass: the same, live person').check();
+      await operator.getByLabel(/^Reason/).fill('Same person: the capture matches the selfie; low light lowered the score.');
+      await operator.getByRole('button', { name: 'Settle review' }).click();
+      const settled = operator.locator('article.review');
+      await settled.getByText('Review (what the device sees)').waitFor();
+      expect(await settled.innerText()).toMatch(/Reason\s+Same person/);
+      expect(await operator.locator('#detail').innerText()).toMatch(/Automated decision[\s\S]*review/);
+      await operator.screenshot({ path: path.join(screenshotDir, 'console-review-settled.png'), fullPage: true });
+
+      // The device page kept polling its status: it now shows the reviewer's outcome.
+      const result = await deviceResult(page);
+      expect(result.problem).toBe('');
+      expect(result.outcome).toContain('Passed');
+      const session = await sessionOf(sessionId);
+      expect(session.decision.outcome).toBe('review');
+      expect(session.review?.outcome).toBe('pass');
+      // Settled: no longer in the queue.
+      await nav.getByRole('link', { name: 'Review queue' }).click();
+      await operator.getByRole('table', { name: 'Review queue' }).waitFor();
+      expect(await operator.getByRole('table', { name: 'Review queue' }).getByRole('row').filter({ hasText: sessionId }).count()).toBe(0);
+    } finally {
+      await device.close();
+      await console.close();
     }
   });
 
@@ -102,6 +207,7 @@ describe('device page (Chromium, fake camera, vision emulator)', () => {
       await alert.waitFor();
       expect(await alert.innerText()).toMatch(/allow camera access/i);
       expect(await page.getByRole('button', { name: 'Take reference selfie' }).isDisabled()).toBe(true);
+      await giveConsent(page);
       await page.getByLabel('ID photo').setInputFiles({ name: 'id.jpg', mimeType: 'image/jpeg', buffer: GRACE });
       await page.getByRole('button', { name: 'Start check' }).click();
       await page.getByRole('alert').filter({ hasText: 'The check needs your camera' }).waitFor();

@@ -1,11 +1,16 @@
 // The operator console: back office over /api/backoffice with a bearer token from the identity provider (Entra ID in
 // Azure, with the LivenessSessions.Manage app role; the dev issuer locally). A dashboard, the sessions list (newest
-// first, status filter, paging) and a session's detail with its decision, attempts, images and evidence. Images are
-// fetched through the API with the token and shown from memory: there are no public blob URLs.
-import { ApiError, apiFetch, apiJson } from '../shared/api.js';
+// first, status filter, paging), a session's detail with its decision, review, attempts, images and evidence, the
+// review queue, subjects (export, reference, erasure) and failed webhook deliveries. Images are fetched through the
+// API with the token and shown from memory: there are no public blob URLs.
+import { ApiError, apiJson } from '../shared/api.js';
 import { pagesConfig } from '../shared/config.js';
 import { OidcSignIn } from '../shared/oidc.js';
 import { legend, stackedBars } from './charts.js';
+import { showDeliveries } from './deliveries.js';
+import { $, facts, h, loadImage, outcomeBadge, time } from './dom.js';
+import { reviewBacklog, reviewFacts, settleForm, showReviewQueue, type ReviewDecision } from './review.js';
+import { showSubject, subjectSearch } from './subjects.js';
 
 interface ListItem {
   id: string; createdDateTime: string; status: string; deviceCorrelationId?: string; sessionExpired: boolean;
@@ -19,7 +24,8 @@ interface AuditEntry {
 interface Session {
   id: string; faceSessionId: string; createdDateTime: string; status: string; failureReason?: string; deviceCorrelationId?: string;
   livenessOperationMode: string; modelVersion?: string; completionRequestedDateTime?: string; resultCollectedDateTime?: string;
-  authTokenExpiresDateTime: string; sessionExpired: boolean; reviewRequired?: boolean;
+  authTokenExpiresDateTime: string; sessionExpired: boolean; reviewRequired?: boolean; review?: ReviewDecision;
+  reference?: { referenceId: string; sha256: string }; consentVersion?: string;
   verifyImage: { qualityForRecognition?: string };
   decision?: {
     outcome: string; reasons: string[]; livenessDecision?: string; matchConfidence?: number; isIdentical?: boolean; attemptId: number;
@@ -31,18 +37,9 @@ const STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired
 const OUTCOME_COLORS: Record<string, string> = { pass: '#2e7d32', fail: '#c62828', review: '#ef6c00', retry: '#6a1b9a', none: '#90a4ae' };
 const PAGE_SIZE = 20;
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const problem = $('problem');
 const signedOutView = $('signed-out');
 const app = $('app');
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...children);
-  return node;
-}
-
-const time = (iso: string | undefined) => (iso ? new Date(iso).toLocaleString() : '–');
 
 function showProblem(message: string | undefined): void {
   problem.textContent = message ?? '';
@@ -72,15 +69,39 @@ async function main(): Promise<void> {
     else showProblem((error as Error).message);
   };
 
+  const views = ['overview', 'detail', 'review', 'subjects', 'deliveries'] as const;
+  const show = (view: typeof views[number], navKey = view) => {
+    for (const v of views) $(v).hidden = v !== view;
+    for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
+      if (link.dataset.view === navKey) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+  };
   const route = () => {
     showProblem(undefined);
-    const match = /^#\/sessions\/([0-9a-f-]{36})$/i.exec(location.hash);
-    $('overview').hidden = !!match;
-    $('detail').hidden = !match;
-    if (match) void showDetail(api, token, match[1]!).catch(failed);
-    else void Promise.all([showDashboard(api, token), sessionsList.load()]).catch(failed);
+    const hash = location.hash;
+    let match: RegExpExecArray | null;
+    if ((match = /^#\/sessions\/([0-9a-f-]{36})$/i.exec(hash))) {
+      show('detail', 'overview');
+      void showDetail(api, token, match[1]!).catch(failed);
+    } else if (hash === '#/review') {
+      show('review');
+      void showReviewQueue(api, token).catch(failed);
+    } else if ((match = /^#\/subjects(?:\/([0-9a-f]{64}))?$/.exec(hash))) {
+      show('subjects');
+      $('subject-body').replaceChildren();
+      if (match[1]) void showSubject(api, token, match[1]).catch(failed);
+      else $('subject-input').focus();
+    } else if (hash === '#/deliveries') {
+      show('deliveries');
+      void showDeliveries(api, token).catch(failed);
+    } else {
+      show('overview');
+      void Promise.all([showDashboard(api, token), sessionsList.load()]).catch(failed);
+    }
   };
   const sessionsList = new SessionsList(api, token, failed);
+  subjectSearch(api, token, failed);
   window.addEventListener('hashchange', route);
   route();
 }
@@ -101,6 +122,8 @@ class SessionsList {
   async load(): Promise<void> {
     const query = new URLSearchParams({ top: String(PAGE_SIZE) });
     if (this.filter.value) query.set('status', this.filter.value);
+    // Never show an earlier load's rows as current (e.g. sessions erased since): clear first.
+    $('sessions-body').replaceChildren(h('tr', {}, h('td', { colSpan: 5, textContent: 'Loading…' })));
     const continuation = this.tokens[this.page];
     if (continuation) query.set('continuationToken', continuation);
     const result = await apiJson<Page>(`${this.api}/liveness-sessions?${query}`, this.token);
@@ -117,10 +140,6 @@ class SessionsList {
     ));
     $('sessions-body').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colSpan: 5, textContent: 'No sessions.' }))]));
   }
-}
-
-function outcomeBadge(outcome: string | undefined): HTMLElement {
-  return h('span', { className: `badge ${outcome ?? 'none'}`, textContent: outcome ?? 'no result' });
 }
 
 /** The newest sessions (up to 1,000, the last 24 hours) as three charts and a backlog. */
@@ -165,10 +184,10 @@ async function showDashboard(api: string, token: string): Promise<void> {
     ? `${durations.length} result${durations.length === 1 ? '' : 's'}: median ${quantile(0.5).toFixed(1)} s, 95th percentile ${quantile(0.95).toFixed(1)} s.`
     : 'No results in the last 24 hours.';
 
-  // Review backlog: every loaded session whose decision waits for a person.
-  const backlog = items.filter((i) => i.reviewRequired);
-  $('backlog-count').textContent = String(backlog.length);
-  $('backlog-list').replaceChildren(...backlog.slice(0, 10).map((i) => h('li', {},
+  // Review backlog: the review queue (every session waiting for a person, oldest first), not just the loaded page.
+  const backlog = await reviewBacklog(api, token);
+  $('backlog-count').textContent = backlog.count;
+  $('backlog-list').replaceChildren(...backlog.oldest.map((i) => h('li', {},
     h('a', { href: `#/sessions/${i.id}`, textContent: i.id, className: 'id' }), ` ${time(i.createdDateTime)}`)));
 }
 
@@ -180,12 +199,18 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
     apiJson<{ value: AuditEntry[] }>(`${api}/liveness-sessions/${id}/audit-entries`, token),
   ]);
   const d = session.decision;
-  const facts = (rows: Array<[string, Node | string]>) => h('dl', {}, ...rows.flatMap(([k, v]) => [h('dt', { textContent: k }), h('dd', {}, v)]));
+  // The person's decision sits next to the automated one; a session still waiting gets the settle form.
+  const reviewCard = session.review
+    ? [h('article', { className: 'review' }, h('h3', { textContent: 'Review (what the device sees)' }), facts(reviewFacts(session.review)))]
+    : session.reviewRequired
+      ? [h('article', { className: 'review' }, h('h3', { textContent: 'Review' }),
+        settleForm(api, token, id, () => { void showDetail(api, token, id); }))]
+      : [];
   const verifyImage = h('img', { alt: 'Verify image (reference photo)', className: 'evidence' });
   target.replaceChildren(
     h('h2', {}, 'Session ', h('code', { textContent: session.id })),
     h('section', { className: 'cards' },
-      h('article', {}, h('h3', { textContent: 'Decision' }), d ? facts([
+      h('article', {}, h('h3', { textContent: session.review ? 'Automated decision' : 'Decision' }), d ? facts([
         ['Outcome', outcomeBadge(d.outcome)],
         ['Reasons', d.reasons.length ? d.reasons.join(', ') : 'none'],
         ['Liveness', d.livenessDecision ?? '–'],
@@ -193,8 +218,9 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         ['Policy version', d.policyVersion],
         ['Model version', d.modelVersion ?? '–'],
         ['Decided', time(d.decidedDateTime)],
-        ['Review required', session.reviewRequired ? 'yes' : 'no'],
+        ['Review required', session.reviewRequired ? 'yes' : session.review ? 'settled' : 'no'],
       ]) : h('p', { textContent: 'No decision yet.' })),
+      ...reviewCard,
       h('article', {}, h('h3', { textContent: 'Session' }), facts([
         ['Status', session.status + (session.failureReason ? ` (${session.failureReason})` : '')],
         ['Created', time(session.createdDateTime)],
@@ -208,6 +234,8 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         ['Digest', h('code', { className: 'hash', textContent: d.digest ?? '–' })],
         ['Attempt', String(d.attemptId)],
         ['Verify image hash matches', d.verifyImageHashMatches ? 'yes: Face compared against the stored verify image' : 'NO'],
+        ['Reference', session.reference ? `enrolled reference ${session.reference.referenceId}` : 'brought by the device'],
+        ['Consent version', session.consentVersion ?? '–'],
       ]) : h('p', { textContent: 'No evidence yet.' })),
       h('article', {}, h('h3', { textContent: 'Verify image' }), verifyImage,
         h('p', { className: 'note', textContent: `Quality for recognition: ${session.verifyImage.qualityForRecognition ?? '–'}` })),
@@ -233,16 +261,6 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
     ),
   );
   await loadImage(`${api}/liveness-sessions/${id}/verify-image`, token, verifyImage);
-}
-
-/** An image from the API (with the token), shown from memory: the page never holds a storage URL. */
-async function loadImage(url: string, token: string, img: HTMLImageElement): Promise<void> {
-  try {
-    const blob = await (await apiFetch(url, token)).blob();
-    img.src = URL.createObjectURL(blob);
-  } catch (error) {
-    img.replaceWith(h('span', { className: 'note', textContent: error instanceof ApiError && error.code === 'ImageNotFound' ? 'Removed by retention.' : 'Could not be loaded.' }));
-  }
 }
 
 main().catch((error: unknown) => showProblem(`The console could not start: ${(error as Error).message}`));

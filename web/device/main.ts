@@ -1,4 +1,5 @@
-// The device page: sign in, choose a reference (a selfie from the camera, or an ID photo), start a check, capture,
+// The device page: sign in, read the consent text and the retention schedule (GET /api/privacy) and give consent,
+// choose a reference (the one the service enrolled, a selfie from the camera, or an ID photo), start a check, capture,
 // tell the app it is done, poll the outcome. It shows only what the app tells a device: pass, fail, retry or pending;
 // never scores. A relying party can copy this page: everything it does goes through the public HTTP API.
 import { ApiError, apiFetch, apiJson } from '../shared/api.js';
@@ -9,6 +10,16 @@ import { captureDriver, CaptureFailed } from './capture.js';
 
 type DeviceOutcome = 'pending' | 'pass' | 'fail' | 'retry';
 
+/** GET /api/privacy (the fields this page uses). */
+interface Privacy {
+  consent: { required: boolean; currentVersion: string; versions: Array<{ version: string; publishedDate: string; text: string }> };
+  deviceReferenceAllowed: boolean;
+  retention: Array<{ data: string; description: string; kept: string }>;
+}
+
+/** The reference the check compares with: enrolled by the service (no image sent), or an image from this device. */
+type Reference = { kind: 'enrolled' } | { kind: 'image'; image: Blob };
+
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const signedOutView = $('signed-out');
 const checkView = $('check');
@@ -18,6 +29,10 @@ const who = $('who');
 const cameraProblem = $('camera-problem');
 const problem = $('problem');
 const video = $<HTMLVideoElement>('preview');
+const consentText = $('consent-text');
+const retentionBody = $('retention-body');
+const consentGiven = $<HTMLInputElement>('consent-given');
+const enrolledButton = $<HTMLButtonElement>('use-enrolled');
 const selfieButton = $<HTMLButtonElement>('take-selfie');
 const idPhoto = $<HTMLInputElement>('id-photo');
 const referencePreview = $<HTMLImageElement>('reference-preview');
@@ -37,19 +52,63 @@ const OUTCOME_TEXT: Record<Exclude<DeviceOutcome, 'pending'>, { title: string; g
 };
 
 const camera = new Camera(video);
-let reference: Blob | undefined;
+let reference: Reference | undefined;
+
+/**
+ * This browser's device id (deviceCorrelationId on every check), kept in localStorage: the back office can then tell
+ * one device's checks apart, and lockouts can count per device. Random: it says nothing about the person.
+ */
+function deviceCorrelationId(): string {
+  const key = 'liveness:deviceCorrelationId';
+  let id = localStorage.getItem(key);
+  if (!id || !/^[\x21-\x7e]{1,64}$/.test(id)) {
+    id = `web-${crypto.randomUUID()}`;
+    localStorage.setItem(key, id);
+  }
+  return id;
+}
 
 function showProblem(element: HTMLElement, message: string | undefined): void {
   element.textContent = message ?? '';
   element.hidden = !message;
 }
 
-function setReference(image: Blob | undefined, note: string): void {
-  reference = image;
+function setReference(chosen: Reference | undefined, note: string): void {
+  reference = chosen;
   if (referencePreview.src) URL.revokeObjectURL(referencePreview.src);
+  const image = chosen?.kind === 'image' ? chosen.image : undefined;
   referencePreview.hidden = !image;
   if (image) referencePreview.src = URL.createObjectURL(image);
+  else referencePreview.removeAttribute('src');
   referenceNote.textContent = note;
+  enrolledButton.setAttribute('aria-pressed', String(chosen?.kind === 'enrolled'));
+}
+
+/** The consent text of the current version and the retention schedule, as the app publishes them. */
+function showPrivacy(privacy: Privacy): void {
+  const current = privacy.consent.versions.find((v) => v.version === privacy.consent.currentVersion);
+  const text = document.createElement('p');
+  text.textContent = current?.text ?? 'The consent text could not be found.';
+  const version = Object.assign(document.createElement('p'), {
+    className: 'note', textContent: `Consent text version ${privacy.consent.currentVersion}${current ? `, published ${current.publishedDate}` : ''}.`,
+  });
+  consentText.replaceChildren(text, version);
+  retentionBody.replaceChildren(...privacy.retention.map((row) => {
+    const tr = document.createElement('tr');
+    tr.append(Object.assign(document.createElement('td'), { textContent: row.description }), Object.assign(document.createElement('td'), { textContent: row.kept }));
+    return tr;
+  }));
+}
+
+async function loadPrivacy(apiBase: string): Promise<Privacy> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiBase}/privacy`, { cache: 'no-store' });
+  } catch {
+    throw new Error('The consent text could not be loaded. Check your connection, then reload the page.');
+  }
+  if (!response.ok) throw new Error(`The consent text could not be loaded (${response.status}). Reload the page to try again.`);
+  return (await response.json()) as Privacy;
 }
 
 function showOutcome(status: DeviceOutcome | undefined): void {
@@ -71,6 +130,13 @@ function apiMessage(error: ApiError): string {
     case 'InvalidImage': return 'The reference photo needs exactly one clear face. Use another photo.';
     case 'InvalidImageSize': return 'The reference photo is too small or too large (1 KB to 6 MB).';
     case 'FaceUnavailable': case 'StorageUnavailable': return 'The service is busy. Try again in a minute.';
+    case 'ConsentRequired': return 'We need your consent for this version of the consent text. Read it again (reload the page), tick the box, then start the check.';
+    case 'ReferenceEnrolled': return 'The service already has a reference photo enrolled for you. Choose "Use my enrolled reference", then start the check.';
+    case 'ReferenceRequired': return 'No reference photo is enrolled for you, and this service only checks against enrolled references. Ask the service to enrol one for you.';
+    case 'DeviceReferenceNotAllowed': return 'This service only checks against a reference photo it enrolled for you. Choose "Use my enrolled reference".';
+    case 'MissingVerifyImage': return 'No reference photo is enrolled for you. Take a reference selfie or choose an ID photo instead.';
+    case 'ReferenceUnavailable': return 'Your enrolled reference photo is being replaced right now. Try again in a minute.';
+    case 'SubjectErasing': return 'Your data is being erased at your request, so no check can start now.';
     default: return error.status === 401 ? 'Your sign-in has expired. Sign in again.' : error.message;
   }
 }
@@ -107,6 +173,21 @@ async function main(): Promise<void> {
   checkView.hidden = false;
   who.textContent = session.name;
 
+  let privacy: Privacy | undefined;
+  try {
+    privacy = await loadPrivacy(config.apiBase);
+    showPrivacy(privacy);
+  } catch (error) {
+    consentText.replaceChildren();
+    showProblem(problem, (error as Error).message);
+  }
+  if (privacy && !privacy.deviceReferenceAllowed) {
+    // Only enrolled references count here: the device's own photo would be refused.
+    selfieButton.hidden = true;
+    $('id-photo-label').hidden = true;
+    setReference({ kind: 'enrolled' }, 'Reference: the photo the service enrolled for you.');
+  }
+
   const driver = captureDriver(config.device.capture, camera, faceUiContainer);
   // The camera is needed for a reference selfie, and (against the emulator) for the capture itself.
   const cameraReady = camera.start().then(() => true, (error: unknown) => {
@@ -115,10 +196,16 @@ async function main(): Promise<void> {
   });
   void cameraReady.then((ok) => { selfieButton.disabled = !ok; });
 
+  enrolledButton.addEventListener('click', () => {
+    showProblem(problem, undefined);
+    idPhoto.value = '';
+    setReference({ kind: 'enrolled' }, 'Reference: the photo the service enrolled for you.');
+  });
+
   selfieButton.addEventListener('click', async () => {
     showProblem(problem, undefined);
     try {
-      setReference(await camera.frame(), 'Reference: the selfie above.');
+      setReference({ kind: 'image', image: await camera.frame() }, 'Reference: the selfie above.');
       idPhoto.value = '';
     } catch (error) {
       showProblem(problem, (error as Error).message);
@@ -126,14 +213,23 @@ async function main(): Promise<void> {
   });
   idPhoto.addEventListener('change', () => {
     const file = idPhoto.files?.[0];
-    setReference(file, file ? `Reference: ${file.name}.` : 'No reference yet.');
+    setReference(file ? { kind: 'image', image: file } : undefined, file ? `Reference: ${file.name}.` : 'No reference chosen yet.');
   });
 
   startButton.addEventListener('click', async () => {
     showProblem(problem, undefined);
     showOutcome(undefined);
+    if (!privacy) {
+      showProblem(problem, 'The consent text could not be loaded, so no check can start. Reload the page to try again.');
+      return;
+    }
+    if (!consentGiven.checked) {
+      showProblem(problem, 'Tick the consent box first: we can only check you after you have agreed to the consent text above.');
+      consentGiven.focus();
+      return;
+    }
     if (!reference) {
-      showProblem(problem, 'First take a reference selfie or choose an ID photo: the check compares your live face with it.');
+      showProblem(problem, 'First choose a reference photo (your enrolled reference, a selfie or an ID photo): the check compares your live face with it.');
       return;
     }
     if (driver.usesPageCamera && !(await cameraReady)) {
@@ -144,7 +240,10 @@ async function main(): Promise<void> {
     try {
       progress.textContent = 'Starting the check…';
       const form = new FormData();
-      form.append('verifyImage', reference, reference instanceof File ? reference.name : 'reference.jpg');
+      form.append('consentVersion', privacy.consent.currentVersion);
+      form.append('deviceCorrelationId', deviceCorrelationId());
+      // With an enrolled reference the app uses it, and refuses an image sent next to it.
+      if (reference.kind === 'image') form.append('verifyImage', reference.image, reference.image instanceof File ? reference.image.name : 'reference.jpg');
       const started = await apiJson<{ sessionId: string; authToken: string }>(`${config.apiBase}/liveness-sessions`, token, {
         method: 'POST', body: form, headers: { 'idempotency-key': crypto.randomUUID() },
       });
@@ -152,6 +251,8 @@ async function main(): Promise<void> {
       await driver.capture(started);
       progress.textContent = 'Checking…';
       await apiFetch(`${config.apiBase}/liveness-sessions/${started.sessionId}/complete`, token, { method: 'POST' });
+      // The check's id, for support: shown while it waits (a review can take a while) and afterwards.
+      progress.textContent = `Check ${started.sessionId}: waiting for the result.`;
       showOutcome(await pollOutcome(config.apiBase, token, started.sessionId));
       progress.textContent = `Check ${started.sessionId}.`;
     } catch (error) {
