@@ -1,10 +1,10 @@
-import { START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, parseIdempotencyKey, parseStartSessionForm } from '../contract/requests.js';
 import type { DeviceCaller } from '../core/ports.js';
 import { startSession } from '../core/start-session.js';
 import { assertConsent } from '../core/subject.js';
 import { deviceHttp } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, readMultipart } from '../shared/http.js';
+import { contract } from '../shared/contract.js';
 
 /**
  * POST /api/liveness-sessions — the device (bearer token) starts a liveness check, against the subject's enrolled
@@ -12,6 +12,7 @@ import { json, readMultipart } from '../shared/http.js';
  * a missing one, once the body is read; either way before anything is stored.
  */
 export const createLivenessSession: HttpRoute<DeviceCaller> = async ({ request, deps, caller }) => {
+  const { START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, parseIdempotencyKey, parseStartSessionForm } = await contract();
   const idempotencyKey = parseIdempotencyKey(request.headers);
   const privacy = deps.settings.privacy;
   const body = await readMultipart(request, START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, {

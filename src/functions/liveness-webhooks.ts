@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
-import { deliveryMessageSchema } from '../contract/webhooks.js';
 import { deliverEvent } from '../core/webhook-delivery.js';
 import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
+import { contract } from '../shared/contract.js';
 
 /**
  * Queue trigger: one delivery try of one event to the relying party's webhook (signed, with a timeout, no redirects).
@@ -9,7 +9,7 @@ import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
  * failure throws, so the host retries the message (and, after maxDequeueCount, poisons it: see below).
  */
 export async function deliverWebhook({ input, webhooks }: TriggerInvocation<unknown>): Promise<void> {
-  const parsed = deliveryMessageSchema.safeParse(typeof input === 'string' ? safeJson(input) : input);
+  const parsed = (await contract()).deliveryMessageSchema.safeParse(typeof input === 'string' ? safeJson(input) : input);
   if (!parsed.success) {
     webhooks.logger.warn('ignoring malformed webhook message'); // it cannot succeed on a retry
     return;

@@ -1,5 +1,4 @@
 // The /subjects routes of the back office: export (Art. 15), erasure (Art. 17) and the enrolled reference.
-import { ENROL_REFERENCE_FORM_FILES, parseJsonBody, parseQuery, promoteReferenceRequestSchema, subjectImageQuerySchema } from '../contract/requests.js';
 import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
 import {
@@ -8,6 +7,7 @@ import {
 import { actor, backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, readJson, readMultipart, SECURITY_HEADERS } from '../shared/http.js';
+import { contract } from '../shared/contract.js';
 
 const keyParam = (request: { params: Record<string, string> }) => checkSubjectKey(request.params.subjectKey ?? '');
 
@@ -22,7 +22,7 @@ export const eraseSubjectData: HttpRoute<BackOfficeCaller> = async ({ request, d
 /** PUT /api/subjects/{subjectKey}/reference — enrol (or replace) the reference from an upload. */
 export const enrolSubjectReference: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) => {
   const subjectKey = keyParam(request);
-  const body = await readMultipart(request, [], ENROL_REFERENCE_FORM_FILES);
+  const body = await readMultipart(request, [], (await contract()).ENROL_REFERENCE_FORM_FILES);
   const image = body.files.referenceImage;
   if (!image) throw new ValidationError('MissingReferenceImage', "The form must include a 'referenceImage' file part.");
   return json(200, publicReference(await enrolReference(deps, subjectKey, image.bytes, actor(caller))));
@@ -31,6 +31,7 @@ export const enrolSubjectReference: HttpRoute<BackOfficeCaller> = async ({ reque
 /** POST /api/subjects/{subjectKey}/reference/promote — the verify image of a passed session becomes the reference. */
 export const promoteSubjectReference: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) => {
   const subjectKey = keyParam(request);
+  const { parseJsonBody, promoteReferenceRequestSchema } = await contract();
   const { sessionId } = parseJsonBody(promoteReferenceRequestSchema, await readJson(request), { sessionId: 'InvalidSessionId' });
   return json(200, publicReference(await promoteReference(deps, subjectKey, sessionId.toLowerCase(), actor(caller))));
 };
@@ -44,6 +45,7 @@ export const removeSubjectReference: HttpRoute<BackOfficeCaller> = async ({ requ
 /** GET /api/subjects/{subjectKey}/images?name= — an image of the subject (the links in the export). */
 export const getSubjectImage: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
   const subjectKey = keyParam(request);
+  const { parseQuery, subjectImageQuerySchema } = await contract();
   const { name } = parseQuery(subjectImageQuerySchema, request.query, { byField: { name: 'BadArgument' }, otherwise: 'BadArgument' });
   const image = await subjectImage(deps, subjectKey, name);
   return { status: 200, body: image.bytes, headers: { ...SECURITY_HEADERS, 'content-type': image.contentType } };
