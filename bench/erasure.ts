@@ -5,36 +5,24 @@
 // claim: the calls follow the subject's own data, and are the same whatever else the tables hold.
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { subjectKeyer } from '../src/adapters/storage/table-subject-store.js';
-import { tableNames, TableSessionRepository } from '../src/adapters/storage/table-session-repository.js';
-import { createStorageClients } from '../src/adapters/storage/clients.js';
-import { composeServices } from '../src/composition.js';
-import { DEFAULT_CONSENT_VERSION, parseConfig } from '../src/config/config.js';
+import { tableNames } from '../src/adapters/storage/table-session-repository.js';
+import { DEFAULT_CONSENT_VERSION } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { eraseSubject } from '../src/core/erase-subject.js';
 import { startSession } from '../src/core/start-session.js';
 import { enrolReference } from '../src/core/subject.js';
 import { round, runPool } from './lib/stats.js';
-import { recording, seed } from './sweep.js';
+import { benchDeps, recording, seed } from './sweep.js';
 
-const quietLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export interface ErasureEnv { connectionString: string; faceEndpoint: string; faceKey: string; extraEnv: Record<string, string> }
 
 function depsFor(env: ErasureEnv, prefix: string, onQuery: (table: string, filter: string) => void): LivenessDeps & { keyOf: (s: string) => string } {
-  const config = parseConfig({
-    AzureWebJobsStorage: env.connectionString,
-    FACE_ENDPOINT: env.faceEndpoint,
-    FACE_API_KEY: env.faceKey,
-    LIVENESS_STORAGE_PREFIX: prefix,
-    LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
-    LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
-    LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT: '1000',
-    LIVENESS_MAX_CREATES_PER_SUBJECT: '100000',
-    ...env.extraEnv,
+  // Quotas far above what one seeded subject holds: the bench measures erasure, not the quota.
+  const { deps, config } = benchDeps(env, prefix, onQuery, {
+    settings: { LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT: '1000', LIVENESS_MAX_CREATES_PER_SUBJECT: '100000' },
   });
-  const base = composeServices(config).liveness;
-  const repository = new TableSessionRepository(createStorageClients(config.storage), config.names.tablePrefix, { onQuery });
-  return { ...base, sessions: repository, logger: quietLogger, keyOf: subjectKeyer(config.subjects.keySecret) } as LivenessDeps & { keyOf: (s: string) => string };
+  return { ...deps, keyOf: subjectKeyer(config.subjects.keySecret) };
 }
 
 /** Subject-sessions index rows for the seeded sessions (1,000 subjects, as sweep.ts names them). */

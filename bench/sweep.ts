@@ -10,7 +10,7 @@ import { createStorageClients } from '../src/adapters/storage/clients.js';
 import { v7 as uuidv7 } from 'uuid';
 import { sessionKey, sweepIndexKey, tableNames, TableSessionRepository } from '../src/adapters/storage/table-session-repository.js';
 import { composeServices } from '../src/composition.js';
-import { parseConfig } from '../src/config/config.js';
+import { parseConfig, type AppConfig } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { sweepSessions } from '../src/core/sweep.js';
 import { median, round, runPool } from './lib/stats.js';
@@ -197,7 +197,12 @@ const quietLogger = { info: () => undefined, warn: () => undefined, error: () =>
 
 export interface SweepEnv { connectionString: string; faceEndpoint: string; faceKey: string; extraEnv?: Record<string, string> }
 
-function depsFor(env: SweepEnv, prefix: string, onQuery: (table: string, filter: string) => void, now?: () => Date): LivenessDeps {
+/**
+ * The app's own core dependencies, in-process, for a bench section on its own table prefix: built like the app's
+ * `composeServices(parseConfig(env))`, with a TableSessionRepository whose `onQuery` records the filters it sends.
+ * Also used by erasure.ts.
+ */
+export function benchDeps(env: SweepEnv, prefix: string, onQuery: (table: string, filter: string) => void, options: { now?: () => Date; settings?: Record<string, string> } = {}): { deps: LivenessDeps; config: AppConfig } {
   const config = parseConfig({
     AzureWebJobsStorage: env.connectionString,
     FACE_ENDPOINT: env.faceEndpoint,
@@ -205,18 +210,18 @@ function depsFor(env: SweepEnv, prefix: string, onQuery: (table: string, filter:
     LIVENESS_STORAGE_PREFIX: prefix,
     LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
     LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
+    ...options.settings,
     ...env.extraEnv,
   });
   const base = composeServices(config).liveness;
   // The same repository class the app uses, on the same kind of clients, with the query observer attached.
   const repository = new TableSessionRepository(createStorageClients(config.storage), config.names.tablePrefix, { onQuery });
-  return {
-    ...base,
-    sessions: repository,
-    logger: quietLogger,
-    ...(now ? { clock: { now } } : {}),
-  } as LivenessDeps;
+  const deps = { ...base, sessions: repository, logger: quietLogger, ...(options.now ? { clock: { now: options.now } } : {}) } as LivenessDeps;
+  return { deps, config };
 }
+
+const depsFor = (env: SweepEnv, prefix: string, onQuery: (table: string, filter: string) => void, now?: () => Date): LivenessDeps =>
+  benchDeps(env, prefix, onQuery, { now }).deps;
 
 export interface SweepRun {
   prefix: string;

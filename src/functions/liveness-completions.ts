@@ -1,7 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 import { handleCompletionMessage } from '../core/collect-result.js';
-import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
+import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 
 const messageSchema = z.object({
   sessionId: z.uuid(),
@@ -15,7 +15,7 @@ const messageSchema = z.object({
  * host retry (visibility timeout) and, after maxDequeueCount, move the message to the poison queue.
  */
 export async function collectLivenessResult({ input, context, deps }: TriggerInvocation<unknown>): Promise<void> {
-  const parsed = messageSchema.safeParse(typeof input === 'string' ? safeJson(input) : input);
+  const parsed = messageSchema.safeParse(queueMessage(input));
   if (!parsed.success) {
     // A malformed message cannot succeed on retry; drop it with a warning instead of poisoning the queue.
     deps.logger.warn('ignoring malformed completion message', { dequeueCount: context.triggerMetadata?.dequeueCount });
@@ -24,10 +24,6 @@ export async function collectLivenessResult({ input, context, deps }: TriggerInv
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
   const outcome = await handleCompletionMessage(deps, parsed.data, Number.isInteger(dequeueCount) && dequeueCount > 0 ? dequeueCount : 1);
   deps.logger.info('completion message handled', { sessionId: parsed.data.sessionId, outcome, try: parsed.data.try });
-}
-
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
 }
 
 app.storageQueue('liveness-completions', {

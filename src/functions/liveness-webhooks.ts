@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { deliverEvent } from '../core/webhook-delivery.js';
-import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
+import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 import { contract } from '../shared/contract.js';
 
 /**
@@ -9,16 +9,12 @@ import { contract } from '../shared/contract.js';
  * failure throws, so the host retries the message (and, after maxDequeueCount, poisons it: see below).
  */
 export async function deliverWebhook({ input, webhooks }: TriggerInvocation<unknown>): Promise<void> {
-  const parsed = (await contract()).deliveryMessageSchema.safeParse(typeof input === 'string' ? safeJson(input) : input);
+  const parsed = (await contract()).deliveryMessageSchema.safeParse(queueMessage(input));
   if (!parsed.success) {
     webhooks.logger.warn('ignoring malformed webhook message'); // it cannot succeed on a retry
     return;
   }
   await deliverEvent(webhooks, parsed.data);
-}
-
-function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; }
 }
 
 // The queue's name follows the completion queue's (`<LIVENESS_COMPLETION_QUEUE>-webhooks`), so it needs no setting

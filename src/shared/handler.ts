@@ -56,6 +56,12 @@ export function httpHandler<C>(authenticate: Authenticate<C>, route: HttpRoute<C
   };
 }
 
+/** A queue message as the trigger hands it over: JSON text (the host decodes base64) or already an object. */
+export function queueMessage(input: unknown): unknown {
+  if (typeof input !== 'string') return input;
+  try { return JSON.parse(input); } catch { return undefined; }
+}
+
 export interface TriggerInvocation<T> { input: T; context: InvocationContext; deps: LivenessDeps; webhooks: WebhookDeps }
 
 /** Queue and timer triggers: an error propagates to the host, which retries (and poisons) the message. */
