@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
 import { deadLetterPoisoned } from '../core/webhook-delivery.js';
-import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
+import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 import { contract } from '../shared/contract.js';
 
 /**
@@ -8,7 +8,7 @@ import { contract } from '../shared/contract.js';
  * a dead letter, so the back office sees it and can redeliver it.
  */
 export async function deadLetterPoisonedWebhook({ input, webhooks }: TriggerInvocation<unknown>): Promise<void> {
-  const parsed = (await contract()).deliveryMessageSchema.safeParse(input);
+  const parsed = (await contract()).deliveryMessageSchema.safeParse(queueMessage(input));
   if (!parsed.success) {
     webhooks.logger.warn('poison webhook message without an event dropped');
     return;

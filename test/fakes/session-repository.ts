@@ -29,11 +29,12 @@ function idMilliseconds(sessionId: string): number {
   return parseInt(sessionId.slice(0, 8) + sessionId.slice(9, 13), 16);
 }
 
-function encodeToken(position: string): string {
+/** A continuation token in the SDK's shape, carrying the fake's own position (shared by the fakes that page). */
+export function encodeToken(position: string): string {
   return Buffer.from(JSON.stringify({ nextPartitionKey: 'fake', nextRowKey: position })).toString('base64');
 }
 
-function decodeToken(token: string): string {
+export function decodeToken(token: string): string {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { nextPartitionKey?: unknown; nextRowKey?: unknown };
     if (typeof parsed.nextPartitionKey === 'string' && typeof parsed.nextRowKey === 'string') return parsed.nextRowKey;

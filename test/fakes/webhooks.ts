@@ -2,11 +2,11 @@
 // schedules its retries on it, as src/adapters/storage/queue-webhook-queue.ts does with one storage queue) and the
 // delivery log (src/adapters/storage/table-delivery-log.ts), with the same test hooks as the other fakes; and a
 // receiver that records what it was sent.
-import { ValidationError } from '../../src/core/errors.js';
 import type {
   DeadLetter, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, DeliveryResult, EventQueue, LivenessEvent, Page, WebhookSender,
 } from '../../src/core/ports.js';
 import { OperationHooks } from './hooks.js';
+import { decodeToken, encodeToken } from './session-repository.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -85,19 +85,9 @@ export class InMemoryDeliveryLog implements DeliveryLog {
     const last = page[page.length - 1];
     return {
       items: page.map((id) => clone(this.deadLetters.get(id)!)),
-      ...(ids.length > top && last ? { continuationToken: Buffer.from(JSON.stringify({ nextPartitionKey: 'deadletter', nextRowKey: last })).toString('base64') } : {}),
+      ...(ids.length > top && last ? { continuationToken: encodeToken(last) } : {}),
     };
   }
-}
-
-function decodeToken(token: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { nextPartitionKey?: unknown; nextRowKey?: unknown };
-    if (typeof parsed.nextPartitionKey === 'string' && typeof parsed.nextRowKey === 'string') return parsed.nextRowKey;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
 }
 
 /** The receiver side of a webhook: records each event sent; answers 204 unless a test queues other results. */

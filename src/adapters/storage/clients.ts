@@ -4,7 +4,7 @@ import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { StorageConnection } from '../../config/config.js';
-import { StorageUnavailableError } from '../../core/errors.js';
+import { StorageUnavailableError, ValidationError } from '../../core/errors.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
 
 export interface StorageClients {
@@ -84,4 +84,24 @@ export async function deleteInBatches(table: TableClient, deletes: TransactionAc
       }
     }
   }
+}
+
+/**
+ * A continuation token is @azure/data-tables' own: base64 of {"nextPartitionKey": string, "nextRowKey"?: string}.
+ * Anything else (another shape, a key that is not a bounded string) is the caller's mistake, a 400, never handed to
+ * the SDK (a nextRowKey object used to surface as a 503).
+ */
+export function checkContinuationToken(token: string): void {
+  // Table keys: at most 1 KiB, no control characters.
+  const key = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 1024 && [...v].every((c) => c >= ' ' && c !== '\x7f');
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      const { nextPartitionKey, nextRowKey, ...rest } = parsed as Record<string, unknown>;
+      if (key(nextPartitionKey) && (nextRowKey === undefined || key(nextRowKey)) && Object.keys(rest).length === 0) return;
+    }
+  } catch {
+    // fall through
+  }
+  throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
 }

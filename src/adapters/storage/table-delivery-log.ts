@@ -4,9 +4,8 @@
 //   LivenessWebhookDeadLetters  PK = "deadletter", RK = event id: the events whose delivery gave up, with the event
 //                               (to redeliver it); event ids are UUIDv7, so the partition lists oldest first
 import { odata, type TableClient } from '@azure/data-tables';
-import { ValidationError } from '../../core/errors.js';
 import type { DeadLetter, DeliveryAttempt, DeliveryLog, Page } from '../../core/ports.js';
-import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 
 export function deliveryTableNames(prefix: string) {
   return { attempts: `${prefix}LivenessWebhookAttempts`, deadLetters: `${prefix}LivenessWebhookDeadLetters` };
@@ -122,14 +121,4 @@ function fromEntity(e: DeadLetterEntity): DeadLetter {
     ...(e.lastStatusCode !== undefined ? { lastStatusCode: e.lastStatusCode } : {}),
     ...(e.lastError ? { lastError: e.lastError as DeadLetter['lastError'] } : {}),
   };
-}
-
-function checkContinuationToken(token: string): void {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { nextPartitionKey?: unknown };
-    if (typeof parsed.nextPartitionKey === 'string') return;
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
 }

@@ -14,12 +14,12 @@
 // delete and sweep can race safely) and moves the sweep index row whenever nextSweepDateTime changes.
 // (Audit entries live in their own table: table-audit-log.ts.)
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import { ConflictError, ValidationError } from '../../core/errors.js';
+import { ConflictError } from '../../core/errors.js';
 import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '../../core/ports.js';
 import type { Decision } from '../../core/decision.js';
 import { awaitingReview, type LivenessSession, type SessionListItem, type SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
 
 const MAX_SECONDS = 9_999_999_999;
@@ -362,25 +362,6 @@ function normalise(dateTime: string | undefined): string | undefined {
   return dateTime === undefined ? undefined : new Date(dateTime).toISOString();
 }
 
-/**
- * A continuation token is @azure/data-tables' own: base64 of {"nextPartitionKey": string, "nextRowKey"?: string}.
- * Anything else (another shape, a key that is not a bounded string) is the caller's mistake, a 400, never handed to
- * the SDK (a nextRowKey object used to surface as a 503).
- */
-function checkContinuationToken(token: string): void {
-  // Table keys: at most 1 KiB, no control characters.
-  const key = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 1024 && [...v].every((c) => c >= ' ' && c !== '\x7f');
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-      const { nextPartitionKey, nextRowKey, ...rest } = parsed as Record<string, unknown>;
-      if (key(nextPartitionKey) && (nextRowKey === undefined || key(nextRowKey)) && Object.keys(rest).length === 0) return;
-    }
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('InvalidContinuationToken', 'continuationToken is not one this API returned.');
-}
 
 function keyOf(sessionId: string): { partitionKey: string; rowKey: string } {
   const key = sessionKey(sessionId);
