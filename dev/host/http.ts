@@ -83,12 +83,16 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 /** How much of an unread request body the host still reads (and discards) after answering, before it hangs up. */
 const LINGER_BYTES = 1_048_576;
 const LINGER_MS = 1_000;
+/** How long a client that is still sending gets to read the answer once the host has stopped reading. */
+const CLOSE_GRACE_MS = 2_000;
 
 /**
  * Answered before the body has arrived (a 401 for an upload, say): after the answer, read and discard at most
- * LINGER_BYTES for at most LINGER_MS, then hang up. A small rest is drained so the connection stays usable and the
- * client sees the answer (closing a socket with unread data resets it); reading everything would let anyone make
- * the host swallow any number of bytes without credentials.
+ * LINGER_BYTES for at most LINGER_MS, so a short rest leaves the connection usable. Past that the host stops reading
+ * and hangs up CLOSE_GRACE_MS later (or when the client closes): closing a socket with unread data resets it, and a
+ * reset drops whatever the client had not read yet, the answer included, so the client gets a moment to read it.
+ * Nothing more is read meanwhile: reading everything would let anyone make the host swallow any number of bytes
+ * without credentials.
  */
 function closeIfBodyUnread(res: http.ServerResponse): void {
   const req = res.req;
@@ -96,7 +100,14 @@ function closeIfBodyUnread(res: http.ServerResponse): void {
   res.once('finish', () => {
     if (req.complete) return;
     let drained = 0;
-    const hangUp = (): void => { clearTimeout(timer); req.socket.destroy(); };
+    const socket = req.socket;
+    const hangUp = (): void => {
+      clearTimeout(timer);
+      req.removeAllListeners('data');
+      req.pause();
+      const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+      socket.once('close', () => clearTimeout(grace));
+    };
     const timer = setTimeout(hangUp, LINGER_MS);
     req.on('data', (chunk: Buffer) => { drained += chunk.length; if (drained > LINGER_BYTES) hangUp(); });
     req.once('end', () => clearTimeout(timer));
