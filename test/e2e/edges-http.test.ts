@@ -52,6 +52,9 @@ async function rawPost(url: string, path: string, totalBytes: number, options: {
     const ok = socket.write(options.chunked ? Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]) : data);
     sent += data.length;
     if (!ok) await Promise.race([new Promise((r) => socket.once('drain', r)), answer]);
+    // Let the answer be read as it arrives: loopback buffers take megabytes without a 'drain', and a loop that never
+    // yields would count bytes written after the answer came, or miss an answer a reset then destroys.
+    else await new Promise((r) => setImmediate(r));
   }
   await Promise.race([answer, new Promise((r) => setTimeout(r, 30_000))]);
   socket.destroy();

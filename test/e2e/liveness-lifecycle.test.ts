@@ -187,7 +187,9 @@ describe('completion', () => {
     expect(sessionImageId).toBeTruthy();
     expect((await emulator(stack, 'PUT', '/emulator/faults', { latencyMs: HOLD_MS, paths: [`sessionImages/${sessionImageId}$`] })).status).toBeLessThan(300);
     try {
-      const executed = /Executed 'Functions\.liveness-completions'/g;
+      // This session's handled completion messages (the app logs each with its session id): other sessions' delayed
+      // messages (backoff retries, early redeliveries) may run meanwhile and must not count.
+      const executed = new RegExp(`completion message handled[^\\n]*${created.sessionId}`, 'g');
       const collectionsBefore = stack.logs().match(executed)?.length ?? 0;
       const logBefore = stack.logs().length;
       const completed = await complete(stack, created);
