@@ -2,15 +2,18 @@
 // the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
 // conditional writes, idempotent deletes) and nothing more.
 import { createHmac, randomUUID } from 'node:crypto';
-import { noAttemptLimits, noSubjectQuota } from '../../src/core/attempt-limits.js';
+import { noAttemptLimits } from '../../src/core/attempt-limits.js';
+import { idempotencyStore } from '../../src/core/idempotency.js';
+import { noSubjectQuota } from '../../src/core/quota.js';
+import { subjectRows } from '../../src/core/subject-rows.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
 import { ConflictError, FaceSessionNotFoundError } from '../../src/core/errors.js';
 import type {
-  AuditLog, CreateFaceSessionRequest, EventQueue, FaceSessions, IdempotencyRecord, IdempotencyStore, ImageStore, LivenessEvent,
-  Page, SessionChange, SessionRepository, SubjectRows, SubjectStore,
+  AuditLog, CreateFaceSessionRequest, EventQueue, FaceSessions, ImageStore, LivenessEvent, Page, SessionChange, SessionRepository, SubjectStore,
 } from '../../src/core/ports.js';
 import { awaitingReview, type AuditEntry, type LivenessSession } from '../../src/core/session.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../src/core/subject.js';
+import { inMemoryRecordStores, type InMemoryRecordStores } from './records.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -133,38 +136,6 @@ export class MemorySubjects implements SubjectStore {
   async listReceipts(key: string) { return clone(this.receipts.get(key) ?? []); }
 }
 
-export class MemorySubjectRows implements SubjectRows {
-  readonly rows = new Map<string, { lockouts: number; quotas: number; idempotencyKeys: number }>();
-  async export(key: string) {
-    const r = this.rows.get(key);
-    return {
-      lockouts: Array.from({ length: r?.lockouts ?? 0 }, () => ({ kind: 'subject' as const, recentFailures: 1 })),
-      ...(r?.quotas ? { quota: { openSessions: 0, recentCreates: 1 } } : {}),
-      idempotencyKeys: [],
-    };
-  }
-  async erase(key: string) {
-    const r = this.rows.get(key) ?? { lockouts: 0, quotas: 0, idempotencyKeys: 0 };
-    this.rows.delete(key);
-    return r;
-  }
-}
-
-export class MemoryIdempotency implements IdempotencyStore {
-  readonly keys = new Map<string, IdempotencyRecord>();
-  async claim(scope: string, key: string, record: IdempotencyRecord) {
-    const existing = this.keys.get(`${scope}|${key}`);
-    if (existing) return existing;
-    this.keys.set(`${scope}|${key}`, record);
-    return undefined;
-  }
-  async complete(scope: string, key: string, sessionId: string) {
-    const r = this.keys.get(`${scope}|${key}`);
-    if (r) this.keys.set(`${scope}|${key}`, { ...r, state: 'done', sessionId });
-  }
-  async release(scope: string, key: string) { this.keys.delete(`${scope}|${key}`); }
-}
-
 export class RecordingEvents implements EventQueue {
   readonly events: LivenessEvent[] = [];
   async enqueue(event: LivenessEvent) { this.events.push(clone(event)); }
@@ -185,7 +156,8 @@ export const testSettings = (overrides: Partial<LivenessSettings> = {}): Livenes
 export interface SubjectFakes {
   deps: LivenessDeps;
   sessions: MemorySessions; images: MemoryImages; audit: MemoryAudit; face: MemoryFace; subjects: MemorySubjects;
-  rows: MemorySubjectRows; events: RecordingEvents; logs: string[];
+  /** The per-subject records (lockouts, quota, Idempotency-Keys) that erasure and export reach through SubjectRows. */
+  records: InMemoryRecordStores; events: RecordingEvents; logs: string[];
   clock: { at: Date };
 }
 
@@ -195,7 +167,7 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
   const audit = new MemoryAudit();
   const face = new MemoryFace();
   const subjects = new MemorySubjects();
-  const rows = new MemorySubjectRows();
+  const records = inMemoryRecordStores();
   const events = new RecordingEvents();
   const logs: string[] = [];
   const clock = { at: new Date('2026-03-01T10:00:00.000Z') };
@@ -208,11 +180,11 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
     settings: testSettings(settings),
     limiter: noAttemptLimits,
     quota: noSubjectQuota,
-    idempotency: new MemoryIdempotency(),
+    idempotency: idempotencyStore(records.idempotencyKeys, testSettings(settings).idempotencyTtlSeconds),
     metrics: { sessionCreated: () => undefined, decisionRecorded: () => undefined, timeToResult: () => undefined, sweepDeletions: () => undefined },
     subjects,
-    subjectRows: rows,
+    subjectRows: subjectRows(records),
     events,
   };
-  return { deps, sessions, images, audit, face, subjects, rows, events, logs, clock };
+  return { deps, sessions, images, audit, face, subjects, records, events, logs, clock };
 }

@@ -8,8 +8,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppServices, TokenVerifier } from '../../src/composition.js';
 import { DEFAULT_CONSENT_TEXTS, DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
-import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota.js';
-import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
+import { attemptLimiter, type AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
+import { idempotencyStore } from '../../src/core/idempotency.js';
+import type { AttemptLimiter, IdempotencyStore, SubjectQuota, SubjectRows } from '../../src/core/ports.js';
+import { subjectQuota, type QuotaPolicy } from '../../src/core/quota.js';
+import { subjectRows } from '../../src/core/subject-rows.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
 import { ForbiddenError, UnauthorizedError } from '../../src/core/errors.js';
 import { HealthCache } from '../../src/shared/health-cache.js';
@@ -17,10 +20,8 @@ import { FakeClock } from './clock.js';
 import { FakeFace } from './face.js';
 import { CapturingLogger, RecordingMetrics } from './observability.js';
 import { InMemorySessionRepository } from './session-repository.js';
-import {
-  DEFAULT_LIMITS, DEFAULT_QUOTA, InMemoryAttemptLimiter, InMemorySubjectQuota, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryIdempotencyStore, InMemoryImageStore,
-  InMemorySubjectRows,
-} from './stores.js';
+import { inMemoryRecordStores, type InMemoryRecordStores } from './records.js';
+import { InMemoryAuditLog, InMemoryCompletionQueue, InMemoryImageStore } from './stores.js';
 import { MemorySubjects } from './subjects-memory.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
@@ -49,6 +50,11 @@ export const DEFAULT_SETTINGS: LivenessSettings = {
   },
 };
 
+/** The attempt limits' defaults (ATTEMPT_LIMIT_* in src/config/config.ts). */
+export const DEFAULT_LIMITS: AttemptLimitPolicy = { maxFailures: 5, windowSeconds: 180, lockoutSeconds: 1800 };
+/** The session quota's defaults (LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT and the two after it in src/config/config.ts). */
+export const DEFAULT_QUOTA: QuotaPolicy = { maxOpenSessions: 3, maxCreates: 10, windowSeconds: 3600 };
+
 /** The webhook retry settings' defaults (WEBHOOK_RETRY_* in src/config/config.ts). */
 export const DEFAULT_WEBHOOK_RETRY = { retryBaseSeconds: 10, retryMaxDelaySeconds: 14_400, retryWindowSeconds: 86_400 };
 
@@ -60,14 +66,19 @@ export interface FakeWorld {
   completions: InMemoryCompletionQueue;
   clock: FakeClock;
   logger: CapturingLogger;
-  limiter: InMemoryAttemptLimiter;
-  quota: InMemorySubjectQuota;
-  idempotency: InMemoryIdempotencyStore;
+  /** The core's lockout rules over `records.limits`. */
+  limiter: AttemptLimiter;
+  /** The core's quota rules over `records.quotas`. */
+  quota: SubjectQuota;
+  /** The core's Idempotency-Key rules over `records.idempotencyKeys`. */
+  idempotency: IdempotencyStore;
+  /** The stored per-subject records (storage only: peek, seed, hooks). */
+  records: InMemoryRecordStores;
   metrics: RecordingMetrics;
   /** Subject records, consents, references, erasure state and receipts; keys are HMACs of the token subject. */
   subjects: MemorySubjects;
   /** The subject's rows in the limiter, the quota and the idempotency store (found by subject key). */
-  subjectRows: InMemorySubjectRows;
+  subjectRows: SubjectRows;
   /** The webhook queue: new events land here when webhooks are on (`fakeWorld({ webhooks: true })`). */
   webhookQueue: InMemoryWebhookQueue;
   deliveryLog: InMemoryDeliveryLog;
@@ -89,9 +100,11 @@ export interface FakeWorldOptions {
 
 export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
-  const limiter = new InMemoryAttemptLimiter(options.limits ?? DEFAULT_LIMITS);
-  const quota = new InMemorySubjectQuota(options.quota ?? DEFAULT_QUOTA);
-  const idempotency = new InMemoryIdempotencyStore(settings.idempotencyTtlSeconds);
+  // Wired as src/composition.ts wires the Table adapters: the core's rules over the stores.
+  const records = inMemoryRecordStores();
+  const limiter = attemptLimiter(records.limits, options.limits ?? DEFAULT_LIMITS);
+  const quota = subjectQuota(records.quotas, options.quota ?? DEFAULT_QUOTA);
+  const idempotency = idempotencyStore(records.idempotencyKeys, settings.idempotencyTtlSeconds);
   const webhookQueue = new InMemoryWebhookQueue();
   const parts = {
     face: new FakeFace(),
@@ -106,11 +119,11 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     idempotency,
     metrics: new RecordingMetrics(),
     subjects: new MemorySubjects(),
-    subjectRows: new InMemorySubjectRows(limiter, quota, idempotency),
+    subjectRows: subjectRows(records),
     settings,
   };
   return {
-    ...parts, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
+    ...parts, records, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
     deps: { ...parts, ...(options.webhooks ? { events: webhookQueue } : {}) },
   };
 }

@@ -51,19 +51,41 @@ export function isRestError(error: unknown, ...statuses: number[]): error is { s
 }
 
 /**
- * Turns a failure of the storage service (an SDK RestError: an error status, a timeout or a network error) into
- * StorageUnavailableError, which callers answer with 503 + Retry-After. Anything else, a bug included, passes through
- * unchanged and becomes a 500: a programming error must not look like an outage.
+ * Whether a storage failure is an outage, worth a retry later: a 5xx or 408 from the service, or a request that never
+ * got an answer (an SDK RestError with no status: connection refused or reset, DNS; or a timeout/abort). A 4xx is
+ * not: 400/413 mean we sent something wrong, 404/409/412 are answers the adapter handles itself (or a bug when one
+ * escapes it), 403 is a missing role assignment.
+ */
+export function isStorageOutage(error: unknown): boolean {
+  const e = error as { name?: string; statusCode?: number; code?: string } | undefined;
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return true;
+  if (e?.name !== 'RestError') return false;
+  if (e.statusCode === undefined) return true;
+  return e.statusCode >= 500 || e.statusCode === 408;
+}
+
+/**
+ * Turns an outage of the storage service (see isStorageOutage) into StorageUnavailableError, which callers answer
+ * with 503 + Retry-After. Anything else, a 4xx RestError or a bug, passes through unchanged and becomes a 500: a
+ * programming error must not look like an outage (nor invite the caller to retry it).
  */
 export async function guardStorage<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isRestError(error) || (error as Error | undefined)?.name === 'AbortError') {
-      throw new StorageUnavailableError(`${what} failed.`, { cause: error });
-    }
+    if (isStorageOutage(error)) throw new StorageUnavailableError(`${what} failed.`, { cause: error });
     throw error;
   }
+}
+
+/**
+ * The ETag a conditional write of `record` must carry. A record read from storage always has one; one without is a
+ * bug (a record made up by the caller), and writing it unconditionally ('*') would overwrite whatever a concurrent
+ * writer stored, so it is refused.
+ */
+export function requireEtag(record: { etag?: string }, what: string): string {
+  if (!record.etag) throw new Error(`${what}: refusing a write without an ETag (it would overwrite concurrent changes)`);
+  return record.etag;
 }
 
 /**

@@ -4,7 +4,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { AuditLog } from '../../core/ports.js';
 import type { AuditEntry } from '../../core/session.js';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
-import { tableNames } from './table-session-repository.js';
+import { tableNames } from './table-names.js';
 
 /** Entity group transactions take at most 100 operations. */
 const BATCH = 100;

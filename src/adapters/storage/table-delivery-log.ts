@@ -6,10 +6,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { DeadLetter, DeliveryAttempt, DeliveryLog, Page } from '../../core/ports.js';
 import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
-
-export function deliveryTableNames(prefix: string) {
-  return { attempts: `${prefix}LivenessWebhookAttempts`, deadLetters: `${prefix}LivenessWebhookDeadLetters` };
-}
+import { tableNames } from './table-names.js';
 
 const DEAD_LETTER_PARTITION = 'deadletter';
 const guard = <T>(work: () => Promise<T>) => guardStorage('Table storage request (webhook deliveries)', work);
@@ -22,9 +19,9 @@ export class TableDeliveryLog implements DeliveryLog {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string) {
-    const names = deliveryTableNames(prefix);
-    this.attempts = clients.table(names.attempts);
-    this.deadLetters = clients.table(names.deadLetters);
+    const names = tableNames(prefix);
+    this.attempts = clients.table(names.webhookAttempts);
+    this.deadLetters = clients.table(names.webhookDeadLetters);
     this.ensure = onceUntilFailure(() => Promise.all([this.attempts.createTable(), this.deadLetters.createTable()]));
   }
 

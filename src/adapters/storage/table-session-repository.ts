@@ -19,30 +19,12 @@ import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '
 import type { Decision } from '../../core/decision.js';
 import { awaitingReview, type LivenessSession, type SessionListItem, type SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
+import { tableNames } from './table-names.js';
 
 const MAX_SECONDS = 9_999_999_999;
 const MAX_MS = 9_999_999_999_999;
-
-export interface TableNames {
-  sessions: string; auditEntries: string; sweepSchedule: string; subjectSessions: string; reviewQueue: string;
-  subjects: string; deletionReceipts: string; attemptLimits: string; idempotencyKeys: string;
-}
-
-export function tableNames(prefix: string): TableNames {
-  return {
-    sessions: `${prefix}LivenessSessions`,
-    auditEntries: `${prefix}LivenessAuditEntries`,
-    sweepSchedule: `${prefix}LivenessSweepSchedule`,
-    subjectSessions: `${prefix}LivenessSubjectSessions`,
-    reviewQueue: `${prefix}LivenessReviewQueue`,
-    subjects: `${prefix}LivenessSubjects`,
-    deletionReceipts: `${prefix}LivenessDeletionReceipts`,
-    attemptLimits: `${prefix}LivenessAttemptLimits`,
-    idempotencyKeys: `${prefix}LivenessIdempotencyKeys`,
-  };
-}
 
 const REVIEW_PARTITION = 'review';
 
@@ -223,7 +205,7 @@ export class TableSessionRepository implements SessionRepository {
     if (isAwaiting && !wasAwaiting) await this.reviews.upsertEntity({ ...reviewKey(next), sessionId: next.sessionId }, 'Replace');
     let etag: string | undefined;
     try {
-      etag = (await this.sessions.updateEntity(toEntity(next), 'Replace', { etag: current.etag ?? '*' })).etag;
+      etag = (await this.sessions.updateEntity(toEntity(next), 'Replace', { etag: requireEtag(current, `Session ${next.sessionId}`) })).etag;
     } catch (error) {
       if (isRestError(error, 404)) return undefined; // deleted meanwhile
       throw error; // 412 goes back to withOptimisticConcurrency for another round

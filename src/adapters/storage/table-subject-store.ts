@@ -10,9 +10,9 @@ import { createHmac } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { SubjectStore } from '../../core/ports.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../core/subject.js';
-import { deleteInBatches, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { deleteInBatches, guardStorage, isRestError, onceUntilFailure, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
-import { tableNames } from './table-session-repository.js';
+import { tableNames } from './table-names.js';
 
 const RECORD_ROW = 'subject';
 const CONSENT_PREFIX = 'consent|';
@@ -63,7 +63,7 @@ export class TableSubjectStore implements SubjectStore {
       }
       const entity = toEntity(next);
       const etag = current
-        ? (await this.subjects.updateEntity(entity, 'Replace', { etag: current.etag ?? '*' })).etag
+        ? (await this.subjects.updateEntity(entity, 'Replace', { etag: requireEtag(current, 'The subject record') })).etag
         : (await this.subjects.createEntity(entity)).etag; // 409 if someone created it meanwhile: another round
       return { ...next, etag };
     }, { what: 'The subject record' }));
