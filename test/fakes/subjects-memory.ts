@@ -13,7 +13,9 @@ import type {
 } from '../../src/core/ports.js';
 import { awaitingReview, type AuditEntry, type LivenessSession } from '../../src/core/session.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../src/core/subject.js';
+import { OperationHooks } from './hooks.js';
 import { inMemoryRecordStores, type InMemoryRecordStores } from './records.js';
+import { MAX_ROUNDS } from './session-repository.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -105,20 +107,35 @@ export class MemorySubjects implements SubjectStore {
   readonly consents = new Map<string, Map<string, ConsentRecord>>();
   readonly erasing = new Set<string>();
   readonly receipts = new Map<string, DeletionReceipt[]>();
+  /** 'write' runs just before a conditional write of the record (to slip a concurrent writer in). */
+  readonly hooks = new OperationHooks<'write'>();
+  private etags = 0;
   constructor(private readonly secret = 'unit-test-secret') {}
   keyOf(subject: string) { return createHmac('sha256', this.secret).update(subject).digest('hex'); }
   async get(key: string) { const r = this.records.get(key); return r && clone(r); }
   async mutate(key: string, change: SubjectChange) {
-    const current = this.records.get(key);
-    const next = change(current && clone(current));
-    if (!next) return current && clone(current);
-    if (next.erasure && !current?.erasure) this.erasing.add(key);
-    this.records.set(key, clone(next));
-    return clone(next);
+    // As the adapter: a conditional write (the ETag read, or insert-if-absent); a lost round reads and re-applies.
+    for (let round = 1; ; round++) {
+      const current = this.records.get(key);
+      const next = change(current && clone(current));
+      if (!next) return current && clone(current);
+      if (next.subjectKey !== key) throw new Error('a subject change must keep the subject key');
+      if (next.erasure && !current?.erasure) this.erasing.add(key);
+      await this.hooks.enter('write');
+      if (this.records.get(key)?.etag !== current?.etag) {
+        if (round >= MAX_ROUNDS) throw new ConflictError('ConcurrentUpdate', 'The subject record is changing too often; try again.');
+        continue;
+      }
+      const row = { ...clone(next), etag: this.nextEtag() };
+      this.records.set(key, row);
+      return clone(row);
+    }
   }
   async recordVisit(key: string, now: Date, consent?: ConsentRecord) {
     const current = this.records.get(key);
-    this.records.set(key, { ...(current ?? { subjectKey: key, createdDateTime: now.toISOString(), retiredBlobs: [] }), lastSeenDateTime: now.toISOString() });
+    this.records.set(key, {
+      ...(current ?? { subjectKey: key, createdDateTime: now.toISOString(), retiredBlobs: [] }), lastSeenDateTime: now.toISOString(), etag: this.nextEtag(),
+    });
     if (consent) {
       const map = this.consents.get(key) ?? new Map();
       map.set(consent.version, consent);
@@ -133,7 +150,10 @@ export class MemorySubjects implements SubjectStore {
     const list = (this.receipts.get(receipt.subjectKey) ?? []).filter((r) => r.receiptId !== receipt.receiptId);
     this.receipts.set(receipt.subjectKey, [...list, clone(receipt)]);
   }
-  async listReceipts(key: string) { return clone(this.receipts.get(key) ?? []); }
+  async listReceipts(key: string) {
+    return clone(this.receipts.get(key) ?? []).sort((a, b) => a.completedDateTime.localeCompare(b.completedDateTime));
+  }
+  private nextEtag() { return `W/"${++this.etags}"`; }
 }
 
 export class RecordingEvents implements EventQueue {

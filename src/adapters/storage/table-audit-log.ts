@@ -24,12 +24,15 @@ export class TableAuditLog implements AuditLog {
     if (entries.length === 0) return;
     await guard(async () => {
       await this.ensure();
-      const actions: TransactionAction[] = entries.map((entry) => ['upsert', {
-        partitionKey: entry.sessionId,
-        rowKey: String(entry.id).padStart(10, '0'),
-        entryJson: JSON.stringify(entry),
-      }, 'Replace']);
-      for (let i = 0; i < actions.length; i += BATCH) await this.table.submitTransaction(actions.slice(i, i + BATCH));
+      // A transaction holds one partition: one session's entries at a time.
+      for (const sessionId of new Set(entries.map((e) => e.sessionId))) {
+        const actions: TransactionAction[] = entries.filter((e) => e.sessionId === sessionId).map((entry) => ['upsert', {
+          partitionKey: entry.sessionId,
+          rowKey: String(entry.id).padStart(10, '0'),
+          entryJson: JSON.stringify(entry),
+        }, 'Replace']);
+        for (let i = 0; i < actions.length; i += BATCH) await this.table.submitTransaction(actions.slice(i, i + BATCH));
+      }
     });
   }
 

@@ -132,6 +132,8 @@ export class TableSessionRepository implements SessionRepository {
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
       } catch (error) {
+        // Another session's id (not one of our own lost answers): its rows are not ours to remove.
+        if (error instanceof ConflictError) throw error;
         // Leave no half-written session: remove the rows (whichever landed; a lost answer may hide one).
         const key = keyOf(session.sessionId);
         await Promise.allSettled([
