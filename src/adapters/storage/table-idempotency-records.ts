@@ -1,6 +1,6 @@
 // IdempotencyRecords over Table storage (LivenessIdempotencyKeys): PK = the subject key, RK = SHA-256 of the
-// Idempotency-Key (the key as the device sent it is not stored), so a subject's keys are one partition. The claim and
-// expiry rules are the core's (core/idempotency.ts).
+// Idempotency-Key (the key as the device sent it is not stored), so a subject's keys are one whole partition. The
+// claim and expiry rules are the core's (core/idempotency.ts).
 import { createHash } from 'node:crypto';
 import type { IdempotencyKeyRef, IdempotencyRecord, IdempotencyRecords } from '../../core/ports.js';
 import type { StorageClients } from './clients.js';
@@ -12,7 +12,6 @@ export function tableIdempotencyRecords(clients: StorageClients, prefix: string)
     what: 'The Idempotency-Key',
     table: tableNames(prefix).idempotencyKeys,
     rowKey: (ref) => createHash('sha256').update(ref.key).digest('hex'),
-    rowRange: { from: '', to: '~' }, // the whole partition: every row key is hex
     // A few rounds only: racing claims of one key settle at once (one wins, the others see its record).
     maxRounds: 3,
     toColumns: (r) => ({

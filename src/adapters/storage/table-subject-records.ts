@@ -15,8 +15,8 @@ export interface RowFormat<K extends { subjectKey: string }, T> {
   what: string;
   table: string;
   rowKey(key: K): string;
-  /** The row keys of this kind within a partition (another kind may share the table): [from, to). */
-  rowRange: { from: string; to: string };
+  /** The row keys of this kind within a partition, [from, to), when another kind shares the table. */
+  rowRange?: { from: string; to: string };
   toColumns(record: T): Columns;
   fromRow(row: Columns & { rowKey: string }): T;
   /** Rounds of read-modify-write before ConflictError (default: optimistic.ts). */
@@ -95,8 +95,10 @@ export class TableSubjectRecords<K extends { subjectKey: string }, T> implements
   /** This kind's rows of one partition: a key-range query. */
   private async rows(subjectKey: string): Promise<Array<Columns & { rowKey: string }>> {
     await this.ensure();
-    const { from, to } = this.format.rowRange;
-    const filter = odata`PartitionKey eq ${subjectKey} and RowKey ge ${from} and RowKey lt ${to}`;
+    const range = this.format.rowRange;
+    const filter = range
+      ? odata`PartitionKey eq ${subjectKey} and RowKey ge ${range.from} and RowKey lt ${range.to}`
+      : odata`PartitionKey eq ${subjectKey}`;
     const rows: Array<Columns & { rowKey: string }> = [];
     for await (const e of this.table.listEntities<Columns>({ queryOptions: { filter } })) rows.push({ ...e, rowKey: e.rowKey! });
     return rows;
