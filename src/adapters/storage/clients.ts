@@ -88,6 +88,21 @@ export function requireEtag(record: { etag?: string }, what: string): string {
   return record.etag;
 }
 
+/** A read whose 404 means "there is none". */
+export async function orAbsent<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isRestError(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/** A delete whose 404 means "already gone": deletes are idempotent. */
+export async function ignore404(remove: Promise<unknown>): Promise<void> {
+  await orAbsent(remove);
+}
+
 /**
  * Deletes rows of one partition in entity group transactions (at most 100 each). A transaction fails whole when one
  * of its rows is already gone (a concurrent or earlier interrupted delete), so such a batch is redone row by row.
@@ -99,11 +114,7 @@ export async function deleteInBatches(table: TableClient, deletes: TransactionAc
       await table.submitTransaction(batch);
     } catch (error) {
       if (!isRestError(error, 404)) throw error;
-      for (const [, entity] of batch) {
-        await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((e: unknown) => {
-          if (!isRestError(e, 404)) throw e;
-        });
-      }
+      for (const [, entity] of batch) await ignore404(table.deleteEntity(entity.partitionKey, entity.rowKey));
     }
   }
 }

@@ -5,7 +5,7 @@
 //                               (to redeliver it); event ids are UUIDv7, so the partition lists oldest first
 import { odata, type TableClient } from '@azure/data-tables';
 import type { DeadLetter, DeliveryAttempt, DeliveryLog, Page } from '../../core/ports.js';
-import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, ignore404, onceUntilFailure, orAbsent, type StorageClients } from './clients.js';
 import { tableNames } from './table-names.js';
 
 const DEAD_LETTER_PARTITION = 'deadletter';
@@ -68,23 +68,15 @@ export class TableDeliveryLog implements DeliveryLog {
   async getDeadLetter(eventId: string): Promise<DeadLetter | undefined> {
     return guard(async () => {
       await this.ensure();
-      try {
-        return fromEntity(await this.deadLetters.getEntity<DeadLetterEntity>(DEAD_LETTER_PARTITION, eventId));
-      } catch (error) {
-        if (isRestError(error, 404)) return undefined;
-        throw error;
-      }
+      const entity = await orAbsent(this.deadLetters.getEntity<DeadLetterEntity>(DEAD_LETTER_PARTITION, eventId));
+      return entity && fromEntity(entity);
     });
   }
 
   async deleteDeadLetter(eventId: string): Promise<void> {
     await guard(async () => {
       await this.ensure();
-      try {
-        await this.deadLetters.deleteEntity(DEAD_LETTER_PARTITION, eventId);
-      } catch (error) {
-        if (!isRestError(error, 404)) throw error;
-      }
+      await ignore404(this.deadLetters.deleteEntity(DEAD_LETTER_PARTITION, eventId));
     });
   }
 

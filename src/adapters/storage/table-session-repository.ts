@@ -19,7 +19,7 @@ import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '
 import type { Decision } from '../../core/decision.js';
 import { awaitingReview, type LivenessSession, type SessionListItem, type SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, requireEtag, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, ignore404, isRestError, onceUntilFailure, orAbsent, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
 import { tableNames } from './table-names.js';
 
@@ -172,12 +172,8 @@ export class TableSessionRepository implements SessionRepository {
   private async read(sessionId: string): Promise<LivenessSession | undefined> {
     const key = sessionKey(sessionId);
     if (!key) return undefined; // not an id this app minted
-    try {
-      return fromEntity(await this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey));
-    } catch (error) {
-      if (isRestError(error, 404)) return undefined;
-      throw error;
-    }
+    const entity = await orAbsent(this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey));
+    return entity && fromEntity(entity);
   }
 
   async mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined> {
@@ -447,12 +443,4 @@ function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' |
     ...(e.resultCollectedDateTime ? { resultCollectedDateTime: e.resultCollectedDateTime } : {}),
     ...(decision ? { outcome: decision.outcome } : {}),
   };
-}
-
-async function ignore404(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (error) {
-    if (!isRestError(error, 404)) throw error;
-  }
 }

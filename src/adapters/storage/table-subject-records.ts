@@ -5,7 +5,7 @@
 // row format (RowFormat): the row key of a record, which rows of a partition are its own, and the columns.
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { RecordUpdate, SubjectRecords } from '../../core/ports.js';
-import { deleteInBatches, guardStorage, isRestError, onceUntilFailure, requireEtag, type StorageClients } from './clients.js';
+import { deleteInBatches, guardStorage, ignore404, isRestError, onceUntilFailure, orAbsent, requireEtag, type StorageClients } from './clients.js';
 import { RoundLost, withOptimisticConcurrency } from './optimistic.js';
 
 export type Columns = Record<string, string | number | boolean>;
@@ -60,11 +60,7 @@ export class TableSubjectRecords<K extends { subjectKey: string }, T> implements
   async delete(key: K): Promise<void> {
     await guardStorage(`Deleting ${this.format.what}`, async () => {
       await this.ensure();
-      try {
-        await this.table.deleteEntity(key.subjectKey, this.format.rowKey(key));
-      } catch (error) {
-        if (!isRestError(error, 404)) throw error;
-      }
+      await ignore404(this.table.deleteEntity(key.subjectKey, this.format.rowKey(key)));
     });
   }
 
@@ -83,13 +79,8 @@ export class TableSubjectRecords<K extends { subjectKey: string }, T> implements
 
   private async read(key: K): Promise<{ record: T; etag?: string } | undefined> {
     await this.ensure();
-    try {
-      const row = await this.table.getEntity<Columns>(key.subjectKey, this.format.rowKey(key));
-      return { record: this.format.fromRow({ ...row, rowKey: row.rowKey! }), etag: row.etag };
-    } catch (error) {
-      if (isRestError(error, 404)) return undefined;
-      throw error;
-    }
+    const row = await orAbsent(this.table.getEntity<Columns>(key.subjectKey, this.format.rowKey(key)));
+    return row && { record: this.format.fromRow({ ...row, rowKey: row.rowKey! }), etag: row.etag };
   }
 
   /** This kind's rows of one partition: a key-range query. */

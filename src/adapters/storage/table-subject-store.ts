@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { SubjectStore } from '../../core/ports.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../core/subject.js';
-import { deleteInBatches, guardStorage, isRestError, onceUntilFailure, requireEtag, type StorageClients } from './clients.js';
+import { deleteInBatches, guardStorage, ignore404, onceUntilFailure, orAbsent, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
 import { tableNames } from './table-names.js';
 
@@ -136,12 +136,8 @@ export class TableSubjectStore implements SubjectStore {
 
   private async read(subjectKey: string): Promise<SubjectRecord | undefined> {
     await this.ensure();
-    try {
-      return fromEntity(subjectKey, await this.subjects.getEntity<RecordEntity>(subjectKey, RECORD_ROW));
-    } catch (error) {
-      if (isRestError(error, 404)) return undefined;
-      throw error;
-    }
+    const entity = await orAbsent(this.subjects.getEntity<RecordEntity>(subjectKey, RECORD_ROW));
+    return entity && fromEntity(subjectKey, entity);
   }
 
   private async consentRows(subjectKey: string) {
@@ -178,12 +174,4 @@ function fromEntity(subjectKey: string, e: RecordEntity & { etag?: string }): Su
     ...(e.erasureJson ? { erasure: JSON.parse(e.erasureJson) } : {}),
     etag: e.etag,
   };
-}
-
-async function ignore404(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (error) {
-    if (!isRestError(error, 404)) throw error;
-  }
 }
