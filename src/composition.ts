@@ -15,7 +15,7 @@ import { tableQuotaRecords } from './adapters/storage/table-quota-records.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, type AppConfig } from './config/config.js';
-import type { LivenessDeps, LivenessSettings } from './core/deps.js';
+import type { LivenessDeps } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
 import { attemptLimiter, noAttemptLimits } from './core/attempt-limits.js';
 import { idempotencyStore } from './core/idempotency.js';
@@ -43,38 +43,10 @@ export interface AppServices {
   health: HealthCache;
 }
 
-/** The core's settings, from the config (the core never reads the config itself). */
-export function livenessSettings(config: AppConfig): LivenessSettings {
-  return {
-    operationMode: config.liveness.operationMode,
-    authTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
-    enableSessionImage: config.liveness.enableSessionImage,
-    deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
-    collectMaxTries: config.liveness.collectMaxTries,
-    collectBackoffSeconds: config.liveness.collectBackoffSeconds,
-    collectMaxBackoffSeconds: config.liveness.collectMaxBackoffSeconds,
-    imageRetentionHours: config.liveness.imageRetentionHours,
-    recordRetentionDays: config.liveness.recordRetentionDays,
-    sweepPageSize: config.liveness.sweepPageSize,
-    sweepConcurrency: config.liveness.sweepConcurrency,
-    policy: config.decision,
-    idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
-    abandonedCreateSeconds: config.abandonedCreateSeconds,
-    eventsIncludeScores: config.webhooks.includeScores,
-    eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
-    privacy: {
-      consentRequired: config.subjects.consentRequired,
-      currentConsentVersion: config.subjects.currentConsentVersion,
-      consentVersions: config.subjects.consentVersions,
-      deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
-    },
-  };
-}
-
 export function composeServices(config: AppConfig): AppServices {
   const storage = createStorageClients(config.storage);
   const prefix = config.names.tablePrefix;
-  const limits = config.auth.attemptLimits;
+  const limits = config.limits;
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
   const sessions = new TableSessionRepository(storage, prefix);
@@ -95,10 +67,10 @@ export function composeServices(config: AppConfig): AppServices {
       // The trace context travels in completion messages, so collection continues the device's request trace.
       completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
       clock: systemClock,
-      settings: livenessSettings(config),
-      limiter: limits.enabled ? attemptLimiter(records.limits, limits) : noAttemptLimits,
-      quota: limits.enabled ? subjectQuota(records.quotas, config.liveness.quota) : noSubjectQuota,
-      idempotency: idempotencyStore(records.idempotencyKeys, config.auth.idempotencyTtlSeconds),
+      settings: config.liveness,
+      limiter: limits.enabled ? attemptLimiter(records.limits, limits.attempts) : noAttemptLimits,
+      quota: limits.enabled ? subjectQuota(records.quotas, limits.quota) : noSubjectQuota,
+      idempotency: idempotencyStore(records.idempotencyKeys, config.liveness.idempotencyTtlSeconds),
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: subjectRows(records),
@@ -110,11 +82,7 @@ export function composeServices(config: AppConfig): AppServices {
       queue: webhookQueue,
       log: new TableDeliveryLog(storage, prefix),
       clock: systemClock,
-      settings: {
-        retryBaseSeconds: hooks.retryBaseSeconds,
-        retryMaxDelaySeconds: hooks.retryMaxDelaySeconds,
-        retryWindowSeconds: hooks.retryWindowSeconds,
-      },
+      settings: hooks.retry,
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,

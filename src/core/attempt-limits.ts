@@ -2,15 +2,17 @@
 // lockout), counted per failed attempt, per token subject and per device *of that subject*. Enforced at create, at
 // complete and at decision time (a locked-out subject's session cannot pass). Per-subject quotas bound how many
 // sessions one subject may hold open and create, so none can be stockpiled before a lockout.
+import type { AttemptLimitSettings } from '../config/config.js';
 import type { LivenessDeps } from './deps.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { AttemptLimiter, LimitKey, LimitRecord, LimitRecords } from './ports.js';
-import { subjectKeyOf } from './subject.js';
+import { subjectKeyOf } from './subject-keys.js';
 
 /** Used when limits are switched off (benchmarks, load tests): never locks anyone out. */
 export const noAttemptLimits: AttemptLimiter = { lockedFor: async () => 0, recordFailure: async () => undefined };
 
-export interface AttemptLimitPolicy { maxFailures: number; windowSeconds: number; lockoutSeconds: number }
+/** The lockout policy: the attempt-limit settings (ATTEMPT_LIMIT_*), declared once in the config. */
+export type AttemptLimitPolicy = AttemptLimitSettings;
 
 /** The lockout rule, read side: seconds until the counter's lockout ends (rounded up), or 0. */
 export function lockedForSeconds(record: LimitRecord | undefined, now: Date): number {

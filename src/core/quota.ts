@@ -2,9 +2,11 @@
 // session's token expires, so a lost release cannot lock a subject out for good) and at most `maxCreates` creates per
 // window. The rules are pure functions over the subject's quota record; subjectQuota applies them through the store's
 // conditional read-modify-write, so concurrent creates of one subject cannot overshoot the cap.
+import type { QuotaSettings } from '../config/config.js';
 import type { QuotaRecord, QuotaRecords, QuotaRefusal, RecordUpdate, SubjectQuota } from './ports.js';
 
-export interface QuotaPolicy { maxOpenSessions: number; maxCreates: number; windowSeconds: number }
+/** The quota policy: the quota settings (LIVENESS_MAX_*_PER_SUBJECT, LIVENESS_CREATE_WINDOW_SECONDS), declared once in the config. */
+export type QuotaPolicy = QuotaSettings;
 
 /** Used when limits are switched off (benchmarks, load tests): grants every session. */
 export const noSubjectQuota: SubjectQuota = { reserve: async () => undefined, release: async () => undefined };

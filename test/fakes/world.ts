@@ -1,13 +1,13 @@
 // Everything a use case or a handler needs, made of fakes: `fakeWorld()` for the core's LivenessDeps, `fakeServices()`
 // for a handler's AppServices (with fake token verifiers). Settings default to the app's own defaults
-// (src/config/config.ts, as src/composition.ts livenessSettings hands them to the core), except where a test asks
+// (src/config/config.ts parsing an empty environment; the composition root hands the parsed section to the core), except where a test asks
 // otherwise: consent required at the shipped consent version, a device may bring its own verify image, webhooks off
 // (no event queue, so no events are made) unless a test turns them on.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppServices, TokenVerifier } from '../../src/composition.js';
-import { DEFAULT_CONSENT_TEXTS, DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
+import { livenessSettingsSchema, parseConfig, webhookSettingsSchema } from '../../src/config/config.js';
 import { attemptLimiter, type AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
 import { idempotencyStore } from '../../src/core/idempotency.js';
 import type { AttemptLimiter, IdempotencyStore, SubjectQuota, SubjectRows } from '../../src/core/ports.js';
@@ -25,38 +25,19 @@ import { InMemoryAuditLog, InMemoryCompletionQueue, InMemoryImageStore } from '.
 import { MemorySubjects } from './subjects-memory.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
-export const DEFAULT_SETTINGS: LivenessSettings = {
-  operationMode: 'Passive',
-  authTokenTtlSeconds: 600,
-  enableSessionImage: true,
-  deleteFaceSessionAfterCollect: true,
-  collectMaxTries: 8,
-  collectBackoffSeconds: 1,
-  collectMaxBackoffSeconds: 60,
-  imageRetentionHours: 0,
-  recordRetentionDays: 30,
-  sweepPageSize: 100,
-  sweepConcurrency: 8,
-  policy: { matchThreshold: 0.8 },
-  idempotencyTtlSeconds: 86_400,
-  abandonedCreateSeconds: 600,
-  eventsIncludeScores: false,
-  eventRecoverySeconds: 60,
-  privacy: {
-    consentRequired: true,
-    currentConsentVersion: DEFAULT_CONSENT_VERSION,
-    consentVersions: DEFAULT_CONSENT_TEXTS,
-    deviceReferenceAllowed: true,
-  },
-};
+/** The core's settings as the app parses them from an environment that sets none (src/config/config.ts). */
+export const DEFAULT_SETTINGS: LivenessSettings = livenessSettingsSchema.parse({});
 
-/** The attempt limits' defaults (ATTEMPT_LIMIT_* in src/config/config.ts). */
-export const DEFAULT_LIMITS: AttemptLimitPolicy = { maxFailures: 5, windowSeconds: 180, lockoutSeconds: 1800 };
-/** The session quota's defaults (LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT and the two after it in src/config/config.ts). */
-export const DEFAULT_QUOTA: QuotaPolicy = { maxOpenSessions: 3, maxCreates: 10, windowSeconds: 3600 };
+/** The lockout and quota policies as the app parses them from an environment that sets only what it must. */
+const defaultLimits = parseConfig({
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:7081',
+  DEVICE_AUTH_ISSUER: 'http://127.0.0.1:7082', DEVICE_AUTH_AUDIENCE: 'api://x',
+}).limits;
+export const DEFAULT_LIMITS: AttemptLimitPolicy = defaultLimits.attempts;
+export const DEFAULT_QUOTA: QuotaPolicy = defaultLimits.quota;
 
 /** The webhook retry settings' defaults (WEBHOOK_RETRY_* in src/config/config.ts). */
-export const DEFAULT_WEBHOOK_RETRY = { retryBaseSeconds: 10, retryMaxDelaySeconds: 14_400, retryWindowSeconds: 86_400 };
+export const DEFAULT_WEBHOOK_RETRY = webhookSettingsSchema.parse({}).retry;
 
 export interface FakeWorld {
   face: FakeFace;

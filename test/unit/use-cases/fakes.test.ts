@@ -9,7 +9,6 @@ import { idempotencyStore } from '../../../src/core/idempotency.js';
 import { subjectQuota } from '../../../src/core/quota.js';
 import { subjectRows } from '../../../src/core/subject-rows.js';
 import { DEFAULT_QUOTA, DEFAULT_SETTINGS, inMemoryRecordStores, InMemorySessionRepository, MAX_ROUNDS } from '../../fakes/index.js';
-import { livenessSettings } from '../../../src/composition.js';
 import { parseConfig } from '../../../src/config/config.js';
 
 const id = (n: number) => `019b78c9-0a80-7000-8000-${String(n).padStart(12, '0')}`;
@@ -145,6 +144,6 @@ describe('fakeWorld settings', () => {
       AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:7081',
       DEVICE_AUTH_ISSUER: 'http://127.0.0.1:7082', DEVICE_AUTH_AUDIENCE: 'api://x',
     };
-    expect(DEFAULT_SETTINGS).toEqual(livenessSettings(parseConfig(env)));
+    expect(DEFAULT_SETTINGS).toEqual(parseConfig(env).liveness);
   });
 });
