@@ -1,6 +1,6 @@
 // Storage service clients built from the config: a connection string locally (Azurite), identity-based URIs with
 // DefaultAzureCredential in Azure (the same AzureWebJobsStorage__* settings the Functions host uses for triggers).
-import { TableClient, type TransactionAction } from '@azure/data-tables';
+import { odata, TableClient, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { StorageUnavailableError, ValidationError } from '../../core/errors.js';
@@ -90,6 +90,19 @@ export async function guardStorage<T>(what: string, work: () => Promise<T>): Pro
 export function requireEtag(record: { etag?: string }, what: string): string {
   if (!record.etag) throw new Error(`${what}: refusing a write without an ETag (it would overwrite concurrent changes)`);
   return record.etag;
+}
+
+/**
+ * Every row of one partition, each the value the adapter wrote as JSON into `column` (from a typed, checked value:
+ * the rows are the adapter's own), in key order.
+ */
+export async function partitionValues<T>(table: TableClient, partitionKey: string, column: string): Promise<T[]> {
+  const values: T[] = [];
+  const filter = odata`PartitionKey eq ${partitionKey}`;
+  for await (const e of table.listEntities<Record<string, string>>({ queryOptions: { filter, select: [column] } })) {
+    values.push(JSON.parse(e[column]!) as T);
+  }
+  return values;
 }
 
 /** A read whose 404 means "there is none". */

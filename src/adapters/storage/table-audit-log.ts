@@ -3,7 +3,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { AuditLog } from '../../core/ports.js';
 import type { AuditEntry } from '../../core/session.js';
-import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, isRestError, onceUntilFailure, partitionValues, type StorageClients } from './clients.js';
 import { tableNames } from './table-names.js';
 
 /** Entity group transactions take at most 100 operations. */
@@ -39,11 +39,7 @@ export class TableAuditLog implements AuditLog {
   async list(sessionId: string): Promise<AuditEntry[]> {
     return guard(async () => {
       await this.ensure();
-      const entries: AuditEntry[] = [];
-      const filter = odata`PartitionKey eq ${sessionId}`;
-      for await (const e of this.table.listEntities<{ entryJson: string }>({ queryOptions: { filter } })) {
-        entries.push(JSON.parse(e.entryJson) as AuditEntry); // written by upsert above from a validated entry
-      }
+      const entries = await partitionValues<AuditEntry>(this.table, sessionId, 'entryJson'); // written by upsert, validated
       return entries.sort((a, b) => a.id - b.id);
     });
   }

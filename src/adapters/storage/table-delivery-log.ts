@@ -5,7 +5,7 @@
 //                               (to redeliver it); event ids are UUIDv7, so the partition lists oldest first
 import { odata, type TableClient } from '@azure/data-tables';
 import type { DeadLetter, DeliveryAttempt, DeliveryLog, Page } from '../../core/ports.js';
-import { checkContinuationToken, guardStorage, ignore404, onceUntilFailure, orAbsent, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, ignore404, onceUntilFailure, orAbsent, partitionValues, type StorageClients } from './clients.js';
 import { tableNames } from './table-names.js';
 
 const DEAD_LETTER_PARTITION = 'deadletter';
@@ -39,12 +39,7 @@ export class TableDeliveryLog implements DeliveryLog {
   async listAttempts(eventId: string): Promise<DeliveryAttempt[]> {
     return guard(async () => {
       await this.ensure();
-      const out: DeliveryAttempt[] = [];
-      const filter = odata`PartitionKey eq ${eventId}`;
-      for await (const e of this.attempts.listEntities<{ attemptJson: string }>({ queryOptions: { filter } })) {
-        out.push(JSON.parse(e.attemptJson) as DeliveryAttempt); // written by recordAttempt from a typed value
-      }
-      return out;
+      return partitionValues<DeliveryAttempt>(this.attempts, eventId, 'attemptJson'); // key order: oldest first
     });
   }
 

@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { SubjectStore } from '../../core/ports.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../core/subject.js';
-import { deleteInBatches, guardStorage, ignore404, onceUntilFailure, orAbsent, requireEtag, type StorageClients } from './clients.js';
+import { deleteInBatches, guardStorage, ignore404, onceUntilFailure, orAbsent, partitionValues, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
 import { tableNames } from './table-names.js';
 
@@ -125,11 +125,7 @@ export class TableSubjectStore implements SubjectStore {
   async listReceipts(subjectKey: string): Promise<DeletionReceipt[]> {
     return guard(async () => {
       await this.ensure();
-      const receipts: DeletionReceipt[] = [];
-      const filter = odata`PartitionKey eq ${subjectKey}`;
-      for await (const e of this.receipts.listEntities<{ receiptJson: string }>({ queryOptions: { filter } })) {
-        receipts.push(JSON.parse(e.receiptJson) as DeletionReceipt);
-      }
+      const receipts = await partitionValues<DeletionReceipt>(this.receipts, subjectKey, 'receiptJson');
       return receipts.sort((a, b) => a.completedDateTime.localeCompare(b.completedDateTime));
     });
   }
