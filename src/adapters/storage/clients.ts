@@ -105,6 +105,14 @@ export async function partitionValues<T>(table: TableClient, partitionKey: strin
   return values;
 }
 
+/**
+ * A queue message's text: base64 of its JSON, because the Functions queue trigger decodes base64
+ * (host.json extensions.queues.messageEncoding); the JS SDK does not encode by itself.
+ */
+export function queueMessageText(message: unknown): string {
+  return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+}
+
 /** A read whose 404 means "there is none". */
 export async function orAbsent<T>(read: Promise<T>): Promise<T | undefined> {
   try {
