@@ -80,6 +80,21 @@ function webhookUrl(value: string, ctx: z.RefinementCtx): string {
   return url.toString();
 }
 
+/** PAGES_ORIGIN: undefined when unset, null when it is not an origin (https, or http for local runs). */
+export function parsePagesOrigin(value: string | undefined): string | undefined | null {
+  const v = value?.trim().replace(/\/+$/, '');
+  if (!v) return undefined;
+  return /^https?:\/\/[^/\s?#@]+$/i.test(v) ? v : null;
+}
+
+/**
+ * Names of settings that are still Key Vault references: App Service hands an unresolved reference (the secret is
+ * missing, or the identity may not read it) to the app as its own text. Names only, never values.
+ */
+export function unresolvedKeyVaultReferences(env: Record<string, string | undefined>): string[] {
+  return Object.entries(env).filter(([, v]) => /^\s*@Microsoft\.KeyVault\(/i.test(v ?? '')).map(([name]) => name).sort();
+}
+
 const envSchema = z.object({
   AzureWebJobsStorage: z.string().optional(),
   AzureWebJobsStorage__blobServiceUri: z.url().optional(),
@@ -148,11 +163,17 @@ const envSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: num(14_400, 0, 7 * 86_400),
   WEBHOOK_RETRY_WINDOW_SECONDS: num(86_400, 0, 30 * 86_400),
   WEBHOOK_OUTBOX_RECOVERY_SECONDS: num(60, 0, 3600),
-  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters')
-    // An unresolved Key Vault reference (the secret is missing, or the identity may not read it) arrives as its text.
-    .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: create the secret (scripts/ensure-secrets.sh) and check the app identity can read it')
-    .optional(),
+  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   SUBJECT_DEVICE_REFERENCE_ALLOWED: bool(true),
+  // The pages' origin (scheme://host[:port]): the one origin whose CORS preflights the app answers itself.
+  PAGES_ORIGIN: z.string().optional().transform((v, ctx) => {
+    const origin = parsePagesOrigin(v);
+    if (origin === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be an origin: scheme://host[:port], no path' });
+      return z.NEVER;
+    }
+    return origin;
+  }),
   CONSENT_REQUIRED: bool(true),
   CONSENT_CURRENT_VERSION: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces').default(DEFAULT_CONSENT_VERSION),
   CONSENT_TEXTS_JSON: z.string().optional().transform((v, ctx) => {
@@ -240,6 +261,8 @@ export interface AppConfig {
     retryWindowSeconds: number;
     outboxRecoverySeconds: number;
   };
+  /** The pages' origin (PAGES_ORIGIN): the app answers CORS preflights for it alone (src/functions/cors-preflight.ts). */
+  pagesOrigin?: string;
   subjects: {
     /** The HMAC key of subject keys (see DEV_SUBJECT_KEY_SECRET). */
     keySecret: string;
@@ -258,6 +281,10 @@ export class ConfigurationError extends Error {
 }
 
 export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+  const unresolved = unresolvedKeyVaultReferences(env);
+  if (unresolved.length > 0) {
+    throw new ConfigurationError(unresolved.map((name) => `${name}: is an unresolved Key Vault reference: create the secret (the postprovision hook, scripts/hooks/postprovision.mjs) and check the app identity can read it`));
+  }
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success
     ? []
@@ -370,6 +397,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       retryWindowSeconds: e.WEBHOOK_RETRY_WINDOW_SECONDS,
       outboxRecoverySeconds: e.WEBHOOK_OUTBOX_RECOVERY_SECONDS,
     },
+    ...(e.PAGES_ORIGIN ? { pagesOrigin: e.PAGES_ORIGIN } : {}),
     subjects: {
       keySecret: e.SUBJECT_KEY_SECRET ?? DEV_SUBJECT_KEY_SECRET,
       deviceReferenceAllowed: e.SUBJECT_DEVICE_REFERENCE_ALLOWED,
