@@ -16,7 +16,10 @@ export const REQUIRED_BEFORE_UP = [
 /** A value the hook cannot run without: a clear message naming it otherwise. */
 export function need(env, name) {
   const value = env[name]?.trim();
-  if (!value) throw new Error(`${name} is not set (azd env set ${name} <value>; see docs/deploy.md, "Set before azd up")`);
+  if (!value) {
+    throw new Error(`${name} is not set in the azd environment: set it (azd env set ${name} <value>; docs/deploy.md, "Set before azd up"), `
+      + 'or, for a Bicep output, run `azd provision` first');
+  }
   return value;
 }
 
