@@ -586,7 +586,7 @@ module m 'br/public:avm/res/x/y:1.0.0' = if (deploy) {
     expect([...use.params.props.keys()]).toEqual(['a', 'quoted-key', 'list', 'cond', 'last']);
     expect(use.params.props.get('list')).toMatchObject({ kind: 'array', items: [{ kind: 'object' }, { kind: 'expr', text: "'x'" }] });
     expect(use.params.props.get('cond')?.kind).toBe('expr');
-    expect(literal("'\${b}'")).toBeUndefined();
+    expect(literal("'${b}'")).toBeUndefined();
     expect(literal("'Allow'")).toEqual({ type: 'string', value: 'Allow' });
   });
 
