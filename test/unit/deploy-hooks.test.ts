@@ -6,9 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createHttpHeaders, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { SecretClient } from '@azure/keyvault-secrets';
 import { parse } from 'yaml';
 import { REQUIRED_BEFORE_UP } from '../../scripts/hooks/env.mjs';
-import { ensureSecrets, refreshReferences, SECRETS, type Arm, type SecretClientLike } from '../../scripts/hooks/postprovision.mjs';
+import { ensureSecrets, refreshReferences, SECRETS, type Arm, type SecretClientLike } from '../../scripts/hooks/keyvault.mjs';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const read = (...parts: string[]) => readFileSync(join(root, ...parts), 'utf8');
@@ -226,7 +228,7 @@ describe('hooks on both platform families', () => {
   });
 
   it('no hook needs the Azure CLI or a POSIX shell', () => {
-    for (const f of ['preprovision', 'postprovision', 'web-prepackage', 'env']) {
+    for (const f of ['preprovision', 'postprovision', 'keyvault', 'web-prepackage', 'env']) {
       const src = read('scripts', 'hooks', `${f}.mjs`);
       expect(src, f).not.toMatch(/['"`]az['"`]|\baz (keyvault|rest|login)\b/);
       expect(src, f).not.toMatch(/\/dev\/urandom|\bbash\b|['"`]sh['"`]/);
@@ -370,5 +372,50 @@ describe('Key Vault purge protection', () => {
     const params = JSON.parse(read('infra', 'main.parameters.json')) as { parameters: Record<string, { value: string }> };
     expect(params.parameters.keyVaultPurgeProtection?.value).toBe('${AZURE_KEY_VAULT_PURGE_PROTECTION=false}');
     expect(tableNames(section(read('docs', 'deploy.md'), 'Unattended runs (`azd up --no-prompt`, CI)'))).toContain('AZURE_KEY_VAULT_PURGE_PROTECTION');
+  });
+});
+
+describe('postprovision with the real Key Vault client (fake transport): the errors it sees are the ones it expects', () => {
+  interface Call { method: string; path: string }
+  /** A vault answering over a fake HttpClient: the Key Vault challenge first, then `answer` for each authorized call. */
+  function vaultClient(answer: (call: Call) => { status: number; body?: unknown }) {
+    const calls: Call[] = [];
+    const httpClient = {
+      async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
+        const call = { method: request.method, path: new URL(request.url).pathname };
+        if (!request.headers.get('authorization')) {
+          return { request, status: 401, headers: createHttpHeaders({ 'www-authenticate': 'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"' }) };
+        }
+        calls.push(call);
+        const { status, body } = answer(call);
+        return { request, status, headers: createHttpHeaders({ 'content-type': 'application/json' }), bodyAsText: body === undefined ? '' : JSON.stringify(body) };
+      },
+    };
+    const credential = { getToken: async () => ({ token: 'token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    const client = new SecretClient('https://kv-test.vault.azure.net/', credential, { httpClient, retryOptions: { maxRetries: 0 } });
+    return { client, calls };
+  }
+  const secretBody = (name: string) => ({ id: `https://kv-test.vault.azure.net/secrets/${name}/0123456789abcdef0123456789abcdef`, value: 'x', attributes: { enabled: true } });
+  const notFoundBody = { error: { code: 'SecretNotFound', message: 'A secret with (name/id) subject-key-secret was not found in this key vault.' } };
+
+  it('a 404 SecretNotFound from the service creates the secret; an existing one is left alone', async () => {
+    const { client, calls } = vaultClient(({ method, path }) => {
+      if (method === 'GET' && path.startsWith('/secrets/subject-key-secret')) return { status: 404, body: notFoundBody };
+      if (method === 'GET') return { status: 200, body: secretBody('webhook-secret') };
+      return { status: 200, body: secretBody('subject-key-secret') };
+    });
+    expect(await ensureSecrets(client, { log: () => {} })).toEqual({ 'subject-key-secret': 'created', 'webhook-secret': 'exists' });
+    expect(calls.map((c) => `${c.method} ${c.path}`)).toEqual(['GET /secrets/subject-key-secret/', 'PUT /secrets/subject-key-secret', 'GET /secrets/webhook-secret/']);
+  });
+
+  it('403 and 500 from the service never create', async () => {
+    const forbidden = vaultClient(() => ({ status: 403, body: { error: { code: 'Forbidden', message: 'Caller is not authorized' } } }));
+    let t = 0;
+    await expect(ensureSecrets(forbidden.client, { log: () => {}, now: () => t, sleep: async (ms) => { t += ms; }, deadlineMs: 30_000 }))
+      .rejects.toThrow(/still 403 Forbidden/);
+    expect(forbidden.calls.every((c) => c.method === 'GET')).toBe(true);
+    const failing = vaultClient(() => ({ status: 500, body: { error: { code: 'InternalError', message: 'x' } } }));
+    await expect(ensureSecrets(failing.client, { log: () => {} })).rejects.toThrow(/reading secret subject-key-secret failed \(500\)/);
+    expect(failing.calls.every((c) => c.method === 'GET')).toBe(true);
   });
 });

@@ -1,4 +1,4 @@
-// Types of postprovision.mjs for the tests (the hook itself is plain Node, run before anything is compiled).
+// Types of keyvault.mjs for the tests (the hooks are plain Node, run before anything is compiled).
 export interface SecretSpec { name: string; make: () => string }
 export interface SecretClientLike {
   getSecret(name: string): Promise<unknown>;
