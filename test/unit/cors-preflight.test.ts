@@ -81,8 +81,8 @@ describe('CORS for the pages, answered by the app', () => {
       expect(parsePagesOrigin(bad), bad).toBeNull();
     }
     const env = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'https://face.example.com', DEVICE_AUTH_ISSUER: 'https://login.example.com', DEVICE_AUTH_AUDIENCE: 'api://x' };
-    expect(parseConfig({ ...env, PAGES_ORIGIN: PAGES }).pagesOrigin).toBe(PAGES);
-    expect(parseConfig(env).pagesOrigin).toBeUndefined();
+    expect(parseConfig({ ...env, PAGES_ORIGIN: PAGES }).pages.origin).toBe(PAGES);
+    expect(parseConfig(env).pages.origin).toBeUndefined();
     expect(() => parseConfig({ ...env, PAGES_ORIGIN: '*' })).toThrow(/PAGES_ORIGIN: must be an origin/);
   });
 });
