@@ -18,7 +18,7 @@ export const ATTEMPT_STATUSES = ['Succeeded', 'Failed', 'Canceled'] as const;
 if (ATTEMPT_STATUSES.length !== FINISHED_ATTEMPT_STATES.size || !ATTEMPT_STATUSES.every((s) => FINISHED_ATTEMPT_STATES.has(s))) {
   throw new Error('ATTEMPT_STATUSES must list exactly the core FINISHED_ATTEMPT_STATES');
 }
-/** Why a session is Failed or Expired; core sets these as plain strings (collect-result.ts, sweep.ts). */
+/** Why a session is Failed or Expired (core's session record is typed with these: src/contract/types.ts). */
 export const FAILURE_REASONS = [
   'NoFinishedAttempt', 'FaceSessionNotFound', 'CollectionFailedRepeatedly', 'NoFinishedAttemptBeforeExpiry',
   'VerifyImageHashMismatch', 'VerifyImageHashMissing', 'FaceAnswerInvalid',

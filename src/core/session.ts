@@ -1,6 +1,9 @@
 // The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
+import type {
+  AuditEntryBody, FailureReason, LivenessSessionBody, LivenessSessionListItemBody,
+} from '../contract/types.js';
 import type { Decision, DecisionOutcome } from './decision.js';
 import type { LivenessEvent } from './ports.js';
 
@@ -22,7 +25,7 @@ export interface FaceRectangle { top: number; left: number; width: number; heigh
 
 export interface VerifyImageInfo {
   faceRectangle?: FaceRectangle;
-  qualityForRecognition?: QualityForRecognition | string;
+  qualityForRecognition?: QualityForRecognition;
 }
 
 /** Where the verify image lives and what it is; never leaves the back office. */
@@ -66,6 +69,7 @@ export interface LivenessSession {
   resultWriteId?: string;
   /** What the policy made of the result, with the evidence it rests on. */
   decision?: Decision;
+  /** One of FAILURE_REASONS (src/contract/enums.ts), set by collect-result.ts and sweep.ts. */
   failureReason?: string;
   faceSessionDeleted: boolean;
   imagesDeleted: boolean;
@@ -102,26 +106,9 @@ export function awaitingReview(session: LivenessSession): boolean {
   return session.decision?.outcome === 'review' && !session.review && !session.deleting && session.status !== 'Creating';
 }
 
-export interface AuditEntryResponseBody {
-  livenessDecision?: string;
-  modelVersionUsed?: string;
-  target?: { faceRectangle: FaceRectangle; imageType: 'Color' };
-  verifyResult?: { isIdentical: boolean; matchConfidence: number; verifyImage?: VerifyImageInfo };
-  error?: { code: string; message: string };
-}
-
-/** A Face v1.2 attempt in the sample's audit-entry shape, plus the v1.2 fields the sample predates. */
-export interface AuditEntry {
-  id: number;
-  sessionId: string;
-  attemptStatus: string;
-  digest?: string;
-  sessionImageId?: string;
-  verifyImageHash?: string;
-  response: { body: AuditEntryResponseBody };
-  /** When this app read the attempt from Face (ours, not Face's). */
-  collectedDateTime: string;
-}
+/** A Face v1.2 attempt in the sample's audit-entry shape, plus the v1.2 fields the sample predates: the API's type. */
+export type AuditEntry = AuditEntryBody;
+export type AuditEntryResponseBody = AuditEntry['response']['body'];
 
 /**
  * Whether a caller may see the session: a row still Creating is not a session yet, one being deleted is already
@@ -132,21 +119,34 @@ export function isVisible(session: LivenessSession | undefined, subject?: string
   return subject === undefined || session.subject === subject;
 }
 
-export const FINISHED_ATTEMPT_STATES = new Set(['Succeeded', 'Failed', 'Canceled']);
+export const FINISHED_ATTEMPT_STATES: ReadonlySet<string> = new Set<AuditEntry['attemptStatus']>(['Succeeded', 'Failed', 'Canceled']);
+/** Whether a Face attempt has finished (only finished attempts become audit entries). */
+export const isFinishedAttempt = <A extends { attemptStatus: string }>(attempt: A): attempt is A & { attemptStatus: AuditEntry['attemptStatus'] } =>
+  FINISHED_ATTEMPT_STATES.has(attempt.attemptStatus);
+
+/**
+ * The record's failure reason in the API's terms. The record keeps a string (the storage adapter reads it back
+ * unchecked); the core writes only the reasons the contract lists.
+ */
+export const failureReasonOf = (session: Pick<LivenessSession, 'failureReason'>): FailureReason | undefined =>
+  session.failureReason as FailureReason | undefined;
 
 /** The session as the back office reads it (the C# sample's GetLivenessWithVerifySessionResult fields). */
-export function sessionView(session: LivenessSession, now: Date) {
+export function sessionView(session: LivenessSession, now: Date): LivenessSessionBody {
+  const { status, faceSessionId } = session;
+  // Views are made of visible sessions only (isVisible): past Creating, with their Face session.
+  if (status === 'Creating' || faceSessionId === undefined) throw new Error('a session still being created has no view');
   return {
     id: session.sessionId,
-    faceSessionId: session.faceSessionId,
+    faceSessionId,
     createdDateTime: session.createdDateTime,
     sessionExpired: now.getTime() >= Date.parse(session.authTokenExpiresDateTime),
     deviceCorrelationId: session.deviceCorrelationId,
     authTokenTimeToLiveInSeconds: session.authTokenTimeToLiveInSeconds,
     authTokenExpiresDateTime: session.authTokenExpiresDateTime,
     livenessOperationMode: session.livenessOperationMode,
-    status: session.status,
-    ...(session.failureReason ? { failureReason: session.failureReason } : {}),
+    status,
+    ...(session.failureReason ? { failureReason: failureReasonOf(session) } : {}),
     modelVersion: session.modelVersion,
     verifyImage: session.verifyImage,
     ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
@@ -187,9 +187,12 @@ export function listItemOf(session: LivenessSession): SessionListItem {
   };
 }
 
-export function listItemView(item: SessionListItem, now: Date) {
+export function listItemView(item: SessionListItem, now: Date): LivenessSessionListItemBody {
+  const { status } = item;
+  if (status === 'Creating') throw new Error('a session still being created is not listed'); // the list skips them
   return {
     ...item,
+    status,
     sessionExpired: now.getTime() >= Date.parse(item.authTokenExpiresDateTime),
     ...(item.outcome ? { reviewRequired: item.outcome === 'review' } : {}),
   };

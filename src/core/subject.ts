@@ -3,6 +3,7 @@
 // Under it hang the subject record (enrolled reference, erasure state), its consents, its sessions (through the
 // subject-sessions index the session repository writes), its lockout and quota rows and its Idempotency-Keys.
 import { createHash, randomUUID } from 'node:crypto';
+import type { PrivacyBody, SubjectExport, SubjectKeyBody, SubjectReferenceBody } from '../contract/types.js';
 import type { LivenessDeps } from './deps.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { sessionView, type LivenessSession } from './session.js';
@@ -193,8 +194,11 @@ export function subjectKeyOf(deps: Pick<LivenessDeps, 'subjects'>, session: Pick
   return session.subjectKey ?? (session.subject !== undefined ? deps.subjects.keyOf(session.subject) : undefined);
 }
 
-/** Art. 15: everything held about the subject, records as JSON, images as back-office links. */
-export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
+/**
+ * Art. 15: everything held about the subject, records as JSON, images by name (the HTTP edge turns each name into a
+ * back-office link on the route the caller used; the core knows no URLs).
+ */
+export async function exportSubject(deps: LivenessDeps, subjectKey: string): Promise<SubjectExport> {
   const [record, consents, sessions, rows, receipts] = await Promise.all([
     deps.subjects.get(subjectKey),
     deps.subjects.listConsents(subjectKey),
@@ -208,13 +212,12 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
     throw new NotFoundError('The app holds nothing about this subject.', { code: 'SubjectNotFound' });
   }
   const now = deps.clock.now();
-  const link = (blobName: string) => `/api/subjects/${subjectKey}/images?name=${encodeURIComponent(blobName)}`;
   const sessionExports = await Promise.all(visible.sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime)).map(async (s) => ({
     session: sessionView(s, now),
       auditEntries: await deps.audit.list(s.sessionId),
       images: s.imagesDeleted ? [] : [
-        { kind: 'verify' as const, href: link(s.storedVerifyImage.blobName), sha256: s.storedVerifyImage.sha256, contentType: s.storedVerifyImage.contentType },
-        ...s.sessionImageBlobs.map((b) => ({ kind: 'session' as const, href: link(b), contentType: 'image/jpeg' })),
+        { kind: 'verify' as const, name: s.storedVerifyImage.blobName, sha256: s.storedVerifyImage.sha256, contentType: s.storedVerifyImage.contentType },
+        ...s.sessionImageBlobs.map((b) => ({ kind: 'session' as const, name: b, contentType: 'image/jpeg' })),
       ],
   })));
   return {
@@ -228,7 +231,7 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
       },
     } : {}),
     ...(record?.reference ? {
-      reference: { ...publicReference(record.reference), image: { href: link(record.reference.blobName), contentType: record.reference.contentType } },
+      reference: { ...publicReference(record.reference), image: { name: record.reference.blobName, contentType: record.reference.contentType } },
     } : {}),
     consents,
     sessions: sessionExports,
@@ -240,7 +243,7 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
 }
 
 /** The reference as the API shows it (the blob name stays inside). */
-export function publicReference(reference: SubjectReference) {
+export function publicReference(reference: SubjectReference): SubjectReferenceBody {
   const { blobName: _blobName, ...rest } = reference;
   return rest;
 }
@@ -270,12 +273,12 @@ export async function subjectImage(deps: LivenessDeps, subjectKey: string, blobN
 }
 
 /** The subject key of a raw token subject, for the back office (which then uses only the key). */
-export function resolveSubjectKey(deps: Pick<LivenessDeps, 'subjects'>, subject: string): { subjectKey: string } {
+export function resolveSubjectKey(deps: Pick<LivenessDeps, 'subjects'>, subject: string): SubjectKeyBody {
   return { subjectKey: deps.subjects.keyOf(subject) };
 }
 
 /** GET /api/privacy: the consent texts, the version a device must send, and how long each kind of data is kept. */
-export function privacyNotice(settings: LivenessDeps['settings']) {
+export function privacyNotice(settings: LivenessDeps['settings']): PrivacyBody {
   const p = settings.privacy;
   return {
     consent: {

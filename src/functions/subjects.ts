@@ -1,4 +1,5 @@
 // The /subjects routes of the back office: export (Art. 15), erasure (Art. 17) and the enrolled reference.
+import type { SubjectExport, SubjectExportBody } from '../contract/types.js';
 import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
 import {
@@ -10,9 +11,24 @@ import { contract } from '../shared/contract.js';
 
 const keyParam = (request: { params: Record<string, string> }) => checkSubjectKey(request.params.subjectKey ?? '');
 
+/**
+ * The export with its images as links: the core names each image, the link is this route's images route, on the
+ * route the caller used (so a caller signed in through /api/backoffice gets /api/backoffice links, with the same auth).
+ */
+export function linkedExport(exported: SubjectExport, exportUrl: string): SubjectExportBody {
+  const base = new URL(exportUrl).pathname.replace(/\/+$/, '');
+  const link = <T extends { name: string }>({ name, ...rest }: T) => ({ ...rest, href: `${base}/images?name=${encodeURIComponent(name)}` });
+  const { reference, sessions, ...rest } = exported;
+  return {
+    ...rest,
+    ...(reference ? { reference: { ...reference, image: link(reference.image) } } : {}),
+    sessions: sessions.map((s) => ({ ...s, images: s.images.map(link) })),
+  };
+}
+
 /** GET /api/subjects/{subjectKey} — everything held about the subject. */
 export const exportSubjectData: OperationHandler<'exportSubject'> = async ({ request, deps }) =>
-  json(200, await exportSubject(deps, keyParam(request)));
+  json(200, linkedExport(await exportSubject(deps, keyParam(request)), request.url));
 
 /** DELETE /api/subjects/{subjectKey} — erase everything of the subject; answers the deletion receipt. */
 export const eraseSubjectData: OperationHandler<'eraseSubject'> = async ({ request, deps, caller }) =>

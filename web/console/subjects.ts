@@ -30,9 +30,9 @@ export function subjectSearch(api: string, token: string, failed: (e: unknown) =
   });
 }
 
-/** The export link of an image (`/api/subjects/…`), on this console's back-office API. */
+/** The export's link of an image: path-absolute on the route the export was read from (here /api/backoffice/…). */
 function imageUrl(api: string, href: string): string {
-  return `${api}${href.replace(/^\/api/, '')}`;
+  return new URL(href, api).href;
 }
 
 export async function showSubject(api: string, token: string, subjectKey: string, receipt?: Receipt): Promise<void> {
