@@ -3,8 +3,10 @@
 // to real requests; and valid OpenAPI 3.1 by the specification's own JSON Schema (here rather than in the unit run,
 // where this one check took a third of the time). The checks' strictness is tested in-process
 // (test/unit/openapi-contract.test.ts).
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_TYPES_FILE, webTypesFor } from '../../scripts/generate-web-types.js';
 import { backOfficeToken, bearer, deviceToken, getJson, startStack, type Stack } from '../support/liveness.js';
 import { compileAllSchemas, exchangeProblems, registrationProblems, openApiDocument, responseProblems, validateResponse } from '../support/openapi.js';
 
@@ -31,6 +33,12 @@ describe('the generated document', () => {
       const target = r.slice(8, -1).replace(/^#\//, '').split('/').reduce<any>((o, k) => o?.[k], doc);
       expect(target, r).toBeDefined();
     }
+  });
+});
+
+describe("the pages' API types", () => {
+  it('are what openapi-typescript makes of the current document (web/shared/api-schema.gen.ts is not stale)', async () => {
+    expect(readFileSync(WEB_TYPES_FILE, 'utf8')).toBe(await webTypesFor(doc));
   });
 });
 
