@@ -3,7 +3,7 @@
 import type {
   AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
-import type { CompletionMessage, DeliveryMessage, LivenessEvent } from '../contract/types.js';
+import type { CompletionMessage, DeliveryMessage } from '../contract/types.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
@@ -210,18 +210,8 @@ export interface LivenessMetrics {
   sweepDeletions(kind: SweepDeletionKind, count: number): void;
 }
 
-export const LIVENESS_EVENT_TYPES = [
-  'liveness.session.decided', 'liveness.review.settled', 'liveness.session.expired', 'liveness.session.erased',
-  'liveness.subject.erased',
-] as const;
-export type LivenessEventType = (typeof LIVENESS_EVENT_TYPES)[number];
-
-/**
- * What the relying party hears (as a Standard Webhooks payload): never images, tokens, keys or scores unless the
- * scores setting is on. `id` is unique per event, so a receiver that sees an event twice can drop the copy. The
- * builders (events.ts) are typed by each event's schema; in the queue an event is any known type (src/contract/webhooks.ts).
- */
-export type { LivenessEvent };
+export { LIVENESS_EVENT_TYPES, type LivenessEvent, type LivenessEventType } from './event.js';
+import type { LivenessEvent, LivenessEventType } from './event.js';
 
 /** Hands events to webhook delivery (a storage queue in the app). */
 export interface EventQueue {

@@ -4,22 +4,15 @@
 import type {
   AuditEntryBody, FailureReason, LivenessSessionBody, LivenessSessionListItemBody,
 } from '../contract/types.js';
-import type { Decision, DecisionOutcome } from './decision.js';
-import type { LivenessEvent } from './ports.js';
+import type { LivenessEvent } from './event.js';
 
-export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
-export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
+export {
+  FINISHED_ATTEMPT_STATES, LIVENESS_OPERATION_MODES, SESSION_STATUSES,
+  type DecisionOutcome, type LivenessOperationMode, type QualityForRecognition, type SessionStatus,
+} from './vocabulary.js';
+import type { DecisionOutcome, LivenessOperationMode, QualityForRecognition, SessionStatus } from './vocabulary.js';
+import { FINISHED_ATTEMPT_STATES } from './vocabulary.js';
 
-/**
- * Creating (internal, never shown): the row is written while Face creates its session; a row still Creating when the
- * sweep reaches it belongs to a create that never finished. NotStarted: created, the device holds the token. Started: the device reported completion, collection is pending.
- * ResultAvailable: a finished attempt was collected. Failed: collection ended without a result (reason given).
- * Expired: the token expired and the last collection found no attempt.
- */
-export const SESSION_STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number] | 'Creating';
-
-export type QualityForRecognition = 'low' | 'medium' | 'high';
 
 export interface FaceRectangle { top: number; left: number; width: number; height: number }
 
@@ -93,6 +86,21 @@ export interface LivenessSession {
   etag?: string;
 }
 
+
+export interface Decision {
+  outcome: DecisionOutcome;
+  reasons: string[];
+  livenessDecision?: string;
+  matchConfidence?: number;
+  isIdentical?: boolean;
+  attemptId: number;
+  digest?: string;
+  modelVersion?: string;
+  verifyImageHashMatches: boolean;
+  policyVersion: string;
+  decidedDateTime: string;
+}
+
 export interface ReviewDecision {
   outcome: 'pass' | 'fail';
   reason: string;
@@ -103,7 +111,7 @@ export interface ReviewDecision {
 
 /** Whether a person still has to decide: the policy said review, nobody has settled it, and it is not being deleted. */
 export function awaitingReview(session: LivenessSession): boolean {
-  return session.decision?.outcome === 'review' && !session.review && !session.deleting && session.status !== 'Creating';
+  return isVisible(session) && session.decision?.outcome === 'review' && !session.review;
 }
 
 /** A Face v1.2 attempt in the sample's audit-entry shape, plus the v1.2 fields the sample predates: the API's type. */
@@ -119,7 +127,6 @@ export function isVisible(session: LivenessSession | undefined, subject?: string
   return subject === undefined || session.subject === subject;
 }
 
-export const FINISHED_ATTEMPT_STATES: ReadonlySet<string> = new Set<AuditEntry['attemptStatus']>(['Succeeded', 'Failed', 'Canceled']);
 /** Whether a Face attempt has finished (only finished attempts become audit entries). */
 export const isFinishedAttempt = <A extends { attemptStatus: string }>(attempt: A): attempt is A & { attemptStatus: AuditEntry['attemptStatus'] } =>
   FINISHED_ATTEMPT_STATES.has(attempt.attemptStatus);

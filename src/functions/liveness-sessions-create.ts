@@ -1,5 +1,5 @@
 import { startSession } from '../core/start-session.js';
-import { assertConsent } from '../core/subject.js';
+import { assertConsent } from '../core/consent.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readMultipart } from '../shared/http.js';
 import { contract } from '../shared/contract.js';

@@ -1,4 +1,4 @@
-import { privacyNotice } from '../core/subject.js';
+import { privacyNotice } from '../core/consent.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 

@@ -1,4 +1,4 @@
-import { resolveSubjectKey } from '../core/subject.js';
+import { resolveSubjectKey } from '../core/subject-keys.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
 import { contract } from '../shared/contract.js';

@@ -2,9 +2,9 @@
 import type { SubjectExport, SubjectExportBody } from '../contract/types.js';
 import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
-import {
-  checkSubjectKey, enrolReference, exportSubject, promoteReference, publicReference, removeReference, subjectImage,
-} from '../core/subject.js';
+import { enrolReference, promoteReference, publicReference, removeReference } from '../core/references.js';
+import { checkSubjectKey } from '../core/subject.js';
+import { exportSubject, subjectImage } from '../core/subject-export.js';
 import { actor, httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson, readMultipart, SECURITY_HEADERS } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
