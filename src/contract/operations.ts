@@ -360,7 +360,7 @@ const status: OperationContract = {
 const health: OperationContract = {
   tag: 'operations',
   summary: 'Health',
-  description: "Whether storage and Face are reachable with this app's credentials. Anonymous; reveals no secrets.",
+  description: "Whether storage and Face are reachable with this app's credentials. Anonymous; reveals no secrets. When a setting is still an unresolved Key Vault reference, 503 with `checks.settings` naming it, and nothing probed.",
   responses: {
     200: okJson('Healthy.', healthSchema),
     503: okJson('A dependency is unhealthy (see `checks`).', healthSchema),

@@ -1,3 +1,6 @@
+import { unresolvedKeyVaultReferences } from '../config/config.js';
+import { appServices } from '../shared/handler.js';
+import type { SettingsHealthReport } from '../shared/health-cache.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 
@@ -10,4 +13,19 @@ export const health: OperationHandler<'getHealth'> = async ({ services, deps }) 
   return json(report.status === 'healthy' ? 200 : 503, report);
 };
 
-httpOperation('getHealth', health);
+/**
+ * Before any service is built: settings that are still unresolved Key Vault references (the app cannot start its
+ * services with them). The answer names the settings, never a value or the reference text.
+ */
+export function unresolvedSettingsReport(env: Record<string, string | undefined>): SettingsHealthReport | undefined {
+  const names = unresolvedKeyVaultReferences(env);
+  if (names.length === 0) return undefined;
+  return { status: 'unhealthy', checks: { settings: { status: 'unhealthy', latencyMs: 0, reason: `unresolved Key Vault reference: ${names.join(', ')}` } } };
+}
+
+httpOperation('getHealth', health, appServices, {
+  before: () => {
+    const unresolved = unresolvedSettingsReport(process.env);
+    return unresolved ? json(503, unresolved) : undefined;
+  },
+});
