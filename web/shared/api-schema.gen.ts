@@ -697,7 +697,7 @@ export type paths = {
         };
         /**
          * Health
-         * @description Whether storage and Face are reachable with this app's credentials. Anonymous; reveals no secrets.
+         * @description Whether storage and Face are reachable with this app's credentials. Anonymous; reveals no secrets. When a setting is still an unresolved Key Vault reference, 503 with `checks.settings` naming it, and nothing probed.
          */
         get: operations["getHealth"];
         put?: never;
@@ -1641,6 +1641,8 @@ export type components = {
             checks: {
                 storage: components["schemas"]["HealthCheck"];
                 face: components["schemas"]["HealthCheck"];
+            } | {
+                settings: components["schemas"]["HealthCheck"];
             };
         };
         HealthCheck: {
