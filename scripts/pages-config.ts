@@ -10,8 +10,9 @@
 //                    (a path; default /azure-ai-vision-face-ui/main.js; see README "Device page against real Face")
 //
 // It also writes dist/web/staticwebapp.config.json: the pages' security headers (scripts/pages-security.ts, the same
-// values the local pages server sends), with connect-src naming the API, both identity providers and Face
-// (FACE_ENDPOINT, Bicep output), and the hashes of the built pages' import maps. PAGES_CSP_ALLOW_EVAL=true adds
+// values the local pages server sends), with connect-src naming the API, both identity providers (their issuer's host,
+// and the token endpoint's host when their discovery document puts it elsewhere) and Face (FACE_ENDPOINT, Bicep
+// output), and the hashes of the built pages' import maps. PAGES_CSP_ALLOW_EVAL=true adds
 // 'unsafe-eval' for the Face UI component if it needs it (docs/deploy.md).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -47,17 +48,45 @@ export function pagesConfigFromEnv(env: NodeJS.ProcessEnv): PagesConfigFile {
   };
 }
 
+/**
+ * The endpoints the pages call at each identity provider besides its issuer's host: the token endpoint its discovery
+ * document names (Entra External ID, for one, may serve it from the tenant's name while the issuer uses its id). A
+ * provider that cannot be read now is left at its issuer's host, with a warning.
+ */
+export async function identityProviderEndpoints(config: PagesConfigFile, fetcher: typeof fetch = fetch): Promise<string[]> {
+  const found = new Set<string>();
+  for (const authority of new Set([config.device.oidc.authority, config.console.oidc.authority])) {
+    const url = `${authority.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    try {
+      const response = await fetcher(url, { signal: AbortSignal.timeout(10_000) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const { token_endpoint: token } = (await response.json()) as { token_endpoint?: unknown };
+      if (typeof token !== 'string') throw new Error('no token_endpoint');
+      const origin = new URL(token).origin;
+      if (new URL(token).protocol !== 'https:' && !/^http:\/\/(localhost|127\.0\.0\.1)(:|$)/.test(origin)) throw new Error(`token_endpoint ${token} is not https`);
+      if (origin !== new URL(authority).origin) found.add(origin);
+    } catch (error) {
+      console.warn(`Pages: ${url} could not be read (${(error as Error).message}); connect-src allows only the issuer's host for it.`);
+    }
+  }
+  return [...found];
+}
+
 /** The security headers' inputs in Azure: config.json, Face's endpoint and the built pages in `root` (dist/web). */
-export function pagesPolicyFromEnv(env: NodeJS.ProcessEnv, config: PagesConfigFile, root: string): PagesPolicyInput {
+export async function pagesPolicyFromEnv(env: NodeJS.ProcessEnv, config: PagesConfigFile, root: string, fetcher: typeof fetch = fetch): Promise<PagesPolicyInput> {
   const allowEval = env.PAGES_CSP_ALLOW_EVAL?.trim().toLowerCase() ?? 'false';
   if (allowEval !== 'true' && allowEval !== 'false' && allowEval !== '') throw new Error(`PAGES_CSP_ALLOW_EVAL must be true or false, not ${env.PAGES_CSP_ALLOW_EVAL}`);
-  return { config, faceEndpoint: needFrom(env)('FACE_ENDPOINT'), inlineScriptHashes: siteInlineScriptHashes(root), allowEval: allowEval === 'true' };
+  const faceEndpoint = needFrom(env)('FACE_ENDPOINT');
+  return {
+    config, faceEndpoint, inlineScriptHashes: siteInlineScriptHashes(root), allowEval: allowEval === 'true',
+    identityProviderEndpoints: await identityProviderEndpoints(config, fetcher),
+  };
 }
 
 /** Writes config.json and staticwebapp.config.json into the built site `site` (dist/web). @returns config.json */
-export function writePagesSite(env: NodeJS.ProcessEnv, site: string): PagesConfigFile {
+export async function writePagesSite(env: NodeJS.ProcessEnv, site: string, fetcher: typeof fetch = fetch): Promise<PagesConfigFile> {
   const config = pagesConfigFromEnv(env);
-  const policy = pagesPolicyFromEnv(env, config, site);
+  const policy = await pagesPolicyFromEnv(env, config, site, fetcher);
   const capture = config.device.capture;
   if (capture.kind === 'vision-face-ui' && !fs.existsSync(path.join(site, capture.moduleUrl))) {
     console.warn(`Pages: ${capture.moduleUrl} is not in dist/web, so the device page cannot run the capture (README, "Device page against real Face").`);
@@ -70,7 +99,7 @@ export function writePagesSite(env: NodeJS.ProcessEnv, site: string): PagesConfi
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const site = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
   try {
-    const config = writePagesSite(process.env, site);
+    const config = await writePagesSite(process.env, site);
     console.log(`Pages config and security headers written to ${site} (API ${config.apiBase})`);
   } catch (error) {
     console.error(`Pages config: ${(error as Error).message}`);

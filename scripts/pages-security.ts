@@ -32,6 +32,11 @@ export interface PagesPolicyInput {
   /** `'sha256-…'` of every inline script of the built pages (siteInlineScriptHashes). */
   inlineScriptHashes: readonly string[];
   /**
+   * Further origins of the identity providers' endpoints that the pages call (the token endpoint named by a
+   * discovery document, when it is not on the issuer's host); the deploy step reads them (identityProviderEndpoints).
+   */
+  identityProviderEndpoints?: readonly string[];
+  /**
    * Adds `'unsafe-eval'` to script-src. Off by default: Microsoft's Face UI web component has been reported to need
    * it (its WebAssembly glue builds functions from strings); turn it on only if the capture fails without it.
    */
@@ -46,7 +51,7 @@ const origin = (url: string, what: string): string => {
 };
 
 /** Where the pages may connect: the API (its path only), the identity providers and Face, in that order, deduplicated. */
-export function connectSources(input: Pick<PagesPolicyInput, 'config' | 'faceEndpoint'>): string[] {
+export function connectSources(input: Pick<PagesPolicyInput, 'config' | 'faceEndpoint' | 'identityProviderEndpoints'>): string[] {
   const { config } = input;
   const api = new URL(config.apiBase);
   origin(config.apiBase, 'apiBase');
@@ -58,6 +63,7 @@ export function connectSources(input: Pick<PagesPolicyInput, 'config' | 'faceEnd
     apiSource,
     origin(config.device.oidc.authority, 'device.oidc.authority'),
     origin(config.console.oidc.authority, 'console.oidc.authority'),
+    ...(input.identityProviderEndpoints ?? []).map((url) => origin(url, 'an identity provider endpoint')),
     ...(face ? [origin(face, 'the Face endpoint')] : []),
   ];
   return [...new Set(sources)];
