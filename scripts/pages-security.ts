@@ -16,14 +16,20 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, type DefaultTreeAdapterMap } from 'parse5';
-import type { PagesConfigFile } from './pages-config.js';
 
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
 
+/** The parts of config.json (scripts/pages-config.ts, PagesConfigFile) the policy is made of. */
+export interface PagesPolicyConfig {
+  apiBase: string;
+  device: { oidc: { authority: string }; capture: { kind: 'emulator'; endpoint: string } | { kind: 'vision-face-ui'; moduleUrl: string } };
+  console: { oidc: { authority: string } };
+}
+
 export interface PagesPolicyInput {
   /** What config.json says: the API base, each page's identity provider, the capture. */
-  config: PagesConfigFile;
+  config: PagesPolicyConfig;
   /**
    * The Face endpoint the capture talks to when it is Microsoft's web component (the Face resource's custom
    * subdomain). With the emulator capture, the emulator's endpoint in config.json is used instead.
