@@ -1,6 +1,6 @@
-// Writes dist/web/config.json for the pages in Azure: where the API is and how each page signs in. `azd deploy` runs
-// it as the web service's prepackage hook (azure.yaml), with the azd environment (Bicep outputs and `azd env set`
-// values) as environment variables. Nothing secret goes in: the pages are public files.
+// Writes dist/web/config.json for the pages in Azure: where the API is and how each page signs in. The web service's
+// prepackage hook (scripts/hooks/web-prepackage.mjs, azure.yaml) calls writePagesSite() with the azd environment
+// (Bicep outputs and `azd env set` values); `node dist/scripts/pages-config.js` does the same by hand. Nothing secret goes in: the pages are public files.
 //
 //   API base         SERVICE_API_URI (Bicep output) + /api
 //   device page      DEVICE_AUTH_ISSUER (authority), DEVICE_PAGE_CLIENT_ID, DEVICE_PAGE_SCOPE
@@ -76,7 +76,8 @@ export async function identityProviderEndpoints(config: PagesConfigFile, fetcher
 export async function pagesPolicyFromEnv(env: NodeJS.ProcessEnv, config: PagesConfigFile, root: string, fetcher: typeof fetch = fetch): Promise<PagesPolicyInput> {
   const allowEval = env.PAGES_CSP_ALLOW_EVAL?.trim().toLowerCase() ?? 'false';
   if (allowEval !== 'true' && allowEval !== 'false' && allowEval !== '') throw new Error(`PAGES_CSP_ALLOW_EVAL must be true or false, not ${env.PAGES_CSP_ALLOW_EVAL}`);
-  const faceEndpoint = needFrom(env)('FACE_ENDPOINT');
+  const need = needFrom(env);
+  const faceEndpoint = need('FACE_ENDPOINT');
   return {
     config, faceEndpoint, inlineScriptHashes: siteInlineScriptHashes(root), allowEval: allowEval === 'true',
     identityProviderEndpoints: await identityProviderEndpoints(config, fetcher),
