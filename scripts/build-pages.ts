@@ -3,9 +3,12 @@
 // dist/web/vendor/, where web/vendor/*.d.ts point tsc at the package's types), so dist/web is the whole static site. web/public/ (git-ignored) is copied as it is to the
 // site's root: that is where a developer with access puts Microsoft's gated Face UI web component and its assets. config.json is not part of the build: it says where
 // the site runs and is written by `npm start` (dev/pages/server.ts) or for Azure by scripts/pages-config.ts.
+// Last, every page gets subresource integrity for every module and stylesheet in dist/web (scripts/pages-integrity.ts):
+// anything copied into dist/web (a third-party ESM file, the Face UI component) must be there before that step.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stampIntegrity } from './pages-integrity.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const source = path.join(root, 'web');
@@ -41,4 +44,5 @@ for (const [name, file] of Object.entries(VENDOR)) {
   copied++;
 }
 if (fs.existsSync(publicDir)) copy(publicDir, target, true);
-console.log(`Pages: ${copied} static files copied to ${path.relative(root, target)}`);
+const stamped = stampIntegrity(target);
+console.log(`Pages: ${copied} static files copied to ${path.relative(root, target)}; integrity for ${stamped.modules} modules in ${stamped.pages} pages`);
