@@ -224,7 +224,7 @@ async function readAll(stream: NodeJS.ReadableStream | undefined, max: number): 
   let size = 0;
   if (stream) {
     for await (const chunk of stream) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
       size += buffer.length;
       if (size > max) {
         (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();

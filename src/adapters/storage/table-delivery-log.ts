@@ -98,7 +98,7 @@ export class TableDeliveryLog implements DeliveryLog {
 
 function fromEntity(e: DeadLetterEntity): DeadLetter {
   return {
-    event: JSON.parse(e.eventJson),
+    event: JSON.parse(e.eventJson) as DeadLetter['event'],
     attempts: e.attempts,
     firstAttemptDateTime: e.firstAttemptDateTime,
     deadLetteredDateTime: e.deadLetteredDateTime,

@@ -165,9 +165,9 @@ function fromEntity(subjectKey: string, e: RecordEntity & { etag?: string }): Su
     // A record first written by a visit (a merge) has only its last-seen time.
     createdDateTime: e.createdDateTime ?? e.lastSeenDateTime ?? new Date(0).toISOString(),
     ...(e.lastSeenDateTime ? { lastSeenDateTime: e.lastSeenDateTime } : {}),
-    ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) } : {}),
+    ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) as SubjectRecord['reference'] } : {}),
     retiredBlobs: e.retiredBlobsJson ? JSON.parse(e.retiredBlobsJson) as string[] : [],
-    ...(e.erasureJson ? { erasure: JSON.parse(e.erasureJson) } : {}),
+    ...(e.erasureJson ? { erasure: JSON.parse(e.erasureJson) as SubjectRecord['erasure'] } : {}),
     etag: e.etag,
   };
 }

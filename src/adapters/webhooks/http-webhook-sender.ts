@@ -64,7 +64,7 @@ async function drain(response: Response): Promise<void> {
     while (read < MAX_RESPONSE_BYTES) {
       const chunk = await reader.read();
       if (chunk.done) return;
-      read += chunk.value.byteLength;
+      read += (chunk.value as Uint8Array).byteLength;
     }
   } catch {
     // A body cut off or slower than the timeout: the status line already said what the receiver did.
