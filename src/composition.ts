@@ -60,6 +60,11 @@ export function livenessSettings(config: AppConfig): LivenessSettings {
     abandonedCreateSeconds: config.abandonedCreateSeconds,
     eventsIncludeScores: config.webhooks.includeScores,
     eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
+    trust: { digestBinding: config.liveness.digestBinding, abusePolicy: config.liveness.abusePolicy },
+    // With v1.2 Face has no abuse detector across ids and no attempts setting: nothing to send.
+    ...(config.face.apiVersion === 'v1.2' ? {} : {
+      faceAbuse: { userCorrelationIds: true, clientAttempts: config.liveness.clientAttempts },
+    }),
     privacy: {
       consentRequired: config.subjects.consentRequired,
       currentConsentVersion: config.subjects.currentConsentVersion,

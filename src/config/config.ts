@@ -3,6 +3,11 @@
 import { z } from 'zod';
 import { LIVENESS_OPERATION_MODES, type LivenessOperationMode } from '../core/session.js';
 import type { ConsentText } from '../core/subject.js';
+import { ABUSE_POLICIES, DIGEST_BINDINGS, type AbusePolicy, type DigestBinding } from '../core/trust-signals.js';
+
+/** The Face API versions the adapter speaks (v1.3-preview.1 adds abuse monitoring and client information). */
+export const FACE_API_VERSIONS = ['v1.2', 'v1.3-preview.1'] as const;
+export type FaceApiVersion = (typeof FACE_API_VERSIONS)[number];
 
 /** The consent text this repository ships (replace it with your own through CONSENT_TEXTS_JSON). */
 export const DEFAULT_CONSENT_VERSION = '2026-01';
@@ -92,6 +97,13 @@ const envSchema = z.object({
   FACE_TIMEOUT_MS: int(10_000, 100, 120_000),
   FACE_MAX_RETRIES: int(3, 0, 10),
   FACE_RETRY_BUDGET_MS: int(8_000, 0, 120_000),
+  FACE_API_VERSION: z.enum(FACE_API_VERSIONS).default('v1.2'),
+  // v1.3 only: abuse monitoring on the Face resource (PATCH /settings at start), the client attempts per token, and
+  // what a flagged attempt leads to.
+  FACE_ABUSE_MONITORING: bool(true),
+  LIVENESS_CLIENT_ATTEMPTS: int(1, 1, 3),
+  LIVENESS_ABUSE_POLICY: z.enum(ABUSE_POLICIES).default('review'),
+  LIVENESS_DIGEST_BINDING: z.enum(DIGEST_BINDINGS).default('optional'),
   LIVENESS_OPERATION_MODE: z.enum(LIVENESS_OPERATION_MODES).default('Passive'),
   LIVENESS_AUTH_TOKEN_TTL_SECONDS: int(600, 60, 86_400),
   LIVENESS_ENABLE_SESSION_IMAGE: bool(true),
@@ -191,6 +203,9 @@ export interface FaceSettings {
   maxRetries: number;
   /** Total time a call may spend retrying before it gives up. */
   retryBudgetMs: number;
+  apiVersion: FaceApiVersion;
+  /** v1.3: turn abuse monitoring on at the Face resource (once per instance, before its first create). */
+  abuseMonitoring: boolean;
 }
 
 export interface AppConfig {
@@ -213,6 +228,12 @@ export interface AppConfig {
     sweepSchedule: string;
     sweepPageSize: number;
     sweepConcurrency: number;
+    /** v1.3: client attempts per session token (Face's numberOfClientAttemptsAllowed). */
+    clientAttempts: number;
+    /** A flagged attempt (Face v1.3 abuse monitoring) goes to review or fails. */
+    abusePolicy: AbusePolicy;
+    /** Whether (and how) the device's reported result digest is compared with Face's. */
+    digestBinding: DigestBinding;
   };
   /** The webhook queue is `<completion queue>-webhooks` (its trigger's binding derives it the same way). */
   names: { tablePrefix: string; container: string; completionQueue: string; webhookQueue: string };
@@ -308,6 +329,8 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       timeoutMs: e.FACE_TIMEOUT_MS,
       maxRetries: e.FACE_MAX_RETRIES,
       retryBudgetMs: e.FACE_RETRY_BUDGET_MS,
+      apiVersion: e.FACE_API_VERSION,
+      abuseMonitoring: e.FACE_ABUSE_MONITORING,
     },
     liveness: {
       operationMode: e.LIVENESS_OPERATION_MODE,
@@ -327,6 +350,9 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       sweepSchedule: e.LIVENESS_SWEEP_SCHEDULE,
       sweepPageSize: e.LIVENESS_SWEEP_PAGE_SIZE,
       sweepConcurrency: e.LIVENESS_SWEEP_CONCURRENCY,
+      clientAttempts: e.LIVENESS_CLIENT_ATTEMPTS,
+      abusePolicy: e.LIVENESS_ABUSE_POLICY,
+      digestBinding: e.LIVENESS_DIGEST_BINDING,
     },
     names: {
       tablePrefix: prefix,

@@ -26,6 +26,17 @@ export interface Decision {
   verifyImageHashMatches: boolean;
   policyVersion: string;
   decidedDateTime: string;
+  /** Face v1.3 abuse monitoring flagged an attempt of this session (trust-signals.ts). */
+  abuse?: AbuseFinding;
+  /** Whether the device's reported digest equalled Face's digest of the decided attempt (absent: not compared). */
+  digestMatches?: boolean;
+}
+
+export interface AbuseFinding {
+  /** The flagged attempts of this session. */
+  attemptIds: number[];
+  /** The other sessions Face named: Face's ids, and ours where the session is ours. */
+  otherFlaggedSessions: Array<{ faceSessionId: string; attemptId: number; sessionId?: string }>;
 }
 
 export function policyVersion(policy: DecisionPolicy): string {

@@ -6,6 +6,7 @@ import type {
 import { scheduled, type RetentionPolicy } from './retention.js';
 import type { LivenessOperationMode, LivenessSession } from './session.js';
 import type { PrivacySettings } from './subject.js';
+import type { TrustSettings } from './trust-signals.js';
 
 export interface LivenessSettings extends RetentionPolicy {
   /** The least strict liveness mode a session may use; a device may ask only for a stricter one. */
@@ -29,7 +30,16 @@ export interface LivenessSettings extends RetentionPolicy {
   eventsIncludeScores?: boolean;
   /** Consent, its published texts, and whether a device may bring its own reference. */
   privacy: PrivacySettings;
+  /** Digest binding and the abuse policy (default: compare a reported digest; flagged attempts go to review). */
+  trust?: TrustSettings;
+  /**
+   * Face v1.3 abuse monitoring: give each subject a temporary correlation id and send it to Face, and the number of
+   * client attempts a session token allows. Absent with Face v1.2.
+   */
+  faceAbuse?: { userCorrelationIds: boolean; clientAttempts: number };
 }
+
+export const DEFAULT_TRUST_SETTINGS: TrustSettings = { digestBinding: 'optional', abusePolicy: 'review' };
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
 export interface LivenessDeps {

@@ -13,6 +13,13 @@ export interface CreateFaceSessionRequest {
   authTokenTimeToLiveInSeconds: number;
   enableSessionImage: boolean;
   verifyImage: { bytes: Uint8Array; contentType: string; fileName: string };
+  /**
+   * The subject's temporary correlation GUID for Face's abuse monitoring (v1.3): sent wherever the session kind
+   * accepts a per-user id (the adapter says where). Never the subject id or its key.
+   */
+  userCorrelationId?: string;
+  /** v1.3: how many client attempts the session token allows (server policy, 1 to 3). */
+  numberOfClientAttemptsAllowed?: number;
 }
 
 export interface CreatedFaceSession {
@@ -34,6 +41,15 @@ export interface FaceAttempt {
     verifyImageHash?: string;
   };
   error?: { code: string; message: string; targets?: { color?: { faceRectangle: FaceRectangle } } };
+  /** v1.3: the client address Face saw during the attempt. */
+  clientInformation?: Array<{ ip: string }>;
+  /** v1.3: Face's abuse-monitoring verdict, naming other flagged sessions (Face session ids). */
+  abuseMonitoringResult?: AbuseMonitoringResult;
+}
+
+export interface AbuseMonitoringResult {
+  isAbuseDetected: boolean;
+  otherFlaggedSessions: Array<{ attemptId: number; sessionId: string; sessionImageId?: string }>;
 }
 
 export interface FaceSessionState {
@@ -96,6 +112,11 @@ export interface SessionRepository {
    * @throws ConflictError when concurrent writers keep winning past the bound
    */
   mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined>;
+  /**
+   * The session that holds Face session `faceSessionId` (an index row written with the row's Face id), or undefined
+   * when no session of ours does (Face names other flagged sessions by its own ids).
+   */
+  findByFaceSessionId(faceSessionId: string): Promise<LivenessSession | undefined>;
   /** Removes the session row and its sweep index row. Idempotent. Audit entries belong to the AuditLog. */
   delete(session: LivenessSession): Promise<void>;
   list(query: ListSessionsQuery): Promise<Page<SessionListItem>>;

@@ -2,7 +2,7 @@
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
 import type { Decision, DecisionOutcome } from './decision.js';
-import type { LivenessEvent } from './ports.js';
+import type { AbuseMonitoringResult, LivenessEvent } from './ports.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
 export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
@@ -51,6 +51,13 @@ export interface LivenessSession {
   reference?: { referenceId: string; sha256: string };
   /** The consent text version the person agreed to when starting the check. */
   consentVersion?: string;
+  /** The result digest the device's client SDK reported on complete (digest binding compares it with Face's). */
+  clientDigest?: string;
+  /**
+   * Sessions of ours that Face's abuse monitoring flagged together with this one: named by this session's attempts,
+   * or naming this session from theirs (the back-link). Our session ids only.
+   */
+  abuseLinks?: string[];
   /** A person's decision on a session the policy sent to review; `decision` keeps the automated one. */
   review?: ReviewDecision;
   enableSessionImage: boolean;
@@ -118,6 +125,10 @@ export interface AuditEntry {
   digest?: string;
   sessionImageId?: string;
   verifyImageHash?: string;
+  /** Face v1.3: the client address Face saw during the attempt. */
+  clientInformation?: Array<{ ip: string }>;
+  /** Face v1.3: the abuse-monitoring verdict (other flagged sessions by Face session id). */
+  abuseMonitoringResult?: AbuseMonitoringResult;
   response: { body: AuditEntryResponseBody };
   /** When this app read the attempt from Face (ours, not Face's). */
   collectedDateTime: string;
@@ -156,6 +167,8 @@ export function sessionView(session: LivenessSession, now: Date) {
     ...(session.review ? { review: session.review } : {}),
     ...(session.reference ? { reference: session.reference } : {}),
     ...(session.consentVersion ? { consentVersion: session.consentVersion } : {}),
+    ...(session.clientDigest ? { clientDigest: session.clientDigest } : {}),
+    ...(session.abuseLinks?.length ? { abuseLinks: session.abuseLinks } : {}),
   };
 }
 

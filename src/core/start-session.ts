@@ -12,7 +12,7 @@ import {
 } from './errors.js';
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
-import { assertConsent, type SubjectRecord } from './subject.js';
+import { assertConsent, userCorrelationIdFor, type SubjectRecord } from './subject.js';
 import { checkVerifyImage, type SniffedImage } from './verify-image.js';
 
 /** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */
@@ -115,7 +115,8 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   ]);
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
   const image = await verifyImageFor(deps, record, request.verifyImage);
-  const subject = { ...caller, subjectKey };
+  const userCorrelationId = deps.settings.faceAbuse?.userCorrelationIds ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
+  const subject = { ...caller, subjectKey, ...(userCorrelationId ? { userCorrelationId } : {}) };
   const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
@@ -173,7 +174,7 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
 }
 
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
-type Subject = DeviceCaller & { subjectKey: string };
+type Subject = DeviceCaller & { subjectKey: string; userCorrelationId?: string };
 
 async function createWithinQuota(
   deps: LivenessDeps,
@@ -257,6 +258,8 @@ async function createFresh(
     authTokenTimeToLiveInSeconds: ttl,
     enableSessionImage,
     verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
+    ...(caller.userCorrelationId ? { userCorrelationId: caller.userCorrelationId } : {}),
+    ...(settings.faceAbuse ? { numberOfClientAttemptsAllowed: settings.faceAbuse.clientAttempts } : {}),
   });
   const [storageResult, faceResult] = await Promise.allSettled([storage, faceCall]);
 

@@ -42,6 +42,14 @@ export interface SubjectRecord {
   reference?: SubjectReference;
   /** Blobs of replaced or removed references that may still exist (deleted after the record stopped naming them). */
   retiredBlobs: string[];
+  /**
+   * Face abuse monitoring's temporary per-user correlation GUID (random: never the subject id or its key), minted on
+   * the first check, replaced by the back office after a review clears a flag (resetCorrelationId).
+   */
+  userCorrelationId?: string;
+  userCorrelationIdIssuedDateTime?: string;
+  /** Who issued the current id, when the back office reset it. */
+  userCorrelationIdIssuedBy?: string;
   /** Set when erasure starts; the record is deleted when it ends. While set, nothing new is stored for the subject. */
   erasure?: SubjectErasure;
   etag?: string;
@@ -186,6 +194,37 @@ async function retireBlobs(deps: LivenessDeps, subjectKey: string, blobs: string
 
 export function newSubjectRecord(subjectKey: string, now: Date): SubjectRecord {
   return { subjectKey, createdDateTime: now.toISOString(), retiredBlobs: [] };
+}
+
+/**
+ * The subject's abuse-monitoring correlation id: the one on its record, or a new random one written there first
+ * (conditionally: two first checks racing end with one id).
+ */
+export async function userCorrelationIdFor(deps: Pick<LivenessDeps, 'subjects' | 'clock'>, subjectKey: string, record: SubjectRecord | undefined): Promise<string> {
+  if (record?.userCorrelationId) return record.userCorrelationId;
+  const now = deps.clock.now();
+  const written = await deps.subjects.mutate(subjectKey, (current) => {
+    if (current?.userCorrelationId) return undefined;
+    if (current?.erasure) throw erasingError();
+    return { ...(current ?? newSubjectRecord(subjectKey, now)), userCorrelationId: randomUUID(), userCorrelationIdIssuedDateTime: now.toISOString() };
+  });
+  if (!written?.userCorrelationId) throw new ConflictError('SubjectChanged', 'The subject record changed while the check started; try again.');
+  return written.userCorrelationId;
+}
+
+/**
+ * The back office issues the subject a new correlation id, after a review cleared an abuse flag (Microsoft's
+ * abuse-monitoring guidance: a flagged id gets no new sessions; a person overrides the flag with a new id).
+ */
+export async function resetCorrelationId(deps: Pick<LivenessDeps, 'subjects' | 'clock'>, subjectKey: string, by: string): Promise<{ subjectKey: string; userCorrelationIdIssuedDateTime: string; issuedBy: string }> {
+  const now = deps.clock.now();
+  const written = await deps.subjects.mutate(subjectKey, (current) => {
+    if (!current) throw new NotFoundError('The subject does not exist.', { code: 'SubjectNotFound' });
+    if (current.erasure) throw erasingError();
+    return { ...current, userCorrelationId: randomUUID(), userCorrelationIdIssuedDateTime: now.toISOString(), userCorrelationIdIssuedBy: by };
+  });
+  if (!written) throw new NotFoundError('The subject does not exist.', { code: 'SubjectNotFound' });
+  return { subjectKey, userCorrelationIdIssuedDateTime: now.toISOString(), issuedBy: by };
 }
 
 /** The subject key a session hangs off (sessions from before subject keys carry only the raw subject). */

@@ -2,7 +2,7 @@
 import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
 import {
-  checkSubjectKey, enrolReference, exportSubject, promoteReference, publicReference, removeReference, subjectImage,
+  checkSubjectKey, enrolReference, exportSubject, promoteReference, publicReference, removeReference, resetCorrelationId, subjectImage,
 } from '../core/subject.js';
 import { actor, backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
@@ -42,6 +42,10 @@ export const removeSubjectReference: HttpRoute<BackOfficeCaller> = async ({ requ
   return { status: 204 };
 };
 
+/** POST /api/subjects/{subjectKey}/correlation-id/reset — a new abuse-monitoring correlation id, after a review. */
+export const resetSubjectCorrelationId: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) =>
+  json(200, await resetCorrelationId(deps, keyParam(request), actor(caller)));
+
 /** GET /api/subjects/{subjectKey}/images?name= — an image of the subject (the links in the export). */
 export const getSubjectImage: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
   const subjectKey = keyParam(request);
@@ -56,4 +60,5 @@ backOfficeHttp('subjects-erase', { route: 'subjects/{subjectKey}', methods: ['DE
 backOfficeHttp('subjects-reference-enrol', { route: 'subjects/{subjectKey}/reference', methods: ['PUT'], handler: enrolSubjectReference });
 backOfficeHttp('subjects-reference-remove', { route: 'subjects/{subjectKey}/reference', methods: ['DELETE'], handler: removeSubjectReference });
 backOfficeHttp('subjects-reference-promote', { route: 'subjects/{subjectKey}/reference/promote', methods: ['POST'], handler: promoteSubjectReference });
+backOfficeHttp('subjects-correlation-id-reset', { route: 'subjects/{subjectKey}/correlation-id/reset', methods: ['POST'], handler: resetSubjectCorrelationId });
 backOfficeHttp('subjects-images', { route: 'subjects/{subjectKey}/images', methods: ['GET'], handler: getSubjectImage });

@@ -6,12 +6,12 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import {
-  auditEntryListSchema, cacheControlHeaderSchema, completionAcceptedSchema, deviceStatusSchema, errorResponseSchema,
+  auditEntryListSchema, cacheControlHeaderSchema, completionAcceptedSchema, correlationIdResetSchema, deviceStatusSchema, errorResponseSchema,
   healthSchema, idempotencyKeyHeaderSchema, idempotentReplayedHeaderSchema, listSessionsQuerySchema,
   livenessSessionPageSchema, livenessSessionSchema, locationHeaderSchema, nosniffHeaderSchema, openApiDocumentBodySchema,
   requestInProgressRetryAfterHeaderSchema, retryAfterHeaderSchema, SESSION_IMAGE_MEDIA_TYPES, sessionIdPathSchema,
   sessionImagePathSchema, startedSessionSchema, startSessionRequestBodySchema, wwwAuthenticateHeaderSchema,
-  deletionReceiptSchema, enrolReferenceRequestBodySchema, privacySchema, promoteReferenceRequestSchema, reviewQueuePageSchema,
+  completeRequestSchema, deletionReceiptSchema, enrolReferenceRequestBodySchema, privacySchema, promoteReferenceRequestSchema, reviewQueuePageSchema,
   reviewQueueQuerySchema, settleReviewRequestSchema, subjectExportSchema, subjectImageQuerySchema, subjectKeyPathSchema,
   subjectKeyRequestSchema, subjectKeySchema, subjectReferenceSchema,
   deliveryAttemptListSchema, eventIdPathSchema, failedDeliveryPageSchema, listFailedDeliveriesQuerySchema,
@@ -220,6 +220,17 @@ const promoteReference = backOffice({
   },
 });
 
+const resetCorrelationId = backOffice({
+  operationId: 'resetSubjectCorrelationId',
+  summary: "Reset the subject's abuse-monitoring correlation id",
+  description: 'Face v1.3 abuse monitoring flags a correlation id when the same face turns up under another one, and '
+    + "Face creates no sessions for a flagged id. After a person has reviewed the flag and cleared it, this issues the "
+    + 'subject a new random id (Microsoft\'s abuse-monitoring guidance). The id itself never leaves the app.',
+  requestParams: { path: subjectKeyPathSchema },
+  ok: ['200', okJson('The new id was issued.', correlationIdResetSchema)],
+  extra: { 404: subjectNotFound, 409: subjectErasing },
+});
+
 const removeReference = backOffice({
   operationId: 'removeSubjectReference',
   summary: 'Remove the enrolled reference',
@@ -417,11 +428,19 @@ const complete: ZodOpenApiOperationObject = {
   tags: ['device'],
   summary: 'Report the capture as done',
   description: 'The device says its capture with the Face client SDK finished; the app then collects the result from '
-    + 'Face in the background. Idempotent. The answer never contains the decision or scores: poll the status.',
+    + 'Face in the background. Idempotent. The answer never contains the decision or scores: poll the status. The '
+    + 'optional JSON body carries the result digest the client SDK reported (digest binding).',
   security: [{ deviceBearer: [] }],
   requestParams: { path: sessionIdPathSchema },
+  requestBody: {
+    required: false,
+    content: { 'application/json': { schema: completeRequestSchema, examples: { example: { value: { digest: '2B39F2E0EFDFDBFB9B079908498A583545EBED38D8ACA800FF0B8E770799F3BF' } } } } },
+  },
   responses: {
     202: okJson('Accepted; the result is being collected.', completionAcceptedSchema),
+    400: error("InvalidDigest: 'digest' is not 16 to 128 hex digits. DigestRequired: the service requires the digest. "
+      + 'InvalidJson, BadArgument: the body is not the JSON object described.'),
+    415: error('UnsupportedMediaType: a body that is not application/json.'),
     401: ref('DeviceUnauthorized'),
     404: ref('NotFound'),
     409: ref('Conflict'),
@@ -522,6 +541,8 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/backoffice/subjects/{subjectKey}/reference': { put: enrolReference.entra, delete: removeReference.entra },
       '/subjects/{subjectKey}/reference/promote': { post: promoteReference.admin },
       '/backoffice/subjects/{subjectKey}/reference/promote': { post: promoteReference.entra },
+      '/subjects/{subjectKey}/correlation-id/reset': { post: resetCorrelationId.admin },
+      '/backoffice/subjects/{subjectKey}/correlation-id/reset': { post: resetCorrelationId.entra },
       '/subjects/{subjectKey}/images': { get: subjectImage.admin },
       '/backoffice/subjects/{subjectKey}/images': { get: subjectImage.entra },
       '/privacy': { get: privacy },

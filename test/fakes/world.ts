@@ -41,6 +41,7 @@ export const DEFAULT_SETTINGS: LivenessSettings = {
   abandonedCreateSeconds: 600,
   eventsIncludeScores: false,
   eventRecoverySeconds: 60,
+  trust: { digestBinding: 'optional', abusePolicy: 'review' },
   privacy: {
     consentRequired: true,
     currentConsentVersion: DEFAULT_CONSENT_VERSION,

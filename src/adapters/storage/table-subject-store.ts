@@ -33,6 +33,9 @@ interface RecordEntity {
   referenceJson?: string;
   retiredBlobsJson?: string;
   erasureJson?: string;
+  userCorrelationId?: string;
+  userCorrelationIdIssuedDateTime?: string;
+  userCorrelationIdIssuedBy?: string;
 }
 
 export class TableSubjectStore implements SubjectStore {
@@ -164,6 +167,9 @@ function toEntity(r: SubjectRecord): RecordEntity {
     ...(r.reference ? { referenceJson: JSON.stringify(r.reference) } : {}),
     retiredBlobsJson: JSON.stringify(r.retiredBlobs),
     ...(r.erasure ? { erasureJson: JSON.stringify(r.erasure) } : {}),
+    ...(r.userCorrelationId ? { userCorrelationId: r.userCorrelationId } : {}),
+    ...(r.userCorrelationIdIssuedDateTime ? { userCorrelationIdIssuedDateTime: r.userCorrelationIdIssuedDateTime } : {}),
+    ...(r.userCorrelationIdIssuedBy ? { userCorrelationIdIssuedBy: r.userCorrelationIdIssuedBy } : {}),
   };
 }
 
@@ -176,6 +182,9 @@ function fromEntity(subjectKey: string, e: RecordEntity & { etag?: string }): Su
     ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) } : {}),
     retiredBlobs: e.retiredBlobsJson ? JSON.parse(e.retiredBlobsJson) as string[] : [],
     ...(e.erasureJson ? { erasure: JSON.parse(e.erasureJson) } : {}),
+    ...(e.userCorrelationId ? { userCorrelationId: e.userCorrelationId } : {}),
+    ...(e.userCorrelationIdIssuedDateTime ? { userCorrelationIdIssuedDateTime: e.userCorrelationIdIssuedDateTime } : {}),
+    ...(e.userCorrelationIdIssuedBy ? { userCorrelationIdIssuedBy: e.userCorrelationIdIssuedBy } : {}),
     etag: e.etag,
   };
 }
