@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { FaceSessionNotFoundError, FaceUnavailableError } from '../../src/core/errors.js';
 import type {
-  CallOptions, CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
+  AbuseMonitoringResult, CallOptions, CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
 } from '../../src/core/ports.js';
 import type { VerifyImageInfo } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
@@ -34,6 +34,10 @@ export interface SucceededAttempt {
   /** Bytes of the captured image; when given, the attempt carries a sessionImageId for them. */
   sessionImage?: Uint8Array;
   attemptStatus?: string;
+  /** Face v1.3: the abuse-monitoring verdict on the attempt. */
+  abuse?: AbuseMonitoringResult;
+  /** Face v1.3: the client address Face saw. */
+  clientIp?: string;
 }
 
 export const FAKE_MODEL_VERSION = '2025-05-20';
@@ -95,6 +99,8 @@ export class FakeFace implements FaceSessions {
         verifyResult: { matchConfidence, isIdentical: options.isIdentical ?? matchConfidence >= 0.5 },
         ...(verifyImageHash ? { verifyImageHash } : {}),
       },
+      ...(options.clientIp ? { clientInformation: [{ ip: options.clientIp }] } : {}),
+      ...(options.abuse ? { abuseMonitoringResult: clone(options.abuse) } : {}),
     });
     session.status = 'Succeeded';
     return attemptId;
