@@ -92,7 +92,8 @@ const envSchema = z.object({
   AzureWebJobsStorage__tableServiceUri: z.url().optional(),
   AzureWebJobsStorage__clientId: z.string().optional(),
   FACE_ENDPOINT: z.url({ message: 'must be the Face resource endpoint, e.g. https://<name>.cognitiveservices.azure.com' }),
-  FACE_API_KEY: z.string().min(1).optional(),
+  // Empty counts as unset (Entra ID), as for WEBHOOK_URL: a test or a slot setting can switch the key off.
+  FACE_API_KEY: z.string().optional().transform((v) => (v?.trim() ? v : undefined)),
   FACE_CLIENT_ID: z.string().optional(),
   FACE_TIMEOUT_MS: int(10_000, 100, 120_000),
   FACE_MAX_RETRIES: int(3, 0, 10),
