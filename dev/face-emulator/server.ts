@@ -165,7 +165,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
 
   const mode: DecisionMode = options.decisions ?? 'scripted';
   const analyzer: MemoizingImageAnalyzer = await createImageAnalyzer(options.engine ?? 'human', {
-    embeddings: (options.engine ?? 'human') === 'human' && (mode === 'vision' || options.abuseEmbeddings === true),
+    embeddings: mode === 'vision' || options.abuseEmbeddings === true,
   });
   const abuse = new AbuseMonitor(options.abuseWindowSeconds);
   const settings = { livenessAbuseMonitoring: { enabled: options.abuseMonitoringEnabled ?? false } };
