@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 export interface PagesConfigFile {
   apiBase: string;
-  device: { oidc: { authority: string; clientId: string; scope: string }; capture: { kind: 'emulator'; endpoint: string } | { kind: 'vision-face-ui'; moduleUrl: string } };
+  device: { oidc: { authority: string; clientId: string; scope: string }; capture: { kind: 'emulator'; endpoint: string; apiVersion?: string } | { kind: 'vision-face-ui'; moduleUrl: string } };
   console: { oidc: { authority: string; clientId: string; scope: string } };
 }
 

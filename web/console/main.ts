@@ -19,6 +19,8 @@ interface ListItem {
 interface Page { value: ListItem[]; continuationToken?: string }
 interface AuditEntry {
   id: number; attemptStatus: string; digest?: string; sessionImageId?: string; verifyImageHash?: string; collectedDateTime: string;
+  clientInformation?: Array<{ ip: string }>;
+  abuseMonitoringResult?: { isAbuseDetected: boolean; otherFlaggedSessions: Array<{ sessionId: string; attemptId: number }> };
   response: { body: { livenessDecision?: string; verifyResult?: { matchConfidence: number; isIdentical: boolean }; error?: { code: string; message: string } } };
 }
 interface Session {
@@ -26,10 +28,13 @@ interface Session {
   livenessOperationMode: string; modelVersion?: string; completionRequestedDateTime?: string; resultCollectedDateTime?: string;
   authTokenExpiresDateTime: string; sessionExpired: boolean; reviewRequired?: boolean; review?: ReviewDecision;
   reference?: { referenceId: string; sha256: string }; consentVersion?: string;
+  clientDigest?: string; abuseLinks?: string[];
   verifyImage: { qualityForRecognition?: string };
   decision?: {
     outcome: string; reasons: string[]; livenessDecision?: string; matchConfidence?: number; isIdentical?: boolean; attemptId: number;
     digest?: string; modelVersion?: string; verifyImageHashMatches: boolean; policyVersion: string; decidedDateTime: string;
+    digestMatches?: boolean;
+    abuse?: { attemptIds: number[]; otherFlaggedSessions: Array<{ faceSessionId: string; attemptId: number; sessionId?: string }> };
   };
 }
 
@@ -207,6 +212,17 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         settleForm(api, token, id, () => { void showDetail(api, token, id); }))]
       : [];
   const verifyImage = h('img', { alt: 'Verify image (reference photo)', className: 'evidence' });
+  const sessionLink = (other: string) => h('a', { href: `#/sessions/${other}`, textContent: other });
+  // Face abuse monitoring: the flag, and every other flagged session that is ours (either side of the link).
+  const abuse = d?.abuse;
+  const linked = [...new Set([...(abuse?.otherFlaggedSessions ?? []).flatMap((o) => (o.sessionId ? [o.sessionId] : [])), ...(session.abuseLinks ?? [])])];
+  const abuseCard = abuse || linked.length
+    ? [h('article', { className: 'abuse', ariaLabel: 'Abuse monitoring' }, h('h3', { textContent: 'Abuse monitoring' }), facts([
+      ['Flag', abuse ? `AbuseDetected on attempt ${abuse.attemptIds.join(', ')}: the same face under another user's correlation id` : 'named by another flagged session'],
+      ['Linked sessions', linked.length ? h('ul', {}, ...linked.map((other) => h('li', {}, sessionLink(other)))) : 'none of ours'],
+      ['Other flagged sessions at Face', abuse ? String(abuse.otherFlaggedSessions.length) : '–'],
+    ]))]
+    : [];
   target.replaceChildren(
     h('h2', {}, 'Session ', h('code', { textContent: session.id })),
     h('section', { className: 'cards' },
@@ -221,6 +237,7 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         ['Review required', session.reviewRequired ? 'yes' : session.review ? 'settled' : 'no'],
       ]) : h('p', { textContent: 'No decision yet.' })),
       ...reviewCard,
+      ...abuseCard,
       h('article', {}, h('h3', { textContent: 'Session' }), facts([
         ['Status', session.status + (session.failureReason ? ` (${session.failureReason})` : '')],
         ['Created', time(session.createdDateTime)],
@@ -232,6 +249,8 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
       ])),
       h('article', {}, h('h3', { textContent: 'Evidence binding' }), d ? facts([
         ['Digest', h('code', { className: 'hash', textContent: d.digest ?? '–' })],
+        ['Digest from the device', d.digestMatches === undefined ? (session.clientDigest ? 'not compared' : 'none reported')
+          : d.digestMatches ? 'matches Face\'s' : 'DIFFERS from Face\'s (DigestMismatch)'],
         ['Attempt', String(d.attemptId)],
         ['Verify image hash matches', d.verifyImageHashMatches ? 'yes: Face compared against the stored verify image' : 'NO'],
         ['Reference', session.reference ? `enrolled reference ${session.reference.referenceId}` : 'brought by the device'],
@@ -242,7 +261,7 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
     ),
     h('h3', { textContent: 'Attempts' }),
     h('table', {},
-      h('thead', {}, h('tr', {}, ...['Attempt', 'Status', 'Liveness', 'Match', 'Collected', 'Digest', 'Verify image hash', 'Session image'].map((t) => h('th', { textContent: t })))),
+      h('thead', {}, h('tr', {}, ...['Attempt', 'Status', 'Liveness', 'Match', 'Collected', 'Client IP', 'Abuse', 'Digest', 'Verify image hash', 'Session image'].map((t) => h('th', { textContent: t })))),
       h('tbody', {}, ...(audit.value.length ? audit.value.map((entry) => {
         const body = entry.response.body;
         const image = h('img', { alt: `Session image of attempt ${entry.id}`, className: 'evidence small' });
@@ -253,11 +272,13 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
           h('td', { textContent: body.livenessDecision ?? '–' }),
           h('td', { textContent: body.verifyResult ? `${body.verifyResult.matchConfidence.toFixed(4)}${body.verifyResult.isIdentical ? ' (identical)' : ''}` : '–' }),
           h('td', { textContent: time(entry.collectedDateTime) }),
+          h('td', { textContent: entry.clientInformation?.map((c) => c.ip).join(', ') || '–' }),
+          h('td', { textContent: entry.abuseMonitoringResult ? (entry.abuseMonitoringResult.isAbuseDetected ? 'flagged' : 'clear') : '–' }),
           h('td', {}, h('code', { className: 'hash', textContent: entry.digest ?? '–' })),
           h('td', {}, h('code', { className: 'hash', textContent: entry.verifyImageHash ?? '–' })),
           h('td', {}, entry.sessionImageId ? image : '–'),
         );
-      }) : [h('tr', {}, h('td', { colSpan: 8, textContent: 'No attempts collected yet.' }))])),
+      }) : [h('tr', {}, h('td', { colSpan: 10, textContent: 'No attempts collected yet.' }))])),
     ),
   );
   await loadImage(`${api}/liveness-sessions/${id}/verify-image`, token, verifyImage);
