@@ -16,7 +16,7 @@ import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
 import { TableSubjectRows } from './adapters/storage/table-subject-rows.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, type AppConfig } from './config/config.js';
-import type { LivenessDeps, LivenessSettings } from './core/deps.js';
+import type { LivenessDeps } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
@@ -41,43 +41,10 @@ export interface AppServices {
   health: HealthCache;
 }
 
-/** The core's settings, from the config (the core never reads the config itself). */
-export function livenessSettings(config: AppConfig): LivenessSettings {
-  return {
-    operationMode: config.liveness.operationMode,
-    authTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
-    enableSessionImage: config.liveness.enableSessionImage,
-    deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
-    collectMaxTries: config.liveness.collectMaxTries,
-    collectBackoffSeconds: config.liveness.collectBackoffSeconds,
-    collectMaxBackoffSeconds: config.liveness.collectMaxBackoffSeconds,
-    imageRetentionHours: config.liveness.imageRetentionHours,
-    recordRetentionDays: config.liveness.recordRetentionDays,
-    sweepPageSize: config.liveness.sweepPageSize,
-    sweepConcurrency: config.liveness.sweepConcurrency,
-    policy: config.decision,
-    idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
-    abandonedCreateSeconds: config.abandonedCreateSeconds,
-    eventsIncludeScores: config.webhooks.includeScores,
-    eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
-    trust: { digestBinding: config.liveness.digestBinding, abusePolicy: config.liveness.abusePolicy },
-    // With v1.2 Face has no abuse detector across ids and no attempts setting: nothing to send.
-    ...(config.face.apiVersion === 'v1.2' ? {} : {
-      faceAbuse: { userCorrelationIds: true, clientAttempts: config.liveness.clientAttempts },
-    }),
-    privacy: {
-      consentRequired: config.subjects.consentRequired,
-      currentConsentVersion: config.subjects.currentConsentVersion,
-      consentVersions: config.subjects.consentVersions,
-      deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
-    },
-  };
-}
-
 export function composeServices(config: AppConfig): AppServices {
   const storage = createStorageClients(config.storage);
   const prefix = config.names.tablePrefix;
-  const limits = config.auth.attemptLimits;
+  const limits = config.limits;
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
   const sessions = new TableSessionRepository(storage, prefix);
@@ -92,10 +59,10 @@ export function composeServices(config: AppConfig): AppServices {
       // The trace context travels in completion messages, so collection continues the device's request trace.
       completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
       clock: systemClock,
-      settings: livenessSettings(config),
-      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
-      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
-      idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
+      settings: config.liveness,
+      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits.attempts) : noAttemptLimits,
+      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, limits.quota) : noSubjectQuota,
+      idempotency: new TableIdempotencyStore(storage, prefix, config.liveness.idempotencyTtlSeconds),
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: new TableSubjectRows(storage, prefix),
@@ -107,11 +74,7 @@ export function composeServices(config: AppConfig): AppServices {
       queue: webhookQueue,
       log: new TableDeliveryLog(storage, prefix),
       clock: systemClock,
-      settings: {
-        retryBaseSeconds: hooks.retryBaseSeconds,
-        retryMaxDelaySeconds: hooks.retryMaxDelaySeconds,
-        retryWindowSeconds: hooks.retryWindowSeconds,
-      },
+      settings: hooks.retry,
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,

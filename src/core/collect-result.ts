@@ -3,13 +3,13 @@
 // update is conditional on its ETag, so duplicate or redelivered messages write one result.
 import { randomUUID } from 'node:crypto';
 import { lockedOutFor, recordFailedAttempts, releaseQuota, sessionLimitKeys } from './attempt-limits.js';
-import { judgeSession, type AbuseFinding } from './decision.js';
-import { DEFAULT_TRUST_SETTINGS, updateSession, type LivenessDeps } from './deps.js';
+import { judgeSession } from './decision.js';
+import { updateSession, type LivenessDeps } from './deps.js';
 import { abuseFinding, applyAbusePolicy, bindDigest } from './trust-signals.js';
 import { FaceAnswerInvalidError, FaceSessionNotFoundError } from './errors.js';
 import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
-import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
+import { FINISHED_ATTEMPT_STATES, type AbuseFinding, type AuditEntry, type LivenessSession } from './session.js';
 
 export type CollectOutcome =
   | { kind: 'collected'; session: LivenessSession }
@@ -86,7 +86,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   await audit.upsert(entries);
   const lockedOut = (await lockedOutFor(deps, sessionLimitKeys(deps, initial))) > 0;
   const abuse = await resolveAbuse(deps, initial, entries);
-  const trust = settings.trust ?? DEFAULT_TRUST_SETTINGS;
+  const trust = settings.trust;
 
   let failedAttempts = 0;
   const writeId = randomUUID();

@@ -7,7 +7,6 @@ import { assertNotLockedOut, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { acceptedDigest } from './trust-signals.js';
-import { DEFAULT_TRUST_SETTINGS } from './deps.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessSession } from './session.js';
@@ -30,7 +29,7 @@ export async function deviceStatus(deps: LivenessDeps, sessionId: string, caller
  * with Face's at collection.
  */
 export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller, digest?: string): Promise<void> {
-  const clientDigest = acceptedDigest((deps.settings.trust ?? DEFAULT_TRUST_SETTINGS).digestBinding, digest);
+  const clientDigest = acceptedDigest(deps.settings.trust.digestBinding, digest);
   const session = await ownedSession(deps, sessionId, caller);
   if (session.status !== 'NotStarted') return;
   // A locked-out subject's sessions are not collected (and could not pass anyway): say so now, with Retry-After.

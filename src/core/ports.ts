@@ -1,7 +1,7 @@
 // Ports: the interfaces the core owns. Adapters in src/adapters implement them against Azure (or Azurite and the
 // Face emulator); tests may pass fakes. Nothing here imports an Azure package.
 import type {
-  AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
+  AbuseMonitoringResult, AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
@@ -18,7 +18,7 @@ export interface CreateFaceSessionRequest {
    * accepts a per-user id (the adapter says where). Never the subject id or its key.
    */
   userCorrelationId?: string;
-  /** v1.3: how many client attempts the session token allows (server policy, 1 to 3). */
+  /** How many client attempts the session token allows (server policy, 1 to 3; sent where the version has it: v1.3). */
   numberOfClientAttemptsAllowed?: number;
 }
 
@@ -47,11 +47,6 @@ export interface FaceAttempt {
   abuseMonitoringResult?: AbuseMonitoringResult;
 }
 
-export interface AbuseMonitoringResult {
-  isAbuseDetected: boolean;
-  otherFlaggedSessions: Array<{ attemptId: number; sessionId: string; sessionImageId?: string }>;
-}
-
 export interface FaceSessionState {
   sessionId: string;
   /** v1.2 returns the session's token on GET too (used to replay an idempotent create). */
@@ -64,6 +59,11 @@ export interface FaceSessionState {
 
 /** The Face liveness-with-verify session API (v1.2). */
 export interface FaceSessions {
+  /**
+   * Whether this Face API monitors abuse across per-user correlation ids (v1.3-preview.1): the core then gives each
+   * subject one and sends it with every create.
+   */
+  readonly correlatesUsers?: boolean;
   /** @throws FaceRejectedError, FaceUnavailableError */
   create(request: CreateFaceSessionRequest, options?: CallOptions): Promise<CreatedFaceSession>;
   /** @throws FaceSessionNotFoundError, FaceUnavailableError */
@@ -239,23 +239,8 @@ export interface LivenessMetrics {
   sweepDeletions(kind: SweepDeletionKind, count: number): void;
 }
 
-export const LIVENESS_EVENT_TYPES = [
-  'liveness.session.decided', 'liveness.review.settled', 'liveness.session.expired', 'liveness.session.erased',
-  'liveness.subject.erased',
-] as const;
-export type LivenessEventType = (typeof LIVENESS_EVENT_TYPES)[number];
-
-/**
- * What the relying party hears (as a Standard Webhooks payload): never images, tokens, keys or scores unless the
- * scores setting is on. `id` is unique per event, so a receiver that sees an event twice can drop the copy.
- */
-export interface LivenessEvent {
-  id: string;
-  type: LivenessEventType;
-  /** When the thing happened (ISO 8601). */
-  timestamp: string;
-  data: Record<string, unknown>;
-}
+export { LIVENESS_EVENT_TYPES, type LivenessEvent, type LivenessEventType } from './event.js';
+import type { LivenessEvent, LivenessEventType } from './event.js';
 
 /** Hands events to webhook delivery (a storage queue in the app). */
 export interface EventQueue {

@@ -1,8 +1,7 @@
 // The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
-import type { Decision, DecisionOutcome } from './decision.js';
-import type { AbuseMonitoringResult, LivenessEvent } from './ports.js';
+import type { LivenessEvent } from './event.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
 export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
@@ -96,6 +95,40 @@ export interface LivenessSession {
   etag?: string;
 }
 
+/** The decision policy's outcomes (the device hears only pass, fail, retry or pending). */
+export type DecisionOutcome = 'pass' | 'fail' | 'review' | 'retry';
+
+export interface Decision {
+  outcome: DecisionOutcome;
+  reasons: string[];
+  livenessDecision?: string;
+  matchConfidence?: number;
+  isIdentical?: boolean;
+  attemptId: number;
+  digest?: string;
+  modelVersion?: string;
+  verifyImageHashMatches: boolean;
+  policyVersion: string;
+  decidedDateTime: string;
+  /** Face v1.3 abuse monitoring flagged an attempt of this session (trust-signals.ts). */
+  abuse?: AbuseFinding;
+  /** Whether the device's reported digest equalled Face's digest of the decided attempt (absent: not compared). */
+  digestMatches?: boolean;
+}
+
+export interface AbuseFinding {
+  /** The flagged attempts of this session. */
+  attemptIds: number[];
+  /** The other sessions Face named: Face's ids, and ours where the session is ours. */
+  otherFlaggedSessions: Array<{ faceSessionId: string; attemptId: number; sessionId?: string }>;
+}
+
+/** Face v1.3: the abuse-monitoring verdict on one attempt, naming other flagged sessions (Face session ids). */
+export interface AbuseMonitoringResult {
+  isAbuseDetected: boolean;
+  otherFlaggedSessions: Array<{ attemptId: number; sessionId: string; sessionImageId?: string }>;
+}
+
 export interface ReviewDecision {
   outcome: 'pass' | 'fail';
   reason: string;
@@ -106,7 +139,7 @@ export interface ReviewDecision {
 
 /** Whether a person still has to decide: the policy said review, nobody has settled it, and it is not being deleted. */
 export function awaitingReview(session: LivenessSession): boolean {
-  return session.decision?.outcome === 'review' && !session.review && !session.deleting && session.status !== 'Creating';
+  return isVisible(session) && session.decision?.outcome === 'review' && !session.review;
 }
 
 export interface AuditEntryResponseBody {

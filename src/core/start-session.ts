@@ -12,7 +12,9 @@ import {
 } from './errors.js';
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
-import { assertConsent, userCorrelationIdFor, type SubjectRecord } from './subject.js';
+import { assertConsent } from './consent.js';
+import { userCorrelationIdFor } from './correlation-ids.js';
+import type { SubjectRecord } from './subject.js';
 import { checkVerifyImage, type SniffedImage } from './verify-image.js';
 
 /** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */
@@ -115,7 +117,8 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   ]);
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
   const image = await verifyImageFor(deps, record, request.verifyImage);
-  const userCorrelationId = deps.settings.faceAbuse?.userCorrelationIds ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
+  // Face v1.3 abuse monitoring correlates per-user ids: each subject gets its own (the adapter says whether it speaks it).
+  const userCorrelationId = deps.face.correlatesUsers ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
   const subject = { ...caller, subjectKey, ...(userCorrelationId ? { userCorrelationId } : {}) };
   const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
@@ -259,7 +262,7 @@ async function createFresh(
     enableSessionImage,
     verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
     ...(caller.userCorrelationId ? { userCorrelationId: caller.userCorrelationId } : {}),
-    ...(settings.faceAbuse ? { numberOfClientAttemptsAllowed: settings.faceAbuse.clientAttempts } : {}),
+    numberOfClientAttemptsAllowed: settings.clientAttempts,
   });
   const [storageResult, faceResult] = await Promise.allSettled([storage, faceCall]);
 

@@ -1,9 +1,8 @@
 // Trust signals from the device edge, as pure rules: digest binding (the device's client SDK reports the result
 // digest; Face records its own for the attempt) and Face v1.3 abuse monitoring (the same face under different
 // correlation ids). Both apply after the decision policy, and both can only make an outcome stricter.
-import type { AbuseFinding, Decision } from './decision.js';
+import type { AbuseFinding, AuditEntry, Decision } from './session.js';
 import { ValidationError } from './errors.js';
-import type { AuditEntry } from './session.js';
 
 /**
  * off: a reported digest is ignored. optional (default): compared when the device reports one. required: a

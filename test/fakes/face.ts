@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { FaceSessionNotFoundError, FaceUnavailableError } from '../../src/core/errors.js';
 import type {
-  AbuseMonitoringResult, CallOptions, CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
+  CallOptions, CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
 } from '../../src/core/ports.js';
-import type { VerifyImageInfo } from '../../src/core/session.js';
+import type { AbuseMonitoringResult, VerifyImageInfo } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
 
 export type FaceOperation = 'create' | 'get' | 'delete' | 'getSessionImage' | 'probe';
@@ -51,6 +51,8 @@ const clone = <T>(value: T): T => structuredClone(value);
 export const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
 
 export class FakeFace implements FaceSessions {
+  /** Face v1.3 (abuse monitoring across per-user correlation ids); a test turns it on. */
+  correlatesUsers = false;
   readonly hooks = new OperationHooks<FaceOperation>();
   readonly sessions = new Map<string, FakeFaceSession>();
   readonly sessionImages = new Map<string, Uint8Array>();

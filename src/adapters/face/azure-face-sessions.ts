@@ -9,8 +9,10 @@
 import { Readable } from 'node:stream';
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
-import type { FaceApiVersion, FaceSettings } from '../../config/config.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
+
+/** The Face API versions this adapter speaks (FACE_API_VERSION). */
+export type FaceApiVersion = 'v1.2' | 'v1.3-preview.1';
 import { FaceAnswerInvalidError, FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
 import type {
   CallOptions, CreateFaceSessionRequest, CreatedFaceSession, FaceAttempt, FaceSessionState, FaceSessions,
@@ -18,8 +20,18 @@ import type {
 import type { VerifyImageInfo } from '../../core/session.js';
 import { createdSessionSchema, errorBodySchema, parseFaceAnswer, sessionStateSchema, settingsSchema } from './face-answers.js';
 
-export interface AzureFaceSessionsOptions extends Omit<FaceSettings, 'apiVersion' | 'abuseMonitoring'> {
-  /** Default v1.2. */
+export interface AzureFaceSessionsOptions {
+  endpoint: string;
+  /** Key auth when set (local and emulator); Entra ID via DefaultAzureCredential otherwise. */
+  apiKey?: string | undefined;
+  /** Client id of a user-assigned managed identity (Entra ID auth, no key). */
+  clientId?: string | undefined;
+  /** One HTTP exchange's timeout. */
+  timeoutMs: number;
+  maxRetries: number;
+  /** Total time a call may spend retrying before it gives up. */
+  retryBudgetMs: number;
+  /** The Face API version (default v1.2). */
   apiVersion?: FaceApiVersion;
   /** v1.3: turn abuse monitoring on at the resource before the first create (default true). */
   abuseMonitoring?: boolean;
@@ -34,6 +46,8 @@ const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 export class AzureFaceSessions implements FaceSessions {
   private readonly client: FaceClient;
   private readonly apiVersion: FaceApiVersion;
+  /** v1.3 monitors abuse across per-user correlation ids: the core then gives each subject one. */
+  readonly correlatesUsers: boolean;
   /** The settings call of this instance (v1.3): made once; a failed one is made again by the next create. */
   private abuseMonitoringApplied: Promise<void> | undefined;
 
@@ -43,6 +57,7 @@ export class AzureFaceSessions implements FaceSessions {
       ? new AzureKeyCredential(options.apiKey)
       : lazyDefaultAzureCredential(options.clientId);
     this.apiVersion = options.apiVersion ?? 'v1.2';
+    this.correlatesUsers = this.apiVersion !== 'v1.2';
     this.client = createClient(options.endpoint, credential, {
       // The client's version type lists the versions it was generated for; it builds `{endpoint}/face/{apiVersion}`.
       apiVersion: this.apiVersion as 'v1.2',

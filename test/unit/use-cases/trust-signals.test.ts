@@ -5,7 +5,7 @@ import { requestCompletion } from '../../../src/core/complete-session.js';
 import type { Decision } from '../../../src/core/decision.js';
 import { ValidationError } from '../../../src/core/errors.js';
 import type { AuditEntry } from '../../../src/core/session.js';
-import { resetCorrelationId } from '../../../src/core/subject.js';
+import { resetCorrelationId } from '../../../src/core/correlation-ids.js';
 import { acceptedDigest, abuseFinding, applyAbusePolicy, bindDigest } from '../../../src/core/trust-signals.js';
 import { deliverQueued, fakeWorld, sha256Upper, startFor, type FakeWorld } from '../../fakes/index.js';
 
@@ -62,9 +62,12 @@ describe('abuse policy (pure)', () => {
   });
 });
 
-const v13 = (over: Parameters<typeof fakeWorld>[0] = {}) => fakeWorld({
-  ...over, settings: { faceAbuse: { userCorrelationIds: true, clientAttempts: 2 }, ...over.settings },
-});
+/** A world whose Face speaks v1.3 (abuse monitoring across per-user correlation ids), two attempts per token. */
+const v13 = (over: Parameters<typeof fakeWorld>[0] = {}) => {
+  const world = fakeWorld({ ...over, settings: { clientAttempts: 2, ...over.settings } });
+  world.face.correlatesUsers = true;
+  return world;
+};
 
 async function completeWith(world: FakeWorld, subject: string, digest?: string) {
   const s = await startFor(world, subject);
@@ -123,11 +126,11 @@ describe('Face v1.3 abuse monitoring (use cases)', () => {
     expect([a1!.userCorrelationId]).not.toContain(world.subjects.keyOf('alice'));
     expect(a1!.userCorrelationId).not.toContain('alice');
     expect(a1!.numberOfClientAttemptsAllowed).toBe(2);
-    // v1.2 (no faceAbuse settings): nothing of it is sent.
+    // v1.2 (no correlation across users): no correlation id is made or sent, and the subject record has none.
     const v12 = fakeWorld();
-    await startFor(v12, 'alice');
+    const s = await startFor(v12, 'alice');
     expect(v12.face.createRequests[0]).not.toHaveProperty('userCorrelationId');
-    expect(v12.face.createRequests[0]).not.toHaveProperty('numberOfClientAttemptsAllowed');
+    expect((await v12.subjects.get(s.subjectKey))?.userCorrelationId).toBeUndefined();
   });
 
   it('the reset issues a new id for later sessions, and refuses an unknown subject', async () => {
