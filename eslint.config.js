@@ -16,6 +16,12 @@ export default tseslint.config(
   {
     files: ['dev/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     languageOptions: { parserOptions: { project: ['./tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // An async request listener (http.createServer(async (req, res) => ...)) is how our servers are written; each
+      // catches its own errors. Promises passed where a value is expected are still errors. (Set here, with the
+      // type information it needs: set for every file, it stops ESLint on the .js/.mjs files.)
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+    },
   },
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', AbortSignal: 'readonly', FormData: 'readonly', File: 'readonly', Blob: 'readonly', Response: 'readonly', Request: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', structuredClone: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URLSearchParams: 'readonly', NodeJS: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly' } },
@@ -23,9 +29,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
       eqeqeq: ['error', 'always'],
-      // An async request listener (http.createServer(async (req, res) => ...)) is how our servers are written; each
-      // catches its own errors. Promises passed where a value is expected are still errors.
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
     },
   },
   {
