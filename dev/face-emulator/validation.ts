@@ -215,7 +215,7 @@ export function validateCreateLiveness(json: unknown, version: ApiVersion): Crea
     authTokenTimeToLiveInSeconds: ttl,
     enableSessionImage: bool('enableSessionImage'),
     modelVersion: modelVersionOf(str('livenessModelVersion')),
-    numberOfClientAttemptsAllowed: attemptsAllowed(attempts as number | undefined, version),
+    numberOfClientAttemptsAllowed: attemptsAllowed(attempts, version),
     userCorrelationIdSetInClient: userSetInClient,
     ...(userCorrelationId !== undefined ? { userCorrelationId } : {}),
     ...(expectedClientIpAddress !== undefined ? { expectedClientIpAddress } : {}),
