@@ -2,7 +2,7 @@
 // bounds, place in the config); the config types are the schemas' outputs. The README's configuration table and
 // infra/ are kept in step with this file (test/unit/infra-settings.test.ts). Errors name each bad setting.
 import { z } from 'zod';
-import { LIVENESS_OPERATION_MODES } from '../core/session.js';
+import { LIVENESS_OPERATION_MODES } from '../core/vocabulary.js';
 import { ABUSE_POLICIES, DIGEST_BINDINGS } from '../core/trust-signals.js';
 
 /** The Face API versions the adapter speaks (v1.3-preview.1 adds abuse monitoring and client information). */

@@ -1,15 +1,13 @@
 import { requestCompletion } from '../core/complete-session.js';
-import type { DeviceCaller } from '../core/ports.js';
-import { deviceHttp } from '../shared/auth.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { contract } from '../shared/contract.js';
-import type { HttpRoute } from '../shared/handler.js';
 import { json, readJson, sessionIdParam } from '../shared/http.js';
 
 /**
  * POST /api/liveness-sessions/{sessionId}/complete — the device says its capture is done. Idempotent. An optional
  * JSON body `{ "digest" }` carries the result digest its client SDK reported (digest binding).
  */
-export const completeLivenessSession: HttpRoute<DeviceCaller> = async ({ request, deps, caller }) => {
+export const completeLivenessSession: OperationHandler<'completeLivenessSession'> = async ({ request, deps, caller }) => {
   const sessionId = sessionIdParam(request);
   // No body (or an empty one) is a completion without a digest; anything else must be the JSON body.
   const hasBody = request.headers.get('content-type') !== null || Number(request.headers.get('content-length') ?? 0) > 0;
@@ -23,4 +21,4 @@ export const completeLivenessSession: HttpRoute<DeviceCaller> = async ({ request
   return json(202, { sessionId, status: 'Accepted' });
 };
 
-deviceHttp('liveness-sessions-complete', { route: 'liveness-sessions/{sessionId}/complete', methods: ['POST'], handler: completeLivenessSession });
+httpOperation('completeLivenessSession', completeLivenessSession);
