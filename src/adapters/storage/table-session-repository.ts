@@ -125,11 +125,13 @@ export class TableSessionRepository implements SessionRepository {
       await this.ensureTables();
       // The sweep index row first: a session row must never exist without it, or no sweep would ever reach it
       // (a host that dies between the two leaves at most an index row pointing at nothing, which listDue drops).
-      // Likewise the subject-sessions index row: erasure reaches every session of the subject through it. The two
-      // index rows are independent of each other, so they go together.
+      // Likewise the subject-sessions index row: erasure reaches every session of the subject through it, and the
+      // Face-session index row, when the session already names its Face session. The index rows are independent of
+      // each other, so they go together.
       await Promise.all([
         session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
         session.subjectKey ? this.upsertSubjectRow(session.subjectKey, session.sessionId) : undefined,
+        session.faceSessionId ? this.upsertFaceRow(session.faceSessionId, session.sessionId) : undefined,
       ]);
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
@@ -142,6 +144,7 @@ export class TableSessionRepository implements SessionRepository {
           this.sessions.deleteEntity(key.partitionKey, key.rowKey),
           session.nextSweepDateTime ? this.deleteSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
           session.subjectKey ? ignore404(this.bySubject.deleteEntity(session.subjectKey, session.sessionId)) : undefined,
+          session.faceSessionId ? ignore404(this.bySubject.deleteEntity(faceIndexPartition(session.faceSessionId), FACE_INDEX_ROW)) : undefined,
         ]);
         throw error;
       }
