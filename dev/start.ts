@@ -133,6 +133,8 @@ async function main(): Promise<void> {
   pages = await startPagesServer({
     root: path.join(REPO, 'dist/web'), port: PAGES_PORT, apiBase: `http://localhost:${APP_PORT}/api`,
     issuerUrl: `http://127.0.0.1:${ISSUER_PORT}`, faceEmulatorUrl: `http://127.0.0.1:${FACE_PORT}`,
+    // The device page plays the capture in the app's Face API version (set it in the shell, as for the app).
+    ...(process.env.FACE_API_VERSION ? { faceApiVersion: process.env.FACE_API_VERSION } : {}),
   });
 
   const lines = [

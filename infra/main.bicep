@@ -46,6 +46,26 @@ param livenessOperationMode string = 'Passive'
 @description('Keep the session image as capture evidence (a device cannot turn it off): LIVENESS_ENABLE_SESSION_IMAGE.')
 param livenessEnableSessionImage bool = true
 
+@allowed(['v1.2', 'v1.3-preview.1'])
+@description('Face API version: v1.3-preview.1 adds abuse monitoring (the same face under different users), client IPs and server-set attempts: FACE_API_VERSION.')
+param faceApiVersion string = 'v1.2'
+
+@description('With v1.3: turn Face abuse monitoring on at the resource when the app starts: FACE_ABUSE_MONITORING.')
+param faceAbuseMonitoring bool = true
+
+@minValue(1)
+@maxValue(3)
+@description('With v1.3: liveness attempts one session token allows (Face numberOfClientAttemptsAllowed): LIVENESS_CLIENT_ATTEMPTS.')
+param livenessClientAttempts int = 1
+
+@allowed(['review', 'fail'])
+@description('What a session Face abuse monitoring flagged leads to: LIVENESS_ABUSE_POLICY.')
+param livenessAbusePolicy string = 'review'
+
+@allowed(['off', 'optional', 'required'])
+@description('Compare the result digest the device reports on complete with Face\'s: LIVENESS_DIGEST_BINDING.')
+param livenessDigestBinding string = 'optional'
+
 @minValue(1)
 @description('Sessions one subject may hold open at once: LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT.')
 param livenessMaxOpenSessionsPerSubject int = 3
@@ -247,6 +267,11 @@ var livenessAppSettings = {
   // The policy the server owns (see the README's Security section): devices may only ask for something stricter.
   LIVENESS_OPERATION_MODE: livenessOperationMode
   LIVENESS_ENABLE_SESSION_IMAGE: string(livenessEnableSessionImage)
+  FACE_API_VERSION: faceApiVersion
+  FACE_ABUSE_MONITORING: string(faceAbuseMonitoring)
+  LIVENESS_CLIENT_ATTEMPTS: string(livenessClientAttempts)
+  LIVENESS_ABUSE_POLICY: livenessAbusePolicy
+  LIVENESS_DIGEST_BINDING: livenessDigestBinding
   LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT: string(livenessMaxOpenSessionsPerSubject)
   LIVENESS_MAX_CREATES_PER_SUBJECT: string(livenessMaxCreatesPerSubject)
   DEVICE_AUTH_MAX_TOKEN_AGE_SECONDS: string(deviceAuthMaxTokenAgeSeconds)

@@ -21,7 +21,7 @@ import { siteInlineScriptHashes, staticWebAppConfig, type PagesPolicyInput } fro
 
 export interface PagesConfigFile {
   apiBase: string;
-  device: { oidc: { authority: string; clientId: string; scope: string }; capture: { kind: 'emulator'; endpoint: string } | { kind: 'vision-face-ui'; moduleUrl: string } };
+  device: { oidc: { authority: string; clientId: string; scope: string }; capture: { kind: 'emulator'; endpoint: string; apiVersion?: string } | { kind: 'vision-face-ui'; moduleUrl: string } };
   console: { oidc: { authority: string; clientId: string; scope: string } };
 }
 

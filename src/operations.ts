@@ -52,6 +52,7 @@ export const OPERATIONS = {
   enrolSubjectReference: { name: 'subjects-reference-enrol', route: 'subjects/{subjectKey}/reference', method: 'PUT', auth: 'backOffice' },
   removeSubjectReference: { name: 'subjects-reference-remove', route: 'subjects/{subjectKey}/reference', method: 'DELETE', auth: 'backOffice' },
   promoteSubjectReference: { name: 'subjects-reference-promote', route: 'subjects/{subjectKey}/reference/promote', method: 'POST', auth: 'backOffice' },
+  resetSubjectCorrelationId: { name: 'subjects-correlation-id-reset', route: 'subjects/{subjectKey}/correlation-id/reset', method: 'POST', auth: 'backOffice' },
   getSubjectImage: { name: 'subjects-images', route: 'subjects/{subjectKey}/images', method: 'GET', auth: 'backOffice' },
   // Back office: webhooks
   listWebhookFailures: { name: 'webhook-failures-list', route: 'webhook-failures', method: 'GET', auth: 'backOffice' },

@@ -34,6 +34,8 @@ export interface Script {
   livenessDecision?: LivenessDecision;
   matchConfidence?: number;
   attemptError?: { code: string; message: string };
+  abuseDetected?: boolean;
+  otherFlaggedSessions?: Array<{ attemptId: number; sessionId: string; sessionImageId?: string }>;
 }
 
 export const DEFAULT_MATCH_CONFIDENCE = 0.95;

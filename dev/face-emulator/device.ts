@@ -9,6 +9,8 @@ export interface DeviceAttemptOptions {
   verifyImage?: Uint8Array;
   /** Defaults to v1.2. */
   apiVersion?: string;
+  /** The session kind: liveness with verify (default) or plain liveness (`detectLiveness/singleModal`). */
+  kind?: 'livenessWithVerify' | 'liveness';
 }
 
 export async function performDeviceAttempt(
@@ -23,7 +25,8 @@ export async function performDeviceAttempt(
   if (options.verifyImage) {
     form.append('VerifyImage', new Blob([new Uint8Array(options.verifyImage)], { type: 'application/octet-stream' }), 'verify.jpg');
   }
-  const url = `${endpoint.replace(/\/+$/, '')}/face/${options.apiVersion ?? 'v1.2'}/detectLivenessWithVerify/singleModal`;
+  const operation = options.kind === 'liveness' ? 'detectLiveness' : 'detectLivenessWithVerify';
+  const url = `${endpoint.replace(/\/+$/, '')}/face/${options.apiVersion ?? 'v1.2'}/${operation}/singleModal`;
   const response = await fetch(url, {
     method: 'POST',
     headers: {

@@ -23,6 +23,9 @@ export class FaceError extends Error {
 export const errors = {
   accessDenied: () => new FaceError(401, '401',
     'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.'),
+  // Entra ID: a bearer token that is not for this resource (wrong issuer, audience, signature, or expired).
+  invalidBearerToken: () => new FaceError(401, '401',
+    'Access denied due to an invalid or expired Microsoft Entra ID token, or a token for another resource.'),
   invalidMediaType: () => new FaceError(415, 'BadArgument', 'Invalid Media Type.'),
   badArgument: (message = 'Request body is invalid.') => new FaceError(400, 'BadArgument', message),
   invalidRequestBody: () => new FaceError(400, 'InvalidRequestBody',
@@ -33,6 +36,11 @@ export const errors = {
     'Invalid authTokenTimeToLiveInSeconds specified. Must be within 60 to 86400.'),
   invalidDeviceCorrelationId: () => new FaceError(400, 'InvalidDeviceCorrelationId',
     'A device correlation ID is required in the request body during session create or session start. Must not be null or empty, and be no more than 64 characters.'),
+  // The spec declares these bounds but Face's error reference has no row for them: BadArgument, as for other bad values.
+  invalidModelVersion: () => new FaceError(400, 'BadArgument', "Invalid livenessModelVersion specified. Must be '2024-11-15'."),
+  invalidAttemptsAllowed: () => new FaceError(400, 'BadArgument', 'Invalid numberOfClientAttemptsAllowed specified. Must be within 1 to 3.'),
+  missingVerifyImage: () => new FaceError(400, 'BadArgument', 'The verifyImage part is required.'),
+  unsupportedMediaTypeJson: () => new FaceError(415, 'BadArgument', 'Invalid Media Type.'),
   imageTooSmall: () => new FaceError(400, 'InvalidImageSize', 'Image size is too small.'),
   imageTooBig: () => new FaceError(400, 'InvalidImageSize', 'Image size is too big.'),
   undecodableImage: () => new FaceError(400, 'InvalidImage', 'Decoding error, image format unsupported.'),

@@ -3,7 +3,11 @@
 // FACE_EMULATOR_ENGINE (human|stub), FACE_EMULATOR_DECISIONS (vision|scripted; default vision with the human
 // engine, scripted with the stub), FACE_EMULATOR_LOG (1 = request log on stderr), and fault settings:
 // FACE_EMULATOR_LATENCY_MS, FACE_EMULATOR_ERROR_RATE, FACE_EMULATOR_ERROR_STATUS, FACE_EMULATOR_RETRY_AFTER_SECONDS,
-// FACE_EMULATOR_DROP_RATE, FACE_EMULATOR_FAULT_PATHS (comma-separated regexes).
+// FACE_EMULATOR_DROP_RATE, FACE_EMULATOR_FAULT_PATHS (comma-separated regexes); FACE_EMULATOR_TOKEN_ISSUER (the issuer
+// whose Entra-style bearer tokens for https://cognitiveservices.azure.com are accepted besides the key; default the dev
+// issuer http://127.0.0.1:7082, `off` for keys only), FACE_EMULATOR_ABUSE_MONITORING (1 = on at start; v1.3 PATCH
+// /settings turns it on or off), FACE_EMULATOR_TLS_KEY / FACE_EMULATOR_TLS_CERT (PEM files: serve https).
+import { readFileSync } from 'node:fs';
 import { faultsFromEnv } from './faults.js';
 import { startFaceEmulator } from './server.js';
 
@@ -24,6 +28,10 @@ async function main(): Promise<void> {
     engine,
     decisions,
     faults: faultsFromEnv(env),
+    ...(env.FACE_EMULATOR_TOKEN_ISSUER === 'off' ? {} : { tokenAuth: { issuer: env.FACE_EMULATOR_TOKEN_ISSUER || 'http://127.0.0.1:7082' } }),
+    abuseMonitoringEnabled: env.FACE_EMULATOR_ABUSE_MONITORING === '1',
+    ...(env.FACE_EMULATOR_TLS_KEY && env.FACE_EMULATOR_TLS_CERT
+      ? { tls: { key: readFileSync(env.FACE_EMULATOR_TLS_KEY), cert: readFileSync(env.FACE_EMULATOR_TLS_CERT) } } : {}),
     ...(env.FACE_EMULATOR_LOG === '1' ? { log: (line: string) => process.stderr.write(`[face-emulator] ${line}\n`) } : {}),
   });
   console.log(`Face emulator listening on ${emulator.url}`);

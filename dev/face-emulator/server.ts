@@ -1,22 +1,25 @@
-// Face API v1.2 liveness-with-verify emulator on plain node:http. It speaks the wire contract of the real service
+// Face API v1.2 and v1.3-preview.1 liveness emulator (with-verify and plain sessions) on plain node:http (or https). It speaks the wire contract of the real service
 // closely enough for the official `@azure-rest/ai-vision-face` client (README "Face API surface"), adds the
 // device-side call the Vision UI SDK makes (README "Playing the phone"), and exposes /emulator/* control endpoints
 // for tests and benches.
 // Never logs keys, tokens or image bytes: log lines carry method, path (session ids are not secrets), status, time.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { z } from 'zod';
+import { AbuseMonitor } from './abuse.js';
 import { ScriptedDecisionEngine, VisionDecisionEngine, type DecisionEngine, type DecisionMode } from './decision-engine.js';
 import { FaceError, errors } from './errors.js';
 import { FaultInjector, faultSettingsSchema, type FaultSettings } from './faults.js';
 import { createImageAnalyzer, type EngineName, type ImageAnalysis, type MemoizingImageAnalyzer } from './image-analyzer.js';
 import { isMultipart, parseMultipart, type FilePart } from './multipart.js';
 import {
-  EmulatorClock, MAX_ATTEMPTS, SessionStore, sha256Hex, toWire,
-  type Attempt, type FaceRectangle, type Session, type VerifyReference,
+  API_VERSIONS, EmulatorClock, SessionStore, sha256Hex, toWire,
+  type AbuseMonitoringResult, type ApiVersion, type Attempt, type FaceRectangle, type Session, type VerifyReference,
 } from './store.js';
-import { checkImageSize, MAX_IMAGE_BYTES, validateCreate } from './validation.js';
+import { checkImageSize, MAX_IMAGE_BYTES, validateCreate, validateCreateLiveness } from './validation.js';
 
 export interface FaceEmulatorOptions {
   port: number;            // 0 = any free port
@@ -33,11 +36,27 @@ export interface FaceEmulatorOptions {
    * embeddings of the capture and the verify image; needs the human engine). Control-endpoint scripts override both.
    */
   decisions?: DecisionMode;
+  /**
+   * Entra ID bearer tokens on management and control calls, besides the key: signed by this issuer (its JWKS from
+   * OIDC discovery, or `jwksUri`), for the audience `https://cognitiveservices.azure.com` (the Face resource's).
+   */
+  tokenAuth?: { issuer: string; jwksUri?: string; audience?: string };
+  /** Serve https with this key and certificate (the Azure SDK sends bearer tokens over https only). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** v1.3 abuse monitoring at start (the `/settings` resource; default off, as a fresh resource is assumed to be). */
+  abuseMonitoringEnabled?: boolean;
+  /** Compute face embeddings for abuse monitoring even with scripted decisions (human engine only). */
+  abuseEmbeddings?: boolean;
+  /** How long a face template counts for abuse monitoring (default 7 days). */
+  abuseWindowSeconds?: number;
 }
 
 export interface RunningFaceEmulator { url: string; port: number; close(): Promise<void>; }
 
-const API_PREFIX = '/face/v1.2/';
+/** The Face resource's Entra ID audience. */
+export const COGNITIVE_SERVICES_AUDIENCE = 'https://cognitiveservices.azure.com';
+const API_PREFIXES = API_VERSIONS.map((v) => [v, `/face/${v.toLowerCase()}/`] as const);
+const DEVICE_PATHS = ['detectlivenesswithverify/singlemodal', 'detectliveness/singlemodal'];
 /** Device captures may be short WebP videos; cap what we buffer. */
 const MAX_DEVICE_CONTENT_BYTES = 20 * 1024 * 1024;
 
@@ -105,7 +124,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * @returns true when the request was a preflight and has been answered
  */
 function deviceCors(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
-  if (pathname.toLowerCase().replace(/\/+$/, '') !== `${API_PREFIX}detectlivenesswithverify/singlemodal`) return false;
+  const lower = pathname.toLowerCase().replace(/\/+$/, '');
+  if (!API_PREFIXES.some(([, prefix]) => DEVICE_PATHS.some((d) => lower === `${prefix}${d}`))) return false;
   if (!req.headers.origin) return false;
   res.setHeader('access-control-allow-origin', '*');
   if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return false;
@@ -126,6 +146,11 @@ const scriptSchema = z.object({
   livenessDecision: livenessDecisionSchema.optional(),
   matchConfidence: z.number().min(0).max(1).optional(),
   attemptError: z.object({ code: z.string().min(1), message: z.string().min(1) }).optional(),
+  /** v1.3: force the abuse verdict of the session's attempts (otherwise derived from face templates). */
+  abuseDetected: z.boolean().optional(),
+  otherFlaggedSessions: z.array(z.object({
+    attemptId: z.number().int().min(1), sessionId: z.string().min(1), sessionImageId: z.string().min(1).optional(),
+  }).strict()).max(20).optional(),
 }).strict().refine((s) => s.sessionId !== undefined || s.deviceCorrelationId !== undefined, {
   message: 'sessionId or deviceCorrelationId is required',
 });
@@ -139,7 +164,14 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
   const host = options.host ?? '127.0.0.1';
 
   const mode: DecisionMode = options.decisions ?? 'scripted';
-  const analyzer: MemoizingImageAnalyzer = await createImageAnalyzer(options.engine ?? 'human', { embeddings: mode === 'vision' });
+  const analyzer: MemoizingImageAnalyzer = await createImageAnalyzer(options.engine ?? 'human', {
+    embeddings: mode === 'vision' || options.abuseEmbeddings === true,
+  });
+  const abuse = new AbuseMonitor(options.abuseWindowSeconds);
+  const settings = { livenessAbuseMonitoring: { enabled: options.abuseMonitoringEnabled ?? false } };
+  const jwks = options.tokenAuth
+    ? createRemoteJWKSet(new URL(options.tokenAuth.jwksUri ?? `${options.tokenAuth.issuer.replace(/\/+$/, '')}/jwks`))
+    : undefined;
   const clock = new EmulatorClock();
   const store = new SessionStore(clock);
   const scripts = new ScriptedDecisionEngine();
@@ -148,8 +180,21 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
   if (options.latencyMs !== undefined) initialFaults.latencyMs = options.latencyMs;
   const faults = new FaultInjector(initialFaults);
 
-  function requireKey(req: IncomingMessage): void {
-    if (!keyMatches(req.headers['ocp-apim-subscription-key'], options.apiKey)) throw errors.accessDenied();
+  /** The key, or (when configured) an Entra ID bearer token for the Face resource's audience. */
+  async function requireKey(req: IncomingMessage): Promise<void> {
+    if (keyMatches(req.headers['ocp-apim-subscription-key'], options.apiKey)) return;
+    const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer && jwks && options.tokenAuth) {
+      try {
+        await jwtVerify(bearer, jwks, {
+          issuer: options.tokenAuth.issuer, audience: options.tokenAuth.audience ?? COGNITIVE_SERVICES_AUDIENCE, clockTolerance: 60,
+        });
+        return;
+      } catch {
+        throw errors.invalidBearerToken();
+      }
+    }
+    throw errors.accessDenied();
   }
 
   /** Verify image / device image → one face or the service's InvalidImage* error. */
@@ -169,20 +214,19 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
 
   // ---- management API ------------------------------------------------------------------------------------------
 
-  async function createSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function createSession(req: IncomingMessage, res: ServerResponse, version: ApiVersion): Promise<void> {
     if (!isMultipart(req)) { await drain(req); throw errors.invalidMediaType(); }
     const body = await parseMultipart(req, { fileSize: MAX_IMAGE_BYTES, fileParts: ['verifyimage'] });
-    const params = validateCreate(body);
-    let verifyReferences: VerifyReference[] = [];
-    let verifyImageHash: string | undefined;
-    let verifyEmbedding: number[] | undefined;
-    if (params.verifyImage) {
-      const verify = await analyzeSingleFace(params.verifyImage);
-      verifyReferences = [verify.reference];
-      verifyEmbedding = verify.embedding;
-      verifyImageHash = sha256Hex(params.verifyImage.bytes);
-    }
+    const params = validateCreate(body, version);
+    const verify = await analyzeSingleFace(params.verifyImage);
+    const verifyReferences: VerifyReference[] = [verify.reference];
+    const verifyEmbedding = verify.embedding;
+    const verifyImageHash = sha256Hex(params.verifyImage.bytes);
     const session = store.create({
+      kind: 'livenessWithVerify',
+      apiVersion: version,
+      maxAttempts: params.numberOfClientAttemptsAllowed,
+      isAbuseMonitoringEnabled: version !== 'v1.2' && settings.livenessAbuseMonitoring.enabled,
       livenessOperationMode: params.livenessOperationMode,
       modelVersion: params.modelVersion,
       deviceCorrelationIdSetInClient: params.deviceCorrelationIdSetInClient,
@@ -192,20 +236,61 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       verifyConfidenceThreshold: params.verifyConfidenceThreshold,
       verifyReferences,
       ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
-      ...(verifyImageHash !== undefined ? { verifyImageHash } : {}),
+      verifyImageHash,
       ...(verifyEmbedding !== undefined ? { verifyEmbedding } : {}),
     });
-    sendJson(res, 200, toWire(session));
+    sendJson(res, 200, toWire(session, version));
+  }
+
+  /** The plain liveness create (JSON, no verify image): no verifyResult on its attempts. */
+  async function createLivenessSession(req: IncomingMessage, res: ServerResponse, version: ApiVersion): Promise<void> {
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) { await drain(req); throw errors.invalidMediaType(); }
+    const params = validateCreateLiveness(await readJson(req), version);
+    const session = store.create({
+      kind: 'liveness',
+      apiVersion: version,
+      maxAttempts: params.numberOfClientAttemptsAllowed,
+      isAbuseMonitoringEnabled: version !== 'v1.2' && settings.livenessAbuseMonitoring.enabled,
+      livenessOperationMode: params.livenessOperationMode,
+      modelVersion: params.modelVersion,
+      deviceCorrelationIdSetInClient: params.deviceCorrelationIdSetInClient,
+      authTokenTimeToLiveInSeconds: params.authTokenTimeToLiveInSeconds,
+      enableSessionImage: params.enableSessionImage,
+      returnVerifyImageHash: false,
+      verifyConfidenceThreshold: 0.5,
+      verifyReferences: [],
+      ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
+      ...(params.userCorrelationId !== undefined ? { userCorrelationId: params.userCorrelationId } : {}),
+      userCorrelationIdSetInClient: params.userCorrelationIdSetInClient,
+      ...(params.expectedClientIpAddress !== undefined ? { expectedClientIpAddress: params.expectedClientIpAddress } : {}),
+    });
+    sendJson(res, 200, toWire(session, version));
+  }
+
+  /** The abuse verdict on a finished attempt: a script's, else derived from the face template (README "Abuse monitoring"). */
+  function abuseVerdict(session: Session, attempt: Attempt, embedding: number[] | undefined): AbuseMonitoringResult | undefined {
+    if (!session.isAbuseMonitoringEnabled) return undefined;
+    const script = scripts.scriptFor(session);
+    const correlationId = session.userCorrelationId ?? session.deviceCorrelationId;
+    const derived = embedding && correlationId !== undefined && attempt.attemptStatus === 'Succeeded'
+      ? abuse.observe({
+        embedding, correlationId, sessionId: session.sessionId, attemptId: attempt.attemptId,
+        ...(attempt.result?.sessionImageId ? { sessionImageId: attempt.result.sessionImageId } : {}),
+      }, clock.now())
+      : { isAbuseDetected: false, otherFlaggedSessions: [] };
+    if (script?.abuseDetected === undefined) return derived;
+    return { isAbuseDetected: script.abuseDetected, otherFlaggedSessions: script.otherFlaggedSessions ?? derived.otherFlaggedSessions };
   }
 
   // ---- device API ----------------------------------------------------------------------------------------------
 
-  async function deviceAttempt(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function deviceAttempt(req: IncomingMessage, res: ServerResponse, version: ApiVersion, kind: Session['kind']): Promise<void> {
     const auth = req.headers.authorization ?? '';
     const match = /^bearer\s+(\S+)\s*$/i.exec(auth);
-    const session = match?.[1] ? store.getByToken(match[1]) : undefined;
+    const found = match?.[1] ? store.getByToken(match[1]) : undefined;
+    const session = found?.kind === kind ? found : undefined;
     if (!session) { await drain(req); throw errors.invalidSessionToken(); }
-    if (session.attempts.length >= MAX_ATTEMPTS) { await drain(req); throw errors.attemptsExhausted(MAX_ATTEMPTS); }
+    if (session.attempts.length >= session.maxAttempts) { await drain(req); throw errors.attemptsExhausted(session.maxAttempts); }
     if (!isMultipart(req)) { await drain(req); throw errors.invalidMediaType(); }
 
     const body = await parseMultipart(req, { fileSize: MAX_DEVICE_CONTENT_BYTES, fileParts: ['content', 'verifyimage'] });
@@ -218,19 +303,22 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     // Mobile SDKs may send the verify image with the capture instead of at create (README "Playing the phone").
     const deviceVerifyImage = body.files.get('verifyimage');
     let deviceReference: Awaited<ReturnType<typeof analyzeSingleFace>> | undefined;
-    if (deviceVerifyImage && session.verifyReferences.length === 0) {
+    if (deviceVerifyImage && session.kind === 'livenessWithVerify' && session.verifyReferences.length === 0) {
       deviceReference = await analyzeSingleFace(deviceVerifyImage);
     }
 
     // Re-check after the awaits above and reserve the attempt slot synchronously so concurrent calls can't exceed it.
     if (session.deleted || store.getByToken(session.authToken) !== session) throw errors.invalidSessionToken();
-    if (session.attempts.length >= MAX_ATTEMPTS) throw errors.attemptsExhausted(MAX_ATTEMPTS);
+    if (session.attempts.length >= session.maxAttempts) throw errors.attemptsExhausted(session.maxAttempts);
     if (deviceReference && deviceVerifyImage) {
       session.verifyReferences = [deviceReference.reference];
       if (deviceReference.embedding) session.verifyEmbedding = deviceReference.embedding;
       session.verifyImageHash = sha256Hex(deviceVerifyImage.bytes);
     }
-    const attempt: Attempt = { attemptId: session.attempts.length + 1, attemptStatus: 'Running' };
+    const attempt: Attempt = {
+      attemptId: session.attempts.length + 1, attemptStatus: 'Running',
+      ...(session.apiVersion !== 'v1.2' ? { clientInformation: [{ ip: clientIp(req) }] } : {}),
+    };
     session.attempts.push(attempt);
     session.status = 'Running';
     session.sessionStartAtMs ??= clock.now();
@@ -250,7 +338,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
           targets: { color: { faceRectangle } },
           digest: sha256Hex(content.bytes, metadata),
         };
-        if (session.verifyReferences.length > 0) {
+        if (session.kind === 'livenessWithVerify' && session.verifyReferences.length > 0) {
           attempt.result.verifyResult = {
             matchConfidence: decision.matchConfidence,
             isIdentical: decision.matchConfidence >= session.verifyConfidenceThreshold,
@@ -259,6 +347,8 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
         if (session.enableSessionImage) attempt.result.sessionImageId = store.storeSessionImage(session, content.bytes);
         if (session.returnVerifyImageHash && session.verifyImageHash) attempt.result.verifyImageHash = session.verifyImageHash;
       }
+      const verdict = abuseVerdict(session, attempt, analysis.faces[0]?.embedding);
+      if (verdict) attempt.abuseMonitoringResult = verdict;
     } catch (error) {
       attempt.attemptStatus = 'Failed';
       attempt.error = { code: 'Unspecified', message: 'Internal server error', targets: { color: { faceRectangle: { top: 0, left: 0, width: 0, height: 0 } } } };
@@ -266,8 +356,43 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       throw error;
     }
     session.status = attempt.attemptStatus;
-    // v1.2 returns nothing useful to the device: the app server must fetch the decision.
-    sendEmpty(res, 204);
+    // v1.2 answers nothing useful. Through v1.3 the answer carries what the client SDK reports to its app on success
+    // (LivenessDetectionSuccess.digest): the attempt's digest, which the app server can compare with Face's. Never the
+    // decision: the app server must fetch that.
+    if (version === 'v1.2' || !attempt.result) sendEmpty(res, 204);
+    else sendJson(res, 200, { attemptId: attempt.attemptId, digest: attempt.result.digest });
+  }
+
+  // ---- v1.3-preview.1 settings ---------------------------------------------------------------------------------
+
+  const settingsUpdateSchema = z.object({
+    livenessAbuseMonitoring: z.object({ enabled: z.boolean().optional() }).strict().optional(),
+  }).strict();
+
+  async function settingsCall(req: IncomingMessage, res: ServerResponse, sub: string | undefined): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (sub === undefined) {
+      if (method === 'GET') { sendJson(res, 200, settings); return; }
+      if (method === 'PATCH') {
+        if (!/^application\/(merge-patch\+)?json\b/i.test(req.headers['content-type'] ?? '')) { await drain(req); throw errors.invalidMediaType(); }
+        const update = parseWith(settingsUpdateSchema, await readJson(req));
+        if (update.livenessAbuseMonitoring?.enabled !== undefined) settings.livenessAbuseMonitoring.enabled = update.livenessAbuseMonitoring.enabled;
+        sendJson(res, 200, settings);
+        return;
+      }
+      throw errors.methodNotAllowed();
+    }
+    if (sub.toLowerCase() === 'getclientassetsaccesstoken') {
+      if (method !== 'GET') throw errors.methodNotAllowed();
+      const accessToken = randomUUID().replace(/-/g, '') + randomUUID().replace(/-/g, '');
+      sendJson(res, 200, {
+        expiry: new Date(clock.now() + 3600_000).toISOString(),
+        accessToken,
+        base64AccessToken: Buffer.from(accessToken).toString('base64'),
+      });
+      return;
+    }
+    throw errors.notFound();
   }
 
   // ---- call counts: what a client costs at Face (tests and the bench read them) ----------------------------------
@@ -284,7 +409,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       });
       return;
     }
-    requireKey(req);
+    await requireKey(req);
     if (route === '/emulator/scripts') {
       if (method === 'POST') {
         const script = parseWith(scriptSchema, await readJson(req));
@@ -293,6 +418,8 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
         return;
       }
       if (method === 'DELETE') { await drain(req); scripts.clearScripts(); sendEmpty(res, 204); return; }
+    } else if (route === '/emulator/abuse-templates') {
+      if (method === 'DELETE') { await drain(req); abuse.clear(); sendEmpty(res, 204); return; }
     } else if (route === '/emulator/faults') {
       if (method === 'PUT') {
         const settings = parseWith(faultSettingsSchema, await readJson(req));
@@ -343,32 +470,37 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     const lower = pathname.toLowerCase().replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     if (lower.startsWith('/emulator/')) return control(req, res, lower);
-    if (!lower.startsWith(API_PREFIX)) throw errors.notFound();
+    const [version, prefix] = API_PREFIXES.find(([, p]) => lower.startsWith(p)) ?? [];
+    if (!version || !prefix) throw errors.notFound();
 
-    // Device call authenticates with the session token, not the key.
-    if (lower === `${API_PREFIX}detectlivenesswithverify/singlemodal`) {
+    // Device calls authenticate with the session token, not the key.
+    if (lower === `${prefix}detectlivenesswithverify/singlemodal` || lower === `${prefix}detectliveness/singlemodal`) {
       if (method !== 'POST') throw errors.methodNotAllowed();
-      return deviceAttempt(req, res);
+      return deviceAttempt(req, res, version, lower.endsWith('withverify/singlemodal') ? 'livenessWithVerify' : 'liveness');
     }
 
-    requireKey(req);
-    const rest = pathname.replace(/\/+$/, '').slice(API_PREFIX.length).split('/');
+    await requireKey(req);
+    const rest = pathname.replace(/\/+$/, '').slice(prefix.length).split('/');
     const [resource, id, extra] = [rest[0]?.toLowerCase(), rest[1], rest[2]];
     calls.count(`${method} ${resource ?? ''}${id === undefined ? '' : '/{id}'}`, id === undefined ? undefined : decodeURIComponent(id));
-    if (resource === 'detectlivenesswithverify-sessions' && id === undefined) {
+    if (resource === 'settings' && version !== 'v1.2' && extra === undefined) return settingsCall(req, res, id);
+    const kind = resource === 'detectlivenesswithverify-sessions' ? 'livenessWithVerify'
+      : resource === 'detectliveness-sessions' ? 'liveness' : undefined;
+    if (kind && id === undefined) {
       if (method !== 'POST') throw errors.methodNotAllowed();
-      return createSession(req, res);
+      return kind === 'livenessWithVerify' ? createSession(req, res, version) : createLivenessSession(req, res, version);
     }
-    if (resource === 'detectlivenesswithverify-sessions' && id && extra === undefined) {
+    if (kind && id && extra === undefined) {
       const sessionId = decodeURIComponent(id);
+      const found = store.get(sessionId);
+      const session = found?.kind === kind ? found : undefined;
       if (method === 'GET') {
-        const session = store.get(sessionId);
         if (!session) throw errors.sessionNotFound();
-        sendJson(res, 200, toWire(session));
+        sendJson(res, 200, toWire(session, version));
         return;
       }
       if (method === 'DELETE') {
-        if (!store.delete(sessionId)) throw errors.sessionNotFound();
+        if (!session || !store.delete(sessionId)) throw errors.sessionNotFound();
         scripts.forgetSession(sessionId);
         sendEmpty(res, 204);
         return;
@@ -419,7 +551,9 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     }
   }
 
-  const server = http.createServer((req, res) => { void handle(req, res); });
+  const server = options.tls
+    ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => { void handle(req, res); })
+    : http.createServer((req, res) => { void handle(req, res); });
   // Keep-alive sockets from SDK clients would otherwise hold close() open.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -427,7 +561,7 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     server.listen(options.port, host, () => { server.off('error', reject); resolve(); });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`Face emulator listening on ${url} (engine ${analyzer.name}, decisions ${decisions.name})`);
 
   return {
@@ -438,6 +572,12 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
       server.closeAllConnections();
     }),
   };
+}
+
+/** The device's address as the service sees it (`clientInformation[].ip`): the socket's peer, IPv4-mapped unwrapped. */
+function clientIp(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '0.0.0.0';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 /**

@@ -30,14 +30,33 @@ export interface AttemptError {
   targets: { color: { faceRectangle: FaceRectangle } };
 }
 
+/** v1.3-preview.1: the abuse-monitoring verdict on an attempt, and the sessions it flagged. */
+export interface AbuseMonitoringResult {
+  isAbuseDetected: boolean;
+  otherFlaggedSessions: Array<{ attemptId: number; sessionId: string; sessionImageId?: string }>;
+}
+
 export interface Attempt {
   attemptId: number;
   attemptStatus: OperationState;
   result?: AttemptResult;
   error?: AttemptError;
+  /** v1.3-preview.1: the client address the service saw for the attempt. */
+  clientInformation?: Array<{ ip: string }>;
+  /** v1.3-preview.1, set on finished attempts while abuse monitoring is on. */
+  abuseMonitoringResult?: AbuseMonitoringResult;
 }
 
+/** The API versions the emulator speaks; a session answers in the shape of the version it is read with. */
+export const API_VERSIONS = ['v1.2', 'v1.3-preview.1'] as const;
+export type ApiVersion = (typeof API_VERSIONS)[number];
+/** Plain liveness (JSON create, no verify image) or liveness with verify (multipart create). */
+export type SessionKind = 'liveness' | 'livenessWithVerify';
+
 export interface Session {
+  kind: SessionKind;
+  /** The version the session was created with (v1.3 answers carry its fields only for v1.3 sessions). */
+  apiVersion: ApiVersion;
   sessionId: string;
   authToken: string;
   livenessOperationMode: 'Passive' | 'PassiveActive';
@@ -58,6 +77,14 @@ export interface Session {
   verifyImageHash?: string;
   /** FaceRes embedding of the verify image's face, computed once at create (vision decisions only). */
   verifyEmbedding?: number[];
+  /** Client attempts one token allows: 3 in v1.2, `numberOfClientAttemptsAllowed` (default 1) in v1.3. */
+  maxAttempts: number;
+  /** v1.3 plain liveness only. */
+  userCorrelationId?: string;
+  userCorrelationIdSetInClient?: boolean;
+  expectedClientIpAddress?: string;
+  /** Whether abuse monitoring was on when the session ran (v1.3 `isAbuseMonitoringEnabled`). */
+  isAbuseMonitoringEnabled: boolean;
   /** Oldest first internally; the wire format lists newest first. */
   attempts: Attempt[];
   sessionImageIds: string[];
@@ -65,6 +92,7 @@ export interface Session {
 }
 
 export const SESSION_LIFETIME_MS = 48 * 3600 * 1000;
+/** v1.2's attempts per token (v1.3 sets them per session with numberOfClientAttemptsAllowed, 1 to 3). */
 export const MAX_ATTEMPTS = 3;
 
 export function sha256Hex(...parts: Array<Uint8Array | string>): string {
@@ -195,16 +223,27 @@ export class SessionStore {
   }
 }
 
-/** Wire shape of `LivenessWithVerifySession` (v1.2): attempts newest first. */
-export function toWire(session: Session): unknown {
+/**
+ * Wire shape of `LivenessWithVerifySession` / `LivenessSession`: attempts newest first. The v1.3-preview.1 fields
+ * (`isAbuseMonitoringEnabled`, `expectedClientIpAddress`, and per attempt `clientInformation` and
+ * `abuseMonitoringResult`) appear only when the session is read through v1.3-preview.1.
+ */
+export function toWire(session: Session, version: ApiVersion = session.apiVersion): unknown {
+  const v13 = version === 'v1.3-preview.1';
+  const attempts = [...session.attempts].reverse().map((a) => {
+    if (v13) return a;
+    const { clientInformation: _c, abuseMonitoringResult: _a, ...v12 } = a;
+    return v12;
+  });
   return {
     sessionId: session.sessionId,
     authToken: session.authToken,
     status: session.status,
     modelVersion: session.modelVersion,
-    results: {
-      attempts: [...session.attempts].reverse(),
-      verifyReferences: session.verifyReferences,
-    },
+    ...(v13 ? { isAbuseMonitoringEnabled: session.isAbuseMonitoringEnabled } : {}),
+    ...(v13 && session.expectedClientIpAddress !== undefined ? { expectedClientIpAddress: session.expectedClientIpAddress } : {}),
+    results: session.kind === 'livenessWithVerify'
+      ? { attempts, verifyReferences: session.verifyReferences }
+      : { attempts },
   };
 }

@@ -9,6 +9,10 @@
 //    POST /token grant_type=authorization_code redeems it with the code_verifier. The token's audience comes from
 //    the first resource scope, Entra style (`api://face-liveness-backoffice/LivenessSessions.Manage` gives
 //    aud `api://face-liveness-backoffice`); without one it is the device audience.
+// A third way stands in for Azure's managed identity (App Service / Functions): GET /msi/token?resource=…&api-version=
+// 2019-08-01 with the X-IDENTITY-HEADER secret, the endpoint that @azure/identity's DefaultAzureCredential calls when
+// IDENTITY_ENDPOINT and IDENTITY_HEADER are set, so the app's keyless path (an Entra token for the Face resource,
+// audience https://cognitiveservices.azure.com) runs locally against the Face emulator.
 // Every answer allows any origin (CORS), as a public OIDC provider's token, discovery and JWKS endpoints do.
 import http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -19,6 +23,11 @@ export const BACKOFFICE_AUDIENCE = 'api://face-liveness-backoffice';
 export const BACKOFFICE_ROLE = 'LivenessSessions.Manage';
 
 export interface DevIssuerOptions { port: number; host?: string }
+
+/** The X-IDENTITY-HEADER value the managed-identity stand-in expects (IDENTITY_HEADER of the app under test). */
+export const DEV_IDENTITY_HEADER = 'dev-identity-header';
+/** The subject of managed-identity tokens when the caller names no client id. */
+export const DEV_MANAGED_IDENTITY = 'dev-managed-identity';
 
 export interface TokenRequest {
   sub: string;
@@ -163,6 +172,18 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<Running
         });
       }
       if (req.method === 'GET' && url.pathname === '/jwks') return send(200, { keys: [jwk] });
+      if (req.method === 'GET' && url.pathname === '/msi/token') {
+        // App Service managed identity, API version 2019-08-01: the secret header, a resource, a token for it.
+        if (req.headers['x-identity-header'] !== DEV_IDENTITY_HEADER) return send(401, { error: 'unauthorized', error_description: 'X-IDENTITY-HEADER is missing or wrong.' });
+        const resource = url.searchParams.get('resource');
+        if (url.searchParams.get('api-version') !== '2019-08-01' || !resource) return send(400, { error: 'invalid_request', error_description: 'api-version=2019-08-01 and resource are required.' });
+        const audience = resource.replace(/\/\.default$/, '').replace(/\/+$/, '');
+        const token = await issueToken({ sub: url.searchParams.get('client_id') || DEV_MANAGED_IDENTITY, aud: audience });
+        return send(200, {
+          access_token: token, expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: audience, token_type: 'Bearer',
+          ...(url.searchParams.get('client_id') ? { client_id: url.searchParams.get('client_id') } : {}),
+        });
+      }
       if (url.pathname === '/authorize' && (req.method === 'GET' || req.method === 'POST')) {
         const params = req.method === 'GET' ? Object.fromEntries(url.searchParams) : stringFields(await readFields());
         const problem = authorizeProblem(params);

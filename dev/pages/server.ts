@@ -26,17 +26,19 @@ export interface LocalPagesOptions {
   apiBase: string;
   issuerUrl: string;
   faceEmulatorUrl: string;
+  /** The Face API version of the app under test (the device page plays the capture in it); default v1.2. */
+  faceApiVersion?: string;
 }
 
 export interface RunningPages { url: string; origin: string; close(): Promise<void> }
 
 /** The local config: both pages sign in at the dev issuer; the device page plays the capture against the emulator. */
-export function localPagesConfig(options: Pick<LocalPagesOptions, 'apiBase' | 'issuerUrl' | 'faceEmulatorUrl'>): PagesConfigFile {
+export function localPagesConfig(options: Pick<LocalPagesOptions, 'apiBase' | 'issuerUrl' | 'faceEmulatorUrl' | 'faceApiVersion'>): PagesConfigFile {
   return {
     apiBase: options.apiBase,
     device: {
       oidc: { authority: options.issuerUrl, clientId: 'device-page', scope: `openid ${DEVICE_AUDIENCE}/Liveness.Check` },
-      capture: { kind: 'emulator', endpoint: options.faceEmulatorUrl },
+      capture: { kind: 'emulator', endpoint: options.faceEmulatorUrl, ...(options.faceApiVersion ? { apiVersion: options.faceApiVersion } : {}) },
     },
     console: {
       oidc: { authority: options.issuerUrl, clientId: 'operator-console', scope: `openid ${BACKOFFICE_AUDIENCE}/${BACKOFFICE_ROLE}` },

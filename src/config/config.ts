@@ -3,6 +3,10 @@
 // infra/ are kept in step with this file (test/unit/infra-settings.test.ts). Errors name each bad setting.
 import { z } from 'zod';
 import { LIVENESS_OPERATION_MODES } from '../core/vocabulary.js';
+import { ABUSE_POLICIES, DIGEST_BINDINGS } from '../core/trust-signals.js';
+
+/** The Face API versions the adapter speaks (v1.3-preview.1 adds abuse monitoring and client information). */
+export const FACE_API_VERSIONS = ['v1.2', 'v1.3-preview.1'] as const;
 
 const consentTextSchema = z.array(z.strictObject({
   version: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'version must be 1 to 64 printable ASCII characters without spaces'),
@@ -117,12 +121,15 @@ const storageSection = z.object({
 /** The Face resource and how calls to it are bounded. */
 const faceSection = z.object({
   FACE_ENDPOINT: z.url({ message: 'must be the Face resource endpoint, e.g. https://<name>.cognitiveservices.azure.com' }),
-  FACE_API_KEY: z.string().min(1).optional(),
+  // Empty counts as unset (Entra ID), as for WEBHOOK_URL: a test or a slot setting can switch the key off.
+  FACE_API_KEY: z.string().optional().transform((v) => (v?.trim() ? v : undefined)),
   FACE_CLIENT_ID: z.string().optional(),
   AzureWebJobsStorage__clientId: z.string().optional(),
   FACE_TIMEOUT_MS: int(10_000, 100, 120_000),
   FACE_MAX_RETRIES: int(3, 0, 10),
   FACE_RETRY_BUDGET_MS: int(8_000, 0, 120_000),
+  FACE_API_VERSION: z.enum(FACE_API_VERSIONS).default('v1.2'),
+  FACE_ABUSE_MONITORING: bool(true),
 }).transform((e) => ({
   endpoint: e.FACE_ENDPOINT.replace(/\/+$/, ''),
   /** Key auth when set (local and emulator); Entra ID via DefaultAzureCredential otherwise. */
@@ -133,6 +140,10 @@ const faceSection = z.object({
   maxRetries: e.FACE_MAX_RETRIES,
   /** Total time a call may spend retrying before it gives up. */
   retryBudgetMs: e.FACE_RETRY_BUDGET_MS,
+  /** v1.3-preview.1 adds abuse monitoring across per-user correlation ids, client IPs and server-set attempts. */
+  apiVersion: e.FACE_API_VERSION,
+  /** v1.3: turn abuse monitoring on at the Face resource (once per instance, before its first create). */
+  abuseMonitoring: e.FACE_ABUSE_MONITORING,
 }));
 
 const optionalUnitInterval = z.string().optional().transform((v, ctx) => {
@@ -184,6 +195,9 @@ export const livenessSettingsSchema = z.object({
   CONSENT_REQUIRED: bool(true),
   CONSENT_CURRENT_VERSION: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces').default(DEFAULT_CONSENT_VERSION),
   CONSENT_TEXTS_JSON: consentTextsJson,
+  LIVENESS_CLIENT_ATTEMPTS: int(1, 1, 3),
+  LIVENESS_ABUSE_POLICY: z.enum(ABUSE_POLICIES).default('review'),
+  LIVENESS_DIGEST_BINDING: z.enum(DIGEST_BINDINGS).default('optional'),
 }).superRefine((e, ctx) => {
   if (e.DECISION_REVIEW_LOWER_BOUND !== undefined && e.DECISION_REVIEW_LOWER_BOUND >= e.DECISION_MATCH_THRESHOLD) {
     ctx.addIssue({ code: 'custom', path: ['DECISION_REVIEW_LOWER_BOUND'], message: 'must be below DECISION_MATCH_THRESHOLD' });
@@ -225,6 +239,10 @@ export const livenessSettingsSchema = z.object({
   } as { matchThreshold: number; reviewLowerBound?: number; version?: string },
   /** Whether events carry the scores (liveness decision, match confidence); off unless the relying party needs them. */
   eventsIncludeScores: e.WEBHOOK_INCLUDE_SCORES,
+  /** Client attempts one session token allows (Face v1.3 numberOfClientAttemptsAllowed; v1.2 has its own 3). */
+  clientAttempts: e.LIVENESS_CLIENT_ATTEMPTS,
+  /** Digest binding (off | optional | required) and what a session Face abuse monitoring flagged leads to. */
+  trust: { digestBinding: e.LIVENESS_DIGEST_BINDING, abusePolicy: e.LIVENESS_ABUSE_POLICY },
   privacy: {
     /** Whether a create must carry the consent version the person agreed to. */
     consentRequired: e.CONSENT_REQUIRED,

@@ -23,7 +23,7 @@ if (ATTEMPT_STATUSES.length !== FINISHED_ATTEMPT_STATES.size || !ATTEMPT_STATUSE
 /** Why a session is Failed or Expired (core's session record is typed with these: src/contract/types.ts). */
 export const FAILURE_REASONS = [
   'NoFinishedAttempt', 'FaceSessionNotFound', 'CollectionFailedRepeatedly', 'NoFinishedAttemptBeforeExpiry',
-  'VerifyImageHashMismatch', 'VerifyImageHashMissing', 'FaceAnswerInvalid',
+  'VerifyImageHashMismatch', 'VerifyImageHashMissing', 'FaceAnswerInvalid', 'DigestMismatch',
 ] as const;
 
 export const livenessOperationModeSchema = z.enum(LIVENESS_OPERATION_MODES).meta({
@@ -61,5 +61,6 @@ export const attemptStatusSchema = z.enum(ATTEMPT_STATUSES).meta({ description: 
 export const failureReasonSchema = z.enum(FAILURE_REASONS).meta({
   description: 'Why the session is Failed or Expired: no finished attempt within the collection bound; Face no '
     + 'longer knew the session; collection kept failing (poison queue); the token expired without an attempt; '
-    + 'the attempt was about another verify image, or its hash was missing.',
+    + 'the attempt was about another verify image, or its hash was missing; the digest the device reported is not '
+    + "Face's digest of the attempt.",
 });

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiResponseObject } from 'zod-openapi';
 import type { OperationId } from '../operations.js';
 import {
-  auditEntryListSchema, cacheControlHeaderSchema, completionAcceptedSchema, deletionReceiptSchema,
+  auditEntryListSchema, cacheControlHeaderSchema, completeRequestSchema, completionAcceptedSchema, correlationIdResetSchema,
+  deletionReceiptSchema,
   deliveryAttemptListSchema, deviceStatusSchema, enrolReferenceRequestBodySchema, errorResponseSchema,
   eventIdPathSchema, failedDeliveryPageSchema, healthSchema, idempotencyKeyHeaderSchema,
   idempotentReplayedHeaderSchema, listFailedDeliveriesQuerySchema, listSessionsQuerySchema,
@@ -179,6 +180,16 @@ const promoteReference: OperationContract = {
   },
 };
 
+const resetCorrelationId: OperationContract = {
+  tag: 'back office',
+  summary: "Reset the subject's abuse-monitoring correlation id",
+  description: 'Face v1.3 abuse monitoring flags a correlation id when the same face turns up under another one, and '
+    + "Face creates no sessions for a flagged id. After a person has reviewed the flag and cleared it, this issues the "
+    + 'subject a new random id (Microsoft\'s abuse-monitoring guidance). The id itself never leaves the app.',
+  requestParams: { path: subjectKeyPathSchema },
+  responses: { 200: okJson('The new id was issued.', correlationIdResetSchema), 404: subjectNotFound, 409: subjectErasing },
+};
+
 const removeReference: OperationContract = {
   tag: 'back office',
   summary: 'Remove the enrolled reference',
@@ -337,10 +348,18 @@ const complete: OperationContract = {
   tag: 'device',
   summary: 'Report the capture as done',
   description: 'The device says its capture with the Face client SDK finished; the app then collects the result from '
-    + 'Face in the background. Idempotent. The answer never contains the decision or scores: poll the status.',
+    + 'Face in the background. Idempotent. The answer never contains the decision or scores: poll the status. The '
+    + 'optional JSON body carries the result digest the client SDK reported (digest binding).',
   requestParams: { path: sessionIdPathSchema },
+  requestBody: {
+    required: false,
+    content: { 'application/json': { schema: completeRequestSchema, examples: { example: { value: { digest: '2B39F2E0EFDFDBFB9B079908498A583545EBED38D8ACA800FF0B8E770799F3BF' } } } } },
+  },
   responses: {
     202: okJson('Accepted; the result is being collected.', completionAcceptedSchema),
+    400: error("InvalidDigest: 'digest' is not 16 to 128 hex digits. DigestRequired: the service requires the digest. "
+      + 'InvalidJson, BadArgument: the body is not the JSON object described.'),
+    415: error('UnsupportedMediaType: a body that is not application/json.'),
     404: ref('NotFound'),
     409: ref('Conflict'),
     429: error('TooManyAttempts: the subject is locked out after failed attempts; its sessions are not collected until '
@@ -394,6 +413,7 @@ export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   enrolSubjectReference: enrolReference,
   removeSubjectReference: removeReference,
   promoteSubjectReference: promoteReference,
+  resetSubjectCorrelationId: resetCorrelationId,
   getSubjectImage: subjectImage,
   listWebhookFailures: webhookFailures,
   listWebhookAttempts: webhookAttempts,

@@ -197,6 +197,18 @@ export const promoteReferenceRequestSchema = z.strictObject({
     .meta({ description: "A session of this subject whose outcome is pass (automated, or settled by a reviewer).", examples: ['019ac1f2-7a3b-7c4d-8e5f-0123456789ab'] }),
 }).meta({ id: 'PromoteReferenceRequest' });
 
+export const completeRequestSchema = z.strictObject({
+  digest: z.string({ error: "'digest' must be the result digest the liveness client SDK reported (16 to 128 hex digits)" })
+    .regex(/^[0-9A-Fa-f]{16,128}$/, "'digest' must be the result digest the liveness client SDK reported (16 to 128 hex digits)")
+    .optional()
+    .meta({
+      description: "The result digest the Face client SDK reported for the capture (LivenessDetectionSuccess.digest). "
+        + "Compared with Face's digest of the decided attempt: a different one fails the session (DigestMismatch). "
+        + 'Required when the service sets LIVENESS_DIGEST_BINDING=required.',
+      examples: ['2B39F2E0EFDFDBFB9B079908498A583545EBED38D8ACA800FF0B8E770799F3BF'],
+    }),
+}).meta({ id: 'CompleteLivenessSessionRequest' });
+
 export const settleReviewRequestSchema = z.strictObject({
   outcome: z.enum(['pass', 'fail'], { error: "'outcome' must be 'pass' or 'fail'" })
     .meta({ description: "The reviewer's decision; the device sees it as its status." }),

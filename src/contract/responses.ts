@@ -77,6 +77,15 @@ export const auditEntrySchema = z.strictObject({
   verifyImageHash: z.string().meta({
     description: 'SHA-256 of the verify image Face compared against; the app checks it against the image it stored.',
   }).optional(),
+  clientInformation: z.array(z.strictObject({ ip: z.string() })).meta({
+    description: 'Face v1.3: the client IP address Face saw during the attempt.',
+  }).optional(),
+  abuseMonitoringResult: z.strictObject({
+    isAbuseDetected: z.boolean(),
+    otherFlaggedSessions: z.array(z.strictObject({
+      attemptId: z.int().min(1), sessionId: z.string().meta({ description: "Face's session id." }), sessionImageId: z.string().optional(),
+    })),
+  }).meta({ description: "Face v1.3 abuse monitoring: whether this attempt's face was seen under another correlation id, and where." }).optional(),
   response: z.strictObject({
     body: z.strictObject({
       livenessDecision: z.string().meta({
@@ -106,7 +115,8 @@ export const decisionSchema = z.strictObject({
   reasons: z.array(z.string()).meta({
     description: 'Empty for pass. Otherwise e.g. MatchConfidenceBelowThreshold, MatchConfidenceInReviewBand, '
       + 'LivenessUncertain, Liveness:<decision>, AttemptFailed:<code>, VerifyImageHashMismatch, VerifyImageHashMissing, '
-      + 'MatchConfidenceMissing.',
+      + 'MatchConfidenceMissing, DigestMismatch (the digest the device reported is not Face\'s), AbuseDetected (Face v1.3 '
+      + 'abuse monitoring flagged an attempt).',
   }),
   livenessDecision: z.string().optional(),
   matchConfidence: confidence.optional(),
@@ -117,6 +127,15 @@ export const decisionSchema = z.strictObject({
   verifyImageHashMatches: z.boolean().meta({ description: 'Whether Face compared against exactly the verify image this app stored (same SHA-256).' }),
   policyVersion: z.string().meta({ description: 'DECISION_POLICY_VERSION, or derived from the policy settings.' }),
   decidedDateTime: dateTime(),
+  digestMatches: z.boolean().meta({ description: "Whether the digest the device reported equals Face's (absent: not compared)." }).optional(),
+  abuse: z.strictObject({
+    attemptIds: z.array(z.int().min(1)).meta({ description: 'The flagged attempts of this session.' }),
+    otherFlaggedSessions: z.array(z.strictObject({
+      faceSessionId: z.string(),
+      attemptId: z.int().min(1),
+      sessionId: sessionIdSchema.optional().meta({ description: "This app's session, when the flagged session is ours." }),
+    })),
+  }).meta({ description: 'Face v1.3 abuse monitoring flagged this session; LIVENESS_ABUSE_POLICY decided review or fail.' }).optional(),
 }).meta({ id: 'Decision', description: 'What the decision policy made of the latest attempt, with the evidence it rests on.' });
 
 const sha256Schema = z.string().regex(/^[0-9A-F]{64}$/).meta({ description: 'SHA-256, upper-case hex.' });
@@ -159,6 +178,10 @@ export const livenessSessionSchema = z.strictObject({
     sha256: sha256Schema,
   }).meta({ description: 'The enrolled reference the session verified against (absent when the device brought the verify image).' }).optional(),
   consentVersion: z.string().meta({ description: 'The consent text version the person agreed to.' }).optional(),
+  clientDigest: z.string().meta({ description: 'The result digest the device reported on complete.' }).optional(),
+  abuseLinks: z.array(sessionIdSchema).meta({
+    description: 'Sessions of this app that Face abuse monitoring flagged together with this one (either side).',
+  }).optional(),
 }).refine((s) => (s.decision === undefined) === (s.reviewRequired === undefined), {
   message: 'decision and reviewRequired come together', path: ['reviewRequired'],
 }).meta({
@@ -269,6 +292,15 @@ export const subjectReferenceSchema = z.strictObject({
     sha256: 'A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F90', enrolledDateTime: '2026-01-15T09:30:00.000Z',
     enrolledBy: 'admin-key', source: 'upload',
   }],
+});
+
+export const correlationIdResetSchema = z.strictObject({
+  subjectKey: z.string().regex(/^[0-9a-f]{64}$/),
+  userCorrelationIdIssuedDateTime: dateTime('When the new correlation id was issued.'),
+  issuedBy: z.string().meta({ description: "Who reset it: the reviewer's Entra object id, or admin-key." }),
+}).meta({
+  id: 'CorrelationIdReset',
+  description: "The subject's Face abuse-monitoring correlation id was replaced (the id itself is never shown).",
 });
 
 const countsSchema = z.record(z.string(), z.int().min(0)).meta({

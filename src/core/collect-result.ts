@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { lockedOutFor, recordFailedAttempts, releaseQuota, sessionLimitKeys } from './attempt-limits.js';
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { abuseFinding, applyAbusePolicy, bindDigest } from './trust-signals.js';
 import { FaceAnswerInvalidError, FaceSessionNotFoundError } from './errors.js';
 import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
-import { isFinishedAttempt, type AuditEntry, type LivenessSession } from './session.js';
+import { isFinishedAttempt, type AbuseFinding, type AuditEntry, type LivenessSession } from './session.js';
 
 export type CollectOutcome =
   | { kind: 'collected'; session: LivenessSession }
@@ -30,6 +31,8 @@ export function toAuditEntry(
     ...(r?.digest ? { digest: r.digest } : {}),
     ...(r?.sessionImageId ? { sessionImageId: r.sessionImageId } : {}),
     ...(r?.verifyImageHash ? { verifyImageHash: r.verifyImageHash } : {}),
+    ...(attempt.clientInformation?.length ? { clientInformation: attempt.clientInformation.map((c) => ({ ip: c.ip })) } : {}),
+    ...(attempt.abuseMonitoringResult ? { abuseMonitoringResult: attempt.abuseMonitoringResult } : {}),
     response: {
       body: {
         ...(r?.livenessDecision ? { livenessDecision: r.livenessDecision } : {}),
@@ -84,6 +87,8 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
 
   await audit.upsert(entries);
   const lockedOut = (await lockedOutFor(deps, sessionLimitKeys(deps, initial))) > 0;
+  const abuse = await resolveAbuse(deps, initial, entries);
+  const trust = settings.trust;
 
   let failedAttempts = 0;
   const writeId = randomUUID();
@@ -100,10 +105,13 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     }
     outcome = 'recorded';
     const judgement = judgeSession(current, entries, settings.policy, now, { lockedOut });
-    const decision = judgement.decision;
+    // Digest binding first (a result the device did not get is not this capture's), then abuse monitoring: a flagged
+    // session never passes silently.
+    const decision = applyAbusePolicy(bindDigest(judgement.decision, latest, current.clientDigest, trust.digestBinding), abuse, trust.abusePolicy);
     failedAttempts = judgement.failedAttempts;
-    // Evidence binding: a result about another verify image than the one we stored fails the session outright.
-    const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash'));
+    // Evidence binding: a result about another verify image than the one we stored, or whose digest is not the one
+    // the device reported, fails the session outright.
+    const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash') || r === 'DigestMismatch');
     const decided: LivenessSession = {
       ...current,
       status: evidenceFailure ? 'Failed' : 'ResultAvailable',
@@ -115,6 +123,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       // A sweep that deleted the images while we copied one: the copy is due for deletion again (at once).
       ...(sessionImageBlobs.length > 0 ? { imagesDeleted: false } : {}),
       failureReason: evidenceFailure,
+      ...(abuse ? { abuseLinks: [...new Set([...(current.abuseLinks ?? []), ...ourLinks(abuse)])] } : {}),
     };
     // The relying party's event is written with the decision it reports (the session outbox, events.ts).
     return withEvent(deps, decided, sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
@@ -133,6 +142,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     return { kind: 'already-collected', session: written };
   }
 
+  if (abuse) await linkBack(deps, written.sessionId, ourLinks(abuse));
   let session = (await publishPendingEvents(deps, written)).session;
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
@@ -152,6 +162,33 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
 
   if (settings.deleteFaceSessionAfterCollect) session = await deleteFaceSession(deps, session);
   return { kind: 'collected', session };
+}
+
+/** The abuse finding of a session's attempts, with the other flagged sessions Face names resolved to ours. */
+async function resolveAbuse(deps: LivenessDeps, session: LivenessSession, entries: AuditEntry[]): Promise<AbuseFinding | undefined> {
+  const found = abuseFinding(entries);
+  if (!found) return undefined;
+  const otherFlaggedSessions = await Promise.all(found.faceSessions.slice(0, 20).map(async (other) => {
+    const ours = other.faceSessionId.toLowerCase() === session.faceSessionId?.toLowerCase()
+      ? session : await deps.sessions.findByFaceSessionId(other.faceSessionId);
+    return { ...other, ...(ours ? { sessionId: ours.sessionId } : {}) };
+  }));
+  deps.logger.warn('Face abuse monitoring flagged a session', {
+    sessionId: session.sessionId, attempts: found.attemptIds.length, otherSessions: otherFlaggedSessions.length,
+  });
+  return { attemptIds: found.attemptIds, otherFlaggedSessions };
+}
+
+const ourLinks = (abuse: AbuseFinding): string[] =>
+  abuse.otherFlaggedSessions.flatMap((o) => (o.sessionId ? [o.sessionId] : []));
+
+/** The other flagged sessions of ours name this one too, so the back office can walk the link from either side. */
+async function linkBack(deps: LivenessDeps, sessionId: string, others: string[]): Promise<void> {
+  await Promise.all(others.filter((o) => o !== sessionId).map((other) => updateSession(deps, other, (current) =>
+    current.deleting || current.abuseLinks?.includes(sessionId) ? undefined : { ...current, abuseLinks: [...(current.abuseLinks ?? []), sessionId] },
+  ).catch((error: unknown) => {
+    deps.logger.warn('could not link a flagged session back', { sessionId: other, error: (error as Error).name });
+  })));
 }
 
 /** Deletes the Face session (its token dies with it) and records that; the sweep time moves on with it. */

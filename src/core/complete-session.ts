@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { assertNotLockedOut, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
+import { acceptedDigest } from './trust-signals.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessSession } from './session.js';
@@ -22,8 +23,13 @@ export async function deviceStatus(deps: LivenessDeps, sessionId: string, caller
   return { sessionId, status: deviceOutcome(await ownedSession(deps, sessionId, caller)) };
 }
 
-/** Accepts the device's completion; a no-op once the session has moved past NotStarted (idempotent). */
-export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<void> {
+/**
+ * Accepts the device's completion; a no-op once the session has moved past NotStarted (idempotent). `digest` is the
+ * result digest the client SDK reported; it is kept with the session (as the binding setting allows) and compared
+ * with Face's at collection.
+ */
+export async function requestCompletion(deps: LivenessDeps, sessionId: string, caller: DeviceCaller, digest?: string): Promise<void> {
+  const clientDigest = acceptedDigest(deps.settings.trust.digestBinding, digest);
   const session = await ownedSession(deps, sessionId, caller);
   if (session.status !== 'NotStarted') return;
   // A locked-out subject's sessions are not collected (and could not pass anyway): say so now, with Retry-After.
@@ -37,7 +43,10 @@ export async function requestCompletion(deps: LivenessDeps, sessionId: string, c
     if (!isVisible(current, caller.subject)) throw new NotFoundError();
     if (current.status !== 'NotStarted') return undefined; // a racing completion got there first
     moved = true;
-    return { ...current, status: 'Started', completionRequestedDateTime: requestedAt, collection: { chainId, try: 0, delivery: 0 } };
+    return {
+      ...current, status: 'Started', completionRequestedDateTime: requestedAt, collection: { chainId, try: 0, delivery: 0 },
+      ...(clientDigest ? { clientDigest } : {}),
+    };
   });
   if (moved) deps.logger.info('completion requested', { sessionId });
 }

@@ -1,7 +1,7 @@
 // Ports: the interfaces the core owns. Adapters in src/adapters implement them against Azure (or Azurite and the
 // Face emulator); tests may pass fakes. Nothing here imports an Azure package.
 import type {
-  AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
+  AbuseMonitoringResult, AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
 import type { CompletionMessage, DeliveryMessage } from '../contract/types.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
@@ -14,6 +14,13 @@ export interface CreateFaceSessionRequest {
   authTokenTimeToLiveInSeconds: number;
   enableSessionImage: boolean;
   verifyImage: { bytes: Uint8Array; contentType: string; fileName: string };
+  /**
+   * The subject's temporary correlation GUID for Face's abuse monitoring (v1.3): sent wherever the session kind
+   * accepts a per-user id (the adapter says where). Never the subject id or its key.
+   */
+  userCorrelationId?: string;
+  /** How many client attempts the session token allows (server policy, 1 to 3; sent where the version has it: v1.3). */
+  numberOfClientAttemptsAllowed?: number;
 }
 
 export interface CreatedFaceSession {
@@ -35,6 +42,10 @@ export interface FaceAttempt {
     verifyImageHash?: string;
   };
   error?: { code: string; message: string; targets?: { color?: { faceRectangle: FaceRectangle } } };
+  /** v1.3: the client address Face saw during the attempt. */
+  clientInformation?: Array<{ ip: string }>;
+  /** v1.3: Face's abuse-monitoring verdict, naming other flagged sessions (Face session ids). */
+  abuseMonitoringResult?: AbuseMonitoringResult;
 }
 
 export interface FaceSessionState {
@@ -49,6 +60,11 @@ export interface FaceSessionState {
 
 /** The Face liveness-with-verify session API (v1.2). */
 export interface FaceSessions {
+  /**
+   * Whether this Face API monitors abuse across per-user correlation ids (v1.3-preview.1): the core then gives each
+   * subject one and sends it with every create.
+   */
+  readonly correlatesUsers?: boolean;
   /** @throws FaceRejectedError, FaceUnavailableError */
   create(request: CreateFaceSessionRequest, options?: CallOptions): Promise<CreatedFaceSession>;
   /** @throws FaceSessionNotFoundError, FaceUnavailableError */
@@ -97,6 +113,11 @@ export interface SessionRepository {
    * @throws ConflictError when concurrent writers keep winning past the bound
    */
   mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined>;
+  /**
+   * The session that holds Face session `faceSessionId` (an index row written with the row's Face id), or undefined
+   * when no session of ours does (Face names other flagged sessions by its own ids).
+   */
+  findByFaceSessionId(faceSessionId: string): Promise<LivenessSession | undefined>;
   /** Removes the session row and its sweep index row. Idempotent. Audit entries belong to the AuditLog. */
   delete(session: LivenessSession): Promise<void>;
   list(query: ListSessionsQuery): Promise<Page<SessionListItem>>;

@@ -47,6 +47,13 @@ export interface LivenessSession {
   reference?: { referenceId: string; sha256: string };
   /** The consent text version the person agreed to when starting the check. */
   consentVersion?: string;
+  /** The result digest the device's client SDK reported on complete (digest binding compares it with Face's). */
+  clientDigest?: string;
+  /**
+   * Sessions of ours that Face's abuse monitoring flagged together with this one: named by this session's attempts,
+   * or naming this session from theirs (the back-link). Our session ids only.
+   */
+  abuseLinks?: string[];
   /** A person's decision on a session the policy sent to review; `decision` keeps the automated one. */
   review?: ReviewDecision;
   enableSessionImage: boolean;
@@ -99,6 +106,23 @@ export interface Decision {
   verifyImageHashMatches: boolean;
   policyVersion: string;
   decidedDateTime: string;
+  /** Face v1.3 abuse monitoring flagged an attempt of this session (trust-signals.ts). */
+  abuse?: AbuseFinding;
+  /** Whether the device's reported digest equalled Face's digest of the decided attempt (absent: not compared). */
+  digestMatches?: boolean;
+}
+
+export interface AbuseFinding {
+  /** The flagged attempts of this session. */
+  attemptIds: number[];
+  /** The other sessions Face named: Face's ids, and ours where the session is ours. */
+  otherFlaggedSessions: Array<{ faceSessionId: string; attemptId: number; sessionId?: string }>;
+}
+
+/** Face v1.3: the abuse-monitoring verdict on one attempt, naming other flagged sessions (Face session ids). */
+export interface AbuseMonitoringResult {
+  isAbuseDetected: boolean;
+  otherFlaggedSessions: Array<{ attemptId: number; sessionId: string; sessionImageId?: string }>;
 }
 
 export interface ReviewDecision {
@@ -163,6 +187,8 @@ export function sessionView(session: LivenessSession, now: Date): LivenessSessio
     ...(session.review ? { review: session.review } : {}),
     ...(session.reference ? { reference: session.reference } : {}),
     ...(session.consentVersion ? { consentVersion: session.consentVersion } : {}),
+    ...(session.clientDigest ? { clientDigest: session.clientDigest } : {}),
+    ...(session.abuseLinks?.length ? { abuseLinks: session.abuseLinks } : {}),
   };
 }
 

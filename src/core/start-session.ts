@@ -13,6 +13,7 @@ import {
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { assertConsent } from './consent.js';
+import { userCorrelationIdFor } from './correlation-ids.js';
 import type { SubjectRecord } from './subject.js';
 import { checkVerifyImage, type SniffedImage } from './verify-image.js';
 
@@ -116,7 +117,9 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   ]);
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
   const image = await verifyImageFor(deps, record, request.verifyImage);
-  const subject = { ...caller, subjectKey };
+  // Face v1.3 abuse monitoring correlates per-user ids: each subject gets its own (the adapter says whether it speaks it).
+  const userCorrelationId = deps.face.correlatesUsers ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
+  const subject = { ...caller, subjectKey, ...(userCorrelationId ? { userCorrelationId } : {}) };
   const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
@@ -174,7 +177,7 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
 }
 
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
-type Subject = DeviceCaller & { subjectKey: string };
+type Subject = DeviceCaller & { subjectKey: string; userCorrelationId?: string };
 
 async function createWithinQuota(
   deps: LivenessDeps,
@@ -258,6 +261,8 @@ async function createFresh(
     authTokenTimeToLiveInSeconds: ttl,
     enableSessionImage,
     verifyImage: { bytes: verifyImage, contentType: sniffed.contentType, fileName: `verify.${sniffed.extension}` },
+    ...(caller.userCorrelationId ? { userCorrelationId: caller.userCorrelationId } : {}),
+    numberOfClientAttemptsAllowed: settings.clientAttempts,
   });
   const [storageResult, faceResult] = await Promise.allSettled([storage, faceCall]);
 

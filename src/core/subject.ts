@@ -4,7 +4,8 @@
 // subject-sessions index the session repository writes), its lockout and quota rows and its Idempotency-Keys.
 // This module holds the records and their keys only; the rules about them live beside it, one idea a module:
 // consent.ts (consent and the privacy notice), references.ts (enrolled references), subject-keys.ts (which key a
-// session or a raw subject has), subject-export.ts (Art. 15 export and images), erase-subject.ts (erasure).
+// session or a raw subject has), subject-export.ts (Art. 15 export and images), erase-subject.ts (erasure),
+// correlation-ids.ts (Face abuse monitoring's per-subject correlation id and its reset).
 import { ConflictError, NotFoundError } from './errors.js';
 
 /** A reference image the back office enrolled for the subject; device checks then verify against it. */
@@ -41,6 +42,14 @@ export interface SubjectRecord {
   reference?: SubjectReference;
   /** Blobs of replaced or removed references that may still exist (deleted after the record stopped naming them). */
   retiredBlobs: string[];
+  /**
+   * Face abuse monitoring's temporary per-user correlation GUID (random: never the subject id or its key), minted on
+   * the first check, replaced by the back office after a review clears a flag (correlation-ids.ts).
+   */
+  userCorrelationId?: string;
+  userCorrelationIdIssuedDateTime?: string;
+  /** Who issued the current id, when the back office reset it. */
+  userCorrelationIdIssuedBy?: string;
   /** Set when erasure starts; the record is deleted when it ends. While set, nothing new is stored for the subject. */
   erasure?: SubjectErasure;
   etag?: string;

@@ -5,6 +5,7 @@ import { ValidationError } from '../core/errors.js';
 import { enrolReference, promoteReference, publicReference, removeReference } from '../core/references.js';
 import { checkSubjectKey } from '../core/subject.js';
 import { exportSubject, subjectImage } from '../core/subject-export.js';
+import { resetCorrelationId } from '../core/correlation-ids.js';
 import { actor, httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson, readMultipart, SECURITY_HEADERS } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
@@ -57,6 +58,10 @@ export const removeSubjectReference: OperationHandler<'removeSubjectReference'> 
   return { status: 204 };
 };
 
+/** POST /api/subjects/{subjectKey}/correlation-id/reset — a new abuse-monitoring correlation id, after a review. */
+export const resetSubjectCorrelationId: OperationHandler<'resetSubjectCorrelationId'> = async ({ request, deps, caller }) =>
+  json(200, await resetCorrelationId(deps, keyParam(request), actor(caller)));
+
 /** GET /api/subjects/{subjectKey}/images?name= — an image of the subject (the links in the export). */
 export const getSubjectImage: OperationHandler<'getSubjectImage'> = async ({ request, deps }) => {
   const subjectKey = keyParam(request);
@@ -71,4 +76,5 @@ httpOperation('eraseSubject', eraseSubjectData);
 httpOperation('enrolSubjectReference', enrolSubjectReference);
 httpOperation('removeSubjectReference', removeSubjectReference);
 httpOperation('promoteSubjectReference', promoteSubjectReference);
+httpOperation('resetSubjectCorrelationId', resetSubjectCorrelationId);
 httpOperation('getSubjectImage', getSubjectImage);

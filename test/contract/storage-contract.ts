@@ -248,6 +248,22 @@ export function sessionRepositoryContract(make: Make<Harness<SessionRepository>>
       expect(dueNow.map((s) => s.sessionId)).toEqual([sooner.sessionId, late.sessionId]);
       expect((await store.listBySubject(key)).map((s) => s.sessionId).sort()).toEqual([late.sessionId, soon.sessionId].sort());
     });
+
+    it("finds a session by its Face session id (any case), once the row names it; unknown and deleted ones are absent", async () => {
+      const { store } = await make();
+      const faceA = 'a1b2c3d4-0000-4000-8000-00000000000a';
+      const faceB = 'a1b2c3d4-0000-4000-8000-00000000000b';
+      const a = await store.create(testSession(T0, { faceSessionId: faceA }));
+      const b = await store.create(testSession(T0 + 1000, { status: 'Creating' }));
+      expect(await store.findByFaceSessionId(faceB)).toBeUndefined(); // b does not name its Face session yet
+      await store.mutate(b, (c) => ({ ...c, status: 'NotStarted', faceSessionId: faceB }));
+      expect((await store.findByFaceSessionId(faceA))?.sessionId).toBe(a.sessionId);
+      expect((await store.findByFaceSessionId(faceB.toUpperCase()))?.sessionId).toBe(b.sessionId);
+      expect(await store.findByFaceSessionId('a1b2c3d4-0000-4000-8000-00000000000c')).toBeUndefined();
+      await store.delete((await store.get(a.sessionId))!);
+      expect(await store.findByFaceSessionId(faceA)).toBeUndefined();
+      expect((await store.findByFaceSessionId(faceB))?.sessionId).toBe(b.sessionId);
+    });
   });
 }
 

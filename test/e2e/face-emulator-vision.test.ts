@@ -56,6 +56,7 @@ describe('similarity → matchConfidence', () => {
 
 describe('VisionDecisionEngine (fake analyses)', () => {
   const session = (over: Partial<Session> = {}): Session => ({
+    kind: 'livenessWithVerify', apiVersion: 'v1.2', maxAttempts: 3, isAbuseMonitoringEnabled: false,
     sessionId: 's1', authToken: 't', livenessOperationMode: 'Passive', modelVersion: 'm', deviceCorrelationId: 'd1',
     deviceCorrelationIdSetInClient: false, authTokenTimeToLiveInSeconds: 600, enableSessionImage: false,
     returnVerifyImageHash: false, verifyConfidenceThreshold: 0.5, createdAtMs: 0, status: 'NotStarted',

@@ -290,6 +290,18 @@ describe('Face emulator: service errors', () => {
     expectError(await create({}, twoFaces), '400', 'InvalidImage', 'There is more than 1 face in the image.');
   });
 
+  it('refuses a create without verifyImage (the spec requires it), and an unknown livenessModelVersion (enum 2024-11-15)', async () => {
+    expectError(await create({}, null), '400', 'BadArgument', 'The verifyImage part is required.');
+    expectError(await create({ livenessModelVersion: '2099-01-01' }), '400', 'BadArgument');
+    expectError(await create({ livenessModelVersion: 'latest' }), '400', 'BadArgument');
+    const ok = await createOk({ livenessModelVersion: '2024-11-15' });
+    expect(ok.modelVersion).toBe('2024-11-15');
+    // v1.2 declares no numberOfClientAttemptsAllowed: the part is ignored and a token allows 3 attempts.
+    const three = await createOk({ numberOfClientAttemptsAllowed: 1 });
+    for (let i = 0; i < 3; i++) expect((await performDeviceAttempt(endpoint, three.authToken, GRACE, { metadata: `n${i}` })).status).toBe(204);
+    expect((await performDeviceAttempt(endpoint, three.authToken, GRACE)).status).toBe(403);
+  });
+
   it('rejects a verifyImage part without filename (the real backend requires it)', async () => {
     const res = await client.path('/detectLivenessWithVerify-sessions').post({
       contentType: 'multipart/form-data',

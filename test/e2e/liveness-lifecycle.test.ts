@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import {
-  bearer, blobNames, complete, completionsDrained, createSession, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack,
+  bearer, blobNames, complete, completionsDrained, createSession, deviceToken, emulator, eventually, faceSessionIds, fixture, getJson, sha256Upper, startStack,
   type Stack,
 } from '../support/liveness.js';
 
@@ -229,4 +229,79 @@ describe('completion', () => {
       await emulator(stack, 'DELETE', '/emulator/faults');
     }
   }, 70_000);
+});
+
+describe('Face v1.3-preview.1 stack: digest binding, abuse verdicts, the correlation-id reset', () => {
+  let v13: Stack;
+  beforeAll(async () => { v13 = await startStack({ FACE_API_VERSION: 'v1.3-preview.1', LIVENESS_CLIENT_ATTEMPTS: '2' }); });
+  afterAll(async () => { await v13?.stop(); });
+
+  const completeWith = (session: { sessionId: string; deviceToken: string }, body: unknown) =>
+    getJson(`${v13.api}/liveness-sessions/${session.sessionId}/complete`, {
+      method: 'POST', headers: { ...bearer(session.deviceToken), 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+  const decided = (sessionId: string) => eventually(async () => {
+    const r = await getJson(`${v13.api}/liveness-sessions/${sessionId}`);
+    return r.body?.decision ? r.body : undefined;
+  }, `the decision of ${sessionId}`);
+
+  it('a complete with a wrong digest ends the session fail with DigestMismatch; the reported one passes', async () => {
+    const wrong = await createSession(v13, face, { deviceCorrelationId: `digest-${Date.now()}` });
+    const attempt = await performDeviceAttempt(v13.faceEndpoint, wrong.authToken, capture, { apiVersion: 'v1.3-preview.1' });
+    expect(attempt.status).toBe(200);
+    const reported = (attempt.body as { digest: string }).digest;
+    const forged = reported.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+    expect((await completeWith(wrong, { digest: forged })).status).toBe(202);
+    const failed = await decided(wrong.sessionId);
+    expect(failed).toMatchObject({ status: 'Failed', failureReason: 'DigestMismatch', clientDigest: forged, decision: { outcome: 'fail', digestMatches: false } });
+    expect(failed.decision.reasons).toContain('DigestMismatch');
+    expect((await getJson(`${v13.api}/liveness-sessions/${wrong.sessionId}/status`, { headers: bearer(wrong.deviceToken) })).body.status).toBe('fail');
+
+    const right = await createSession(v13, face, { deviceCorrelationId: `digest-ok-${Date.now()}` });
+    const ok = await performDeviceAttempt(v13.faceEndpoint, right.authToken, capture, { apiVersion: 'v1.3-preview.1' });
+    expect((await completeWith(right, { digest: (ok.body as { digest: string }).digest.toLowerCase() })).status).toBe(202);
+    const passed = await decided(right.sessionId);
+    expect(passed.decision).toMatchObject({ digestMatches: true });
+    expect(passed.result.clientInformation).toEqual([{ ip: '127.0.0.1' }]);
+    // The server set two attempts per token (LIVENESS_CLIENT_ATTEMPTS), whatever the device wanted.
+    expect(passed.result.abuseMonitoringResult).toBeDefined();
+  });
+
+  it('refuses a malformed digest body with 400 and leaves the session as it was', async () => {
+    const created = await createSession(v13, face);
+    for (const body of [{ digest: 'not-hex' }, { digest: 12 }, { digest: 'AB'.repeat(32), extra: 1 }]) {
+      const res = await completeWith(created, body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toMatch(/digest|extra|Unrecognized/i);
+    }
+    expect((await v13.repository.get(created.sessionId))?.status).toBe('NotStarted');
+  });
+
+  it('a scripted abuse flag sends the session to review with AbuseDetected; the back office resets the correlation id', async () => {
+    const deviceId = `abuse-${Date.now()}`;
+    const device = await deviceToken();
+    const created = await createSession(v13, face, { deviceCorrelationId: deviceId }, device);
+    // With v1.3 the app sends the subject's correlation GUID as Face's deviceCorrelationId, never the device's own id.
+    const faceSide = (await emulator(v13, 'GET', '/emulator/sessions')).body.sessions.find((s: { sessionId: string }) => s.sessionId === created.faceSessionId);
+    expect(faceSide.deviceCorrelationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(faceSide.deviceCorrelationId).not.toBe(deviceId);
+    expect((await emulator(v13, 'POST', '/emulator/scripts', { sessionId: created.faceSessionId, abuseDetected: true, otherFlaggedSessions: [] })).status).toBe(201);
+    await performDeviceAttempt(v13.faceEndpoint, created.authToken, capture, { apiVersion: 'v1.3-preview.1' });
+    await complete(v13, created);
+    const flagged = await decided(created.sessionId);
+    expect(flagged.decision).toMatchObject({ outcome: 'review', reasons: ['AbuseDetected'], abuse: { attemptIds: [1], otherFlaggedSessions: [] } });
+    const audit = await getJson(`${v13.api}/liveness-sessions/${created.sessionId}/audit-entries`);
+    expect(audit.body.value[0].abuseMonitoringResult).toEqual({ isAbuseDetected: true, otherFlaggedSessions: [] });
+
+    const sub = JSON.parse(Buffer.from(device.split('.')[1]!, 'base64url').toString()).sub as string;
+    const key = (await getJson(`${v13.api}/subject-keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ subject: sub }) })).body.subjectKey;
+    const reset = await getJson(`${v13.api}/subjects/${key}/correlation-id/reset`, { method: 'POST' });
+    expect(reset.status).toBe(200);
+    expect(reset.body).toMatchObject({ subjectKey: key, issuedBy: 'admin-key' });
+    expect(JSON.stringify(reset.body)).not.toContain(faceSide.deviceCorrelationId);
+    const next = await createSession(v13, face, {}, device);
+    const nextFaceSide = (await emulator(v13, 'GET', '/emulator/sessions')).body.sessions.find((s: { sessionId: string }) => s.sessionId === next.faceSessionId);
+    expect(nextFaceSide.deviceCorrelationId).not.toBe(faceSide.deviceCorrelationId);
+    expect((await getJson(`${v13.api}/subjects/${'0'.repeat(64)}/correlation-id/reset`, { method: 'POST' })).status).toBe(404);
+  });
 });

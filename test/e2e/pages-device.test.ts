@@ -14,7 +14,7 @@ import type { RunningPages } from '../../dev/pages/server.js';
 import {
   deviceResult, fakeCameraFile, launchBrowser, reservePagesOrigin, screenshotDir, servePages, signInAt,
 } from '../support/browser.js';
-import { backOfficeToken, bearer, CONSENT_VERSION, emulator, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
+import { backOfficeToken, bearer, CONSENT_VERSION, emulator, eventually, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
 
 const GRACE = fixture('face-grace-hopper.jpg');
 const ASTRONAUT = fixture('face-astronaut.png');
@@ -195,6 +195,90 @@ describe('device page (Chromium, fake camera, vision emulator)', () => {
       await device.close();
       await console.close();
     }
+  });
+
+  describe('on a Face v1.3 stack (abuse monitoring; digest binding required)', () => {
+    let v13: Stack;
+    let v13Pages: RunningPages;
+    beforeAll(async () => {
+      const { port, origin } = await reservePagesOrigin();
+      // Same emulator (its v1.2 sessions above are not monitored); this app turns monitoring on at start.
+      v13 = await startStack({ DEVHOST_CORS: origin, FACE_API_VERSION: 'v1.3-preview.1', LIVENESS_DIGEST_BINDING: 'required' }, { endpoint: emulatorServer.url, key });
+      v13Pages = await servePages(port, v13.api, inject('issuerUrl'), emulatorServer.url, 'v1.3-preview.1');
+    }, 120_000);
+    afterAll(async () => {
+      await v13Pages?.close();
+      await v13?.stop();
+    });
+
+    async function checkAs(subject: string, until: 'decided' | 'pending'): Promise<{ sessionId: string; outcome: string; problem: string }> {
+      const browser = await launchBrowser({ cameraFile: graceCamera, cameraAllowed: true });
+      try {
+        const { page } = browser;
+        await page.goto(`${v13Pages.url}device/`);
+        await signInAt(page, subject);
+        await giveConsent(page);
+        await page.getByRole('button', { name: 'Take reference selfie' }).click();
+        await page.getByAltText('Reference photo').waitFor();
+        await page.getByRole('button', { name: 'Start check' }).click();
+        // A pass ends the page's wait; a review keeps it polling (pending), so then the decision is read in the back office.
+        if (until === 'decided') {
+          const result = await deviceResult(page);
+          return { sessionId: await sessionIdOn(page), ...result };
+        }
+        await page.locator('#progress').filter({ hasText: /Check [0-9a-f-]{36}/ }).waitFor({ timeout: 90_000 });
+        const sessionId = await sessionIdOn(page);
+        await eventually(async () => (await v13Session(sessionId))?.decision ?? undefined, `the decision of ${sessionId}`, 90_000);
+        const outcome = (await page.getByRole('status').allInnerTexts()).join(' ');
+        const problem = (await page.getByRole('alert').allInnerTexts()).join(' ').trim();
+        return { sessionId, outcome, problem };
+      } finally {
+        await browser.close();
+      }
+    }
+
+    const v13Session = async (id: string) =>
+      (await getJson(`${v13.api}/backoffice/liveness-sessions/${id}`, { headers: bearer(await backOfficeToken()) })).body;
+
+    it('a person passes (the page sends the digest); the same face under a second subject ends in review with AbuseDetected, and the console links both sessions', async () => {
+      const first = await checkAs('grace-v13', 'decided');
+      expect(first.problem).toBe('');
+      expect(first.outcome).toContain('Passed');
+      expect((await v13Session(first.sessionId)).decision).toMatchObject({ outcome: 'pass', reasons: [], digestMatches: true });
+
+      const second = await checkAs('grace-alias-v13', 'pending');
+      expect(second.problem).toBe('');
+      expect(second.outcome).toMatch(/review/);
+      expect(second.outcome).not.toMatch(/Passed/);
+      const flagged = await v13Session(second.sessionId);
+      expect(flagged.decision).toMatchObject({
+        outcome: 'review', reasons: ['AbuseDetected'], digestMatches: true,
+        abuse: { attemptIds: [1], otherFlaggedSessions: [expect.objectContaining({ sessionId: first.sessionId })] },
+      });
+      expect(flagged.result.abuseMonitoringResult.isAbuseDetected).toBe(true);
+      expect(flagged.result.clientInformation).toEqual([{ ip: '127.0.0.1' }]);
+      expect(flagged.abuseLinks).toEqual([first.sessionId]);
+      expect((await v13Session(first.sessionId)).abuseLinks).toEqual([second.sessionId]);
+
+      const operator = await launchBrowser({ cameraAllowed: false });
+      try {
+        const { page } = operator;
+        await page.goto(`${v13Pages.url}console/#/sessions/${second.sessionId}`);
+        await signInAt(page, 'reviewer');
+        await page.goto(`${v13Pages.url}console/#/sessions/${second.sessionId}`);
+        const card = page.getByRole('article', { name: 'Abuse monitoring' });
+        await card.waitFor();
+        expect(await card.innerText()).toMatch(/AbuseDetected on attempt 1/);
+        await page.screenshot({ path: path.join(screenshotDir, 'console-abuse-flag.png'), fullPage: true });
+        await card.getByRole('link', { name: first.sessionId }).click();
+        await page.getByRole('heading', { name: `Session ${first.sessionId}` }).waitFor();
+        const back = page.getByRole('article', { name: 'Abuse monitoring' });
+        await back.getByRole('link', { name: second.sessionId }).waitFor();
+        expect(await back.innerText()).toMatch(/named by another flagged session/);
+      } finally {
+        await operator.close();
+      }
+    }, 240_000);
   });
 
   it('a page without camera permission shows a clear message, and starting a check says the camera is needed', async () => {

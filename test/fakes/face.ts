@@ -7,7 +7,7 @@ import { FaceSessionNotFoundError, FaceUnavailableError } from '../../src/core/e
 import type {
   CallOptions, CreatedFaceSession, CreateFaceSessionRequest, FaceAttempt, FaceSessions, FaceSessionState,
 } from '../../src/core/ports.js';
-import type { VerifyImageInfo } from '../../src/core/session.js';
+import type { AbuseMonitoringResult, VerifyImageInfo } from '../../src/core/session.js';
 import { OperationHooks } from './hooks.js';
 
 export type FaceOperation = 'create' | 'get' | 'delete' | 'getSessionImage' | 'probe';
@@ -34,6 +34,10 @@ export interface SucceededAttempt {
   /** Bytes of the captured image; when given, the attempt carries a sessionImageId for them. */
   sessionImage?: Uint8Array;
   attemptStatus?: string;
+  /** Face v1.3: the abuse-monitoring verdict on the attempt. */
+  abuse?: AbuseMonitoringResult;
+  /** Face v1.3: the client address Face saw. */
+  clientIp?: string;
 }
 
 export const FAKE_MODEL_VERSION = '2025-05-20';
@@ -47,6 +51,8 @@ const clone = <T>(value: T): T => structuredClone(value);
 export const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
 
 export class FakeFace implements FaceSessions {
+  /** Face v1.3 (abuse monitoring across per-user correlation ids); a test turns it on. */
+  correlatesUsers = false;
   readonly hooks = new OperationHooks<FaceOperation>();
   readonly sessions = new Map<string, FakeFaceSession>();
   readonly sessionImages = new Map<string, Uint8Array>();
@@ -95,6 +101,8 @@ export class FakeFace implements FaceSessions {
         verifyResult: { matchConfidence, isIdentical: options.isIdentical ?? matchConfidence >= 0.5 },
         ...(verifyImageHash ? { verifyImageHash } : {}),
       },
+      ...(options.clientIp ? { clientInformation: [{ ip: options.clientIp }] } : {}),
+      ...(options.abuse ? { abuseMonitoringResult: clone(options.abuse) } : {}),
     });
     session.status = 'Succeeded';
     return attemptId;

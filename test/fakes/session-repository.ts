@@ -129,6 +129,12 @@ export class InMemorySessionRepository implements SessionRepository {
     return this.read(sessionId);
   }
 
+  async findByFaceSessionId(faceSessionId: string): Promise<LivenessSession | undefined> {
+    await this.hooks.enter('get');
+    const row = [...this.rows.values()].find((s) => s.faceSessionId?.toLowerCase() === faceSessionId.toLowerCase());
+    return row && this.read(row.sessionId);
+  }
+
   async mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined> {
     await this.hooks.enter('mutate');
     const sessionId = typeof target === 'string' ? target : target.sessionId;

@@ -32,6 +32,10 @@ export class MemorySessions implements SessionRepository {
     return clone(row);
   }
   async get(sessionId: string) { const s = this.rows.get(sessionId); return s && clone(s); }
+  async findByFaceSessionId(faceSessionId: string) {
+    const s = [...this.rows.values()].find((r) => r.faceSessionId === faceSessionId);
+    return s && clone(s);
+  }
   async mutate(target: string | LivenessSession, change: SessionChange) {
     const id = typeof target === 'string' ? target : target.sessionId;
     const current = this.rows.get(id);

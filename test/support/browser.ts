@@ -98,8 +98,8 @@ export async function reservePagesOrigin(): Promise<{ port: number; origin: stri
   return { port, origin: `http://localhost:${port}` };
 }
 
-export function servePages(port: number, apiBase: string, issuerUrl: string, faceEmulatorUrl: string): Promise<RunningPages> {
-  return startPagesServer({ root: path.join(REPO_ROOT, 'dist/web'), port, apiBase, issuerUrl, faceEmulatorUrl });
+export function servePages(port: number, apiBase: string, issuerUrl: string, faceEmulatorUrl: string, faceApiVersion?: string): Promise<RunningPages> {
+  return startPagesServer({ root: path.join(REPO_ROOT, 'dist/web'), port, apiBase, issuerUrl, faceEmulatorUrl, ...(faceApiVersion ? { faceApiVersion } : {}) });
 }
 
 /** Signs in through the dev issuer's sign-in page (the authorization-code flow), picking a subject name. */

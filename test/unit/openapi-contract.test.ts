@@ -206,7 +206,7 @@ describe('the request check', () => {
   });
 
   it('refuses a body where none is documented', async () => {
-    expect((await requestProblems({ method: 'POST', url: `${API}/liveness-sessions/${SESSION}/complete`, body: 'x' }))?.join()).toMatch(/none is documented/);
+    expect((await requestProblems({ method: 'POST', url: `${API}/subjects/${'a'.repeat(64)}/correlation-id/reset`, body: 'x' }))?.join()).toMatch(/none is documented/);
   });
 
   it('reads a hand-built multipart body as a form', async () => {

@@ -233,6 +233,7 @@ class MemorySessions implements SessionRepository {
   private version = 0;
   async create(s: LivenessSession) { const row = { ...s, etag: String(++this.version) }; this.rows.set(s.sessionId, row); return row; }
   async get(id: string) { return this.rows.get(id); }
+  async findByFaceSessionId(faceSessionId: string) { return [...this.rows.values()].find((s) => s.faceSessionId === faceSessionId); }
   async mutate(target: string | LivenessSession, change: SessionChange) {
     const id = typeof target === 'string' ? target : target.sessionId;
     const current = this.rows.get(id);

@@ -182,6 +182,17 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         settleForm(api, token, id, () => { void showDetail(api, token, id); }))]
       : [];
   const verifyImage = h('img', { alt: 'Verify image (reference photo)', className: 'evidence' });
+  const sessionLink = (other: string) => h('a', { href: `#/sessions/${other}`, textContent: other });
+  // Face abuse monitoring: the flag, and every other flagged session that is ours (either side of the link).
+  const abuse = d?.abuse;
+  const linked = [...new Set([...(abuse?.otherFlaggedSessions ?? []).flatMap((o) => (o.sessionId ? [o.sessionId] : [])), ...(session.abuseLinks ?? [])])];
+  const abuseCard = abuse || linked.length
+    ? [h('article', { className: 'abuse', ariaLabel: 'Abuse monitoring' }, h('h3', { textContent: 'Abuse monitoring' }), facts([
+      ['Flag', abuse ? `AbuseDetected on attempt ${abuse.attemptIds.join(', ')}: the same face under another user's correlation id` : 'named by another flagged session'],
+      ['Linked sessions', linked.length ? h('ul', {}, ...linked.map((other) => h('li', {}, sessionLink(other)))) : 'none of ours'],
+      ['Other flagged sessions at Face', abuse ? String(abuse.otherFlaggedSessions.length) : '–'],
+    ]))]
+    : [];
   target.replaceChildren(
     h('h2', {}, 'Session ', h('code', { textContent: session.id })),
     h('section', { className: 'cards' },
@@ -196,6 +207,7 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         ['Review required', session.reviewRequired ? 'yes' : session.review ? 'settled' : 'no'],
       ]) : h('p', { textContent: 'No decision yet.' })),
       ...reviewCard,
+      ...abuseCard,
       h('article', {}, h('h3', { textContent: 'Session' }), facts([
         ['Status', session.status + (session.failureReason ? ` (${session.failureReason})` : '')],
         ['Created', time(session.createdDateTime)],
@@ -207,6 +219,8 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
       ])),
       h('article', {}, h('h3', { textContent: 'Evidence binding' }), d ? facts([
         ['Digest', h('code', { className: 'hash', textContent: d.digest ?? '–' })],
+        ['Digest from the device', d.digestMatches === undefined ? (session.clientDigest ? 'not compared' : 'none reported')
+          : d.digestMatches ? 'matches Face\'s' : 'DIFFERS from Face\'s (DigestMismatch)'],
         ['Attempt', String(d.attemptId)],
         ['Verify image hash matches', d.verifyImageHashMatches ? 'yes: Face compared against the stored verify image' : 'NO'],
         ['Reference', session.reference ? `enrolled reference ${session.reference.referenceId}` : 'brought by the device'],
@@ -217,7 +231,7 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
     ),
     h('h3', { textContent: 'Attempts' }),
     h('table', {},
-      h('thead', {}, h('tr', {}, ...['Attempt', 'Status', 'Liveness', 'Match', 'Collected', 'Digest', 'Verify image hash', 'Session image'].map((t) => h('th', { textContent: t })))),
+      h('thead', {}, h('tr', {}, ...['Attempt', 'Status', 'Liveness', 'Match', 'Collected', 'Client IP', 'Abuse', 'Digest', 'Verify image hash', 'Session image'].map((t) => h('th', { textContent: t })))),
       h('tbody', {}, ...(audit.value.length ? audit.value.map((entry) => {
         const body = entry.response.body;
         const image = h('img', { alt: `Session image of attempt ${entry.id}`, className: 'evidence small' });
@@ -228,11 +242,13 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
           h('td', { textContent: body.livenessDecision ?? '–' }),
           h('td', { textContent: body.verifyResult ? `${body.verifyResult.matchConfidence.toFixed(4)}${body.verifyResult.isIdentical ? ' (identical)' : ''}` : '–' }),
           h('td', { textContent: time(entry.collectedDateTime) }),
+          h('td', { textContent: entry.clientInformation?.map((c) => c.ip).join(', ') || '–' }),
+          h('td', { textContent: entry.abuseMonitoringResult ? (entry.abuseMonitoringResult.isAbuseDetected ? 'flagged' : 'clear') : '–' }),
           h('td', {}, h('code', { className: 'hash', textContent: entry.digest ?? '–' })),
           h('td', {}, h('code', { className: 'hash', textContent: entry.verifyImageHash ?? '–' })),
           h('td', {}, entry.sessionImageId ? image : '–'),
         );
-      }) : [h('tr', {}, h('td', { colSpan: 8, textContent: 'No attempts collected yet.' }))])),
+      }) : [h('tr', {}, h('td', { colSpan: 10, textContent: 'No attempts collected yet.' }))])),
     ),
   );
   await loadImage(`${api}/liveness-sessions/${id}/verify-image`, token, verifyImage);

@@ -233,9 +233,12 @@ async function main(): Promise<void> {
         method: 'POST', body: form, headers: { 'idempotency-key': crypto.randomUUID() },
       });
       progress.textContent = 'Look at the camera and keep still…';
-      await driver.capture(started);
+      const captured = await driver.capture(started);
       progress.textContent = 'Checking…';
-      await apiFetch(`${config.apiBase}/liveness-sessions/${started.sessionId}/complete`, token, { method: 'POST' });
+      // The digest the capture reported goes with the completion: the app fails a result whose digest is not Face's.
+      await apiFetch(`${config.apiBase}/liveness-sessions/${started.sessionId}/complete`, token, captured.digest
+        ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ digest: captured.digest }) }
+        : { method: 'POST' });
       // The check's id, for support: shown while it waits (a review can take a while) and afterwards.
       progress.textContent = `Check ${started.sessionId}: waiting for the result.`;
       showOutcome(await pollOutcome(config.apiBase, token, started.sessionId));

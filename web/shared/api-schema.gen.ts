@@ -35,7 +35,7 @@ export type paths = {
         put?: never;
         /**
          * Report the capture as done
-         * @description The device says its capture with the Face client SDK finished; the app then collects the result from Face in the background. Idempotent. The answer never contains the decision or scores: poll the status.
+         * @description The device says its capture with the Face client SDK finished; the app then collects the result from Face in the background. Idempotent. The answer never contains the decision or scores: poll the status. The optional JSON body carries the result digest the client SDK reported (digest binding).
          */
         post: operations["completeLivenessSession"];
         delete?: never;
@@ -528,6 +528,46 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/subjects/{subjectKey}/correlation-id/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the subject's abuse-monitoring correlation id
+         * @description Face v1.3 abuse monitoring flags a correlation id when the same face turns up under another one, and Face creates no sessions for a flagged id. After a person has reviewed the flag and cleared it, this issues the subject a new random id (Microsoft's abuse-monitoring guidance). The id itself never leaves the app. Authorized by the Functions admin (master) key in the x-functions-key header, for local runs: the key is refused in the URL (?code=, 401) and BACKOFFICE_ADMIN_KEY_ENABLED=false (as in Azure) turns it off (403). In Azure, use the /backoffice route with Entra ID.
+         */
+        post: operations["resetSubjectCorrelationId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backoffice/subjects/{subjectKey}/correlation-id/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the subject's abuse-monitoring correlation id (Entra ID)
+         * @description Face v1.3 abuse monitoring flags a correlation id when the same face turns up under another one, and Face creates no sessions for a flagged id. After a person has reviewed the flag and cleared it, this issues the subject a new random id (Microsoft's abuse-monitoring guidance). The id itself never leaves the app. Authorized by an Entra ID bearer token with the back-office app role. The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').
+         */
+        post: operations["resetSubjectCorrelationIdWithEntraId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/subjects/{subjectKey}/images": {
         parameters: {
             query?: never;
@@ -843,6 +883,13 @@ export type components = {
          * @enum {string}
          */
         SessionStatus: "NotStarted" | "Started" | "ResultAvailable" | "Failed" | "Expired";
+        CompleteLivenessSessionRequest: {
+            /**
+             * @description The result digest the Face client SDK reported for the capture (LivenessDetectionSuccess.digest). Compared with Face's digest of the decided attempt: a different one fails the session (DigestMismatch). Required when the service sets LIVENESS_DIGEST_BINDING=required.
+             * @example 2B39F2E0EFDFDBFB9B079908498A583545EBED38D8ACA800FF0B8E770799F3BF
+             */
+            digest?: string;
+        };
         SettleReviewRequest: {
             /**
              * @description The reviewer's decision; the device sees it as its status.
@@ -1024,10 +1071,10 @@ export type components = {
                 /** @enum {string} */
                 status: "Expired" | "Failed";
                 /**
-                 * @description Why the session is Failed or Expired: no finished attempt within the collection bound; Face no longer knew the session; collection kept failing (poison queue); the token expired without an attempt; the attempt was about another verify image, or its hash was missing.
+                 * @description Why the session is Failed or Expired: no finished attempt within the collection bound; Face no longer knew the session; collection kept failing (poison queue); the token expired without an attempt; the attempt was about another verify image, or its hash was missing; the digest the device reported is not Face's digest of the attempt.
                  * @enum {string}
                  */
-                reason?: "NoFinishedAttempt" | "FaceSessionNotFound" | "CollectionFailedRepeatedly" | "NoFinishedAttemptBeforeExpiry" | "VerifyImageHashMismatch" | "VerifyImageHashMissing" | "FaceAnswerInvalid";
+                reason?: "NoFinishedAttempt" | "FaceSessionNotFound" | "CollectionFailedRepeatedly" | "NoFinishedAttemptBeforeExpiry" | "VerifyImageHashMismatch" | "VerifyImageHashMissing" | "FaceAnswerInvalid" | "DigestMismatch";
                 /** Format: date-time */
                 authTokenExpiresDateTime: string;
             };
@@ -1298,10 +1345,10 @@ export type components = {
             livenessOperationMode: components["schemas"]["LivenessOperationMode"];
             status: components["schemas"]["SessionStatus"];
             /**
-             * @description Why the session is Failed or Expired: no finished attempt within the collection bound; Face no longer knew the session; collection kept failing (poison queue); the token expired without an attempt; the attempt was about another verify image, or its hash was missing.
+             * @description Why the session is Failed or Expired: no finished attempt within the collection bound; Face no longer knew the session; collection kept failing (poison queue); the token expired without an attempt; the attempt was about another verify image, or its hash was missing; the digest the device reported is not Face's digest of the attempt.
              * @enum {string}
              */
-            failureReason?: "NoFinishedAttempt" | "FaceSessionNotFound" | "CollectionFailedRepeatedly" | "NoFinishedAttemptBeforeExpiry" | "VerifyImageHashMismatch" | "VerifyImageHashMissing" | "FaceAnswerInvalid";
+            failureReason?: "NoFinishedAttempt" | "FaceSessionNotFound" | "CollectionFailedRepeatedly" | "NoFinishedAttemptBeforeExpiry" | "VerifyImageHashMismatch" | "VerifyImageHashMissing" | "FaceAnswerInvalid" | "DigestMismatch";
             /** @description The Face liveness model version the session was created with. */
             modelVersion?: string;
             verifyImage: components["schemas"]["VerifyImageInfo"];
@@ -1330,6 +1377,10 @@ export type components = {
             };
             /** @description The consent text version the person agreed to. */
             consentVersion?: string;
+            /** @description The result digest the device reported on complete. */
+            clientDigest?: string;
+            /** @description Sessions of this app that Face abuse monitoring flagged together with this one (either side). */
+            abuseLinks?: components["schemas"]["SessionId"][];
         };
         /** @description One finished Face attempt, in the shape of the Azure sample's audit entry. Face v1.2 reports no request details for an attempt, so the sample's request fields are absent. */
         AuditEntry: {
@@ -1347,6 +1398,20 @@ export type components = {
             sessionImageId?: string;
             /** @description SHA-256 of the verify image Face compared against; the app checks it against the image it stored. */
             verifyImageHash?: string;
+            /** @description Face v1.3: the client IP address Face saw during the attempt. */
+            clientInformation?: {
+                ip: string;
+            }[];
+            /** @description Face v1.3 abuse monitoring: whether this attempt's face was seen under another correlation id, and where. */
+            abuseMonitoringResult?: {
+                isAbuseDetected: boolean;
+                otherFlaggedSessions: {
+                    attemptId: number;
+                    /** @description Face's session id. */
+                    sessionId: string;
+                    sessionImageId?: string;
+                }[];
+            };
             response: {
                 body: {
                     /**
@@ -1388,7 +1453,7 @@ export type components = {
              * @enum {string}
              */
             outcome: "pass" | "fail" | "review" | "retry";
-            /** @description Empty for pass. Otherwise e.g. MatchConfidenceBelowThreshold, MatchConfidenceInReviewBand, LivenessUncertain, Liveness:<decision>, AttemptFailed:<code>, VerifyImageHashMismatch, VerifyImageHashMissing, MatchConfidenceMissing. */
+            /** @description Empty for pass. Otherwise e.g. MatchConfidenceBelowThreshold, MatchConfidenceInReviewBand, LivenessUncertain, Liveness:<decision>, AttemptFailed:<code>, VerifyImageHashMismatch, VerifyImageHashMissing, MatchConfidenceMissing, DigestMismatch (the digest the device reported is not Face's), AbuseDetected (Face v1.3 abuse monitoring flagged an attempt). */
             reasons: string[];
             livenessDecision?: string;
             matchConfidence?: number;
@@ -1403,6 +1468,19 @@ export type components = {
             policyVersion: string;
             /** Format: date-time */
             decidedDateTime: string;
+            /** @description Whether the digest the device reported equals Face's (absent: not compared). */
+            digestMatches?: boolean;
+            /** @description Face v1.3 abuse monitoring flagged this session; LIVENESS_ABUSE_POLICY decided review or fail. */
+            abuse?: {
+                /** @description The flagged attempts of this session. */
+                attemptIds: number[];
+                otherFlaggedSessions: {
+                    faceSessionId: string;
+                    attemptId: number;
+                    /** @description This app's session, when the flagged session is ours. */
+                    sessionId?: components["schemas"]["SessionId"];
+                }[];
+            };
         };
         /** @description A person's decision on a session the policy sent to review. The automated `decision` stays as it was; the device sees this outcome. */
         ReviewDecision: {
@@ -1563,6 +1641,17 @@ export type components = {
             /** @enum {string} */
             source: "upload" | "session";
             sourceSessionId?: components["schemas"]["SessionId"];
+        };
+        /** @description The subject's Face abuse-monitoring correlation id was replaced (the id itself is never shown). */
+        CorrelationIdReset: {
+            subjectKey: string;
+            /**
+             * Format: date-time
+             * @description When the new correlation id was issued.
+             */
+            userCorrelationIdIssuedDateTime: string;
+            /** @description Who reset it: the reviewer's Entra object id, or admin-key. */
+            issuedBy: string;
         };
         /** @description Dead-lettered deliveries, oldest first. */
         FailedDeliveryPage: {
@@ -1938,7 +2027,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CompleteLivenessSessionRequest"];
+            };
+        };
         responses: {
             /** @description Accepted; the result is being collected. */
             202: {
@@ -1950,9 +2043,29 @@ export interface operations {
                     "application/json": components["schemas"]["CompletionAccepted"];
                 };
             };
+            /** @description InvalidDigest: 'digest' is not 16 to 128 hex digits. DigestRequired: the service requires the digest. InvalidJson, BadArgument: the body is not the JSON object described. */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             401: components["responses"]["DeviceUnauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            /** @description UnsupportedMediaType: a body that is not application/json. */
+            415: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description TooManyAttempts: the subject is locked out after failed attempts; its sessions are not collected until the lockout ends. */
             429: {
                 headers: {
@@ -3156,6 +3269,101 @@ export interface operations {
             };
             /** @description UnsupportedMediaType: the body is not application/json. */
             415: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resetSubjectCorrelationId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subject key (64 lower-case hex digits) from POST /api/subject-keys. Anything else is a 404. */
+                subjectKey: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new id was issued. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrelationIdReset"];
+                };
+            };
+            401: components["responses"]["FunctionsKeyUnauthorized"];
+            /** @description SubjectNotFound: the app holds nothing about this subject key (or it is not 64 hex digits). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SubjectErasing: the subject is being erased; nothing new can be stored for it. */
+            409: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    resetSubjectCorrelationIdWithEntraId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subject key (64 lower-case hex digits) from POST /api/subject-keys. Anything else is a 404. */
+                subjectKey: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new id was issued. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrelationIdReset"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            /** @description SubjectNotFound: the app holds nothing about this subject key (or it is not 64 hex digits). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SubjectErasing: the subject is being erased; nothing new can be stored for it. */
+            409: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;

@@ -15,7 +15,7 @@ export interface OidcConfig {
 
 /** How the device page runs the capture: against the Face emulator itself, or with Microsoft's web component. */
 export type CaptureConfig =
-  | { kind: 'emulator'; endpoint: string }
+  | { kind: 'emulator'; endpoint: string; /** The Face API version the app speaks (default v1.2). */ apiVersion?: string }
   | { kind: 'vision-face-ui'; moduleUrl: string };
 
 export interface PagesConfig {

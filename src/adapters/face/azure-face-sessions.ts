@@ -1,16 +1,24 @@
-// FaceSessions over the official REST client (@azure-rest/ai-vision-face, Face API v1.2). The SDK's own retries are
-// switched off: this adapter retries 429/5xx/timeouts itself so that it can honour Retry-After *within a total
+// FaceSessions over the official REST client (@azure-rest/ai-vision-face), speaking Face API v1.2 or v1.3-preview.1
+// (FACE_API_VERSION): the client takes the version in its options (`apiVersion`, which builds the base URL
+// `{endpoint}/face/{version}`); its typed paths are v1.2's, and the one path v1.2 lacks (`/settings`) goes through the
+// same client's pathUnchecked. With v1.3 the with-verify create also sends numberOfClientAttemptsAllowed, and the
+// subject's temporary correlation GUID as the deviceCorrelationId (the one correlation id this session kind declares:
+// userCorrelationId exists only on the plain liveness create), and abuse monitoring is turned on at the resource
+// (PATCH /settings, idempotent) once per instance before its first create. The SDK's own retries are switched off: this adapter retries 429/5xx/timeouts itself so that it can honour Retry-After *within a total
 // budget* and then give up with a clean FaceUnavailableError (the SDK would sleep for whatever Retry-After says).
 import { Readable } from 'node:stream';
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
+
+/** The Face API versions this adapter speaks (FACE_API_VERSION). */
+export type FaceApiVersion = 'v1.2' | 'v1.3-preview.1';
 import { FaceAnswerInvalidError, FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
 import type {
   CallOptions, CreateFaceSessionRequest, CreatedFaceSession, FaceAttempt, FaceSessionState, FaceSessions,
 } from '../../core/ports.js';
 import type { VerifyImageInfo } from '../../core/session.js';
-import { createdSessionSchema, errorBodySchema, parseFaceAnswer, sessionStateSchema } from './face-answers.js';
+import { createdSessionSchema, errorBodySchema, parseFaceAnswer, sessionStateSchema, settingsSchema } from './face-answers.js';
 
 export interface AzureFaceSessionsOptions {
   endpoint: string;
@@ -23,6 +31,10 @@ export interface AzureFaceSessionsOptions {
   maxRetries: number;
   /** Total time a call may spend retrying before it gives up. */
   retryBudgetMs: number;
+  /** The Face API version (default v1.2). */
+  apiVersion?: FaceApiVersion;
+  /** v1.3: turn abuse monitoring on at the resource before the first create (default true). */
+  abuseMonitoring?: boolean;
   /** Called after every HTTP exchange with Face (metrics, tests). Never receives bodies or headers. */
   onCall?: (call: { operation: string; status: number | 'timeout' | 'network'; durationMs: number; retry: number }) => void;
 }
@@ -33,13 +45,22 @@ const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 
 export class AzureFaceSessions implements FaceSessions {
   private readonly client: FaceClient;
+  private readonly apiVersion: FaceApiVersion;
+  /** v1.3 monitors abuse across per-user correlation ids: the core then gives each subject one. */
+  readonly correlatesUsers: boolean;
+  /** The settings call of this instance (v1.3): made once; a failed one is made again by the next create. */
+  private abuseMonitoringApplied: Promise<void> | undefined;
 
   constructor(private readonly options: AzureFaceSessionsOptions) {
     const insecure = options.endpoint.startsWith('http://');
     const credential = options.apiKey
       ? new AzureKeyCredential(options.apiKey)
       : lazyDefaultAzureCredential(options.clientId);
+    this.apiVersion = options.apiVersion ?? 'v1.2';
+    this.correlatesUsers = this.apiVersion !== 'v1.2';
     this.client = createClient(options.endpoint, credential, {
+      // The client's version type lists the versions it was generated for; it builds `{endpoint}/face/{apiVersion}`.
+      apiVersion: this.apiVersion as 'v1.2',
       // The Face emulator is plain http on loopback; the SDK refuses http unless told (key auth only).
       allowInsecureConnection: insecure,
       retryOptions: { maxRetries: 0 },
@@ -48,14 +69,20 @@ export class AzureFaceSessions implements FaceSessions {
   }
 
   async create(request: CreateFaceSessionRequest, options?: CallOptions): Promise<CreatedFaceSession> {
+    const v13 = this.apiVersion !== 'v1.2';
+    if (v13 && this.options.abuseMonitoring !== false) await this.ensureAbuseMonitoring(options);
+    // v1.3 with-verify: the per-user correlation GUID goes where this kind accepts a correlation id.
+    const correlationId = v13 && request.userCorrelationId ? request.userCorrelationId : request.deviceCorrelationId;
     const parts = [
       { name: 'livenessOperationMode' as const, body: request.livenessOperationMode },
       { name: 'authTokenTimeToLiveInSeconds' as const, body: request.authTokenTimeToLiveInSeconds },
       { name: 'enableSessionImage' as const, body: request.enableSessionImage },
       { name: 'returnVerifyImageHash' as const, body: true },
-      ...(request.deviceCorrelationId
-        ? [{ name: 'deviceCorrelationId' as const, body: request.deviceCorrelationId }]
+      ...(correlationId
+        ? [{ name: 'deviceCorrelationId' as const, body: correlationId }]
         : [{ name: 'deviceCorrelationIdSetInClient' as const, body: true }]),
+      ...(v13 && request.numberOfClientAttemptsAllowed !== undefined
+        ? [{ name: 'numberOfClientAttemptsAllowed', body: request.numberOfClientAttemptsAllowed }] : []),
       // Face requires a file name on this part (it rejects the part without one).
       {
         name: 'verifyImage' as const,
@@ -68,7 +95,8 @@ export class AzureFaceSessions implements FaceSessions {
     ];
     // Not retried: a create that timed out may still have made a session, and a second create would make another.
     const response = await this.call('create', options, false, (signal) =>
-      this.client.path('/detectLivenessWithVerify-sessions').post({ contentType: 'multipart/form-data', body: parts, abortSignal: signal }));
+      // The v1.2 part types do not list numberOfClientAttemptsAllowed; the parts are sent as given.
+      this.client.path('/detectLivenessWithVerify-sessions').post({ contentType: 'multipart/form-data', body: parts as never, abortSignal: signal }));
     if (isUnexpectedResponse(response)) throw this.translate(response, 'create');
     const body = parseFaceAnswer(createdSessionSchema, response.body, 'create');
     return {
@@ -118,6 +146,29 @@ export class AzureFaceSessions implements FaceSessions {
     const bytes = response.body as Uint8Array | undefined;
     if (!bytes || bytes.length === 0) throw new FaceAnswerInvalidError('Face getSessionImage answered with an empty or oversized image.');
     return bytes;
+  }
+
+  /**
+   * v1.3: abuse monitoring on at the Face resource (PATCH /settings; idempotent, so every instance may make it). Done
+   * at start (before this instance's first create) rather than only at deploy, so a resource whose setting someone
+   * turned off is set back by the next instance, and a create never runs unmonitored: if the call fails, so does the
+   * create (503), and the next create tries again.
+   */
+  private ensureAbuseMonitoring(options?: CallOptions): Promise<void> {
+    this.abuseMonitoringApplied ??= (async () => {
+      const response = await this.call('patchSettings', options, true, (signal) =>
+        this.client.pathUnchecked('/settings').patch({
+          contentType: 'application/json', body: { livenessAbuseMonitoring: { enabled: true } }, abortSignal: signal,
+        }));
+      // isUnexpected() knows only the client's own (v1.2) paths: for this one, any 2xx is the answer.
+      if (!/^2\d\d$/.test(response.status)) throw this.translate(response, 'patchSettings');
+      const settings = parseFaceAnswer(settingsSchema, response.body, 'patchSettings');
+      if (!settings.livenessAbuseMonitoring.enabled) throw new FaceAnswerInvalidError('Face patchSettings left abuse monitoring off.');
+    })().catch((error: unknown) => {
+      this.abuseMonitoringApplied = undefined;
+      throw error;
+    });
+    return this.abuseMonitoringApplied;
   }
 
   async probe(options?: CallOptions): Promise<void> {

@@ -1,4 +1,4 @@
-// Schemas for what Face answers (v1.2 liveness-with-verify). Every Face response body is parsed here before any of
+// Schemas for what Face answers (v1.2 and v1.3-preview.1 liveness-with-verify). Every Face response body is parsed here before any of
 // it is used: an answer that does not fit (a boolean matchConfidence, an attemptId with "../", an unknown decision)
 // is a Face failure (FaceAnswerInvalidError), never data. Ids that end up in blob names, URLs or table keys are
 // bounded to plain characters, so nothing Face says can steer a write outside the session's own names.
@@ -20,6 +20,8 @@ const faceRectangle = z.object({ top: coordinate, left: coordinate, width: exten
 const quality = z.enum(['low', 'medium', 'high']);
 const errorCode = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
 const errorMessage = z.string().max(1024);
+/** An IPv4 or IPv6 address as Face reports it: digits, hex, dots and colons only, bounded. */
+const ipAddress = z.string().regex(/^[0-9A-Fa-f.:]{2,45}$/);
 const targets = z.object({ color: z.object({ faceRectangle }).optional() });
 
 /** Case-insensitive member of a known set (the spec's own example writes "realFace"); the text is kept as sent. */
@@ -48,6 +50,12 @@ export const faceAttemptSchema = z.object({
     verifyImageHash: hex(32, 128).optional(),
   }).optional(),
   error: z.object({ code: errorCode, message: errorMessage, targets: targets.optional() }).optional(),
+  // v1.3-preview.1: the client address Face saw, and its abuse-monitoring verdict naming other flagged sessions.
+  clientInformation: z.array(z.object({ ip: ipAddress })).max(10).optional(),
+  abuseMonitoringResult: z.object({
+    isAbuseDetected: z.boolean(),
+    otherFlaggedSessions: z.array(z.object({ attemptId: z.number().int().positive().max(1_000_000), sessionId: guid, sessionImageId: opaqueId.optional() })).max(100),
+  }).optional(),
 });
 
 export const createdSessionSchema = z.object({
@@ -57,8 +65,12 @@ export const createdSessionSchema = z.object({
   results: z.object({ verifyReferences: z.array(verifyReference).max(10).optional() }).optional(),
 });
 
+/** v1.3-preview.1 `Settings` (the answer of GET and PATCH /settings). */
+export const settingsSchema = z.object({ livenessAbuseMonitoring: z.object({ enabled: z.boolean() }) });
+
 export const sessionStateSchema = z.object({
   sessionId: guid,
+  isAbuseMonitoringEnabled: z.boolean().optional(),
   authToken: authToken.optional(),
   status: z.enum(SESSION_STATUSES),
   modelVersion: modelVersion.optional(),

@@ -74,6 +74,8 @@ interface SessionEntity {
   referenceJson?: string;
   consentVersion?: string;
   reviewJson?: string;
+  clientDigest?: string;
+  abuseLinksJson?: string;
   enableSessionImage: boolean;
   modelVersion?: string;
   status: string;
@@ -123,11 +125,13 @@ export class TableSessionRepository implements SessionRepository {
       await this.ensureTables();
       // The sweep index row first: a session row must never exist without it, or no sweep would ever reach it
       // (a host that dies between the two leaves at most an index row pointing at nothing, which listDue drops).
-      // Likewise the subject-sessions index row: erasure reaches every session of the subject through it. The two
-      // index rows are independent of each other, so they go together.
+      // Likewise the subject-sessions index row: erasure reaches every session of the subject through it, and the
+      // Face-session index row, when the session already names its Face session. The index rows are independent of
+      // each other, so they go together.
       await Promise.all([
         session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
         session.subjectKey ? this.upsertSubjectRow(session.subjectKey, session.sessionId) : undefined,
+        session.faceSessionId ? this.upsertFaceRow(session.faceSessionId, session.sessionId) : undefined,
       ]);
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
@@ -140,6 +144,7 @@ export class TableSessionRepository implements SessionRepository {
           this.sessions.deleteEntity(key.partitionKey, key.rowKey),
           session.nextSweepDateTime ? this.deleteSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
           session.subjectKey ? ignore404(this.bySubject.deleteEntity(session.subjectKey, session.sessionId)) : undefined,
+          session.faceSessionId ? ignore404(this.bySubject.deleteEntity(faceIndexPartition(session.faceSessionId), FACE_INDEX_ROW)) : undefined,
         ]);
         throw error;
       }
@@ -198,6 +203,8 @@ export class TableSessionRepository implements SessionRepository {
     // behind by a lost round or a crash no longer matches the session's due time, and listDue drops it.
     if (nextDue && nextDue !== previousDue) await this.upsertSweepRow(next.sessionId, nextDue);
     // The review index follows the same rule: its row exists before the session awaits review, and goes after.
+    // The Face-session index row likewise: written before the row first names its Face session.
+    if (next.faceSessionId && next.faceSessionId !== current.faceSessionId) await this.upsertFaceRow(next.faceSessionId, next.sessionId);
     const wasAwaiting = awaitingReview(current);
     const isAwaiting = awaitingReview(next);
     if (isAwaiting && !wasAwaiting) await this.reviews.upsertEntity({ ...reviewKey(next), sessionId: next.sessionId }, 'Replace');
@@ -224,9 +231,30 @@ export class TableSessionRepository implements SessionRepository {
       // The session row goes after those: while it exists, the sweep can still find and finish the deletion.
       const key = keyOf(session.sessionId);
       await ignore404(this.sessions.deleteEntity(key.partitionKey, key.rowKey));
+      if (session.faceSessionId) await ignore404(this.bySubject.deleteEntity(faceIndexPartition(session.faceSessionId), FACE_INDEX_ROW));
       // The subject index row last, so an erasure can reach the session until it is gone.
       if (session.subjectKey) await ignore404(this.bySubject.deleteEntity(session.subjectKey, session.sessionId));
     });
+  }
+
+  async findByFaceSessionId(faceSessionId: string): Promise<LivenessSession | undefined> {
+    return guard(async () => {
+      await this.ensureTables();
+      let sessionId: string;
+      try {
+        sessionId = (await this.bySubject.getEntity<{ sessionId: string }>(faceIndexPartition(faceSessionId), FACE_INDEX_ROW)).sessionId;
+      } catch (error) {
+        if (isRestError(error, 404)) return undefined;
+        throw error;
+      }
+      const session = await this.read(sessionId);
+      // An index row left by a crash, or a Face id reused: only a session that names this Face session counts.
+      return session?.faceSessionId?.toLowerCase() === faceSessionId.toLowerCase() ? session : undefined;
+    });
+  }
+
+  private async upsertFaceRow(faceSessionId: string, sessionId: string): Promise<void> {
+    await this.bySubject.upsertEntity({ partitionKey: faceIndexPartition(faceSessionId), rowKey: FACE_INDEX_ROW, sessionId }, 'Replace');
   }
 
   async listBySubject(subjectKey: string): Promise<LivenessSession[]> {
@@ -373,6 +401,8 @@ function toEntity(s: LivenessSession): SessionEntity {
     ...(s.reference ? { referenceJson: JSON.stringify(s.reference) } : {}),
     ...(s.consentVersion !== undefined ? { consentVersion: s.consentVersion } : {}),
     ...(s.review ? { reviewJson: JSON.stringify(s.review) } : {}),
+    ...(s.clientDigest ? { clientDigest: s.clientDigest } : {}),
+    ...(s.abuseLinks?.length ? { abuseLinksJson: JSON.stringify(s.abuseLinks) } : {}),
     enableSessionImage: s.enableSessionImage,
     ...(s.modelVersion !== undefined ? { modelVersion: s.modelVersion } : {}),
     status: s.status,
@@ -408,6 +438,8 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) as LivenessSession['reference'] } : {}),
     ...(e.consentVersion !== undefined ? { consentVersion: e.consentVersion } : {}),
     ...(e.reviewJson ? { review: JSON.parse(e.reviewJson) as LivenessSession['review'] } : {}),
+    ...(e.clientDigest ? { clientDigest: e.clientDigest } : {}),
+    ...(e.abuseLinksJson ? { abuseLinks: JSON.parse(e.abuseLinksJson) as string[] } : {}),
     enableSessionImage: e.enableSessionImage,
     ...(e.modelVersion !== undefined ? { modelVersion: e.modelVersion } : {}),
     status: e.status as SessionStatus,
@@ -443,4 +475,13 @@ function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' |
     ...(e.resultCollectedDateTime ? { resultCollectedDateTime: e.resultCollectedDateTime } : {}),
     ...(decision ? { outcome: decision.outcome } : {}),
   };
+}
+
+/**
+ * Face session id → our session id, in the subject-sessions table under its own partitions (`face-<id>`: subject keys
+ * are 64 hex digits, so the two never meet). Face names other flagged sessions by its ids (abuse monitoring).
+ */
+const FACE_INDEX_ROW = 'session';
+function faceIndexPartition(faceSessionId: string): string {
+  return `face-${faceSessionId.toLowerCase().replace(/[^0-9a-f-]/g, '')}`;
 }

@@ -33,6 +33,9 @@ interface RecordEntity {
   referenceJson?: string;
   retiredBlobsJson?: string;
   erasureJson?: string;
+  userCorrelationId?: string;
+  userCorrelationIdIssuedDateTime?: string;
+  userCorrelationIdIssuedBy?: string;
 }
 
 export class TableSubjectStore implements SubjectStore {
@@ -156,6 +159,9 @@ function toEntity(r: SubjectRecord): RecordEntity {
     ...(r.reference ? { referenceJson: JSON.stringify(r.reference) } : {}),
     retiredBlobsJson: JSON.stringify(r.retiredBlobs),
     ...(r.erasure ? { erasureJson: JSON.stringify(r.erasure) } : {}),
+    ...(r.userCorrelationId ? { userCorrelationId: r.userCorrelationId } : {}),
+    ...(r.userCorrelationIdIssuedDateTime ? { userCorrelationIdIssuedDateTime: r.userCorrelationIdIssuedDateTime } : {}),
+    ...(r.userCorrelationIdIssuedBy ? { userCorrelationIdIssuedBy: r.userCorrelationIdIssuedBy } : {}),
   };
 }
 
@@ -168,6 +174,9 @@ function fromEntity(subjectKey: string, e: RecordEntity & { etag?: string }): Su
     ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) as SubjectRecord['reference'] } : {}),
     retiredBlobs: e.retiredBlobsJson ? JSON.parse(e.retiredBlobsJson) as string[] : [],
     ...(e.erasureJson ? { erasure: JSON.parse(e.erasureJson) as SubjectRecord['erasure'] } : {}),
+    ...(e.userCorrelationId ? { userCorrelationId: e.userCorrelationId } : {}),
+    ...(e.userCorrelationIdIssuedDateTime ? { userCorrelationIdIssuedDateTime: e.userCorrelationIdIssuedDateTime } : {}),
+    ...(e.userCorrelationIdIssuedBy ? { userCorrelationIdIssuedBy: e.userCorrelationIdIssuedBy } : {}),
     etag: e.etag,
   };
 }
