@@ -1,6 +1,7 @@
 // Use case: a person settles a session the policy sent to review (pass or fail, with a reason). The automated
 // decision stays as it was, next to the human one; the device then sees the person's outcome. Settling is one
 // conditional write (SessionRepository.mutate), so two reviewers racing get one 200 and one 409.
+import { recordFailedAttempts, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { publishPendingEvents, reviewSettledEvent, withEvent } from './events.js';
@@ -21,6 +22,14 @@ export async function settleReview(deps: LivenessDeps, sessionId: string, reques
   });
   if (!written) throw new NotFoundError();
   deps.logger.info('review settled', { sessionId, outcome: request.outcome });
+  // One judgement of outcomes: a person's `fail` counts toward the subject's (and device's) lockout like an automatic
+  // one (the attempt in the review band was not counted when it was decided). A `pass` clears nothing: failures
+  // already counted stay in the window. Only the settlement that won the write gets here, so it counts once.
+  if (request.outcome === 'fail') {
+    await recordFailedAttempts(deps, sessionLimitKeys(deps, written), 1).catch((error: unknown) => {
+      deps.logger.warn('could not count the reviewed failure', { sessionId, error: (error as Error).name });
+    });
+  }
   const { session } = await publishPendingEvents(deps, written);
   return sessionView(session, deps.clock.now());
 }
