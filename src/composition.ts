@@ -16,6 +16,10 @@ import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
 import { TableSubjectRows } from './adapters/storage/table-subject-rows.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, type AppConfig } from './config/config.js';
+import { KeyVaultEvidenceSigner } from './adapters/evidence/key-vault-signer.js';
+import { LocalEvidenceSigner } from './adapters/evidence/local-signer.js';
+import { TableEvidenceLog } from './adapters/storage/table-evidence-log.js';
+import { lazyDefaultAzureCredential } from './adapters/auth/lazy-credential.js';
 import type { LivenessDeps, LivenessSettings } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
@@ -94,6 +98,11 @@ export function composeServices(config: AppConfig): AppServices {
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: new TableSubjectRows(storage, prefix),
+      evidence: new TableEvidenceLog(storage, prefix),
+      // Key Vault (by the app's managed identity) in Azure; a key file generated on first use locally.
+      evidenceSigner: config.evidence.keyUrl
+        ? new KeyVaultEvidenceSigner(config.evidence.keyUrl, lazyDefaultAzureCredential(config.face.clientId))
+        : new LocalEvidenceSigner(config.evidence.localKeyDir),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },

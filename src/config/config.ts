@@ -153,6 +153,12 @@ const envSchema = z.object({
     .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: create the secret (scripts/ensure-secrets.sh) and check the app identity can read it')
     .optional(),
   SUBJECT_DEVICE_REFERENCE_ALLOWED: bool(true),
+  // Issue 20: evidence signing key (Key Vault key URL without version; unset = a local key file), delivery-log
+  // retention, and the BIPA limit after which an idle subject is erased.
+  EVIDENCE_KEY_URL: z.url().refine((v) => /^https:\/\/[^/]+\/keys\/[^/]+\/?$/.test(v), 'must be https://<vault>.vault.azure.net/keys/<name> (no version)').optional(),
+  EVIDENCE_LOCAL_KEY_DIR: z.string().min(1).default('.evidence-keys'),
+  WEBHOOK_ATTEMPT_RETENTION_DAYS: num(30, 0, 3650),
+  SUBJECT_IDLE_ERASURE_DAYS: int(1095, 1, 3650),
   CONSENT_REQUIRED: bool(true),
   CONSENT_CURRENT_VERSION: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces').default(DEFAULT_CONSENT_VERSION),
   CONSENT_TEXTS_JSON: z.string().optional().transform((v, ctx) => {
@@ -239,7 +245,11 @@ export interface AppConfig {
     retryMaxDelaySeconds: number;
     retryWindowSeconds: number;
     outboxRecoverySeconds: number;
+    /** How long delivery attempts (and dead letters' attempt logs) are kept. */
+    attemptRetentionDays: number;
   };
+  /** The evidence log's signing key: Key Vault in Azure, a local key file otherwise. */
+  evidence: { keyUrl?: string; localKeyDir: string };
   subjects: {
     /** The HMAC key of subject keys (see DEV_SUBJECT_KEY_SECRET). */
     keySecret: string;
@@ -247,6 +257,8 @@ export interface AppConfig {
     consentRequired: boolean;
     currentConsentVersion: string;
     consentVersions: ConsentText[];
+    /** A subject with no interaction for this long is erased by the sweep (BIPA: within three years). */
+    idleErasureDays: number;
   };
 }
 
@@ -369,13 +381,16 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       retryMaxDelaySeconds: e.WEBHOOK_RETRY_MAX_DELAY_SECONDS,
       retryWindowSeconds: e.WEBHOOK_RETRY_WINDOW_SECONDS,
       outboxRecoverySeconds: e.WEBHOOK_OUTBOX_RECOVERY_SECONDS,
+      attemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS,
     },
+    evidence: { ...(e.EVIDENCE_KEY_URL ? { keyUrl: e.EVIDENCE_KEY_URL } : {}), localKeyDir: e.EVIDENCE_LOCAL_KEY_DIR },
     subjects: {
       keySecret: e.SUBJECT_KEY_SECRET ?? DEV_SUBJECT_KEY_SECRET,
       deviceReferenceAllowed: e.SUBJECT_DEVICE_REFERENCE_ALLOWED,
       consentRequired: e.CONSENT_REQUIRED,
       currentConsentVersion: e.CONSENT_CURRENT_VERSION,
       consentVersions: e.CONSENT_TEXTS_JSON,
+      idleErasureDays: e.SUBJECT_IDLE_ERASURE_DAYS,
     },
   });
 }

@@ -6,7 +6,8 @@ import { lockedOutFor, recordFailedAttempts, releaseQuota, sessionLimitKeys } fr
 import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceAnswerInvalidError, FaceSessionNotFoundError } from './errors.js';
-import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
+import { decidedEntry, withEvidence } from './evidence.js';
+import { recordEvidenceThenEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
 import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
 
@@ -115,7 +116,8 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       failureReason: evidenceFailure,
     };
     // The relying party's event is written with the decision it reports (the session outbox, events.ts).
-    return withEvent(deps, decided, sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
+    // Its evidence record goes into the evidence outbox with it, and is appended before the event is published.
+    return withEvent(deps, withEvidence(decided, decidedEntry(decided)), sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
   });
   if (!written || outcome === 'deleting') {
     // Deleted while we collected: remove what we just wrote so nothing outlives the delete.
@@ -131,7 +133,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     return { kind: 'already-collected', session: written };
   }
 
-  let session = (await publishPendingEvents(deps, written)).session;
+  let session = await recordEvidenceThenEvents(deps, written);
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
     if (session.completionRequestedDateTime) {

@@ -1,6 +1,6 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
+  AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
   Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
 } from './ports.js';
 import { scheduled, type RetentionPolicy } from './retention.js';
@@ -49,6 +49,9 @@ export interface LivenessDeps {
   subjects: SubjectStore;
   /** The subject's lockout, quota and idempotency rows. */
   subjectRows: SubjectRows;
+  /** The evidence log (hash chains and checkpoints) and the checkpoints' signer. */
+  evidence: EvidenceLog;
+  evidenceSigner: EvidenceSigner;
   /**
    * Where relying-party events go (the webhook queue); absent when no webhook is configured, and then no events are
    * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.

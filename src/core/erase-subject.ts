@@ -8,6 +8,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { purgeSession } from './delete-session.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { appendEvidence, digestOf, receiptFacts, refOf } from './evidence.js';
 import { publishSubjectErased } from './events.js';
 import { newSubjectRecord, type DeletionReceipt, type SubjectRecord } from './subject.js';
 
@@ -89,7 +90,9 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
       return earlier;
     }
   }
-  const receipt: DeletionReceipt = {
+  // A resumed erasure whose receipt was already written answers that very receipt (its evidence record proves it).
+  const written = (await deps.subjects.listReceipts(subjectKey)).find((r) => r.receiptId === erasure.erasureId);
+  const facts = written ?? {
     receiptId: erasure.erasureId,
     subjectKey,
     requestedDateTime: erasure.requestedDateTime,
@@ -97,6 +100,13 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
     requestedBy: erasure.requestedBy,
     deleted: counts,
   };
+  // The evidence record first (idempotent by receipt id), then the receipt that names it: a third party holding
+  // the receipt finds its record in an export and checks it is the digest of exactly this receipt.
+  const stored = await appendEvidence(deps, {
+    recordId: `subject.erased|${facts.receiptId}`, type: 'subject.erased', time: facts.completedDateTime, subjectKey,
+    receiptId: facts.receiptId, digest: digestOf(receiptFacts(facts)),
+  });
+  const receipt: DeletionReceipt = { ...receiptFacts(facts), evidence: refOf(stored) };
   // The receipt before the record: a crash between them leaves the record erasing, and the resumed erasure writes
   // the same receipt again (same id).
   await deps.subjects.putReceipt(receipt);

@@ -10,6 +10,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { updateSession, type LivenessDeps } from './deps.js';
 import type { LivenessEvent, LivenessEventType } from './ports.js';
 import type { LivenessSession } from './session.js';
+import { recordPendingEvidence } from './evidence.js';
 import type { DeletionReceipt } from './subject.js';
 
 /** A new event: a time-ordered unique id (so dead letters list oldest first) and the time the thing happened. */
@@ -120,6 +121,16 @@ export async function publishPendingEvents(deps: LivenessDeps, session: Liveness
   }
 }
 
+/**
+ * Appends the session's pending evidence, then publishes its events (which then carry their records' hashes). While
+ * evidence cannot be appended, the events wait with it on the row for the sweep.
+ */
+export async function recordEvidenceThenEvents(deps: LivenessDeps, session: LivenessSession): Promise<LivenessSession> {
+  const recorded = await recordPendingEvidence(deps, session);
+  if (!recorded.done) return recorded.session;
+  return (await publishPendingEvents(deps, recorded.session)).session;
+}
+
 /** 'liveness.review.settled': a person settled a session the policy sent to review (written with the settlement). */
 export function reviewSettledEvent(session: LivenessSession, at: Date): LivenessEvent {
   const review = session.review!;
@@ -144,6 +155,7 @@ export async function publishSubjectErased(deps: Pick<LivenessDeps, 'events'>, r
     receiptId: receipt.receiptId,
     deleted: receipt.deleted,
     erasedDateTime: receipt.completedDateTime,
+    ...(receipt.evidence ? { evidence: { recordHash: receipt.evidence.recordHash, chain: receipt.evidence.chain, seq: receipt.evidence.seq } } : {}),
   });
   // One id per erasure, whichever run of a resumed erasure sends it.
   await deps.events?.enqueue({ ...event, id: `evt_${receipt.receiptId}` });

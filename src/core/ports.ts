@@ -3,6 +3,7 @@
 import type {
   AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
+import type { ChainHead, EvidenceEntry, SignedCheckpoint, StoredEvidence } from './evidence.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
@@ -344,4 +345,36 @@ export interface SubjectRows {
   export(subjectKey: string): Promise<SubjectRowsExport>;
   /** Deletes them all. @returns how many of each kind were deleted */
   erase(subjectKey: string): Promise<{ lockouts: number; quotas: number; idempotencyKeys: number }>;
+}
+
+/**
+ * The evidence log (evidence.ts): hash chains of records, chain heads and signed checkpoints. Every read is a point
+ * read or a key range; nothing scans.
+ */
+export interface EvidenceLog {
+  /**
+   * Appends the entry to `chain` (after its head, linked to the head's hash) unless a record with its id is there
+   * already, in which case that record is returned. Concurrent appends to one chain are serialised by the head's ETag.
+   */
+  append(entry: EvidenceEntry, chain: number): Promise<StoredEvidence>;
+  /** Every chain's head (seq 0 and the genesis hash for an empty chain): one point read per chain. */
+  heads(): Promise<ChainHead[]>;
+  /** Stores the checkpoint and makes it the latest. */
+  putCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
+  latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
+  getCheckpoint(time: string, checkpointId: string): Promise<SignedCheckpoint | undefined>;
+  /** Checkpoints written at or after `from` (and at or before `to`), oldest first, at most `top`. */
+  listCheckpoints(from: string, to?: string, top?: number): Promise<SignedCheckpoint[]>;
+  /** A chain's records from `fromSeq` to `toSeq` (inclusive), in order. */
+  listRecords(chain: number, fromSeq: number, toSeq: number): Promise<StoredEvidence[]>;
+}
+
+/** Signs checkpoints with ES256 (Key Vault in Azure, a local key file otherwise); publishes the public keys. */
+export interface EvidenceSigner {
+  /** The key id (`kid`) new checkpoints are signed with. */
+  currentKeyId(): Promise<string>;
+  /** ES256 over `data`: the raw 64-byte r||s signature (the JWS form). */
+  sign(keyId: string, data: Uint8Array): Promise<Uint8Array>;
+  /** Every public key that ever signed (current and rotated out), as JWKs with `kid`, `alg` and `use`. */
+  publicKeys(): Promise<Array<Record<string, unknown>>>;
 }

@@ -4,7 +4,8 @@
 import { recordFailedAttempts, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { publishPendingEvents, reviewSettledEvent, withEvent } from './events.js';
+import { reviewEntry, withEvidence } from './evidence.js';
+import { recordEvidenceThenEvents, reviewSettledEvent, withEvent } from './events.js';
 import { awaitingReview, isVisible, sessionView, type ReviewDecision } from './session.js';
 
 export interface ReviewRequest { outcome: ReviewDecision['outcome']; reason: string }
@@ -18,7 +19,7 @@ export async function settleReview(deps: LivenessDeps, sessionId: string, reques
     if (!awaitingReview(current)) throw new ConflictError('NotAwaitingReview', 'The session is not awaiting review.');
     const settled = { ...current, review: { outcome: request.outcome, reason: request.reason, reviewer, reviewedDateTime } };
     // The relying party's event is written with the settlement it reports (the session outbox, events.ts).
-    return withEvent(deps, settled, reviewSettledEvent(settled, now));
+    return withEvent(deps, withEvidence(settled, reviewEntry(settled)), reviewSettledEvent(settled, now));
   });
   if (!written) throw new NotFoundError();
   deps.logger.info('review settled', { sessionId, outcome: request.outcome });
@@ -30,7 +31,7 @@ export async function settleReview(deps: LivenessDeps, sessionId: string, reques
       deps.logger.warn('could not count the reviewed failure', { sessionId, error: (error as Error).name });
     });
   }
-  const { session } = await publishPendingEvents(deps, written);
+  const session = await recordEvidenceThenEvents(deps, written);
   return sessionView(session, deps.clock.now());
 }
 

@@ -2,6 +2,7 @@
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
 import type { Decision, DecisionOutcome } from './decision.js';
+import type { EvidenceEntry, EvidenceRef } from './evidence.js';
 import type { LivenessEvent } from './ports.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
@@ -83,6 +84,13 @@ export interface LivenessSession {
    * yet handed to the webhook queue. Removed once enqueued; the sweep retries any left behind by a crash.
    */
   pendingEvents?: LivenessEvent[];
+  /**
+   * The evidence outbox (evidence.ts): records written with the change they prove and not yet appended to the log;
+   * appended before the events are published, retried by the sweep.
+   */
+  pendingEvidence?: EvidenceEntry[];
+  /** Where this session's evidence records sit in the log. */
+  evidence?: EvidenceRef[];
   /** When the sweep next has work to do on this session (index key). */
   nextSweepDateTime?: string;
   /** Optimistic-concurrency tag from storage; every update is conditional on it. */

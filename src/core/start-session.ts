@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { appendEvidence, consentEntry } from './evidence.js';
 import {
   ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
 } from './errors.js';
@@ -250,6 +251,8 @@ async function createFresh(
       return row;
     }),
     deps.subjects.recordVisit(caller.subjectKey, now, consent),
+    // The consent given, as evidence (idempotent per session; kept even if the create is undone: it was given).
+    ...(consent ? [appendEvidence(deps, consentEntry(draft))] : []),
   ]).then(([row]) => row);
   const faceCall = face.create({
     livenessOperationMode: draft.livenessOperationMode,

@@ -4,6 +4,7 @@
 // subject-sessions index the session repository writes), its lockout and quota rows and its Idempotency-Keys.
 import { createHash, randomUUID } from 'node:crypto';
 import type { LivenessDeps } from './deps.js';
+import { appendEvidence, referenceEntry, withCheckpoint, type EvidenceRef } from './evidence.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { sessionView, type LivenessSession } from './session.js';
 import { checkVerifyImage } from './verify-image.js';
@@ -58,6 +59,8 @@ export interface DeletionReceipt {
   completedDateTime: string;
   requestedBy: string;
   deleted: Record<string, number>;
+  /** The erasure's evidence record (and, once one covers it, the checkpoint): a third party can verify the receipt. */
+  evidence?: EvidenceRef;
 }
 
 export interface SubjectRowsExport {
@@ -161,18 +164,22 @@ async function storeReference(
   });
   await deps.images.put(spec.blobName, bytes, spec.contentType, { sha256: reference.sha256 });
   await retireBlobs(deps, subjectKey, record?.retiredBlobs ?? []);
+  await appendEvidence(deps, referenceEntry('reference.enrolled', subjectKey, reference, now));
   deps.logger.info('subject reference enrolled', { referenceId: reference.referenceId, source: reference.source });
   return reference;
 }
 
 /** Removes the enrolled reference (the device may then bring its own image again, if the setting allows). */
 export async function removeReference(deps: LivenessDeps, subjectKey: string): Promise<void> {
+  let removed: SubjectReference | undefined;
   const record = await deps.subjects.mutate(subjectKey, (current) => {
     if (!current?.reference) throw new NotFoundError('The subject has no enrolled reference.', { code: 'ReferenceNotFound' });
     if (current.erasure) throw erasingError();
+    removed = current.reference;
     return { ...current, reference: undefined, retiredBlobs: [...new Set([...current.retiredBlobs, current.reference.blobName])] };
   });
   await retireBlobs(deps, subjectKey, record?.retiredBlobs ?? []);
+  if (removed) await appendEvidence(deps, referenceEntry('reference.removed', subjectKey, removed, deps.clock.now()));
 }
 
 async function retireBlobs(deps: LivenessDeps, subjectKey: string, blobs: string[]): Promise<void> {
@@ -235,7 +242,10 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
     lockouts: rows.lockouts,
     ...(rows.quota ? { quota: rows.quota } : {}),
     idempotencyKeys: rows.idempotencyKeys,
-    deletionReceipts: receipts,
+    // Each receipt names its evidence record and, once one covers it, the signed checkpoint (GET /api/evidence/export).
+    deletionReceipts: await Promise.all(receipts.map(async (r) => (r.evidence
+      ? { ...r, evidence: await withCheckpoint(deps, r.evidence, r.completedDateTime) }
+      : r))),
   };
 }
 

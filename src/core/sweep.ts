@@ -8,6 +8,8 @@ import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
 import { resumeErasures } from './erase-subject.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { StorageUnavailableError } from './errors.js';
+import { recordPendingEvidence, writeCheckpoint } from './evidence.js';
 import { publishPendingEvents, sessionExpiredEvent, withEvent } from './events.js';
 import { imagesDueAt, recordDueAt } from './retention.js';
 import type { LivenessSession } from './session.js';
@@ -25,6 +27,8 @@ export interface SweepReport {
   eventsRecovered: number;
   /** Subject erasures that were interrupted and finished by this sweep. */
   erasuresFinished: number;
+  /** Whether a signed evidence checkpoint was written (none when nothing was appended since the last one). */
+  checkpointWritten: boolean;
   failures: number;
   pages: number;
   durationMs: number;
@@ -35,7 +39,8 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, checkpointWritten: false,
+    failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
   const seen = new Set<string>();
@@ -63,6 +68,14 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
     report.failures++;
     deps.logger.warn('sweep could not read the interrupted erasures; the next sweep retries', { error: (error as Error).name });
   }
+  // Last, so the checkpoint covers what this sweep appended (erasures). Its cost is one read per chain, whatever the
+  // log holds.
+  try {
+    report.checkpointWritten = (await writeCheckpoint(deps)).created;
+  } catch (error) {
+    report.failures++;
+    deps.logger.warn('sweep could not write an evidence checkpoint; the next sweep does', { error: (error as Error).name });
+  }
   report.durationMs = Date.now() - started;
   deps.metrics.sweepDeletions('faceSession', report.faceSessionsDeleted);
   deps.metrics.sweepDeletions('images', report.imagesDeleted);
@@ -88,9 +101,15 @@ async function sweepOne(deps: LivenessDeps, due: LivenessSession, now: Date, rep
   const nowMs = now.getTime();
 
   let session = due;
+  if (session.pendingEvidence?.length) {
+    const recorded = await recordPendingEvidence(deps, session);
+    if (!recorded.done) throw new StorageUnavailableError('evidence log unavailable');
+    session = recorded.session;
+  }
   if (session.pendingEvents?.length) {
+    const pending = session.pendingEvents.length;
     const published = await publishPendingEvents(deps, session);
-    report.eventsRecovered += session.pendingEvents.length - published.unsent;
+    report.eventsRecovered += pending - published.unsent;
     session = published.session;
   }
 

@@ -17,6 +17,7 @@ import {
   deliveryAttemptListSchema, eventIdPathSchema, failedDeliveryPageSchema, listFailedDeliveriesQuerySchema,
   redeliveryAcceptedSchema, reviewSettledEventSchema, sessionDecidedEventSchema, sessionErasedEventSchema,
   sessionExpiredEventSchema, subjectErasedEventSchema, webhookRequestHeadersSchema,
+  checkpointWrittenSchema, evidenceExportQuerySchema, evidenceExportSchema, evidenceKeysSchema,
 } from '../contract/index.js';
 
 const BACKOFFICE_ROLE_NOTE = "The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').";
@@ -280,6 +281,35 @@ const privacy: ZodOpenApiOperationObject = {
   responses: { 200: okJson('The privacy notice.', privacySchema), 500: ref('InternalError') },
 };
 
+const evidenceKeys: ZodOpenApiOperationObject = {
+  operationId: 'getEvidenceKeys',
+  tags: ['evidence'],
+  summary: 'Public keys of the evidence log',
+  description: 'The JWKS (ES256) of every key that signed evidence checkpoints: the current one and every key rotated '
+    + 'out, so old checkpoints stay verifiable. Anonymous: anyone holding a receipt or an export can verify it.',
+  security: [],
+  responses: { 200: okJson('The keys.', evidenceKeysSchema), 500: ref('InternalError'), 503: ref('ServiceUnavailable') },
+};
+
+const evidenceCheckpoint = backOffice({
+  operationId: 'writeEvidenceCheckpoint',
+  summary: 'Sign a checkpoint now',
+  description: 'Signs every evidence chain\'s head now (the sweep does it on its schedule). Answers 200 with the latest '
+    + 'checkpoint when nothing was appended since it.',
+  ok: ['201', okJson('The new checkpoint (200: the latest one, unchanged).', checkpointWrittenSchema)],
+  extra: { 200: okJson('Nothing appended since the latest checkpoint: that one.', checkpointWrittenSchema) },
+});
+
+const evidenceExport = backOffice({
+  operationId: 'exportEvidence',
+  summary: 'Export evidence for a time range',
+  description: 'The checkpoints written in [from, to] (at most 92 days), the checkpoint before them, every record they '
+    + 'cover and the public keys: everything `npm run evidence:verify` needs, offline. Key-range reads only.',
+  requestParams: { query: evidenceExportQuerySchema },
+  ok: ['200', okJson('The export.', evidenceExportSchema)],
+  extra: { 400: ref('BadRequest') },
+});
+
 const deliveryNotFound = error('DeliveryNotFound: no such event (or, for redelivery, it is not dead-lettered); '
   + 'any id that is not an event id is a 404 too.');
 
@@ -495,6 +525,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'device', description: 'Called by the device app with its bearer token.' },
       { name: 'back office', description: 'Called by staff tooling: Functions admin key, or Entra ID under /backoffice.' },
       { name: 'operations', description: 'Health and API description.' },
+      { name: 'evidence', description: 'The public keys of the tamper-evident evidence log (README: Evidence).' },
       { name: 'webhooks', description: 'Events this app sends to the relying party\'s receiver (WEBHOOK_URL).' },
     ],
     paths: {
@@ -525,6 +556,11 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/subjects/{subjectKey}/images': { get: subjectImage.admin },
       '/backoffice/subjects/{subjectKey}/images': { get: subjectImage.entra },
       '/privacy': { get: privacy },
+      '/evidence/keys': { get: evidenceKeys },
+      '/evidence/checkpoints': { post: evidenceCheckpoint.admin },
+      '/backoffice/evidence/checkpoints': { post: evidenceCheckpoint.entra },
+      '/evidence/export': { get: evidenceExport.admin },
+      '/backoffice/evidence/export': { get: evidenceExport.entra },
       '/webhook-failures': { get: webhookFailures.admin },
       '/webhook-events/{eventId}/attempts': { get: webhookAttempts.admin },
       '/webhook-events/{eventId}/redeliver': { post: webhookRedeliver.admin },

@@ -1,6 +1,7 @@
 // In-memory stand-ins for the ports the subject use cases touch, for in-process tests of the core rules. They keep
 // the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
 // conditional writes, idempotent deletes) and nothing more.
+import { InMemoryEvidenceLog, MemoryEvidenceSigner } from './evidence.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { noAttemptLimits, noSubjectQuota } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
@@ -186,6 +187,7 @@ export interface SubjectFakes {
   deps: LivenessDeps;
   sessions: MemorySessions; images: MemoryImages; audit: MemoryAudit; face: MemoryFace; subjects: MemorySubjects;
   rows: MemorySubjectRows; events: RecordingEvents; logs: string[];
+  evidence: InMemoryEvidenceLog; evidenceSigner: MemoryEvidenceSigner;
   clock: { at: Date };
 }
 
@@ -198,6 +200,8 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
   const rows = new MemorySubjectRows();
   const events = new RecordingEvents();
   const logs: string[] = [];
+  const evidence = new InMemoryEvidenceLog();
+  const evidenceSigner = new MemoryEvidenceSigner();
   const clock = { at: new Date('2026-03-01T10:00:00.000Z') };
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); };
   const deps: LivenessDeps = {
@@ -213,6 +217,8 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
     subjects,
     subjectRows: rows,
     events,
+    evidence,
+    evidenceSigner,
   };
-  return { deps, sessions, images, audit, face, subjects, rows, events, logs, clock };
+  return { deps, sessions, images, audit, face, subjects, rows, events, logs, clock, evidence, evidenceSigner };
 }

@@ -22,6 +22,7 @@ import {
   InMemorySubjectRows,
 } from './stores.js';
 import { MemorySubjects } from './subjects-memory.js';
+import { InMemoryEvidenceLog, MemoryEvidenceSigner } from './evidence.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
 export const DEFAULT_SETTINGS: LivenessSettings = {
@@ -74,6 +75,9 @@ export interface FakeWorld {
   /** The receiver (used by webhook delivery only when webhooks are on). */
   receiver: RecordingWebhookSender;
   settings: LivenessSettings;
+  /** The evidence log and its signer (evidence.ts). */
+  evidence: InMemoryEvidenceLog;
+  evidenceSigner: MemoryEvidenceSigner;
   /** The same fakes, as the core sees them. */
   deps: LivenessDeps;
 }
@@ -108,6 +112,8 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     subjects: new MemorySubjects(),
     subjectRows: new InMemorySubjectRows(limiter, quota, idempotency),
     settings,
+    evidence: new InMemoryEvidenceLog(),
+    evidenceSigner: new MemoryEvidenceSigner(),
   };
   return {
     ...parts, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),

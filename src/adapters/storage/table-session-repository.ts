@@ -110,6 +110,9 @@ interface SessionEntity {
   collectionJson?: string;
   /** The session outbox (events not yet handed to the webhook queue). */
   pendingEventsJson?: string;
+  /** The evidence outbox, and where the session's evidence records sit. */
+  pendingEvidenceJson?: string;
+  evidenceJson?: string;
   nextSweepDateTime?: string;
 }
 
@@ -410,6 +413,8 @@ function toEntity(s: LivenessSession): SessionEntity {
     deleting: s.deleting,
     ...(s.collection ? { collectionJson: JSON.stringify(s.collection) } : {}),
     ...(s.pendingEvents?.length ? { pendingEventsJson: JSON.stringify(s.pendingEvents) } : {}),
+    ...(s.pendingEvidence?.length ? { pendingEvidenceJson: JSON.stringify(s.pendingEvidence) } : {}),
+    ...(s.evidence?.length ? { evidenceJson: JSON.stringify(s.evidence) } : {}),
     ...(s.nextSweepDateTime ? { nextSweepDateTime: s.nextSweepDateTime } : {}),
   };
 }
@@ -445,6 +450,8 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     deleting: e.deleting ?? false,
     ...(e.collectionJson ? { collection: JSON.parse(e.collectionJson) } : {}),
     ...(e.pendingEventsJson ? { pendingEvents: JSON.parse(e.pendingEventsJson) } : {}),
+    ...(e.pendingEvidenceJson ? { pendingEvidence: JSON.parse(e.pendingEvidenceJson) } : {}),
+    ...(e.evidenceJson ? { evidence: JSON.parse(e.evidenceJson) } : {}),
     ...(e.nextSweepDateTime ? { nextSweepDateTime: e.nextSweepDateTime } : {}),
     etag: e.etag,
   };
