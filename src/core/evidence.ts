@@ -109,7 +109,7 @@ function sessionIds(session: LivenessSession) {
 export function decidedEntry(session: LivenessSession): EvidenceEntry {
   const d = session.decision!;
   return {
-    recordId: `session.decided|${session.sessionId}`, type: 'session.decided', time: d.decidedDateTime, ...sessionIds(session),
+    recordId: `session.decided|${sessionRef(session.sessionId)}`, type: 'session.decided', time: d.decidedDateTime, ...sessionIds(session),
     digest: digestOf({
       outcome: d.outcome, reasons: d.reasons, attemptId: d.attemptId, faceDigest: d.digest ?? null,
       verifyImageSha256: session.storedVerifyImage.sha256, referenceId: session.reference?.referenceId ?? null,
@@ -121,21 +121,21 @@ export function decidedEntry(session: LivenessSession): EvidenceEntry {
 export function reviewEntry(session: LivenessSession): EvidenceEntry {
   const r = session.review!;
   return {
-    recordId: `review.settled|${session.sessionId}`, type: 'review.settled', time: r.reviewedDateTime, ...sessionIds(session),
+    recordId: `review.settled|${sessionRef(session.sessionId)}`, type: 'review.settled', time: r.reviewedDateTime, ...sessionIds(session),
     digest: digestOf({ outcome: r.outcome, reason: r.reason, reviewer: r.reviewer, automatedOutcome: session.decision?.outcome ?? null }),
   };
 }
 
 export function sessionDeletedEntry(session: LivenessSession, at: Date): EvidenceEntry {
   return {
-    recordId: `session.deleted|${session.sessionId}`, type: 'session.deleted', time: at.toISOString(), ...sessionIds(session),
+    recordId: `session.deleted|${sessionRef(session.sessionId)}`, type: 'session.deleted', time: at.toISOString(), ...sessionIds(session),
     digest: digestOf({ sessionRef: sessionRef(session.sessionId), status: session.status }),
   };
 }
 
 export function consentEntry(session: LivenessSession): EvidenceEntry {
   return {
-    recordId: `consent.recorded|${session.sessionId}`, type: 'consent.recorded', time: session.createdDateTime, ...sessionIds(session),
+    recordId: `consent.recorded|${sessionRef(session.sessionId)}`, type: 'consent.recorded', time: session.createdDateTime, ...sessionIds(session),
     digest: digestOf({ consentVersion: session.consentVersion ?? null, givenDateTime: session.createdDateTime }),
   };
 }
