@@ -14,7 +14,7 @@ import {
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { assertConsent, type SubjectRecord } from './subject.js';
-import { checkVerifyImage, type SniffedImage } from './verify-image.js';
+import { acceptedImage, type SniffedImage } from './verify-image.js';
 
 /** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */
 export interface StartSessionFields {
@@ -100,8 +100,9 @@ async function verifyImageFor(deps: LivenessDeps, record: SubjectRecord | undefi
       : new ValidationError('ReferenceRequired', 'No reference is enrolled for this user, and this service does not accept a verify image from the device.');
   }
   if (!deviceImage) throw new ValidationError('MissingVerifyImage', "The form must include a 'verifyImage' file part.");
-  const sniffed = await checkVerifyImage(deviceImage);
-  return { bytes: deviceImage, sniffed, sha256: sha256Upper(deviceImage) };
+  // Metadata (EXIF, GPS, XMP, text) goes before the image is hashed, sent to Face or stored.
+  const { bytes, sniffed } = await acceptedImage(deviceImage);
+  return { bytes, sniffed, sha256: sha256Upper(bytes) };
 }
 
 export async function startSession(deps: LivenessDeps, request: StartSessionRequest): Promise<StartedSession & { replayed: boolean }> {

@@ -7,7 +7,7 @@ import type { LivenessDeps } from './deps.js';
 import { appendEvidence, referenceEntry, withCheckpoint, type EvidenceRef } from './evidence.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { sessionView, type LivenessSession } from './session.js';
-import { checkVerifyImage } from './verify-image.js';
+import { acceptedImage } from './verify-image.js';
 
 /** A reference image the back office enrolled for the subject; device checks then verify against it. */
 export interface SubjectReference {
@@ -107,9 +107,10 @@ export function assertConsent(settings: PrivacySettings, consentVersion: string 
 
 /** The back office enrols (or replaces) the subject's reference from an uploaded image. */
 export async function enrolReference(deps: LivenessDeps, subjectKey: string, bytes: Uint8Array, by: string): Promise<SubjectReference> {
-  const sniffed = await checkVerifyImage(bytes);
+  // Metadata (EXIF, GPS, XMP, text) goes before the image is hashed or stored.
+  const { bytes: kept, sniffed } = await acceptedImage(bytes);
   const referenceId = randomUUID();
-  return storeReference(deps, subjectKey, bytes, {
+  return storeReference(deps, subjectKey, kept, {
     referenceId, contentType: sniffed.contentType, blobName: `references/${subjectKey}/${referenceId}.${sniffed.extension}`,
     source: 'upload', by,
   });
