@@ -7,6 +7,8 @@ import { createStorageClients } from './adapters/storage/clients.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
 import { StorageWebhookQueue } from './adapters/storage/queue-webhook-queue.js';
 import { TableDeliveryLog } from './adapters/storage/table-delivery-log.js';
+import { TableSubjectDeliveries } from './adapters/storage/table-subject-deliveries.js';
+import { TableSubjectActivity } from './adapters/storage/table-subject-activity.js';
 import { HttpWebhookSender } from './adapters/webhooks/http-webhook-sender.js';
 import { TableAttemptLimiter } from './adapters/storage/table-attempt-limiter.js';
 import { TableAuditLog } from './adapters/storage/table-audit-log.js';
@@ -64,6 +66,8 @@ export function livenessSettings(config: AppConfig): LivenessSettings {
     abandonedCreateSeconds: config.abandonedCreateSeconds,
     eventsIncludeScores: config.webhooks.includeScores,
     eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
+    deliveryAttemptRetentionDays: config.webhooks.attemptRetentionDays,
+    subjectIdleErasureDays: config.subjects.idleErasureDays,
     privacy: {
       consentRequired: config.subjects.consentRequired,
       currentConsentVersion: config.subjects.currentConsentVersion,
@@ -99,6 +103,8 @@ export function composeServices(config: AppConfig): AppServices {
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: new TableSubjectRows(storage, prefix),
       evidence: new TableEvidenceLog(storage, prefix),
+      deliveries: new TableSubjectDeliveries(storage, prefix),
+      activity: new TableSubjectActivity(storage, prefix),
       // Key Vault (by the app's managed identity) in Azure; a key file generated on first use locally.
       evidenceSigner: config.evidence.keyUrl
         ? new KeyVaultEvidenceSigner(config.evidence.keyUrl, lazyDefaultAzureCredential(config.face.clientId))
@@ -110,6 +116,7 @@ export function composeServices(config: AppConfig): AppServices {
       ...(hooks.url ? { sender: new HttpWebhookSender({ url: hooks.url, secrets: hooks.secrets, timeoutMs: hooks.timeoutMs }) } : {}),
       queue: webhookQueue,
       log: new TableDeliveryLog(storage, prefix),
+      sessions,
       clock: systemClock,
       settings: {
         retryBaseSeconds: hooks.retryBaseSeconds,

@@ -163,6 +163,8 @@ export const deliveryMessageSchema = z.object({
     type: eventTypeSchema,
     timestamp: z.iso.datetime({ offset: true }),
     data: z.record(z.string(), z.unknown()),
+    // Ours, never sent: the delivery log's rows are indexed under it, so erasure finds them.
+    subjectKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   }),
   attempt: z.int().min(1).default(1),
   firstAttemptDateTime: z.iso.datetime({ offset: true }).optional(),

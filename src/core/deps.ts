@@ -1,6 +1,6 @@
 import type { DecisionPolicy } from './decision.js';
 import type {
-  AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
+  AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, SubjectActivity, SubjectDeliveries, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
   Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
 } from './ports.js';
 import { scheduled, type RetentionPolicy } from './retention.js';
@@ -29,6 +29,10 @@ export interface LivenessSettings extends RetentionPolicy {
   eventsIncludeScores?: boolean;
   /** Consent, its published texts, and whether a device may bring its own reference. */
   privacy: PrivacySettings;
+  /** How long webhook delivery attempts are kept (days). */
+  deliveryAttemptRetentionDays?: number;
+  /** A subject with no interaction for this long is erased by the sweep (days; BIPA). Undefined: never. */
+  subjectIdleErasureDays?: number;
 }
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
@@ -52,6 +56,10 @@ export interface LivenessDeps {
   /** The evidence log (hash chains and checkpoints) and the checkpoints' signer. */
   evidence: EvidenceLog;
   evidenceSigner: EvidenceSigner;
+  /** The webhook delivery log's rows by subject (erasure) and by age (retention). */
+  deliveries: SubjectDeliveries;
+  /** When each subject last interacted (the sweep's BIPA expiry reads it by key range). */
+  activity: SubjectActivity;
   /**
    * Where relying-party events go (the webhook queue); absent when no webhook is configured, and then no events are
    * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.

@@ -71,7 +71,8 @@ export function sessionErasedEvent(session: LivenessSession, at: Date): Liveness
  */
 export function withEvent(deps: Pick<LivenessDeps, 'events'>, session: LivenessSession, event: LivenessEvent): LivenessSession {
   if (!deps.events) return session;
-  return { ...session, pendingEvents: [...(session.pendingEvents ?? []), event] };
+  const keyed = session.subjectKey ? { ...event, subjectKey: session.subjectKey } : event;
+  return { ...session, pendingEvents: [...(session.pendingEvents ?? []), keyed] };
 }
 
 export interface PublishOutcome {
@@ -158,5 +159,6 @@ export async function publishSubjectErased(deps: Pick<LivenessDeps, 'events'>, r
     ...(receipt.evidence ? { evidence: { recordHash: receipt.evidence.recordHash, chain: receipt.evidence.chain, seq: receipt.evidence.seq } } : {}),
   });
   // One id per erasure, whichever run of a resumed erasure sends it.
+  // No subjectKey routing: its delivery rows must not be indexed under the person it just erased.
   await deps.events?.enqueue({ ...event, id: `evt_${receipt.receiptId}` });
 }

@@ -231,6 +231,11 @@ export type LivenessEventType = (typeof LIVENESS_EVENT_TYPES)[number];
  */
 export interface LivenessEvent {
   id: string;
+  /**
+   * The subject key of the person the event is about: never sent (the sender leaves it out), it keys the delivery
+   * log's rows so erasure finds and deletes them.
+   */
+  subjectKey?: string;
   type: LivenessEventType;
   /** When the thing happened (ISO 8601). */
   timestamp: string;
@@ -297,10 +302,14 @@ export interface DeadLetter {
 
 /** The delivery attempt log and the dead letters (Table storage in the app). */
 export interface DeliveryLog {
-  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  /** @param subjectKey when the event is about a person: the row is indexed under it (for erasure) */
+  recordAttempt(attempt: DeliveryAttempt, subjectKey?: string): Promise<void>;
   /** Oldest first. */
   listAttempts(eventId: string): Promise<DeliveryAttempt[]>;
-  /** Idempotent per event id (a second dead letter for the same event replaces the first). */
+  /**
+   * Idempotent per event id (a second dead letter for the same event replaces the first). Indexed under the event's
+   * subjectKey; the event is kept without the raw subject (see webhook-delivery.ts).
+   */
   putDeadLetter(deadLetter: DeadLetter): Promise<void>;
   getDeadLetter(eventId: string): Promise<DeadLetter | undefined>;
   /** Idempotent. */
@@ -377,4 +386,28 @@ export interface EvidenceSigner {
   sign(keyId: string, data: Uint8Array): Promise<Uint8Array>;
   /** Every public key that ever signed (current and rotated out), as JWKs with `kid`, `alg` and `use`. */
   publicKeys(): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * The delivery log's rows as erasure and retention see them: found by subject key (an index written with each
+ * attempt and dead letter) and by age (event ids are time-ordered, so old attempts are a key range).
+ */
+export interface SubjectDeliveries {
+  /** Deletes every delivery attempt and dead letter of events about the subject. */
+  erase(subjectKey: string): Promise<{ deliveryAttempts: number; deadLetters: number }>;
+  /** Deletes the attempts of events made before `before` (a key-range query). @returns how many rows went */
+  pruneAttempts(before: Date): Promise<number>;
+}
+
+/**
+ * When each subject last interacted, as an index the sweep reads by key range (subjects idle past the BIPA limit)
+ * and erasure finds by the subject record's last-seen time. One row per subject.
+ */
+export interface SubjectActivity {
+  /** Records an interaction at `at`; `before` is the previous one (its row moves). */
+  touch(subjectKey: string, at: Date, before?: string): Promise<void>;
+  /** Subjects whose last recorded interaction is before `before`, oldest first, at most `top`. */
+  listIdle(before: Date, top: number): Promise<Array<{ subjectKey: string; seen: string }>>;
+  /** Removes the subject's row for an interaction at `seen`. Idempotent. */
+  remove(subjectKey: string, seen: string): Promise<void>;
 }

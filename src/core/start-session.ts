@@ -117,7 +117,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   ]);
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
   const image = await verifyImageFor(deps, record, request.verifyImage);
-  const subject = { ...caller, subjectKey };
+  const subject = { ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime };
   const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
@@ -175,7 +175,8 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
 }
 
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
-type Subject = DeviceCaller & { subjectKey: string };
+/** `seenBefore`: the subject's last interaction before this one (its row in the activity index moves from there). */
+type Subject = DeviceCaller & { subjectKey: string; seenBefore?: string };
 
 async function createWithinQuota(
   deps: LivenessDeps,
@@ -252,6 +253,8 @@ async function createFresh(
       return row;
     }),
     deps.subjects.recordVisit(caller.subjectKey, now, consent),
+    // The activity index the sweep reads to erase subjects idle past the BIPA limit.
+    deps.activity.touch(caller.subjectKey, now, caller.seenBefore),
     // The consent given, as evidence (idempotent per session; kept even if the create is undone: it was given).
     ...(consent ? [appendEvidence(deps, consentEntry(draft))] : []),
   ]).then(([row]) => row);

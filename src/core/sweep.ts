@@ -6,7 +6,7 @@
 // enqueued first; a session that reaches expiry without a result gets its expired event.
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
-import { resumeErasures } from './erase-subject.js';
+import { eraseIdleSubjects, resumeErasures } from './erase-subject.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { StorageUnavailableError } from './errors.js';
 import { recordPendingEvidence, writeCheckpoint } from './evidence.js';
@@ -27,6 +27,10 @@ export interface SweepReport {
   eventsRecovered: number;
   /** Subject erasures that were interrupted and finished by this sweep. */
   erasuresFinished: number;
+  /** Webhook delivery attempts past their retention, deleted (a key-range query). */
+  deliveryAttemptsDeleted: number;
+  /** Subjects idle past the BIPA limit, erased like an operator erasure. */
+  idleSubjectsErased: number;
   /** Whether a signed evidence checkpoint was written (none when nothing was appended since the last one). */
   checkpointWritten: boolean;
   failures: number;
@@ -39,7 +43,7 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, checkpointWritten: false,
+    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, checkpointWritten: false, deliveryAttemptsDeleted: 0, idleSubjectsErased: 0,
     failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
@@ -67,6 +71,21 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   } catch (error) {
     report.failures++;
     deps.logger.warn('sweep could not read the interrupted erasures; the next sweep retries', { error: (error as Error).name });
+  }
+  try {
+    report.idleSubjectsErased = await eraseIdleSubjects(deps);
+  } catch (error) {
+    report.failures++;
+    deps.logger.warn('sweep could not erase idle subjects; the next sweep goes on', { error: (error as Error).name });
+  }
+  if (deps.settings.deliveryAttemptRetentionDays !== undefined) {
+    try {
+      const before = new Date(now.getTime() - deps.settings.deliveryAttemptRetentionDays * 86_400_000);
+      report.deliveryAttemptsDeleted = await deps.deliveries.pruneAttempts(before);
+    } catch (error) {
+      report.failures++;
+      deps.logger.warn('sweep could not prune the webhook delivery log; the next sweep does', { error: (error as Error).name });
+    }
   }
   // Last, so the checkpoint covers what this sweep appended (erasures). Its cost is one read per chain, whatever the
   // log holds.

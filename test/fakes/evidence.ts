@@ -6,7 +6,7 @@ import {
   EVIDENCE_CHAINS, GENESIS_HASH, recordHash, type ChainHead, type EvidenceEntry, type EvidenceRecord, type SignedCheckpoint,
   type StoredEvidence,
 } from '../../src/core/evidence.js';
-import type { EvidenceLog, EvidenceSigner } from '../../src/core/ports.js';
+import type { EvidenceLog, EvidenceSigner, SubjectActivity } from '../../src/core/ports.js';
 
 export class InMemoryEvidenceLog implements EvidenceLog {
   readonly chains = new Map<number, StoredEvidence[]>();
@@ -98,3 +98,27 @@ export class MemoryEvidenceSigner implements EvidenceSigner {
     return this.keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' }));
   }
 }
+
+/** The activity index (table-subject-activity.ts) in memory: one row per subject, keyed by the day of its last interaction. */
+export class InMemorySubjectActivity implements SubjectActivity {
+  /** `${yyyyMMdd}|${subjectKey}` -> seen */
+  readonly rows = new Map<string, string>();
+
+  async touch(subjectKey: string, at: Date, before?: string): Promise<void> {
+    if (before && day(before) === day(at.toISOString())) return;
+    this.rows.set(`${day(at.toISOString())}|${subjectKey}`, at.toISOString());
+    if (before) this.rows.delete(`${day(before)}|${subjectKey}`);
+  }
+
+  async listIdle(before: Date, top: number): Promise<Array<{ subjectKey: string; seen: string }>> {
+    const cut = day(before.toISOString());
+    return [...this.rows].filter(([k]) => k.split('|')[0]! < cut).sort(([a], [b]) => a.localeCompare(b)).slice(0, top)
+      .map(([k, seen]) => ({ subjectKey: k.split('|')[1]!, seen }));
+  }
+
+  async remove(subjectKey: string, seen: string): Promise<void> {
+    this.rows.delete(`${day(seen)}|${subjectKey}`);
+  }
+}
+
+const day = (iso: string) => iso.slice(0, 10).replace(/-/g, '');

@@ -1,7 +1,8 @@
 // In-memory stand-ins for the ports the subject use cases touch, for in-process tests of the core rules. They keep
 // the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
 // conditional writes, idempotent deletes) and nothing more.
-import { InMemoryEvidenceLog, MemoryEvidenceSigner } from './evidence.js';
+import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from './evidence.js';
+import { InMemoryDeliveryLog } from './webhooks.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { noAttemptLimits, noSubjectQuota } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
@@ -219,6 +220,8 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
     events,
     evidence,
     evidenceSigner,
+    deliveries: new InMemoryDeliveryLog(),
+    activity: new InMemorySubjectActivity(),
   };
   return { deps, sessions, images, audit, face, subjects, rows, events, logs, clock, evidence, evidenceSigner };
 }

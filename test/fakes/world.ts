@@ -22,7 +22,7 @@ import {
   InMemorySubjectRows,
 } from './stores.js';
 import { MemorySubjects } from './subjects-memory.js';
-import { InMemoryEvidenceLog, MemoryEvidenceSigner } from './evidence.js';
+import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from './evidence.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
 export const DEFAULT_SETTINGS: LivenessSettings = {
@@ -78,6 +78,8 @@ export interface FakeWorld {
   /** The evidence log and its signer (evidence.ts). */
   evidence: InMemoryEvidenceLog;
   evidenceSigner: MemoryEvidenceSigner;
+  /** When each subject last interacted (BIPA expiry). */
+  activity: InMemorySubjectActivity;
   /** The same fakes, as the core sees them. */
   deps: LivenessDeps;
 }
@@ -114,10 +116,12 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     settings,
     evidence: new InMemoryEvidenceLog(),
     evidenceSigner: new MemoryEvidenceSigner(),
+    activity: new InMemorySubjectActivity(),
   };
+  const deliveryLog = new InMemoryDeliveryLog();
   return {
-    ...parts, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
-    deps: { ...parts, ...(options.webhooks ? { events: webhookQueue } : {}) },
+    ...parts, webhookQueue, deliveryLog, receiver: new RecordingWebhookSender(),
+    deps: { ...parts, deliveries: deliveryLog, ...(options.webhooks ? { events: webhookQueue } : {}) },
   };
 }
 

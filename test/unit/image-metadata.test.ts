@@ -11,7 +11,7 @@ import { fakeWorld, sha256Upper, startFor } from '../fakes/index.js';
 const GPS = 'GPSLatitude';
 const SECRET_TEXT = 'Secret Street 42, Springfield';
 
-async function photo(): Promise<sharp.Sharp> {
+async function photo(): Promise<ReturnType<typeof sharp>> {
   // Noise from a fixed LCG, so the encoders cannot make it tiny (verify images must be at least 1 KB).
   const raw = Buffer.alloc(64 * 64 * 3);
   let x = 12345;
