@@ -42,6 +42,8 @@ export const DEFAULT_SETTINGS: LivenessSettings = {
   abandonedCreateSeconds: 600,
   eventsIncludeScores: false,
   eventRecoverySeconds: 60,
+  deliveryAttemptRetentionDays: 30,
+  subjectIdleErasureDays: 1095,
   privacy: {
     consentRequired: true,
     currentConsentVersion: DEFAULT_CONSENT_VERSION,
