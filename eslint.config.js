@@ -6,12 +6,26 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.azurite/**', 'coverage/**', 'test/fixtures/devhost-app/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // The type-checked set where the program is typed end to end: what ships (src/), the local tools (dev/), the bench
+  // and the build scripts. The tests keep the plain recommended set: they read JSON answers as `unknown`/`any` on
+  // purpose and check them with schemas, which the no-unsafe-* rules would only make noisier.
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({
+    ...config,
+    files: ['dev/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+  })),
+  {
+    files: ['dev/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.json'], tsconfigRootDir: import.meta.dirname } },
+  },
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', AbortSignal: 'readonly', FormData: 'readonly', File: 'readonly', Blob: 'readonly', Response: 'readonly', Request: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', structuredClone: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URLSearchParams: 'readonly', NodeJS: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'off',
       eqeqeq: ['error', 'always'],
+      // An async request listener (http.createServer(async (req, res) => ...)) is how our servers are written; each
+      // catches its own errors. Promises passed where a value is expected are still errors.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
     },
   },
   {
@@ -27,13 +41,29 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
+      '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
           { group: ['@azure/*', '@azure-rest/*', '@opentelemetry/*'], message: 'The domain core imports nothing from Azure: use a port in src/core/ports.ts.' },
-          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../config/**', '../shared/**', '../telemetry/**', '../openapi/**', '../contract/**', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
+          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../shared/**', '../telemetry/**', '../openapi/**', '../contract/**', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
+          // Each setting is declared once, in src/config/config.ts; the core takes the types of what it needs from
+          // there (a Pick of LivenessSettings), never the values: those arrive through LivenessDeps.
+          { group: ['../config/**'], allowTypeImports: true, message: 'The core may import only types from src/config (its settings arrive through LivenessDeps).' },
         ],
       }],
       'no-restricted-globals': ['error', { name: 'process', message: 'The core reads no environment: settings arrive through LivenessDeps.' }],
+    },
+  },
+  {
+    // Adapters own their option types; the composition root maps the config onto them.
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/dev/**', '../dev', '../../dev'], message: 'src/ is deployed; dev/ is not. Nothing in src/ may import dev/.' },
+          { group: ['**/config/**'], message: 'Adapters own their option types; src/composition.ts maps the config onto them.' },
+          { group: ['**/functions/**', '**/composition*', '**/shared/**'], message: 'Adapters sit behind core ports: they know neither the HTTP edge nor the wiring.' },
+        ],
+      }],
     },
   },
 );

@@ -22,7 +22,7 @@ import { KeyVaultEvidenceSigner } from './adapters/evidence/key-vault-signer.js'
 import { LocalEvidenceSigner } from './adapters/evidence/local-signer.js';
 import { TableEvidenceLog } from './adapters/storage/table-evidence-log.js';
 import { lazyDefaultAzureCredential } from './adapters/auth/lazy-credential.js';
-import type { LivenessDeps, LivenessSettings } from './core/deps.js';
+import type { LivenessDeps } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
@@ -47,40 +47,10 @@ export interface AppServices {
   health: HealthCache;
 }
 
-/** The core's settings, from the config (the core never reads the config itself). */
-export function livenessSettings(config: AppConfig): LivenessSettings {
-  return {
-    operationMode: config.liveness.operationMode,
-    authTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
-    enableSessionImage: config.liveness.enableSessionImage,
-    deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
-    collectMaxTries: config.liveness.collectMaxTries,
-    collectBackoffSeconds: config.liveness.collectBackoffSeconds,
-    collectMaxBackoffSeconds: config.liveness.collectMaxBackoffSeconds,
-    imageRetentionHours: config.liveness.imageRetentionHours,
-    recordRetentionDays: config.liveness.recordRetentionDays,
-    sweepPageSize: config.liveness.sweepPageSize,
-    sweepConcurrency: config.liveness.sweepConcurrency,
-    policy: config.decision,
-    idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
-    abandonedCreateSeconds: config.abandonedCreateSeconds,
-    eventsIncludeScores: config.webhooks.includeScores,
-    eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
-    deliveryAttemptRetentionDays: config.webhooks.attemptRetentionDays,
-    subjectIdleErasureDays: config.subjects.idleErasureDays,
-    privacy: {
-      consentRequired: config.subjects.consentRequired,
-      currentConsentVersion: config.subjects.currentConsentVersion,
-      consentVersions: config.subjects.consentVersions,
-      deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
-    },
-  };
-}
-
 export function composeServices(config: AppConfig): AppServices {
   const storage = createStorageClients(config.storage);
   const prefix = config.names.tablePrefix;
-  const limits = config.auth.attemptLimits;
+  const limits = config.limits;
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
   const sessions = new TableSessionRepository(storage, prefix);
@@ -95,10 +65,10 @@ export function composeServices(config: AppConfig): AppServices {
       // The trace context travels in completion messages, so collection continues the device's request trace.
       completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
       clock: systemClock,
-      settings: livenessSettings(config),
-      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
-      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
-      idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
+      settings: config.liveness,
+      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits.attempts) : noAttemptLimits,
+      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, limits.quota) : noSubjectQuota,
+      idempotency: new TableIdempotencyStore(storage, prefix, config.liveness.idempotencyTtlSeconds),
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: new TableSubjectRows(storage, prefix),
@@ -118,11 +88,7 @@ export function composeServices(config: AppConfig): AppServices {
       log: new TableDeliveryLog(storage, prefix),
       sessions,
       clock: systemClock,
-      settings: {
-        retryBaseSeconds: hooks.retryBaseSeconds,
-        retryMaxDelaySeconds: hooks.retryMaxDelaySeconds,
-        retryWindowSeconds: hooks.retryWindowSeconds,
-      },
+      settings: hooks.retry,
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,

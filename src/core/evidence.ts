@@ -30,52 +30,13 @@ export const EVIDENCE_CHAINS = 16;
 /** The `prev` of a chain's first record, and the head of an empty chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export const EVIDENCE_TYPES = [
-  'session.decided', 'review.settled', 'session.deleted', 'subject.erased', 'reference.enrolled', 'reference.removed',
-  'consent.recorded',
-] as const;
-export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
-
-/** What a use case appends: the record less its place in a chain. */
-export interface EvidenceEntry {
-  /** Deterministic per logical event (type and the ids it is about), so a repeated append finds the first. */
-  recordId: string;
-  type: EvidenceType;
-  time: string;
-  subjectKey?: string;
-  /** SHA-256 of `session|<sessionId>`: a relying party holding the session id can find the record; nobody else can. */
-  sessionRef?: string;
-  receiptId?: string;
-  referenceId?: string;
-  /** SHA-256 (hex) of the canonical JSON of what was decided. */
-  digest: string;
-}
-
-export interface EvidenceRecord extends EvidenceEntry {
-  v: 1;
-  chain: number;
-  seq: number;
-  prev: string;
-}
-
-export interface StoredEvidence { record: EvidenceRecord; hash: string }
-
-/** Where a record sits: what an event or a receipt carries, and what a verifier looks for. */
-export interface EvidenceRef { recordId: string; recordHash: string; chain: number; seq: number; checkpointId?: string }
-
-export interface ChainHead { chain: number; seq: number; hash: string }
-
-export interface CheckpointPayload {
-  v: 1;
-  checkpointId: string;
-  time: string;
-  /** The checkpoint before this one (an export starts from it). */
-  previous?: { checkpointId: string; time: string };
-  heads: ChainHead[];
-}
-
-/** A signed checkpoint: `jws` is the JWS compact serialization (ES256) of the canonical payload. */
-export interface SignedCheckpoint { checkpointId: string; time: string; jws: string }
+export {
+  EVIDENCE_TYPES, type ChainHead, type CheckpointPayload, type EvidenceEntry, type EvidenceRecord, type EvidenceRef, type EvidenceType,
+  type SignedCheckpoint, type StoredEvidence,
+} from './evidence-record.js';
+import type {
+  CheckpointPayload, EvidenceEntry, EvidenceRecord, EvidenceRef, EvidenceType, SignedCheckpoint, StoredEvidence,
+} from './evidence-record.js';
 
 export const sha256Hex = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 

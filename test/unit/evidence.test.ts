@@ -9,7 +9,7 @@ import {
 import { verifyExport } from '../../src/core/evidence-verify.js';
 import { settleReview } from '../../src/core/review.js';
 import { deleteSession } from '../../src/core/delete-session.js';
-import { exportSubject } from '../../src/core/subject.js';
+import { exportSubject } from '../../src/core/subject-export.js';
 import { handleCompletionMessage } from '../../src/core/collect-result.js';
 import { fakeWorld, startFor, type FakeWorld } from '../fakes/index.js';
 

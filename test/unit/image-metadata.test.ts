@@ -5,7 +5,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { stripImageMetadata } from '../../src/core/image-metadata.js';
-import { enrolReference } from '../../src/core/subject.js';
+import { enrolReference } from '../../src/core/references.js';
 import { fakeWorld, sha256Upper, startFor } from '../fakes/index.js';
 
 const GPS = 'GPSLatitude';
