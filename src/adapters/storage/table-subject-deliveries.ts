@@ -8,7 +8,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { SubjectDeliveries } from '../../core/ports.js';
 import { deleteInBatches, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
-import { deliveryTableNames } from './table-delivery-log.js';
+import { tableNames } from './table-names.js';
 
 const guard = <T>(work: () => Promise<T>) => guardStorage('Table storage request (webhook deliveries by subject)', work);
 
@@ -27,10 +27,10 @@ export class TableSubjectDeliveries implements SubjectDeliveries {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, private readonly prefix: string, private readonly options: TableSubjectDeliveriesOptions = {}) {
-    const names = deliveryTableNames(prefix);
-    this.attempts = clients.table(names.attempts);
-    this.deadLetters = clients.table(names.deadLetters);
-    this.index = clients.table(names.bySubject);
+    const names = tableNames(prefix);
+    this.attempts = clients.table(names.webhookAttempts);
+    this.deadLetters = clients.table(names.webhookDeadLetters);
+    this.index = clients.table(names.webhookSubjects);
     this.ensure = onceUntilFailure(() => Promise.all([this.attempts.createTable(), this.deadLetters.createTable(), this.index.createTable()]));
   }
 
@@ -68,7 +68,7 @@ export class TableSubjectDeliveries implements SubjectDeliveries {
     return guard(async () => {
       await this.ensure();
       const filter = odata`PartitionKey lt ${eventIdBoundary(before)}`;
-      this.options.onQuery?.(deliveryTableNames(this.prefix).attempts, filter);
+      this.options.onQuery?.(tableNames(this.prefix).webhookAttempts, filter);
       const byEvent = new Map<string, { rows: string[]; subjectKey?: string }>();
       for await (const a of this.attempts.listEntities<{ subjectKey?: string }>({ queryOptions: { filter, select: ['PartitionKey', 'RowKey', 'subjectKey'] } })) {
         const entry = byEvent.get(a.partitionKey!) ?? { rows: [] };
