@@ -9,7 +9,6 @@ import {
   appendEvidence, canonicalJson, chainOf, EVIDENCE_CHAINS, exportEvidence, GENESIS_HASH, recordHash, writeCheckpoint,
   type EvidenceRecord,
 } from '../src/core/evidence.js';
-import type { LivenessDeps } from '../src/core/deps.js';
 import { round, runPool } from './lib/stats.js';
 import { benchDeps, recording, type WireCall } from './sweep.js';
 
@@ -79,7 +78,7 @@ export async function evidenceCost(env: EvidenceEnv, prefixes: { zero: string; h
     // less the session write that clears the outbox).
     const subjectKey = 'ab'.repeat(32);
     await appendEvidence(deps, { recordId: `warm|${prefix}`, type: 'consent.recorded', time: new Date().toISOString(), subjectKey, digest: GENESIS_HASH });
-    await writeCheckpoint(deps as LivenessDeps);
+    await writeCheckpoint(deps);
     await new Promise((resolve) => setTimeout(resolve, 5));
     const windowStart = new Date();
     const append = await recording(() => appendEvidence(deps, { recordId: `bench|${prefix}`, type: 'session.decided', time: new Date().toISOString(), subjectKey, digest: GENESIS_HASH }));
@@ -95,7 +94,7 @@ export async function evidenceCost(env: EvidenceEnv, prefixes: { zero: string; h
       erasureExtraOps = describe(erasureExtra.calls, prefix);
     }
     const c0 = performance.now();
-    const checkpoint = await recording(() => writeCheckpoint(deps as LivenessDeps));
+    const checkpoint = await recording(() => writeCheckpoint(deps));
     const checkpointMs = round(performance.now() - c0, 1);
     if (!checkpoint.value.created) throw new Error('the checkpoint was not written');
     const exported = await recording(() => exportEvidence(deps, windowStart.toISOString(), new Date(Date.now() + 60_000).toISOString()));

@@ -629,10 +629,10 @@ async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void
 // (9) The evidence log's cost (bench/evidence.ts)
 
 async function evidence(azurite: RunningAzurite): Promise<void> {
-  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url!).port) });
+  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url).port) });
   const tag = randomUUID().replace(/-/g, '').slice(0, 6);
   const env = {
-    connectionString: azurite.connectionString, faceEndpoint: emulator.url!, faceKey: SETTINGS.faceKey,
+    connectionString: azurite.connectionString, faceEndpoint: emulator.url, faceKey: SETTINGS.faceKey,
     extraEnv: { DEVICE_AUTH_ISSUER: issuer.issuer, DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE, EVIDENCE_LOCAL_KEY_DIR: path.join(os.tmpdir(), `bench-evidence-${tag}`) },
   };
   const r = await evidenceCost(env, { zero: `EvZero${tag}`, hundredK: `EvLive${tag}` }, SETTINGS.sweep.live, log);
