@@ -1,12 +1,15 @@
 // The pages locally: a small static server for dist/web (the same files Azure Static Web Apps serves) that also
 // answers /config.json with where the local stack runs. `npm start` starts it (dev/start.ts); the browser tests start
-// one per suite. Only GET/HEAD of files under dist/web; no directory listings; every answer is no-store so a rebuilt
-// page is picked up on reload.
+// one per suite. Only GET/HEAD of files under dist/web; no directory listings. Every answer carries the pages'
+// security headers (scripts/pages-security.ts), the same values Azure Static Web Apps sends from
+// staticwebapp.config.json: a strict CSP whose connect-src names this stack's API, dev issuer and Face emulator, and
+// whose script hashes come from the built HTML, read again whenever a page is rebuilt.
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { PagesConfigFile } from '../../scripts/pages-config.js';
+import { htmlFiles, pagesSecurityHeaders, siteInlineScriptHashes } from '../../scripts/pages-security.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../oidc-issuer/issuer.js';
 
 const TYPES: Record<string, string> = {
@@ -41,12 +44,32 @@ export function localPagesConfig(options: Pick<LocalPagesOptions, 'apiBase' | 'i
   };
 }
 
+/**
+ * The headers of every answer: pagesSecurityHeaders() for this config (http, so no HSTS), with the inline-script
+ * hashes of the HTML in `root`, recomputed when a page changes (`npm run build` while the server runs).
+ */
+export function localSecurityHeaders(root: string, config: PagesConfigFile): () => Record<string, string> {
+  let seen = '';
+  let headers: Record<string, string> = {};
+  return () => {
+    const files = htmlFiles(root);
+    const signature = files.map((file) => { const stat = fs.statSync(file); return `${file}:${stat.mtimeMs}:${stat.size}`; }).join('|');
+    if (signature !== seen) {
+      headers = pagesSecurityHeaders({ config, inlineScriptHashes: siteInlineScriptHashes(root), https: false });
+      seen = signature;
+    }
+    return headers;
+  };
+}
+
 export async function startPagesServer(options: LocalPagesOptions): Promise<RunningPages> {
   const root = path.resolve(options.root);
   if (!fs.existsSync(path.join(root, 'device/main.js'))) throw new Error(`${root} has no built pages: run npm run build`);
-  const config = JSON.stringify(localPagesConfig(options), null, 2);
+  const pagesConfig = localPagesConfig(options);
+  const config = JSON.stringify(pagesConfig, null, 2);
+  const securityHeaders = localSecurityHeaders(root, pagesConfig);
   const server = http.createServer((req, res) => {
-    const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+    const headers = securityHeaders();
     if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, { ...headers, allow: 'GET, HEAD' }).end(); return; }
     let pathname: string;
     try { pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://pages').pathname); } catch { res.writeHead(400, headers).end(); return; }

@@ -1,9 +1,8 @@
-// azd prepackage hook of the web service (azure.yaml): builds the pages and writes dist/web/config.json from the azd
-// environment (scripts/pages-config.ts: SERVICE_API_URI and BACKOFFICE_AUTH_ISSUER are Bicep outputs, so this runs
-// after provisioning: azure.yaml declares `up` as provision, then package, then deploy). Plain Node, so it runs the
+// azd prepackage hook of the web service (azure.yaml): builds the pages and writes dist/web/config.json and
+// dist/web/staticwebapp.config.json from the azd environment (scripts/pages-config.ts: SERVICE_API_URI,
+// BACKOFFICE_AUTH_ISSUER and FACE_ENDPOINT are Bicep outputs, so this runs after provisioning: azure.yaml declares `up` as provision, then package, then deploy). Plain Node, so it runs the
 // same under sh and PowerShell.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runHook } from './env.mjs';
@@ -19,12 +18,11 @@ function run(command, args) {
 runHook('web prepackage', async () => {
   run('npm', ['run', 'build']);
   // Reads SERVICE_API_URI, DEVICE_AUTH_ISSUER, DEVICE_PAGE_CLIENT_ID, DEVICE_PAGE_SCOPE, BACKOFFICE_AUTH_ISSUER,
-  // BACKOFFICE_PAGE_CLIENT_ID, BACKOFFICE_PAGE_SCOPE and optionally FACE_UI_MODULE_URL. Imported rather than run, so
-  // that nothing depends on how a platform spells the script's path.
-  const { pagesConfigFromEnv } = await import(pathToFileURL(path.join(root, 'dist', 'scripts', 'pages-config.js')).href);
-  const config = pagesConfigFromEnv(process.env);
-  const target = path.join(root, 'dist', 'web', 'config.json');
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.writeFileSync(target, `${JSON.stringify(config, null, 2)}\n`);
-  console.log(`Pages config written to ${path.relative(root, target)} (API ${config.apiBase})`);
+  // BACKOFFICE_PAGE_CLIENT_ID, BACKOFFICE_PAGE_SCOPE, FACE_ENDPOINT and optionally FACE_UI_MODULE_URL and
+  // PAGES_CSP_ALLOW_EVAL; writes config.json and staticwebapp.config.json (the pages' security headers). Imported
+  // rather than run, so that nothing depends on how a platform spells the script's path.
+  const { writePagesSite } = await import(pathToFileURL(path.join(root, 'dist', 'scripts', 'pages-config.js')).href);
+  const site = path.join(root, 'dist', 'web');
+  const config = await writePagesSite(process.env, site);
+  console.log(`Pages config and security headers written to ${path.relative(root, site)} (API ${config.apiBase})`);
 });

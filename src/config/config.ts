@@ -2,7 +2,7 @@
 // bounds, place in the config); the config types are the schemas' outputs. The README's configuration table and
 // infra/ are kept in step with this file (test/unit/infra-settings.test.ts). Errors name each bad setting.
 import { z } from 'zod';
-import { LIVENESS_OPERATION_MODES } from '../core/session.js';
+import { LIVENESS_OPERATION_MODES } from '../core/vocabulary.js';
 
 const consentTextSchema = z.array(z.strictObject({
   version: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'version must be 1 to 64 printable ASCII characters without spaces'),

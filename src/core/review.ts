@@ -3,6 +3,7 @@
 // conditional write (SessionRepository.mutate), so two reviewers racing get one 200 and one 409.
 import { recordFailedAttempts, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import type { ReviewQueuePageBody } from '../contract/types.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { reviewEntry, withEvidence } from './evidence.js';
 import { recordEvidenceThenEvents, reviewSettledEvent, withEvent } from './events.js';
@@ -36,7 +37,7 @@ export async function settleReview(deps: LivenessDeps, sessionId: string, reques
 }
 
 /** The review queue: sessions awaiting review, oldest first, a page at a time (a key read of the review index). */
-export async function listReviewQueue(deps: LivenessDeps, query: { top: number; continuationToken?: string }) {
+export async function listReviewQueue(deps: LivenessDeps, query: { top: number; continuationToken?: string }): Promise<ReviewQueuePageBody> {
   const page = await deps.sessions.listAwaitingReview(query.top, query.continuationToken);
   const now = deps.clock.now();
   return {

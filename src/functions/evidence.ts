@@ -2,8 +2,7 @@
 // and the export of a time range (back office).
 import { exportEvidence, writeCheckpoint } from '../core/evidence.js';
 import { ValidationError } from '../core/errors.js';
-import { anonymousHttp, backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
@@ -11,17 +10,17 @@ import { contract } from '../shared/contract.js';
 const MAX_EXPORT_DAYS = 92;
 
 /** GET /api/evidence/keys — anonymous: the JWKS of every key that signed checkpoints (old keys kept). */
-export const getEvidenceKeys: HttpRoute<undefined> = async ({ deps }) =>
+export const getEvidenceKeys: OperationHandler<'getEvidenceKeys'> = async ({ deps }) =>
   json(200, { keys: await deps.evidenceSigner.publicKeys() });
 
 /** POST /api/evidence/checkpoints — sign the chain heads now (answers the latest one when nothing was appended since). */
-export const postEvidenceCheckpoint: HttpRoute<BackOfficeCaller> = async ({ deps }) => {
+export const writeEvidenceCheckpoint: OperationHandler<'writeEvidenceCheckpoint'> = async ({ deps }) => {
   const written = await writeCheckpoint(deps);
   return json(written.created ? 201 : 200, written);
 };
 
 /** GET /api/evidence/export?from=&to= — checkpoints written in the range and every record they cover. */
-export const getEvidenceExport: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
+export const exportEvidenceRange: OperationHandler<'exportEvidence'> = async ({ request, deps }) => {
   const { parseQuery, evidenceExportQuerySchema, evidenceExportQueryCodes } = await contract();
   const query = parseQuery(evidenceExportQuerySchema, request.query, evidenceExportQueryCodes);
   const from = new Date(query.from);
@@ -31,6 +30,6 @@ export const getEvidenceExport: HttpRoute<BackOfficeCaller> = async ({ request, 
   return json(200, await exportEvidence(deps, from.toISOString(), to.toISOString()));
 };
 
-anonymousHttp('evidence-keys', { route: 'evidence/keys', methods: ['GET'], handler: getEvidenceKeys });
-backOfficeHttp('evidence-checkpoints', { route: 'evidence/checkpoints', methods: ['POST'], handler: postEvidenceCheckpoint });
-backOfficeHttp('evidence-export', { route: 'evidence/export', methods: ['GET'], handler: getEvidenceExport });
+httpOperation('getEvidenceKeys', getEvidenceKeys);
+httpOperation('writeEvidenceCheckpoint', writeEvidenceCheckpoint);
+httpOperation('exportEvidence', exportEvidenceRange);

@@ -53,7 +53,14 @@ export interface BrowserOptions {
   cameraFile?: string;
   /** Grant camera permission (fake UI accepts the prompt); false: the page is refused, as when a person says no. */
   cameraAllowed: boolean;
+  /**
+   * The pages' CSP and integrity checks refuse nothing in their own flows, so close() fails when Chromium reported
+   * a refusal (a CSP violation or an integrity mismatch) on any page of this browser; true for tests that provoke them.
+   */
+  expectRefusals?: boolean;
 }
+
+const REFUSAL = /Content Security Policy|integrity/i;
 
 /** A Chromium with its own fresh profile (--user-data-dir), closed (and the profile removed) by close(). */
 export async function launchBrowser(options: BrowserOptions): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
@@ -69,6 +76,10 @@ export async function launchBrowser(options: BrowserOptions): Promise<{ context:
       ...(options.cameraAllowed ? ['--use-fake-ui-for-media-stream'] : []),
     ],
   });
+  const refusals: string[] = [];
+  const watch = (p: Page) => p.on('console', (m) => { if (REFUSAL.test(m.text())) refusals.push(`${p.url()}: ${m.text()}`); });
+  context.pages().forEach(watch);
+  context.on('page', watch);
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
@@ -76,6 +87,7 @@ export async function launchBrowser(options: BrowserOptions): Promise<{ context:
     close: async () => {
       await context.close();
       await rm(profile, { recursive: true, force: true });
+      if (refusals.length && !options.expectRefusals) throw new Error(`Chromium refused content on the pages:\n${refusals.join('\n')}`);
     },
   };
 }

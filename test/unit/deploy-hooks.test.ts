@@ -170,8 +170,8 @@ describe('azd up, played over azure.yaml', () => {
   it('reads what each hook reads, through the scripts it runs', () => {
     const reads = (f: string) => [...scriptReads(f).required].sort();
     expect(reads('scripts/hooks/web-prepackage.mjs')).toEqual(['BACKOFFICE_AUTH_ISSUER', 'BACKOFFICE_PAGE_CLIENT_ID', 'BACKOFFICE_PAGE_SCOPE',
-      'DEVICE_AUTH_ISSUER', 'DEVICE_PAGE_CLIENT_ID', 'DEVICE_PAGE_SCOPE', 'SERVICE_API_URI']);
-    expect([...scriptReads('scripts/hooks/web-prepackage.mjs').optional]).toEqual(['FACE_UI_MODULE_URL']);
+      'DEVICE_AUTH_ISSUER', 'DEVICE_PAGE_CLIENT_ID', 'DEVICE_PAGE_SCOPE', 'FACE_ENDPOINT', 'SERVICE_API_URI']);
+    expect([...scriptReads('scripts/hooks/web-prepackage.mjs').optional].sort()).toEqual(['FACE_UI_MODULE_URL', 'PAGES_CSP_ALLOW_EVAL']);
     expect(reads('scripts/hooks/postprovision.mjs')).toEqual(['AZURE_KEY_VAULT_ENDPOINT', 'AZURE_RESOURCE_GROUP', 'AZURE_SUBSCRIPTION_ID',
       'AZURE_TENANT_ID', 'SERVICE_API_NAME']);
     expect(reads('scripts/hooks/preprovision.mjs')).toEqual([...REQUIRED_BEFORE_UP].sort());
@@ -194,7 +194,7 @@ describe('azd up, played over azure.yaml', () => {
     delete y.workflows;
     const broken = playUp(y, docsBeforeUp()).filter((r) => r.missing.length > 0);
     expect(broken).toEqual([
-      expect.objectContaining({ step: 'package --all', owner: 'web', hook: 'prepackage', missing: ['BACKOFFICE_AUTH_ISSUER', 'SERVICE_API_URI'] }),
+      expect.objectContaining({ step: 'package --all', owner: 'web', hook: 'prepackage', missing: ['BACKOFFICE_AUTH_ISSUER', 'FACE_ENDPOINT', 'SERVICE_API_URI'] }),
     ]);
   });
 

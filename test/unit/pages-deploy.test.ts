@@ -22,14 +22,16 @@ describe('pages in Azure', () => {
     expect(api).not.toMatch(/'\*'/);
   });
 
-  it('azure.yaml deploys dist/web as the web service and writes its config first', () => {
+  it('azure.yaml deploys dist/web as the web service and writes its config and headers first', () => {
     const yaml = read('azure.yaml');
     expect(yaml).toMatch(/web:\n\s+project: \.\n\s+language: js\n\s+host: staticwebapp\n\s+dist: dist\/web/);
     expect(yaml).toContain('run: node scripts/hooks/web-prepackage.mjs');
     const hook = read('scripts', 'hooks', 'web-prepackage.mjs');
     expect(hook.indexOf("run('npm', ['run', 'build'])")).toBeGreaterThan(0);
     expect(hook.indexOf("path.join(root, 'dist', 'scripts', 'pages-config.js')")).toBeGreaterThan(hook.indexOf("run('npm', ['run', 'build'])"));
-    expect(hook).toContain("path.join(root, 'dist', 'web', 'config.json')");
+    // config.json and staticwebapp.config.json (the security headers) into dist/web, after the build.
+    expect(hook).toContain("const site = path.join(root, 'dist', 'web');");
+    expect(hook.indexOf('await writePagesSite(process.env, site)')).toBeGreaterThan(hook.indexOf("run('npm', ['run', 'build'])"));
   });
 
   it('config.json comes from the azd environment: the API URL, both sign-ins, the Face UI component', () => {
