@@ -24,6 +24,7 @@ import { median, round, runPool, sleep, summarize } from './lib/stats.js';
 import { createTimeline, importCosts, queuePickups } from './diagnostics.js';
 import { installRecorder, measureSweep, pointOpCost, seed, warmSweep, type SweepRun } from './sweep.js';
 import { erasureScaling } from './erasure.js';
+import { evidenceCost } from './evidence.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings (printed and written to the results)
@@ -625,6 +626,37 @@ async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// (9) The evidence log's cost (bench/evidence.ts)
+
+async function evidence(azurite: RunningAzurite): Promise<void> {
+  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url).port) });
+  const tag = randomUUID().replace(/-/g, '').slice(0, 6);
+  const env = {
+    connectionString: azurite.connectionString, faceEndpoint: emulator.url, faceKey: SETTINGS.faceKey,
+    extraEnv: { DEVICE_AUTH_ISSUER: issuer.issuer, DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE, EVIDENCE_LOCAL_KEY_DIR: path.join(os.tmpdir(), `bench-evidence-${tag}`) },
+  };
+  const r = await evidenceCost(env, { zero: `EvZero${tag}`, hundredK: `EvLive${tag}` }, SETTINGS.sweep.live, log);
+  results.evidence = r;
+  rows.push({ name: '9. storage calls per evidence record', figure: `${r.appendCalls} (${r.appendOps})`, target: '-', verdict: 'info' });
+  rows.push({
+    name: '9. storage calls added per decision / per create / per erasure',
+    figure: `${r.appendCalls + 1} (record + the session write clearing the evidence outbox) / ${r.appendCalls} (consent record, alongside the Face call) / ${r.appendCalls + r.erasureExtraCalls} + 2 per delivered event (record; ${r.erasureExtraOps})`,
+    target: '-', verdict: 'info',
+  });
+  const [zero, live] = [r.runs.find((x) => x.records === 0)!, r.runs.find((x) => x.records > 0)!];
+  rows.push({
+    name: '9. checkpoint: 100k records outside the window / 0',
+    figure: `${live.checkpointCalls} / ${zero.checkpointCalls} calls (${live.checkpointMs} / ${zero.checkpointMs} ms; ${zero.checkpointOps})`,
+    target: 'same calls in both', verdict: live.checkpointCalls === zero.checkpointCalls ? 'pass' : 'miss',
+  });
+  rows.push({
+    name: '9. export of the window: 100k records outside it / 0',
+    figure: `${live.exportCalls} / ${zero.exportCalls} calls (${live.exportRecords} / ${zero.exportRecords} records)`,
+    target: 'same calls in both', verdict: live.exportCalls === zero.exportCalls ? 'pass' : 'miss',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // (6) Cold start
 
 async function coldStart(): Promise<void> {
@@ -769,6 +801,14 @@ async function main(): Promise<void> {
   if (wanted('8')) try {
     azurite = await freshAzurite();
     await section('8. erasure scaling', () => erasure(azurite, image));
+  } finally {
+    await azurite.stop();
+  }
+
+  // Phase E: a fresh Azurite for the evidence log (in-process).
+  if (wanted('9')) try {
+    azurite = await freshAzurite();
+    await section('9. evidence log', () => evidence(azurite));
   } finally {
     await azurite.stop();
   }

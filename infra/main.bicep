@@ -140,7 +140,7 @@ var appQueueNames = [completionQueueName, '${completionQueueName}-poison', '${co
 // The Functions host's own containers (host locks and timer state; function and host keys). Created here, not by the
 // host, because the app identity's blob roles are scoped to the containers it uses (app/rbac.bicep).
 var hostContainerNames = ['azure-webjobs-hosts', 'azure-webjobs-secrets']
-var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys', 'LivenessSubjects', 'LivenessSubjectSessions', 'LivenessReviewQueue', 'LivenessDeletionReceipts', 'LivenessWebhookAttempts', 'LivenessWebhookDeadLetters']
+var tableNames = ['LivenessSessions', 'LivenessAuditEntries', 'LivenessSweepSchedule', 'LivenessAttemptLimits', 'LivenessIdempotencyKeys', 'LivenessSubjects', 'LivenessSubjectSessions', 'LivenessReviewQueue', 'LivenessDeletionReceipts', 'LivenessWebhookAttempts', 'LivenessWebhookDeadLetters', 'LivenessWebhookSubjects', 'LivenessEvidence', 'LivenessSubjectActivity']
 
 // The lifecycle rule must never delete an image the app still means to keep: images are due at token expiry (at most
 // a day after upload) plus the retention hours, so the rule waits at least that long, plus a day of slack.
@@ -290,6 +290,8 @@ var livenessAppSettings = {
 // to a secret that does not exist yet resolves to its own text, which src/config/config.ts refuses by name.
 var secretAppSettings = {
   SUBJECT_KEY_SECRET: '@Microsoft.KeyVault(SecretUri=${secrets.outputs.uri}secrets/subject-key-secret/)'
+  // The evidence log's signing key: an EC P-256 key that never leaves the vault (the app signs with it by identity).
+  EVIDENCE_KEY_URL: secrets.outputs.evidenceKeyUri
 }
 var webhookAppSettings = empty(webhookUrl) ? {} : {
   WEBHOOK_URL: webhookUrl

@@ -7,6 +7,8 @@ import { createStorageClients } from './adapters/storage/clients.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
 import { StorageWebhookQueue } from './adapters/storage/queue-webhook-queue.js';
 import { TableDeliveryLog } from './adapters/storage/table-delivery-log.js';
+import { TableSubjectDeliveries } from './adapters/storage/table-subject-deliveries.js';
+import { TableSubjectActivity } from './adapters/storage/table-subject-activity.js';
 import { HttpWebhookSender } from './adapters/webhooks/http-webhook-sender.js';
 import { TableAuditLog } from './adapters/storage/table-audit-log.js';
 import { tableIdempotencyRecords } from './adapters/storage/table-idempotency-records.js';
@@ -15,6 +17,10 @@ import { tableQuotaRecords } from './adapters/storage/table-quota-records.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, type AppConfig } from './config/config.js';
+import { KeyVaultEvidenceSigner } from './adapters/evidence/key-vault-signer.js';
+import { LocalEvidenceSigner } from './adapters/evidence/local-signer.js';
+import { TableEvidenceLog } from './adapters/storage/table-evidence-log.js';
+import { lazyDefaultAzureCredential } from './adapters/auth/lazy-credential.js';
 import type { LivenessDeps } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
 import { attemptLimiter, noAttemptLimits } from './core/attempt-limits.js';
@@ -74,6 +80,13 @@ export function composeServices(config: AppConfig): AppServices {
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: subjectRows(records),
+      evidence: new TableEvidenceLog(storage, prefix),
+      deliveries: new TableSubjectDeliveries(storage, prefix),
+      activity: new TableSubjectActivity(storage, prefix),
+      // Key Vault (by the app's managed identity) in Azure; a key file generated on first use locally.
+      evidenceSigner: config.evidence.keyUrl
+        ? new KeyVaultEvidenceSigner(config.evidence.keyUrl, lazyDefaultAzureCredential(config.face.clientId))
+        : new LocalEvidenceSigner(config.evidence.localKeyDir),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },
@@ -81,6 +94,7 @@ export function composeServices(config: AppConfig): AppServices {
       ...(hooks.url ? { sender: new HttpWebhookSender({ url: hooks.url, secrets: hooks.secrets, timeoutMs: hooks.timeoutMs }) } : {}),
       queue: webhookQueue,
       log: new TableDeliveryLog(storage, prefix),
+      sessions,
       clock: systemClock,
       settings: hooks.retry,
     },

@@ -12,7 +12,7 @@
 
 /**
  * Who may call an operation:
- * - anonymous: anyone (health, the API description, the privacy notice);
+ * - anonymous: anyone (health, the API description, the privacy notice, the evidence log's public keys);
  * - device: a bearer JWT from the device identity provider;
  * - backOffice: registered twice, at `route` with the Functions admin key (checked by the host) and at
  *   `backoffice/route` with an Entra ID token carrying the back-office app role (checked by the app).
@@ -58,6 +58,10 @@ export const OPERATIONS = {
   listWebhookFailures: { name: 'webhook-failures-list', route: 'webhook-failures', method: 'GET', auth: 'backOffice' },
   listWebhookAttempts: { name: 'webhook-events-attempts', route: 'webhook-events/{eventId}/attempts', method: 'GET', auth: 'backOffice' },
   redeliverWebhookEvent: { name: 'webhook-events-redeliver', route: 'webhook-events/{eventId}/redeliver', method: 'POST', auth: 'backOffice' },
+  // Evidence log: the public keys (anonymous), checkpoints and export (back office)
+  getEvidenceKeys: { name: 'evidence-keys', route: 'evidence/keys', method: 'GET', auth: 'anonymous' },
+  writeEvidenceCheckpoint: { name: 'evidence-checkpoints', route: 'evidence/checkpoints', method: 'POST', auth: 'backOffice' },
+  exportEvidence: { name: 'evidence-export', route: 'evidence/export', method: 'GET', auth: 'backOffice' },
   // Operations
   getHealth: { name: 'health', route: 'health', method: 'GET', auth: 'anonymous' },
   getOpenApiDocument: { name: 'openapi', route: 'openapi.json', method: 'GET', auth: 'anonymous' },

@@ -16,6 +16,7 @@ param operatorPrincipalType string = 'User'
 param enablePurgeProtection bool = false
 
 var roles = {
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 }
@@ -56,6 +57,32 @@ resource operatorWritesSecrets 'Microsoft.Authorization/roleAssignments@2022-04-
   }
 }
 
+// The evidence log's checkpoint signing key (README: Evidence). Created in the vault (its private half never leaves
+// it); the app signs checkpoints with CryptographyClient.sign('ES256') and lists the key's versions for its public
+// JWKS. Rotate with `az keyvault key rotate` (or a rotation policy): a new version signs from then on, and the old
+// versions stay listed, so old checkpoints stay verifiable. Never delete a version that signed a checkpoint.
+resource evidenceKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+  parent: vault
+  name: 'evidence-signing'
+  properties: {
+    kty: 'EC'
+    curveName: 'P-256'
+    keyOps: ['sign', 'verify']
+  }
+}
+
+// Sign and read (versions, public halves) on that one key only.
+resource appSignsEvidence 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(evidenceKey.id, appPrincipalId, roles.keyVaultCryptoUser)
+  scope: evidenceKey
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 output name string = vault.name
+output evidenceKeyUri string = evidenceKey.properties.keyUri
 output uri string = vault.properties.vaultUri
 output purgeProtection bool = enablePurgeProtection

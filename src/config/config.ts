@@ -198,6 +198,8 @@ export const livenessSettingsSchema = z.object({
   LIVENESS_CLIENT_ATTEMPTS: int(1, 1, 3),
   LIVENESS_ABUSE_POLICY: z.enum(ABUSE_POLICIES).default('review'),
   LIVENESS_DIGEST_BINDING: z.enum(DIGEST_BINDINGS).default('optional'),
+  WEBHOOK_ATTEMPT_RETENTION_DAYS: num(30, 0, 3650),
+  SUBJECT_IDLE_ERASURE_DAYS: int(1095, 1, 3650),
 }).superRefine((e, ctx) => {
   if (e.DECISION_REVIEW_LOWER_BOUND !== undefined && e.DECISION_REVIEW_LOWER_BOUND >= e.DECISION_MATCH_THRESHOLD) {
     ctx.addIssue({ code: 'custom', path: ['DECISION_REVIEW_LOWER_BOUND'], message: 'must be below DECISION_MATCH_THRESHOLD' });
@@ -251,6 +253,10 @@ export const livenessSettingsSchema = z.object({
     /** Whether a device may bring its own verify image when the subject has no enrolled reference. */
     deviceReferenceAllowed: e.SUBJECT_DEVICE_REFERENCE_ALLOWED,
   },
+  /** How long webhook delivery attempts are kept (days); the sweep deletes older ones by key range. */
+  deliveryAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS as number | undefined,
+  /** A subject with no interaction for this long is erased by the sweep (days; BIPA: within three years). */
+  subjectIdleErasureDays: e.SUBJECT_IDLE_ERASURE_DAYS as number | undefined,
 }));
 
 const queueName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, 'must be a valid queue name (lower-case letters, digits, single hyphens)');
@@ -354,6 +360,12 @@ const subjectsSection = z.object({
   SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 }).transform((e) => ({ keySecret: e.SUBJECT_KEY_SECRET ?? DEV_SUBJECT_KEY_SECRET }));
 
+/** The evidence log's checkpoint signing key: a Key Vault key (Azure), else key files generated locally on first use. */
+const evidenceSection = z.object({
+  EVIDENCE_KEY_URL: z.url().refine((v) => /^https:\/\/[^/]+\/keys\/[^/]+\/?$/.test(v), 'must be https://<vault>.vault.azure.net/keys/<name> (no version)').optional(),
+  EVIDENCE_LOCAL_KEY_DIR: z.string().min(1).default('.evidence-keys'),
+}).transform((e) => ({ ...(e.EVIDENCE_KEY_URL ? { keyUrl: e.EVIDENCE_KEY_URL } : {}), localKeyDir: e.EVIDENCE_LOCAL_KEY_DIR }));
+
 /** PAGES_ORIGIN: undefined when unset, null when it is not an origin (https, or http for local runs). */
 export function parsePagesOrigin(value: string | undefined): string | undefined | null {
   const v = value?.trim().replace(/\/+$/, '');
@@ -397,6 +409,7 @@ const sections = {
   auth: authSection,
   webhooks: webhookSettingsSchema,
   subjects: subjectsSection,
+  evidence: evidenceSection,
   pages: pagesSection,
 } as const;
 

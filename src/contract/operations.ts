@@ -21,10 +21,11 @@ import {
   sessionIdPathSchema, sessionImagePathSchema, settleReviewRequestSchema, startSessionRequestBodySchema,
   startedSessionSchema, subjectExportSchema, subjectImageQuerySchema, subjectKeyPathSchema, subjectKeyRequestSchema,
   subjectKeySchema, subjectReferenceSchema, wwwAuthenticateHeaderSchema, SESSION_IMAGE_MEDIA_TYPES,
+  checkpointWrittenSchema, evidenceExportQuerySchema, evidenceExportSchema, evidenceKeysSchema,
 } from './index.js';
 
 export interface OperationContract {
-  tag: 'device' | 'back office' | 'operations';
+  tag: 'device' | 'back office' | 'evidence' | 'operations';
   summary: string;
   description: string;
   requestParams?: ZodOpenApiOperationObject['requestParams'];
@@ -244,6 +245,34 @@ const privacy: OperationContract = {
     + 'is what a create must send as consentVersion) and how long each kind of data is kept. Anonymous.',
   responses: { 200: okJson('The privacy notice.', privacySchema), 500: ref('InternalError') },};
 
+const evidenceKeys: OperationContract = {
+  tag: 'evidence',
+  summary: 'Public keys of the evidence log',
+  description: 'The JWKS (ES256) of every key that signed evidence checkpoints: the current one and every key rotated '
+    + 'out, so old checkpoints stay verifiable. Anonymous: anyone holding a receipt or an export can verify it.',
+  responses: { 200: okJson('The keys.', evidenceKeysSchema), 500: ref('InternalError'), 503: ref('ServiceUnavailable') },
+};
+
+const evidenceCheckpoint: OperationContract = {
+  tag: 'back office',
+  summary: 'Sign a checkpoint now',
+  description: 'Signs every evidence chain\'s head now (the sweep does it on its schedule). Answers 200 with the latest '
+    + 'checkpoint when nothing was appended since it.',
+  responses: {
+    201: okJson('The new checkpoint (200: the latest one, unchanged).', checkpointWrittenSchema),
+    200: okJson('Nothing appended since the latest checkpoint: that one.', checkpointWrittenSchema),
+  },
+};
+
+const evidenceExport: OperationContract = {
+  tag: 'back office',
+  summary: 'Export evidence for a time range',
+  description: 'The checkpoints written in [from, to] (at most 92 days), the checkpoint before them, every record they '
+    + 'cover and the public keys: everything `npm run evidence:verify` needs, offline. Key-range reads only.',
+  requestParams: { query: evidenceExportQuerySchema },
+  responses: { 200: okJson('The export.', evidenceExportSchema), 400: ref('BadRequest') },
+};
+
 const deliveryNotFound = error('DeliveryNotFound: no such event (or, for redelivery, it is not dead-lettered); '
   + 'any id that is not an event id is a 404 too.');
 
@@ -418,6 +447,9 @@ export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   listWebhookFailures: webhookFailures,
   listWebhookAttempts: webhookAttempts,
   redeliverWebhookEvent: webhookRedeliver,
+  getEvidenceKeys: evidenceKeys,
+  writeEvidenceCheckpoint: evidenceCheckpoint,
+  exportEvidence: evidenceExport,
   getHealth: health,
   getOpenApiDocument: openapi,
 };

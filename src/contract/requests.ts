@@ -249,3 +249,14 @@ export const reviewQueueQueryCodes: ParseCodes = {
   otherwise: 'BadArgument',
   unknownKey: (key) => `Unknown query parameter '${printable(key)}'.`,
 };
+
+export const evidenceExportQuerySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true }).meta({ description: 'Start of the range (ISO 8601): checkpoints written at or after it.' }),
+  to: z.iso.datetime({ offset: true }).meta({ description: 'End of the range (ISO 8601): checkpoints written at or before it.' }),
+});
+
+export const evidenceExportQueryCodes: ParseCodes = {
+  byField: { from: 'BadArgument', to: 'BadArgument' },
+  otherwise: 'BadArgument',
+  unknownKey: (key) => `Unknown query parameter '${printable(key)}'.`,
+};

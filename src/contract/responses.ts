@@ -308,6 +308,14 @@ const countsSchema = z.record(z.string(), z.int().min(0)).meta({
     + 'consents, lockouts, quotas, idempotencyKeys (kinds with none are left out).',
 });
 
+export const evidenceRefSchema = z.strictObject({
+  recordId: z.string().max(200),
+  recordHash: z.string().regex(/^[0-9a-f]{64}$/).meta({ description: 'SHA-256 of the record\'s canonical JSON (RFC 8785).' }),
+  chain: z.int().min(0).max(15),
+  seq: z.int().min(1),
+  checkpointId: z.uuid().optional().meta({ description: 'The first signed checkpoint that covers the record, once one does.' }),
+}).meta({ id: 'EvidenceRef', description: 'Where an evidence record sits in the log (README: Evidence).' });
+
 export const deletionReceiptSchema = z.strictObject({
   receiptId: z.uuid(),
   subjectKey: z.string().regex(/^[0-9a-f]{64}$/),
@@ -315,6 +323,7 @@ export const deletionReceiptSchema = z.strictObject({
   completedDateTime: dateTime(),
   requestedBy: z.string().meta({ description: "Who asked: an Entra object id, or admin-key." }),
   deleted: countsSchema,
+  evidence: evidenceRefSchema.optional(),
 }).meta({
   id: 'DeletionReceipt',
   description: 'What an erasure deleted, when and by whom. Hashes and counts only: no images, no raw subject id.',
@@ -379,4 +388,41 @@ export const privacySchema = z.strictObject({
     deviceReferenceAllowed: true,
     retention: [{ data: 'verifyAndSessionImages', description: 'The verify image sent to Face and the captured session image.', kept: '0 hours after the session token expires.', hoursAfterTokenExpiry: 0 }],
   }],
+});
+
+const jwkSchema = z.looseObject({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string(), kid: z.string(), alg: z.literal('ES256'), use: z.literal('sig') });
+
+export const evidenceKeysSchema = z.strictObject({ keys: z.array(jwkSchema) }).meta({
+  id: 'EvidenceKeys',
+  description: 'The public keys (JWKS) that sign evidence checkpoints: the current one and every key rotated out.',
+});
+
+const signedCheckpointSchema = z.strictObject({
+  checkpointId: z.uuid(),
+  time: dateTime(),
+  jws: z.string().meta({ description: 'JWS compact serialization (ES256) of the canonical checkpoint: {v, checkpointId, time, previous?, heads: [{chain, seq, hash}]}.' }),
+}).meta({ id: 'SignedCheckpoint' });
+
+export const checkpointWrittenSchema = z.strictObject({
+  checkpoint: signedCheckpointSchema,
+  created: z.boolean().meta({ description: 'False when nothing was appended since the latest checkpoint (that one is answered).' }),
+}).meta({ id: 'CheckpointWritten' });
+
+const evidenceRecordSchema = z.looseObject({
+  v: z.literal(1), recordId: z.string(), type: z.string(), time: dateTime(), chain: z.int(), seq: z.int(), prev: z.string(), digest: z.string(),
+});
+
+export const evidenceExportSchema = z.strictObject({
+  format: z.literal('liveness-evidence-export/1'),
+  from: dateTime(),
+  to: dateTime(),
+  exportedDateTime: dateTime(),
+  baseCheckpointId: z.uuid().optional(),
+  keys: evidenceKeysSchema,
+  checkpoints: z.array(signedCheckpointSchema),
+  records: z.array(z.strictObject({ record: evidenceRecordSchema, hash: z.string() })),
+}).meta({
+  id: 'EvidenceExport',
+  description: 'The checkpoints written in a time range (after the base checkpoint they continue from) and every record '
+    + 'they cover, chain by chain. Check it offline with `npm run evidence:verify -- <file>`.',
 });

@@ -28,6 +28,12 @@ const about = {
 const EXAMPLE_SESSION = '019ac1f2-7a3b-7c4d-8e5f-0123456789ab';
 const EXAMPLE_ID = 'evt_019ac1f2-8d10-7a2b-9c3d-4e5f60718293';
 
+const evidenceSchema = z.strictObject({
+  recordHash: z.string().regex(/^[0-9a-f]{64}$/),
+  chain: z.int().min(0).max(15),
+  seq: z.int().min(1),
+}).optional().meta({ description: 'The evidence record of what the event reports (README: Evidence): find it in an export and check it against a signed checkpoint.' });
+
 export const sessionDecidedEventSchema = z.strictObject({
   id: eventIdSchema,
   type: z.literal('liveness.session.decided'),
@@ -46,6 +52,7 @@ export const sessionDecidedEventSchema = z.strictObject({
       matchConfidence: z.number().min(0).max(1).optional(),
       isIdentical: z.boolean().optional(),
     }).meta({ description: 'Only when WEBHOOK_INCLUDE_SCORES is on (off by default).' }).optional(),
+    evidence: evidenceSchema,
   }),
 }).meta({
   id: 'SessionDecidedEvent',
@@ -118,6 +125,7 @@ export const subjectErasedEventSchema = z.strictObject({
     receiptId: z.string().uuid(),
     deleted: z.record(z.string(), z.number().int().min(0)).meta({ description: 'What was deleted, by kind, with counts (the deletion receipt).' }),
     erasedDateTime: dateTime(),
+    evidence: evidenceSchema,
   }),
 }).meta({
   id: 'SubjectErasedEvent',
@@ -155,6 +163,8 @@ export const deliveryMessageSchema = z.object({
     type: eventTypeSchema,
     timestamp: z.iso.datetime({ offset: true }),
     data: z.record(z.string(), z.unknown()),
+    // Ours, never sent: the delivery log's rows are indexed under it, so erasure finds them.
+    subjectKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   }),
   attempt: z.int().min(1).default(1),
   firstAttemptDateTime: z.iso.datetime({ offset: true }).optional(),

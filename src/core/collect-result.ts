@@ -7,7 +7,8 @@ import { judgeSession } from './decision.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { abuseFinding, applyAbusePolicy, bindDigest } from './trust-signals.js';
 import { FaceAnswerInvalidError, FaceSessionNotFoundError } from './errors.js';
-import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
+import { decidedEntry, withEvidence } from './evidence.js';
+import { recordEvidenceThenEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
 import { isFinishedAttempt, type AbuseFinding, type AuditEntry, type LivenessSession } from './session.js';
 
@@ -126,7 +127,8 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
       ...(abuse ? { abuseLinks: [...new Set([...(current.abuseLinks ?? []), ...ourLinks(abuse)])] } : {}),
     };
     // The relying party's event is written with the decision it reports (the session outbox, events.ts).
-    return withEvent(deps, decided, sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
+    // Its evidence record goes into the evidence outbox with it, and is appended before the event is published.
+    return withEvent(deps, withEvidence(decided, decidedEntry(decided)), sessionDecidedEvent(decided, settings.eventsIncludeScores ?? false, now));
   });
   if (!written || outcome === 'deleting') {
     // Deleted while we collected: remove what we just wrote so nothing outlives the delete.
@@ -143,7 +145,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   }
 
   if (abuse) await linkBack(deps, written.sessionId, ourLinks(abuse));
-  let session = (await publishPendingEvents(deps, written)).session;
+  let session = await recordEvidenceThenEvents(deps, written);
   if (session.decision) {
     deps.metrics.decisionRecorded(session.decision.outcome);
     if (session.completionRequestedDateTime) {

@@ -58,6 +58,23 @@ export function privacyNotice(settings: LivenessSettings): PrivacyBody {
         data: 'consentRecords', description: 'Which consent text version the person agreed to, and when.',
         kept: 'Until the person is erased.',
       },
+      ...(settings.subjectIdleErasureDays !== undefined ? [{
+        data: 'subject', description: 'Everything of a person (record, enrolled reference, consents, sessions, limits): '
+          + 'erased as on request, with a deletion receipt, when the person has not interacted for this long (BIPA).',
+        kept: `${settings.subjectIdleErasureDays} days after the person's last interaction, at most.`,
+        daysAfterLastInteraction: settings.subjectIdleErasureDays,
+      }] : []),
+      ...(settings.deliveryAttemptRetentionDays !== undefined ? [{
+        data: 'webhookDeliveryLog', description: 'Each try to deliver an event to the relying party (event and session ids, '
+          + 'status code; no payload) and events whose delivery gave up (without the person\'s id).',
+        kept: `Attempts ${settings.deliveryAttemptRetentionDays} days after the event; dead letters until redelivered; both deleted with the person.`,
+        daysAfterEvent: settings.deliveryAttemptRetentionDays,
+      }] : []),
+      {
+        data: 'evidenceLog', description: 'Tamper-evident records of decisions, reviews, deletions, erasures, references and '
+          + 'consents: keyed hashes and digests only (no images, no raw ids), and signed checkpoints.',
+        kept: 'Kept, as evidence (the subject key and session hashes in them cannot be reversed without the deployment\'s secret).',
+      },
       {
         data: 'idempotencyKeys', description: 'Remembered create requests (no images).',
         kept: `${settings.idempotencyTtlSeconds} seconds, then overwritten; deleted with the person.`,

@@ -5,13 +5,16 @@
 import { releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { NotFoundError, StorageUnavailableError } from './errors.js';
+import { recordPendingEvidence, sessionDeletedEntry, withEvidence } from './evidence.js';
 import { publishPendingEvents, sessionErasedEvent, withEvent } from './events.js';
 import type { LivenessSession } from './session.js';
 
 export async function deleteSession(deps: LivenessDeps, sessionId: string): Promise<void> {
   const session = await updateSession(deps, sessionId, (current) => {
     if (current.status === 'Creating') throw new NotFoundError(); // not a session yet; the create or the sweep undoes it
-    return current.deleting ? undefined : withEvent(deps, { ...current, deleting: true }, sessionErasedEvent(current, deps.clock.now()));
+    if (current.deleting) return undefined;
+    const at = deps.clock.now();
+    return withEvent(deps, withEvidence({ ...current, deleting: true }, sessionDeletedEntry(current, at)), sessionErasedEvent(current, at));
   });
   if (!session) throw new NotFoundError();
   await purgeSession(deps, session);
@@ -29,8 +32,11 @@ export async function purgeSession(deps: LivenessDeps, session: LivenessSession)
     ...(session.result ? [deps.images.delete(`session-images/${session.sessionId}/${session.result.id}.jpg`)] : []),
   ]);
   await deps.audit.deleteAll(session.sessionId);
-  // The row holds the outbox: its events (the erased event, or any a crash left) are enqueued before it goes.
-  const published = await publishPendingEvents(deps, session);
+  // The row holds the outboxes: its evidence and its events (the erased event, or any a crash left) are appended and
+  // enqueued before it goes.
+  const recorded = await recordPendingEvidence(deps, session);
+  if (!recorded.done) throw new StorageUnavailableError('The evidence log is unavailable; the delete is finished on a retry or by the sweep.');
+  const published = await publishPendingEvents(deps, recorded.session);
   if (published.unsent > 0) {
     throw new StorageUnavailableError('The webhook queue is unavailable; the delete is finished on a retry or by the sweep.');
   }

@@ -1,6 +1,6 @@
 import type { LivenessSettings } from '../config/config.js';
 import type {
-  AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
+  AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, SubjectActivity, SubjectDeliveries, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
   Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
 } from './ports.js';
 import { scheduled } from './retention.js';
@@ -30,6 +30,13 @@ export interface LivenessDeps {
   subjects: SubjectStore;
   /** The subject's lockout, quota and idempotency rows. */
   subjectRows: SubjectRows;
+  /** The evidence log (hash chains and checkpoints) and the checkpoints' signer. */
+  evidence: EvidenceLog;
+  evidenceSigner: EvidenceSigner;
+  /** The webhook delivery log's rows by subject (erasure) and by age (retention). */
+  deliveries: SubjectDeliveries;
+  /** When each subject last interacted (the sweep's BIPA expiry reads it by key range). */
+  activity: SubjectActivity;
   /**
    * Where relying-party events go (the webhook queue); absent when no webhook is configured, and then no events are
    * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.

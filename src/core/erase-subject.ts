@@ -8,6 +8,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { purgeSession } from './delete-session.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { appendEvidence, digestOf, receiptFacts, refOf } from './evidence.js';
 import { publishSubjectErased } from './events.js';
 import { newSubjectRecord, type DeletionReceipt, type SubjectRecord } from './subject.js';
 
@@ -80,6 +81,13 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
   add('lockouts', rows.lockouts);
   add('quotas', rows.quotas);
   add('idempotencyKeys', rows.idempotencyKeys);
+  // The activity index row (found from the record's last interaction).
+  const seen = current.lastSeenDateTime ?? current.createdDateTime;
+  if (seen) await deps.activity.remove(subjectKey, seen);
+  // The webhook delivery log: attempts (with session ids) and dead letters of events about the person, by key.
+  const deliveries = await deps.deliveries.erase(subjectKey);
+  add('deliveryAttempts', deliveries.deliveryAttempts);
+  add('deadLetters', deliveries.deadLetters);
 
   // A repeat call after a finished erasure found nothing left: it answers the receipt of the erasure that did the work.
   if (Object.keys(counts).length === 0) {
@@ -89,7 +97,9 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
       return earlier;
     }
   }
-  const receipt: DeletionReceipt = {
+  // A resumed erasure whose receipt was already written answers that very receipt (its evidence record proves it).
+  const written = (await deps.subjects.listReceipts(subjectKey)).find((r) => r.receiptId === erasure.erasureId);
+  const facts = written ?? {
     receiptId: erasure.erasureId,
     subjectKey,
     requestedDateTime: erasure.requestedDateTime,
@@ -97,6 +107,13 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
     requestedBy: erasure.requestedBy,
     deleted: counts,
   };
+  // The evidence record first (idempotent by receipt id), then the receipt that names it: a third party holding
+  // the receipt finds its record in an export and checks it is the digest of exactly this receipt.
+  const stored = await appendEvidence(deps, {
+    recordId: `subject.erased|${facts.receiptId}`, type: 'subject.erased', time: facts.completedDateTime, subjectKey,
+    receiptId: facts.receiptId, digest: digestOf(receiptFacts(facts)),
+  });
+  const receipt: DeletionReceipt = { ...receiptFacts(facts), evidence: refOf(stored) };
   // The receipt before the record: a crash between them leaves the record erasing, and the resumed erasure writes
   // the same receipt again (same id).
   await deps.subjects.putReceipt(receipt);
@@ -106,4 +123,37 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
   await deps.subjects.delete(subjectKey);
   deps.logger.info('subject erased', { receiptId: receipt.receiptId, deleted: counts });
   return receipt;
+}
+
+/** Who the receipt names when the sweep erases a subject idle past the BIPA limit. */
+export const IDLE_ERASURE_ACTOR = 'retention:idle-subject';
+/** How many idle subjects one sweep erases at most (the next sweep goes on). */
+const IDLE_BATCH = 50;
+
+/**
+ * BIPA: subjects with no interaction for `subjectIdleErasureDays` are erased exactly as an operator erasure does
+ * (receipt, evidence record, event). Found through the activity index by key range, never by scanning subjects.
+ * @returns how many were erased
+ */
+export async function eraseIdleSubjects(deps: LivenessDeps): Promise<number> {
+  const days = deps.settings.subjectIdleErasureDays;
+  if (days === undefined) return 0;
+  const cutoff = deps.clock.now().getTime() - days * 86_400_000;
+  let erased = 0;
+  for (const { subjectKey, seen } of await deps.activity.listIdle(new Date(cutoff), IDLE_BATCH)) {
+    const record = await deps.subjects.get(subjectKey);
+    const last = record?.lastSeenDateTime ?? record?.createdDateTime;
+    if (record && last && Date.parse(last) >= cutoff) {
+      // Seen again since (a row left by a race): the current row is elsewhere; this one goes.
+      if (last.slice(0, 10) !== seen.slice(0, 10)) await deps.activity.remove(subjectKey, seen);
+      continue;
+    }
+    if (record || (await deps.sessions.listBySubject(subjectKey)).length > 0) {
+      await eraseSubject(deps, subjectKey, IDLE_ERASURE_ACTOR);
+      erased++;
+    }
+    await deps.activity.remove(subjectKey, seen);
+  }
+  if (erased > 0) deps.logger.info('idle subjects erased', { erased, days });
+  return erased;
 }

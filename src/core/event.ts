@@ -12,6 +12,11 @@ export type LivenessEventType = (typeof LIVENESS_EVENT_TYPES)[number];
  */
 export interface LivenessEvent {
   id: string;
+  /**
+   * The subject key of the person the event is about: never sent (the sender leaves it out), it keys the delivery
+   * log's rows so erasure finds and deletes them.
+   */
+  subjectKey?: string;
   type: LivenessEventType;
   /** When the thing happened (ISO 8601). */
   timestamp: string;

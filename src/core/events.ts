@@ -13,6 +13,7 @@ import type {
 } from '../contract/types.js';
 import type { LivenessEvent } from './ports.js';
 import { failureReasonOf, type LivenessSession } from './session.js';
+import { recordPendingEvidence } from './evidence.js';
 import type { DeletionReceipt } from './subject.js';
 
 /** Any of the events the app sends, each typed by its schema (src/contract/webhooks.ts). */
@@ -77,7 +78,8 @@ export function sessionErasedEvent(session: LivenessSession, at: Date): SessionE
  */
 export function withEvent(deps: Pick<LivenessDeps, 'events'>, session: LivenessSession, event: LivenessEvent): LivenessSession {
   if (!deps.events) return session;
-  return { ...session, pendingEvents: [...(session.pendingEvents ?? []), event] };
+  const keyed = session.subjectKey ? { ...event, subjectKey: session.subjectKey } : event;
+  return { ...session, pendingEvents: [...(session.pendingEvents ?? []), keyed] };
 }
 
 export interface PublishOutcome {
@@ -127,6 +129,16 @@ export async function publishPendingEvents(deps: LivenessDeps, session: Liveness
   }
 }
 
+/**
+ * Appends the session's pending evidence, then publishes its events (which then carry their records' hashes). While
+ * evidence cannot be appended, the events wait with it on the row for the sweep.
+ */
+export async function recordEvidenceThenEvents(deps: LivenessDeps, session: LivenessSession): Promise<LivenessSession> {
+  const recorded = await recordPendingEvidence(deps, session);
+  if (!recorded.done) return recorded.session;
+  return (await publishPendingEvents(deps, recorded.session)).session;
+}
+
 /** 'liveness.review.settled': a person settled a session the policy sent to review (written with the settlement). */
 export function reviewSettledEvent(session: LivenessSession, at: Date): ReviewSettledEvent {
   const review = session.review!;
@@ -151,7 +163,9 @@ export async function publishSubjectErased(deps: Pick<LivenessDeps, 'events'>, r
     receiptId: receipt.receiptId,
     deleted: receipt.deleted,
     erasedDateTime: receipt.completedDateTime,
+    ...(receipt.evidence ? { evidence: { recordHash: receipt.evidence.recordHash, chain: receipt.evidence.chain, seq: receipt.evidence.seq } } : {}),
   });
   // One id per erasure, whichever run of a resumed erasure sends it.
+  // No subjectKey routing: its delivery rows must not be indexed under the person it just erased.
   await deps.events?.enqueue({ ...event, id: `evt_${receipt.receiptId}` });
 }

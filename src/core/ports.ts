@@ -3,6 +3,7 @@
 import type {
   AbuseMonitoringResult, AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
+import type { ChainHead, EvidenceEntry, SignedCheckpoint, StoredEvidence } from './evidence-record.js';
 import type { CompletionMessage, DeliveryMessage } from '../contract/types.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
@@ -339,10 +340,14 @@ export interface DeadLetter {
 
 /** The delivery attempt log and the dead letters (Table storage in the app). */
 export interface DeliveryLog {
-  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  /** @param subjectKey when the event is about a person: the row is indexed under it (for erasure) */
+  recordAttempt(attempt: DeliveryAttempt, subjectKey?: string): Promise<void>;
   /** Oldest first. */
   listAttempts(eventId: string): Promise<DeliveryAttempt[]>;
-  /** Idempotent per event id (a second dead letter for the same event replaces the first). */
+  /**
+   * Idempotent per event id (a second dead letter for the same event replaces the first). Indexed under the event's
+   * subjectKey; the event is kept without the raw subject (see webhook-delivery.ts).
+   */
   putDeadLetter(deadLetter: DeadLetter): Promise<void>;
   getDeadLetter(eventId: string): Promise<DeadLetter | undefined>;
   /** Idempotent. */
@@ -390,4 +395,60 @@ export interface SubjectRows {
   export(subjectKey: string): Promise<SubjectRowsExport>;
   /** Deletes them all. @returns how many of each kind were deleted */
   erase(subjectKey: string): Promise<{ lockouts: number; quotas: number; idempotencyKeys: number }>;
+}
+
+/**
+ * The evidence log (evidence.ts): hash chains of records, chain heads and signed checkpoints. Every read is a point
+ * read or a key range; nothing scans.
+ */
+export interface EvidenceLog {
+  /**
+   * Appends the entry to `chain` (after its head, linked to the head's hash) unless a record with its id is there
+   * already, in which case that record is returned. Concurrent appends to one chain are serialised by the head's ETag.
+   */
+  append(entry: EvidenceEntry, chain: number): Promise<StoredEvidence>;
+  /** Every chain's head (seq 0 and the genesis hash for an empty chain): one point read per chain. */
+  heads(): Promise<ChainHead[]>;
+  /** Stores the checkpoint and makes it the latest. */
+  putCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
+  latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
+  getCheckpoint(time: string, checkpointId: string): Promise<SignedCheckpoint | undefined>;
+  /** Checkpoints written at or after `from` (and at or before `to`), oldest first, at most `top`. */
+  listCheckpoints(from: string, to?: string, top?: number): Promise<SignedCheckpoint[]>;
+  /** A chain's records from `fromSeq` to `toSeq` (inclusive), in order. */
+  listRecords(chain: number, fromSeq: number, toSeq: number): Promise<StoredEvidence[]>;
+}
+
+/** Signs checkpoints with ES256 (Key Vault in Azure, a local key file otherwise); publishes the public keys. */
+export interface EvidenceSigner {
+  /** The key id (`kid`) new checkpoints are signed with. */
+  currentKeyId(): Promise<string>;
+  /** ES256 over `data`: the raw 64-byte r||s signature (the JWS form). */
+  sign(keyId: string, data: Uint8Array): Promise<Uint8Array>;
+  /** Every public key that ever signed (current and rotated out), as JWKs with `kid`, `alg` and `use`. */
+  publicKeys(): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * The delivery log's rows as erasure and retention see them: found by subject key (an index written with each
+ * attempt and dead letter) and by age (event ids are time-ordered, so old attempts are a key range).
+ */
+export interface SubjectDeliveries {
+  /** Deletes every delivery attempt and dead letter of events about the subject. */
+  erase(subjectKey: string): Promise<{ deliveryAttempts: number; deadLetters: number }>;
+  /** Deletes the attempts of events made before `before` (a key-range query). @returns how many rows went */
+  pruneAttempts(before: Date): Promise<number>;
+}
+
+/**
+ * When each subject last interacted, as an index the sweep reads by key range (subjects idle past the BIPA limit)
+ * and erasure finds by the subject record's last-seen time. One row per subject.
+ */
+export interface SubjectActivity {
+  /** Records an interaction at `at`; `before` is the previous one (its row moves). */
+  touch(subjectKey: string, at: Date, before?: string): Promise<void>;
+  /** Subjects whose last recorded interaction is before `before`, oldest first, at most `top`. */
+  listIdle(before: Date, top: number): Promise<Array<{ subjectKey: string; seen: string }>>;
+  /** Removes the subject's row for an interaction at `seen`. Idempotent. */
+  remove(subjectKey: string, seen: string): Promise<void>;
 }

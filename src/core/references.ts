@@ -7,15 +7,17 @@ import { ConflictError, NotFoundError } from './errors.js';
 import { isVisible } from './session.js';
 import { erasingError, newSubjectRecord, type SubjectReference } from './subject.js';
 import { subjectKeyOf } from './subject-keys.js';
-import { checkVerifyImage } from './verify-image.js';
+import { appendEvidence, referenceEntry } from './evidence.js';
+import { acceptedImage } from './verify-image.js';
 
 const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex').toUpperCase();
 
 /** The back office enrols (or replaces) the subject's reference from an uploaded image. */
 export async function enrolReference(deps: LivenessDeps, subjectKey: string, bytes: Uint8Array, by: string): Promise<SubjectReference> {
-  const sniffed = await checkVerifyImage(bytes);
+  // Metadata (EXIF, GPS, XMP, text) goes before the image is hashed or stored.
+  const { bytes: kept, sniffed } = await acceptedImage(bytes);
   const referenceId = randomUUID();
-  return storeReference(deps, subjectKey, bytes, {
+  return storeReference(deps, subjectKey, kept, {
     referenceId, contentType: sniffed.contentType, blobName: `references/${subjectKey}/${referenceId}.${sniffed.extension}`,
     source: 'upload', by,
   });
@@ -70,18 +72,24 @@ async function storeReference(
   });
   await deps.images.put(spec.blobName, bytes, spec.contentType, { sha256: reference.sha256 });
   await retireBlobs(deps, subjectKey, record?.retiredBlobs ?? []);
+  await appendEvidence(deps, referenceEntry('reference.enrolled', subjectKey, reference, now));
+  // A subject the back office enrolled before any check is idle (BIPA) from its record's creation.
+  if (record && !record.lastSeenDateTime) await deps.activity.touch(subjectKey, new Date(record.createdDateTime));
   deps.logger.info('subject reference enrolled', { referenceId: reference.referenceId, source: reference.source });
   return reference;
 }
 
 /** Removes the enrolled reference (the device may then bring its own image again, if the setting allows). */
 export async function removeReference(deps: LivenessDeps, subjectKey: string): Promise<void> {
+  let removed: SubjectReference | undefined;
   const record = await deps.subjects.mutate(subjectKey, (current) => {
     if (!current?.reference) throw new NotFoundError('The subject has no enrolled reference.', { code: 'ReferenceNotFound' });
     if (current.erasure) throw erasingError();
+    removed = current.reference;
     return { ...current, reference: undefined, retiredBlobs: [...new Set([...current.retiredBlobs, current.reference.blobName])] };
   });
   await retireBlobs(deps, subjectKey, record?.retiredBlobs ?? []);
+  if (removed) await appendEvidence(deps, referenceEntry('reference.removed', subjectKey, removed, deps.clock.now()));
 }
 
 async function retireBlobs(deps: LivenessDeps, subjectKey: string, blobs: string[]): Promise<void> {

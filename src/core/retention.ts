@@ -26,9 +26,9 @@ export function nextSweepTime(session: LivenessSession, policy: RetentionPolicy)
   if (!session.faceSessionDeleted) candidates.push(expiry);
   if (!session.imagesDeleted) candidates.push(imagesDueAt(session, policy));
   candidates.push(recordDueAt(session, policy));
-  const pending = session.pendingEvents ?? [];
+  const pending = [...(session.pendingEvents ?? []).map((e) => e.timestamp), ...(session.pendingEvidence ?? []).map((e) => e.time)];
   if (pending.length > 0) {
-    const oldest = Math.min(...pending.map((e) => Date.parse(e.timestamp)));
+    const oldest = Math.min(...pending.map((t) => Date.parse(t)));
     candidates.push(oldest + policy.eventRecoverySeconds * 1000);
   }
   return new Date(Math.min(...candidates));

@@ -1,10 +1,12 @@
 // Use case: a person settles a session the policy sent to review (pass or fail, with a reason). The automated
 // decision stays as it was, next to the human one; the device then sees the person's outcome. Settling is one
 // conditional write (SessionRepository.mutate), so two reviewers racing get one 200 and one 409.
+import { recordFailedAttempts, sessionLimitKeys } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import type { ReviewQueuePageBody } from '../contract/types.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { publishPendingEvents, reviewSettledEvent, withEvent } from './events.js';
+import { reviewEntry, withEvidence } from './evidence.js';
+import { recordEvidenceThenEvents, reviewSettledEvent, withEvent } from './events.js';
 import { awaitingReview, isVisible, sessionView, type ReviewDecision } from './session.js';
 
 export interface ReviewRequest { outcome: ReviewDecision['outcome']; reason: string }
@@ -18,11 +20,19 @@ export async function settleReview(deps: LivenessDeps, sessionId: string, reques
     if (!awaitingReview(current)) throw new ConflictError('NotAwaitingReview', 'The session is not awaiting review.');
     const settled = { ...current, review: { outcome: request.outcome, reason: request.reason, reviewer, reviewedDateTime } };
     // The relying party's event is written with the settlement it reports (the session outbox, events.ts).
-    return withEvent(deps, settled, reviewSettledEvent(settled, now));
+    return withEvent(deps, withEvidence(settled, reviewEntry(settled)), reviewSettledEvent(settled, now));
   });
   if (!written) throw new NotFoundError();
   deps.logger.info('review settled', { sessionId, outcome: request.outcome });
-  const { session } = await publishPendingEvents(deps, written);
+  // One judgement of outcomes: a person's `fail` counts toward the subject's (and device's) lockout like an automatic
+  // one (the attempt in the review band was not counted when it was decided). A `pass` clears nothing: failures
+  // already counted stay in the window. Only the settlement that won the write gets here, so it counts once.
+  if (request.outcome === 'fail') {
+    await recordFailedAttempts(deps, sessionLimitKeys(deps, written), 1).catch((error: unknown) => {
+      deps.logger.warn('could not count the reviewed failure', { sessionId, error: (error as Error).name });
+    });
+  }
+  const session = await recordEvidenceThenEvents(deps, written);
   return sessionView(session, deps.clock.now());
 }
 

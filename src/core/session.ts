@@ -1,6 +1,7 @@
 // The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
+import type { EvidenceEntry, EvidenceRef } from './evidence-record.js';
 import type {
   AuditEntryBody, FailureReason, LivenessSessionBody, LivenessSessionListItemBody,
 } from '../contract/types.js';
@@ -87,6 +88,13 @@ export interface LivenessSession {
    * yet handed to the webhook queue. Removed once enqueued; the sweep retries any left behind by a crash.
    */
   pendingEvents?: LivenessEvent[];
+  /**
+   * The evidence outbox (evidence.ts): records written with the change they prove and not yet appended to the log;
+   * appended before the events are published, retried by the sweep.
+   */
+  pendingEvidence?: EvidenceEntry[];
+  /** Where this session's evidence records sit in the log. */
+  evidence?: EvidenceRef[];
   /** When the sweep next has work to do on this session (index key). */
   nextSweepDateTime?: string;
   /** Optimistic-concurrency tag from storage; every update is conditional on it. */

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { appendEvidence, consentEntry } from './evidence.js';
 import {
   ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
 } from './errors.js';
@@ -15,7 +16,7 @@ import { isVisible, type LivenessOperationMode, type LivenessSession, type Verif
 import { assertConsent } from './consent.js';
 import { userCorrelationIdFor } from './correlation-ids.js';
 import type { SubjectRecord } from './subject.js';
-import { checkVerifyImage, type SniffedImage } from './verify-image.js';
+import { acceptedImage, type SniffedImage } from './verify-image.js';
 
 /** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */
 export interface StartSessionFields {
@@ -101,8 +102,9 @@ async function verifyImageFor(deps: LivenessDeps, record: SubjectRecord | undefi
       : new ValidationError('ReferenceRequired', 'No reference is enrolled for this user, and this service does not accept a verify image from the device.');
   }
   if (!deviceImage) throw new ValidationError('MissingVerifyImage', "The form must include a 'verifyImage' file part.");
-  const sniffed = await checkVerifyImage(deviceImage);
-  return { bytes: deviceImage, sniffed, sha256: sha256Upper(deviceImage) };
+  // Metadata (EXIF, GPS, XMP, text) goes before the image is hashed, sent to Face or stored.
+  const { bytes, sniffed } = await acceptedImage(deviceImage);
+  return { bytes, sniffed, sha256: sha256Upper(bytes) };
 }
 
 export async function startSession(deps: LivenessDeps, request: StartSessionRequest): Promise<StartedSession & { replayed: boolean }> {
@@ -119,7 +121,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   const image = await verifyImageFor(deps, record, request.verifyImage);
   // Face v1.3 abuse monitoring correlates per-user ids: each subject gets its own (the adapter says whether it speaks it).
   const userCorrelationId = deps.face.correlatesUsers ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
-  const subject = { ...caller, subjectKey, ...(userCorrelationId ? { userCorrelationId } : {}) };
+  const subject = { ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime, ...(userCorrelationId ? { userCorrelationId } : {}) };
   const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
@@ -177,7 +179,8 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
 }
 
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
-type Subject = DeviceCaller & { subjectKey: string; userCorrelationId?: string };
+/** `seenBefore`: the subject's last interaction before this one (its row in the activity index moves from there). */
+type Subject = DeviceCaller & { subjectKey: string; seenBefore?: string; userCorrelationId?: string };
 
 async function createWithinQuota(
   deps: LivenessDeps,
@@ -254,6 +257,10 @@ async function createFresh(
       return row;
     }),
     deps.subjects.recordVisit(caller.subjectKey, now, consent),
+    // The activity index the sweep reads to erase subjects idle past the BIPA limit.
+    deps.activity.touch(caller.subjectKey, now, caller.seenBefore),
+    // The consent given, as evidence (idempotent per session; kept even if the create is undone: it was given).
+    ...(consent ? [appendEvidence(deps, consentEntry(draft))] : []),
   ]).then(([row]) => row);
   const faceCall = face.create({
     livenessOperationMode: draft.livenessOperationMode,

@@ -3,6 +3,7 @@
 import type { SubjectExport } from '../contract/types.js';
 import type { LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
+import { withCheckpoint } from './evidence.js';
 import { publicReference } from './references.js';
 import { isVisible, sessionView } from './session.js';
 import { subjectKeyOf } from './subject-keys.js';
@@ -51,7 +52,10 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string): Pro
     lockouts: rows.lockouts,
     ...(rows.quota ? { quota: rows.quota } : {}),
     idempotencyKeys: rows.idempotencyKeys,
-    deletionReceipts: receipts,
+    // Each receipt names its evidence record and, once one covers it, the signed checkpoint (GET /api/evidence/export).
+    deletionReceipts: await Promise.all(receipts.map(async (r) => (r.evidence
+      ? { ...r, evidence: await withCheckpoint(deps, r.evidence, r.completedDateTime) }
+      : r))),
   };
 }
 

@@ -7,6 +7,7 @@
 // session or a raw subject has), subject-export.ts (Art. 15 export and images), erase-subject.ts (erasure),
 // correlation-ids.ts (Face abuse monitoring's per-subject correlation id and its reset).
 import { ConflictError, NotFoundError } from './errors.js';
+import type { EvidenceRef } from './evidence-record.js';
 
 /** A reference image the back office enrolled for the subject; device checks then verify against it. */
 export interface SubjectReference {
@@ -66,6 +67,8 @@ export interface DeletionReceipt {
   completedDateTime: string;
   requestedBy: string;
   deleted: Record<string, number>;
+  /** The erasure's evidence record (and, once one covers it, the checkpoint): a third party can verify the receipt. */
+  evidence?: EvidenceRef;
 }
 
 export interface SubjectRowsExport {

@@ -6,8 +6,10 @@
 // enqueued first; a session that reaches expiry without a result gets its expired event.
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
-import { resumeErasures } from './erase-subject.js';
+import { eraseIdleSubjects, resumeErasures } from './erase-subject.js';
 import { updateSession, type LivenessDeps } from './deps.js';
+import { StorageUnavailableError } from './errors.js';
+import { recordPendingEvidence, writeCheckpoint } from './evidence.js';
 import { publishPendingEvents, sessionExpiredEvent, withEvent } from './events.js';
 import { imagesDueAt, recordDueAt } from './retention.js';
 import type { LivenessSession } from './session.js';
@@ -25,6 +27,12 @@ export interface SweepReport {
   eventsRecovered: number;
   /** Subject erasures that were interrupted and finished by this sweep. */
   erasuresFinished: number;
+  /** Webhook delivery attempts past their retention, deleted (a key-range query). */
+  deliveryAttemptsDeleted: number;
+  /** Subjects idle past the BIPA limit, erased like an operator erasure. */
+  idleSubjectsErased: number;
+  /** Whether a signed evidence checkpoint was written (none when nothing was appended since the last one). */
+  checkpointWritten: boolean;
   failures: number;
   pages: number;
   durationMs: number;
@@ -35,7 +43,8 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const now = deps.clock.now();
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
-    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, failures: 0, pages: 0, durationMs: 0,
+    resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, checkpointWritten: false, deliveryAttemptsDeleted: 0, idleSubjectsErased: 0,
+    failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
   const seen = new Set<string>();
@@ -63,6 +72,29 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
     report.failures++;
     deps.logger.warn('sweep could not read the interrupted erasures; the next sweep retries', { error: (error as Error).name });
   }
+  try {
+    report.idleSubjectsErased = await eraseIdleSubjects(deps);
+  } catch (error) {
+    report.failures++;
+    deps.logger.warn('sweep could not erase idle subjects; the next sweep goes on', { error: (error as Error).name });
+  }
+  if (deps.settings.deliveryAttemptRetentionDays !== undefined) {
+    try {
+      const before = new Date(now.getTime() - deps.settings.deliveryAttemptRetentionDays * 86_400_000);
+      report.deliveryAttemptsDeleted = await deps.deliveries.pruneAttempts(before);
+    } catch (error) {
+      report.failures++;
+      deps.logger.warn('sweep could not prune the webhook delivery log; the next sweep does', { error: (error as Error).name });
+    }
+  }
+  // Last, so the checkpoint covers what this sweep appended (erasures). Its cost is one read per chain, whatever the
+  // log holds.
+  try {
+    report.checkpointWritten = (await writeCheckpoint(deps)).created;
+  } catch (error) {
+    report.failures++;
+    deps.logger.warn('sweep could not write an evidence checkpoint; the next sweep does', { error: (error as Error).name });
+  }
   report.durationMs = Date.now() - started;
   deps.metrics.sweepDeletions('faceSession', report.faceSessionsDeleted);
   deps.metrics.sweepDeletions('images', report.imagesDeleted);
@@ -88,9 +120,15 @@ async function sweepOne(deps: LivenessDeps, due: LivenessSession, now: Date, rep
   const nowMs = now.getTime();
 
   let session = due;
+  if (session.pendingEvidence?.length) {
+    const recorded = await recordPendingEvidence(deps, session);
+    if (!recorded.done) throw new StorageUnavailableError('evidence log unavailable');
+    session = recorded.session;
+  }
   if (session.pendingEvents?.length) {
+    const pending = session.pendingEvents.length;
     const published = await publishPendingEvents(deps, session);
-    report.eventsRecovered += session.pendingEvents.length - published.unsent;
+    report.eventsRecovered += pending - published.unsent;
     session = published.session;
   }
 

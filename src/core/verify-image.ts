@@ -2,6 +2,7 @@
 // bytes (the file name and the declared content type are never trusted).
 import { fileTypeFromBuffer } from 'file-type';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
+import { stripImageMetadata } from './image-metadata.js';
 
 export const MIN_VERIFY_IMAGE_BYTES = 1024;
 export const MAX_VERIFY_IMAGE_BYTES = 6 * 1024 * 1024;
@@ -39,4 +40,17 @@ export async function checkVerifyImage(bytes: Uint8Array): Promise<SniffedImage>
 export async function sessionImageType(bytes: Uint8Array): Promise<string> {
   const type = await fileTypeFromBuffer(bytes);
   return type && ACCEPTED.has(type.mime) ? type.mime : 'application/octet-stream';
+}
+
+/**
+ * Checks an image a device or the back office brought (as checkVerifyImage) and removes its metadata losslessly
+ * (image-metadata.ts). What it returns is what is hashed, sent to Face and stored.
+ */
+export async function acceptedImage(bytes: Uint8Array): Promise<{ bytes: Uint8Array; sniffed: SniffedImage }> {
+  const sniffed = await checkVerifyImage(bytes);
+  const kept = stripImageMetadata(bytes, sniffed.contentType);
+  if (kept.byteLength < MIN_VERIFY_IMAGE_BYTES) {
+    throw new ValidationError('InvalidImageSize', `Without its metadata the image is ${kept.byteLength} bytes; it must be at least 1 KB.`);
+  }
+  return { bytes: kept, sniffed };
 }

@@ -6,8 +6,8 @@
 import type { WebhookRetrySettings } from '../config/config.js';
 import { NotFoundError } from './errors.js';
 import type {
-  Clock, DeadLetter, DeliveryAttempt, DeliveryAttemptResult, DeliveryLog, DeliveryMessage, DeliveryQueue, Logger,
-  WebhookSender,
+  Clock, DeadLetter, DeliveryAttempt, DeliveryAttemptResult, DeliveryLog, DeliveryMessage, DeliveryQueue, LivenessEvent,
+  Logger, SessionRepository, WebhookSender,
 } from './ports.js';
 
 export type { WebhookRetrySettings };
@@ -17,6 +17,8 @@ export interface WebhookDeps {
   sender?: WebhookSender;
   queue: DeliveryQueue;
   log: DeliveryLog;
+  /** Where a redelivered event's subject is read back from (dead letters keep only the subject key). */
+  sessions?: Pick<SessionRepository, 'get'>;
   clock: Clock;
   logger: Logger;
   settings: WebhookRetrySettings;
@@ -40,6 +42,26 @@ export function retrySchedule(settings: WebhookRetrySettings): number[] {
   }
 }
 
+/**
+ * A dead letter keeps the event without the raw subject (only the subject key, by which erasure finds it): a stored
+ * row must not hold a person's identifier for longer than the delivery needs it.
+ */
+function withoutSubject(event: LivenessEvent): LivenessEvent {
+  if (!('subject' in event.data)) return event;
+  const { subject: _subject, ...data } = event.data;
+  return { ...event, data };
+}
+
+/** The subject back on a redelivered event, read from its session while the session exists (else it goes without). */
+async function withSubject(deps: WebhookDeps, event: LivenessEvent): Promise<LivenessEvent> {
+  const sessionId = event.data.sessionId;
+  if (!deps.sessions || typeof sessionId !== 'string' || !event.subjectKey) return event;
+  const session = await deps.sessions.get(sessionId);
+  return session?.subject !== undefined && session.subjectKey === event.subjectKey
+    ? { ...event, data: { ...event.data, subject: session.subject } }
+    : event;
+}
+
 /** One try of one event (the queue trigger). Throws only when the next step could not be stored: the host retries. */
 export async function deliverEvent(deps: WebhookDeps, message: DeliveryMessage): Promise<DeliveryAttemptResult> {
   const { clock, log, logger } = deps;
@@ -60,7 +82,7 @@ export async function deliverEvent(deps: WebhookDeps, message: DeliveryMessage):
   const fields = { eventId: event.id, type: event.type, attempt: message.attempt, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs };
 
   if (result.delivered) {
-    await record(deps, { ...line, result: 'delivered' });
+    await record(deps, { ...line, result: 'delivered' }, event.subjectKey);
     logger.info('webhook delivered', fields);
     return 'delivered';
   }
@@ -69,24 +91,24 @@ export async function deliverEvent(deps: WebhookDeps, message: DeliveryMessage):
     // The next try is stored before anything else: if this fails, the host retries this message instead.
     await deps.queue.enqueue({ event, attempt: message.attempt + 1, firstAttemptDateTime }, delay);
     const nextAttemptDateTime = new Date(attemptedAt.getTime() + delay * 1000).toISOString();
-    await record(deps, { ...line, result: 'retry-scheduled', nextAttemptDateTime });
+    await record(deps, { ...line, result: 'retry-scheduled', nextAttemptDateTime }, event.subjectKey);
     logger.warn('webhook delivery failed; will try again', { ...fields, delaySeconds: delay });
     return 'retry-scheduled';
   }
   await log.putDeadLetter({
-    event, attempts: message.attempt, firstAttemptDateTime, deadLetteredDateTime: attemptedAt.toISOString(),
+    event: withoutSubject(event), attempts: message.attempt, firstAttemptDateTime, deadLetteredDateTime: attemptedAt.toISOString(),
     ...(result.statusCode !== undefined ? { lastStatusCode: result.statusCode } : {}),
     ...(result.error ? { lastError: result.error } : {}),
   });
-  await record(deps, { ...line, result: 'dead-lettered' });
+  await record(deps, { ...line, result: 'dead-lettered' }, event.subjectKey);
   logger.error('webhook delivery gave up; dead-lettered', fields);
   return 'dead-lettered';
 }
 
 /** The attempt log is a record, not a step of delivery: a failure to write it is logged, never retried. */
-async function record(deps: WebhookDeps, attempt: DeliveryAttempt): Promise<void> {
+async function record(deps: WebhookDeps, attempt: DeliveryAttempt, subjectKey: string | undefined): Promise<void> {
   try {
-    await deps.log.recordAttempt(attempt);
+    await deps.log.recordAttempt(attempt, subjectKey);
   } catch (error) {
     deps.logger.warn('could not write the webhook attempt log', { eventId: attempt.eventId, error: (error as Error).name });
   }
@@ -96,7 +118,7 @@ async function record(deps: WebhookDeps, attempt: DeliveryAttempt): Promise<void
 export async function deadLetterPoisoned(deps: WebhookDeps, message: DeliveryMessage): Promise<void> {
   const now = deps.clock.now().toISOString();
   await deps.log.putDeadLetter({
-    event: message.event, attempts: message.attempt, firstAttemptDateTime: message.firstAttemptDateTime ?? now,
+    event: withoutSubject(message.event), attempts: message.attempt, firstAttemptDateTime: message.firstAttemptDateTime ?? now,
     deadLetteredDateTime: now, lastError: 'DeliveryFailedRepeatedly',
   });
   deps.logger.error('webhook message poisoned; dead-lettered', { eventId: message.event.id, type: message.event.type });
@@ -107,7 +129,7 @@ export async function redeliverEvent(deps: WebhookDeps, eventId: string): Promis
   const dead = await deps.log.getDeadLetter(eventId);
   if (!dead) throw new NotFoundError('There is no failed delivery for this event.', { code: 'DeliveryNotFound' });
   // Enqueue first: a failure between the two leaves the dead letter listed, and a second redeliver is harmless.
-  await deps.queue.enqueue({ event: dead.event, attempt: 1 });
+  await deps.queue.enqueue({ event: await withSubject(deps, dead.event), attempt: 1 });
   await deps.log.deleteDeadLetter(eventId);
   deps.logger.info('webhook redelivery enqueued', { eventId, type: dead.event.type });
   return { eventId, status: 'Enqueued' };

@@ -121,6 +121,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'device', description: 'Called by the device app with its bearer token.' },
       { name: 'back office', description: 'Called by staff tooling: Functions admin key, or Entra ID under /backoffice.' },
       { name: 'operations', description: 'Health and API description.' },
+      { name: 'evidence', description: 'The public keys of the tamper-evident evidence log (README: Evidence).' },
       { name: 'webhooks', description: 'Events this app sends to the relying party\'s receiver (WEBHOOK_URL).' },
     ],
     paths: documentPaths(),

@@ -1,7 +1,10 @@
 // Subjects end to end through the dev host, Azurite and the Face emulator: consent, enrolled references (upload and
 // promotion), review decisions, export, and erasure (complete, with a receipt; interrupted by killing the host and
 // finished by a repeat call or by the sweep).
-import { TableClient } from '@azure/data-tables';
+import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { evidenceTableName } from '../../src/adapters/storage/table-evidence-log.js';
+import { verifyExport } from '../../src/core/evidence-verify.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import { startFaceEmulator, type RunningFaceEmulator } from '../../dev/face-emulator/server.js';
@@ -33,6 +36,11 @@ beforeAll(async () => {
     LIVENESS_MAX_OPEN_SESSIONS_PER_SUBJECT: '20',
     LIVENESS_MAX_CREATES_PER_SUBJECT: '50',
     ATTEMPT_LIMIT_MAX_FAILURES: '50',
+    // Webhooks on, to a receiver that is never there, with no retry window: every event is tried once and
+    // dead-lettered, so erasure has delivery attempts and dead letters to reach.
+    WEBHOOK_URL: 'http://127.0.0.1:9/webhooks',
+    WEBHOOK_SECRET: 'whsec_5KTMx2vPPXLlz8gCPgGtw4jb9I6lkbvxF4vlF6Hg8jk=',
+    WEBHOOK_RETRY_WINDOW_SECONDS: '0',
   }, { endpoint: privateFace.url, key: FACE_KEY });
 }, 60_000);
 
@@ -88,15 +96,37 @@ const deviceStatus = async (created: CreatedSession) =>
 
 const table = (name: string) => TableClient.fromConnectionString(inject('storageConnectionString'), name, { allowInsecureConnection: true });
 
-/** Every row of every table of this stack that mentions one of `needles` (keys or values). */
-async function rowsMentioning(needles: string[], except: string[] = []): Promise<string[]> {
+/** Every table of this stack, as the storage account lists them (not as the code names them: nothing is missed). */
+async function stackTables(): Promise<string[]> {
+  const service = TableServiceClient.fromConnectionString(inject('storageConnectionString'), { allowInsecureConnection: true });
+  const names: string[] = [];
+  for await (const t of service.listTables({ queryOptions: { filter: `TableName ge '${stack.prefix}' and TableName lt '${stack.prefix}~'` } })) names.push(t.name!);
+  return names;
+}
+
+/** Every message waiting in a queue of this stack (completions, webhooks and their poison queues) that mentions a needle. */
+async function queuedMentioning(needles: string[], ignore: (text: string) => boolean = () => false): Promise<string[]> {
+  const service = QueueServiceClient.fromConnectionString(inject('storageConnectionString'));
   const found: string[] = [];
-  for (const name of Object.values(tableNames(stack.prefix))) {
+  for await (const q of service.listQueues({ prefix: stack.prefix.toLowerCase() })) {
+    const peeked = await service.getQueueClient(q.name).peekMessages({ numberOfMessages: 32 });
+    for (const m of peeked.peekedMessageItems) {
+      const text = `${m.messageText} ${Buffer.from(m.messageText, 'base64').toString('utf8')}`;
+      if (needles.some((n) => text.includes(n)) && !ignore(text)) found.push(`${q.name}: ${text.slice(0, 200)}`);
+    }
+  }
+  return found;
+}
+
+/** Every row of every table of this stack that mentions one of `needles` (keys or values). */
+async function rowsMentioning(needles: string[], except: string[] = [], ignore: (row: string) => boolean = () => false): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of await stackTables()) {
     if (except.includes(name)) continue;
     try {
       for await (const e of table(name).listEntities()) {
         const text = JSON.stringify(e);
-        if (needles.some((n) => text.includes(n))) found.push(`${name}: ${text.slice(0, 200)}`);
+        if (needles.some((n) => text.includes(n)) && !ignore(text)) found.push(`${name}: ${text.slice(0, 200)}`);
       }
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 404) throw error; // a table never created holds nothing
@@ -294,8 +324,15 @@ describe('export and erasure', () => {
   }
 
   async function expectNothingLeft(subject: { subject: string; key: string; sessionIds: string[]; faceIds: string[] }) {
-    const receiptsTable = tableNames(stack.prefix).deletionReceipts;
-    expect(await rowsMentioning([subject.key, subject.subject, ...subject.sessionIds], [receiptsTable])).toEqual([]);
+    // Receipts and the evidence log keep the subject key by design (keyed hash only); nothing keeps a raw id.
+    const keyedByDesign = [tableNames(stack.prefix).deletionReceipts, evidenceTableName(stack.prefix)];
+    expect((await stackTables()).length).toBeGreaterThanOrEqual(14); // every table the app writes, delivery log included
+    // So does the erasure's own event (liveness.subject.erased: subject key and receipt, like the receipt), wherever
+    // its delivery is logged.
+    const erasureEvent = (row: string) => row.includes('liveness.subject.erased');
+    expect(await rowsMentioning([subject.key, subject.subject, ...subject.sessionIds], keyedByDesign, erasureEvent)).toEqual([]);
+    expect(await rowsMentioning([subject.subject, ...subject.sessionIds])).toEqual([]);
+    expect(await queuedMentioning([subject.key, subject.subject, ...subject.sessionIds], erasureEvent)).toEqual([]);
     const blobs = await blobNames(stack);
     expect(blobs.filter((b) => b.includes(subject.key) || subject.sessionIds.some((id) => b.includes(id)))).toEqual([]);
     const alive = await faceSessionIds(stack);
@@ -329,9 +366,19 @@ describe('export and erasure', () => {
     const bent = await checkedFetch(`${stack.api}/subjects/${other.key}/images?name=${encodeURIComponent(collected.images[0].href.split('name=')[1] ? decodeURIComponent(collected.images[0].href.split('name=')[1]) : '')}`, { headers: admin });
     expect(bent.status).toBe(404);
 
+    // The decided events of the three checks were tried once and dead-lettered (the receiver is never there).
+    const decided = [s.collected.sessionId, s.sessionIds[1], s.sessionIds[2]];
+    await eventually(async () => {
+      const failures = (await getJson(`${stack.api}/webhook-failures?top=100`, { headers: admin })).body.value as Array<{ sessionId?: string }>;
+      return decided.every((id) => failures.some((f) => f.sessionId === id)) ? true : undefined;
+    }, 'the decided events to be dead-lettered');
+
     const erased = await getJson(`${stack.api}/subjects/${s.key}`, { method: 'DELETE', headers: admin });
     expect(erased.status).toBe(200);
     expect(erased.body).toMatchObject({ subjectKey: s.key, requestedBy: 'admin-key' });
+    expect(erased.body.deleted.deadLetters).toBeGreaterThanOrEqual(3);
+    expect(erased.body.deleted.deliveryAttempts).toBeGreaterThanOrEqual(3);
+    expect(erased.body.evidence).toMatchObject({ recordHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(erased.body.deleted).toMatchObject({ sessions: 6, references: 1, consents: 1, quotas: 1, idempotencyKeys: 1 });
     expect(erased.body.deleted.lockouts).toBeGreaterThanOrEqual(1);
     expect(erased.body.deleted.faceSessions).toBeGreaterThanOrEqual(1);
@@ -349,7 +396,21 @@ describe('export and erasure', () => {
     const afterwards = await getJson(`${stack.api}/subjects/${s.key}`, { headers: admin });
     expect(afterwards.body).toMatchObject({ sessions: [], consents: [], deletionReceipts: [expect.objectContaining({ receiptId: erased.body.receiptId })] });
     expect(afterwards.body.reference).toBeUndefined();
-  }, 120_000);
+
+    // A third party verifies the receipt: a checkpoint covers it, the export holds its record, the verifier agrees.
+    const checkpoint = await getJson(`${stack.api}/evidence/checkpoints`, { method: 'POST', headers: admin });
+    expect(checkpoint.status).toBe(201);
+    const receipt = (await getJson(`${stack.api}/subjects/${s.key}`, { headers: admin })).body.deletionReceipts[0];
+    expect(receipt.evidence.checkpointId).toBe(checkpoint.body.checkpoint.checkpointId);
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const evidence = await getJson(`${stack.api}/evidence/export?from=${from}&to=${new Date(Date.now() + 60_000).toISOString()}`, { headers: admin });
+    expect(evidence.status).toBe(200);
+    const keys = await getJson(`${stack.api}/evidence/keys`);
+    expect(keys.status).toBe(200);
+    expect(verifyExport({ ...evidence.body, keys: keys.body }, [receipt])).toMatchObject({ ok: true, receipts: 1 });
+    expect(JSON.stringify(evidence.body)).not.toContain(s.subject);
+    for (const id of s.sessionIds) expect(JSON.stringify(evidence.body)).not.toContain(id);
+  }, 180_000);
 
   it('an erasure killed half-way is finished by a repeat call, and another by the sweep', async () => {
     for (const finisher of ['repeat call', 'sweep'] as const) {

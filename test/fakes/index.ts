@@ -10,3 +10,4 @@ export { MemorySubjects } from './subjects-memory.js';
 export * from './webhooks.js';
 export * from './world.js';
 export * from './scenarios.js';
+export * from './evidence.js';

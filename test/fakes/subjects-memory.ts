@@ -1,6 +1,8 @@
 // In-memory stand-ins for the ports the subject use cases touch, for in-process tests of the core rules. They keep
 // the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
 // conditional writes, idempotent deletes) and nothing more.
+import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from './evidence.js';
+import { InMemoryDeliveryLog } from './webhooks.js';
 import { livenessSettingsSchema } from '../../src/config/config.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { noAttemptLimits } from '../../src/core/attempt-limits.js';
@@ -182,6 +184,7 @@ export interface SubjectFakes {
   sessions: MemorySessions; images: MemoryImages; audit: MemoryAudit; face: MemoryFace; subjects: MemorySubjects;
   /** The per-subject records (lockouts, quota, Idempotency-Keys) that erasure and export reach through SubjectRows. */
   records: InMemoryRecordStores; events: RecordingEvents; logs: string[];
+  evidence: InMemoryEvidenceLog; evidenceSigner: MemoryEvidenceSigner;
   clock: { at: Date };
 }
 
@@ -194,6 +197,8 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
   const records = inMemoryRecordStores();
   const events = new RecordingEvents();
   const logs: string[] = [];
+  const evidence = new InMemoryEvidenceLog();
+  const evidenceSigner = new MemoryEvidenceSigner();
   const clock = { at: new Date('2026-03-01T10:00:00.000Z') };
   const log = (level: string) => (message: string, fields?: Record<string, unknown>) => { logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`); };
   const deps: LivenessDeps = {
@@ -209,6 +214,10 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
     subjects,
     subjectRows: subjectRows(records),
     events,
+    evidence,
+    evidenceSigner,
+    deliveries: new InMemoryDeliveryLog(),
+    activity: new InMemorySubjectActivity(),
   };
-  return { deps, sessions, images, audit, face, subjects, records, events, logs, clock };
+  return { deps, sessions, images, audit, face, subjects, records, events, logs, clock, evidence, evidenceSigner };
 }

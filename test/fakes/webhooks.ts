@@ -3,7 +3,7 @@
 // delivery log (src/adapters/storage/table-delivery-log.ts), with the same test hooks as the other fakes; and a
 // receiver that records what it was sent.
 import type {
-  DeadLetter, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, DeliveryResult, EventQueue, LivenessEvent, Page, WebhookSender,
+  DeadLetter, SubjectDeliveries, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, DeliveryResult, EventQueue, LivenessEvent, Page, WebhookSender,
 } from '../../src/core/ports.js';
 import { OperationHooks } from './hooks.js';
 import { decodeToken, encodeToken } from './session-repository.js';
@@ -44,13 +44,56 @@ export class InMemoryWebhookQueue implements EventQueue, DeliveryQueue {
 }
 
 /** Attempts per event oldest first; dead letters one per event id, listed oldest first (event ids are UUIDv7). */
-export class InMemoryDeliveryLog implements DeliveryLog {
+/**
+ * The delivery log (Table adapter: table-delivery-log.ts) and its rows by subject and by age (SubjectDeliveries,
+ * table-subject-deliveries.ts): the subject index is written with each attempt and dead letter.
+ */
+export class InMemoryDeliveryLog implements DeliveryLog, SubjectDeliveries {
   readonly hooks = new OperationHooks<'recordAttempt' | 'listAttempts' | 'putDeadLetter' | 'getDeadLetter' | 'deleteDeadLetter' | 'listDeadLetters'>();
   private readonly attempts = new Map<string, DeliveryAttempt[]>();
   private readonly deadLetters = new Map<string, DeadLetter>();
+  /** Subject key -> `attempts|<event id>` / `deadletter|<event id>`. */
+  readonly bySubject = new Map<string, Set<string>>();
 
-  async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
+  private index(subjectKey: string | undefined, row: string): void {
+    if (!subjectKey) return;
+    this.bySubject.set(subjectKey, (this.bySubject.get(subjectKey) ?? new Set()).add(row));
+  }
+
+  async erase(subjectKey: string): Promise<{ deliveryAttempts: number; deadLetters: number }> {
+    let deliveryAttempts = 0;
+    let deadLetters = 0;
+    for (const row of this.bySubject.get(subjectKey) ?? []) {
+      const [kind, eventId] = row.split('|') as [string, string];
+      if (kind === 'attempts') {
+        deliveryAttempts += this.attempts.get(eventId)?.length ?? 0;
+        this.attempts.delete(eventId);
+      } else if (this.deadLetters.delete(eventId)) deadLetters++;
+    }
+    this.bySubject.delete(subjectKey);
+    return { deliveryAttempts, deadLetters };
+  }
+
+  async pruneAttempts(before: Date): Promise<number> {
+    const boundary = `evt_${before.getTime().toString(16).padStart(12, '0').replace(/^(.{8})/, '$1-')}`;
+    let pruned = 0;
+    for (const [eventId, list] of [...this.attempts]) {
+      if (eventId >= boundary) continue;
+      pruned += list.length;
+      this.attempts.delete(eventId);
+      for (const rows of this.bySubject.values()) rows.delete(`attempts|${eventId}`);
+    }
+    return pruned;
+  }
+
+  /** Every stored row, as text (what an erasure test searches for identifiers). */
+  dump(): string {
+    return JSON.stringify({ attempts: [...this.attempts], deadLetters: [...this.deadLetters], bySubject: [...this.bySubject].map(([k, v]) => [k, [...v]]) });
+  }
+
+  async recordAttempt(attempt: DeliveryAttempt, subjectKey?: string): Promise<void> {
     await this.hooks.enter('recordAttempt');
+    this.index(subjectKey, `attempts|${attempt.eventId}`);
     // As the adapter's row key: one attempt per time and number (a repeated write replaces itself), in key order.
     const key = (a: DeliveryAttempt) => `${a.attemptedDateTime}|${String(a.attempt).padStart(4, '0')}`;
     const list = (this.attempts.get(attempt.eventId) ?? []).filter((a) => key(a) !== key(attempt));
@@ -64,6 +107,7 @@ export class InMemoryDeliveryLog implements DeliveryLog {
 
   async putDeadLetter(deadLetter: DeadLetter): Promise<void> {
     await this.hooks.enter('putDeadLetter');
+    this.index(deadLetter.event.subjectKey, `deadletter|${deadLetter.event.id}`);
     this.deadLetters.set(deadLetter.event.id, clone(deadLetter));
   }
 

@@ -23,6 +23,7 @@ import { InMemorySessionRepository } from './session-repository.js';
 import { inMemoryRecordStores, type InMemoryRecordStores } from './records.js';
 import { InMemoryAuditLog, InMemoryCompletionQueue, InMemoryImageStore } from './stores.js';
 import { MemorySubjects } from './subjects-memory.js';
+import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from './evidence.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
 /** The core's settings as the app parses them from an environment that sets none (src/config/config.ts). */
@@ -66,6 +67,11 @@ export interface FakeWorld {
   /** The receiver (used by webhook delivery only when webhooks are on). */
   receiver: RecordingWebhookSender;
   settings: LivenessSettings;
+  /** The evidence log and its signer (evidence.ts). */
+  evidence: InMemoryEvidenceLog;
+  evidenceSigner: MemoryEvidenceSigner;
+  /** When each subject last interacted (BIPA expiry). */
+  activity: InMemorySubjectActivity;
   /** The same fakes, as the core sees them. */
   deps: LivenessDeps;
 }
@@ -102,10 +108,14 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     subjects: new MemorySubjects(),
     subjectRows: subjectRows(records),
     settings,
+    evidence: new InMemoryEvidenceLog(),
+    evidenceSigner: new MemoryEvidenceSigner(),
+    activity: new InMemorySubjectActivity(),
   };
+  const deliveryLog = new InMemoryDeliveryLog();
   return {
-    ...parts, records, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
-    deps: { ...parts, ...(options.webhooks ? { events: webhookQueue } : {}) },
+    ...parts, records, webhookQueue, deliveryLog, receiver: new RecordingWebhookSender(),
+    deps: { ...parts, deliveries: deliveryLog, ...(options.webhooks ? { events: webhookQueue } : {}) },
   };
 }
 

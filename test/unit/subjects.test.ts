@@ -173,6 +173,7 @@ describe('review decisions', () => {
     await settleReview(f.deps, session.sessionId, { outcome: 'pass', reason: 'ok' }, 'object-id-1');
     expect(f.events.events).toEqual([{
       id: expect.stringMatching(/^evt_[0-9a-f-]{36}$/),
+      subjectKey: f.subjects.keyOf('alice'), // ours, for the delivery log's index: the sender never sends it
       type: 'liveness.review.settled',
       timestamp: '2026-03-01T10:00:00.000Z',
       data: {

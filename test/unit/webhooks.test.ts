@@ -2,6 +2,7 @@
 // safety rules against a local HTTP server (timeout, no redirects, capped answer), the retry schedule, one delivery
 // try with fakes, and the session outbox (an event written with its change survives a failed enqueue, and the sweep
 // sends it). Storage is an in-memory repository that behaves like the Table one (ETags, sweep times).
+import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from '../fakes/evidence.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -280,6 +281,9 @@ describe('the session outbox', () => {
       quota: noSubjectQuota, limiter: noAttemptLimits,
       // The sweep also finishes interrupted erasures (none here): it reads the erasing index of the subject store.
       subjects: new MemorySubjects(),
+      evidence: new InMemoryEvidenceLog(), evidenceSigner: new MemoryEvidenceSigner(),
+      deliveries: { erase: async () => ({ deliveryAttempts: 0, deadLetters: 0 }), pruneAttempts: async () => 0 },
+      activity: new InMemorySubjectActivity(),
       metrics: { sessionCreated: () => undefined, decisionRecorded: () => undefined, timeToResult: () => undefined, sweepDeletions: () => undefined },
     } as unknown as LivenessDeps;
     return { sessions, sent, deps, failNext: (n: number) => { failures = n; } };

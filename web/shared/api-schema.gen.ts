@@ -728,6 +728,106 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/evidence/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Public keys of the evidence log
+         * @description The JWKS (ES256) of every key that signed evidence checkpoints: the current one and every key rotated out, so old checkpoints stay verifiable. Anonymous: anyone holding a receipt or an export can verify it.
+         */
+        get: operations["getEvidenceKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/evidence/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a checkpoint now
+         * @description Signs every evidence chain's head now (the sweep does it on its schedule). Answers 200 with the latest checkpoint when nothing was appended since it. Authorized by the Functions admin (master) key in the x-functions-key header, for local runs: the key is refused in the URL (?code=, 401) and BACKOFFICE_ADMIN_KEY_ENABLED=false (as in Azure) turns it off (403). In Azure, use the /backoffice route with Entra ID.
+         */
+        post: operations["writeEvidenceCheckpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backoffice/evidence/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a checkpoint now (Entra ID)
+         * @description Signs every evidence chain's head now (the sweep does it on its schedule). Answers 200 with the latest checkpoint when nothing was appended since it. Authorized by an Entra ID bearer token with the back-office app role. The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').
+         */
+        post: operations["writeEvidenceCheckpointWithEntraId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/evidence/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export evidence for a time range
+         * @description The checkpoints written in [from, to] (at most 92 days), the checkpoint before them, every record they cover and the public keys: everything `npm run evidence:verify` needs, offline. Key-range reads only. Authorized by the Functions admin (master) key in the x-functions-key header, for local runs: the key is refused in the URL (?code=, 401) and BACKOFFICE_ADMIN_KEY_ENABLED=false (as in Azure) turns it off (403). In Azure, use the /backoffice route with Entra ID.
+         */
+        get: operations["exportEvidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backoffice/evidence/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export evidence for a time range (Entra ID)
+         * @description The checkpoints written in [from, to] (at most 92 days), the checkpoint before them, every record they cover and the public keys: everything `npm run evidence:verify` needs, offline. Key-range reads only. Authorized by an Entra ID bearer token with the back-office app role. The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').
+         */
+        get: operations["exportEvidenceWithEntraId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -977,6 +1077,12 @@ export type components = {
                     matchConfidence?: number;
                     isIdentical?: boolean;
                 };
+                /** @description The evidence record of what the event reports (README: Evidence): find it in an export and check it against a signed checkpoint. */
+                evidence?: {
+                    recordHash: string;
+                    chain: number;
+                    seq: number;
+                };
             };
         };
         /**
@@ -1151,6 +1257,12 @@ export type components = {
                 };
                 /** Format: date-time */
                 erasedDateTime: string;
+                /** @description The evidence record of what the event reports (README: Evidence): find it in an export and check it against a signed checkpoint. */
+                evidence?: {
+                    recordHash: string;
+                    chain: number;
+                    seq: number;
+                };
             };
         };
         /** @description Every error the app itself answers. Never contains a stack trace, a token or a score. */
@@ -1614,6 +1726,20 @@ export type components = {
             deleted: {
                 [key: string]: number;
             };
+            evidence?: components["schemas"]["EvidenceRef"];
+        };
+        /** @description Where an evidence record sits in the log (README: Evidence). */
+        EvidenceRef: {
+            recordId: string;
+            /** @description SHA-256 of the record's canonical JSON (RFC 8785). */
+            recordHash: string;
+            chain: number;
+            seq: number;
+            /**
+             * Format: uuid
+             * @description The first signed checkpoint that covers the record, once one does.
+             */
+            checkpointId?: string;
         };
         /**
          * @description The enrolled reference: device checks of this subject verify against it.
@@ -1708,6 +1834,69 @@ export type components = {
             eventId: components["schemas"]["EventId"];
             /** @constant */
             status: "Enqueued";
+        };
+        /** @description The public keys (JWKS) that sign evidence checkpoints: the current one and every key rotated out. */
+        EvidenceKeys: {
+            keys: ({
+                /** @constant */
+                kty: "EC";
+                /** @constant */
+                crv: "P-256";
+                x: string;
+                y: string;
+                kid: string;
+                /** @constant */
+                alg: "ES256";
+                /** @constant */
+                use: "sig";
+            } & {
+                [key: string]: unknown;
+            })[];
+        };
+        CheckpointWritten: {
+            checkpoint: components["schemas"]["SignedCheckpoint"];
+            /** @description False when nothing was appended since the latest checkpoint (that one is answered). */
+            created: boolean;
+        };
+        SignedCheckpoint: {
+            /** Format: uuid */
+            checkpointId: string;
+            /** Format: date-time */
+            time: string;
+            /** @description JWS compact serialization (ES256) of the canonical checkpoint: {v, checkpointId, time, previous?, heads: [{chain, seq, hash}]}. */
+            jws: string;
+        };
+        /** @description The checkpoints written in a time range (after the base checkpoint they continue from) and every record they cover, chain by chain. Check it offline with `npm run evidence:verify -- <file>`. */
+        EvidenceExport: {
+            /** @constant */
+            format: "liveness-evidence-export/1";
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** Format: date-time */
+            exportedDateTime: string;
+            /** Format: uuid */
+            baseCheckpointId?: string;
+            keys: components["schemas"]["EvidenceKeys"];
+            checkpoints: components["schemas"]["SignedCheckpoint"][];
+            records: {
+                record: {
+                    /** @constant */
+                    v: 1;
+                    recordId: string;
+                    type: string;
+                    /** Format: date-time */
+                    time: string;
+                    chain: number;
+                    seq: number;
+                    prev: string;
+                    digest: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                hash: string;
+            }[];
         };
         /**
          * @example {
@@ -3668,6 +3857,159 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getEvidenceKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The keys. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceKeys"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    writeEvidenceCheckpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Nothing appended since the latest checkpoint: that one. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointWritten"];
+                };
+            };
+            /** @description The new checkpoint (200: the latest one, unchanged). */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointWritten"];
+                };
+            };
+            401: components["responses"]["FunctionsKeyUnauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    writeEvidenceCheckpointWithEntraId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Nothing appended since the latest checkpoint: that one. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointWritten"];
+                };
+            };
+            /** @description The new checkpoint (200: the latest one, unchanged). */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointWritten"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportEvidence: {
+        parameters: {
+            query: {
+                /** @description Start of the range (ISO 8601): checkpoints written at or after it. */
+                from: string;
+                /** @description End of the range (ISO 8601): checkpoints written at or before it. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["FunctionsKeyUnauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportEvidenceWithEntraId: {
+        parameters: {
+            query: {
+                /** @description Start of the range (ISO 8601): checkpoints written at or after it. */
+                from: string;
+                /** @description End of the range (ISO 8601): checkpoints written at or before it. */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -2,7 +2,10 @@
 //   LivenessWebhookAttempts     PK = event id, RK = attempt time (ISO) + "|" + attempt number: one event's tries are
 //                               one partition, oldest first by key order; no payload (subject ids stay out of logs)
 //   LivenessWebhookDeadLetters  PK = "deadletter", RK = event id: the events whose delivery gave up, with the event
-//                               (to redeliver it); event ids are UUIDv7, so the partition lists oldest first
+//                               (to redeliver it; without the raw subject); event ids are UUIDv7, so the partition
+//                               lists oldest first
+//   LivenessWebhookSubjects     PK = subject key, RK = attempts|<event id> or deadletter|<event id>: written before
+//                               the rows it points to, so erasure finds them by key (table-subject-deliveries.ts)
 import { odata, type TableClient } from '@azure/data-tables';
 import type { DeadLetter, DeliveryAttempt, DeliveryLog, Page } from '../../core/ports.js';
 import { checkContinuationToken, guardStorage, ignore404, onceUntilFailure, orAbsent, partitionValues, type StorageClients } from './clients.js';
@@ -16,22 +19,27 @@ interface DeadLetterEntity { eventJson: string; attempts: number; firstAttemptDa
 export class TableDeliveryLog implements DeliveryLog {
   private readonly attempts: TableClient;
   private readonly deadLetters: TableClient;
+  private readonly bySubject: TableClient;
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string) {
     const names = tableNames(prefix);
     this.attempts = clients.table(names.webhookAttempts);
     this.deadLetters = clients.table(names.webhookDeadLetters);
-    this.ensure = onceUntilFailure(() => Promise.all([this.attempts.createTable(), this.deadLetters.createTable()]));
+    this.bySubject = clients.table(names.webhookSubjects);
+    this.ensure = onceUntilFailure(() => Promise.all([this.attempts.createTable(), this.deadLetters.createTable(), this.bySubject.createTable()]));
   }
 
-  async recordAttempt(a: DeliveryAttempt): Promise<void> {
+  async recordAttempt(a: DeliveryAttempt, subjectKey?: string): Promise<void> {
     await guard(async () => {
       await this.ensure();
+      // The index row first: erasure can always reach the attempt rows of an event about the person.
+      if (subjectKey) await this.bySubject.upsertEntity({ partitionKey: subjectKey, rowKey: `attempts|${a.eventId}` }, 'Replace');
       await this.attempts.upsertEntity({
         partitionKey: a.eventId,
         rowKey: `${a.attemptedDateTime}|${String(a.attempt).padStart(4, '0')}`,
         attemptJson: JSON.stringify(a),
+        ...(subjectKey ? { subjectKey } : {}),
       }, 'Replace');
     });
   }
@@ -46,6 +54,7 @@ export class TableDeliveryLog implements DeliveryLog {
   async putDeadLetter(d: DeadLetter): Promise<void> {
     await guard(async () => {
       await this.ensure();
+      if (d.event.subjectKey) await this.bySubject.upsertEntity({ partitionKey: d.event.subjectKey, rowKey: `deadletter|${d.event.id}` }, 'Replace');
       const entity: DeadLetterEntity & { partitionKey: string; rowKey: string } = {
         partitionKey: DEAD_LETTER_PARTITION,
         rowKey: d.event.id,

@@ -5,7 +5,7 @@
 export interface TableNames {
   sessions: string; auditEntries: string; sweepSchedule: string; subjectSessions: string; reviewQueue: string;
   subjects: string; deletionReceipts: string; attemptLimits: string; idempotencyKeys: string;
-  webhookAttempts: string; webhookDeadLetters: string;
+  webhookAttempts: string; webhookDeadLetters: string; webhookSubjects: string; evidence: string; subjectActivity: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -21,5 +21,8 @@ export function tableNames(prefix: string): TableNames {
     idempotencyKeys: `${prefix}LivenessIdempotencyKeys`,
     webhookAttempts: `${prefix}LivenessWebhookAttempts`,
     webhookDeadLetters: `${prefix}LivenessWebhookDeadLetters`,
+    webhookSubjects: `${prefix}LivenessWebhookSubjects`,
+    evidence: `${prefix}LivenessEvidence`,
+    subjectActivity: `${prefix}LivenessSubjectActivity`,
   };
 }

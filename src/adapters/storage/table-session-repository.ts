@@ -94,6 +94,9 @@ interface SessionEntity {
   collectionJson?: string;
   /** The session outbox (events not yet handed to the webhook queue). */
   pendingEventsJson?: string;
+  /** The evidence outbox, and where the session's evidence records sit. */
+  pendingEvidenceJson?: string;
+  evidenceJson?: string;
   nextSweepDateTime?: string;
 }
 
@@ -420,6 +423,8 @@ function toEntity(s: LivenessSession): SessionEntity {
     deleting: s.deleting,
     ...(s.collection ? { collectionJson: JSON.stringify(s.collection) } : {}),
     ...(s.pendingEvents?.length ? { pendingEventsJson: JSON.stringify(s.pendingEvents) } : {}),
+    ...(s.pendingEvidence?.length ? { pendingEvidenceJson: JSON.stringify(s.pendingEvidence) } : {}),
+    ...(s.evidence?.length ? { evidenceJson: JSON.stringify(s.evidence) } : {}),
     ...(s.nextSweepDateTime ? { nextSweepDateTime: s.nextSweepDateTime } : {}),
   };
 }
@@ -457,6 +462,8 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     deleting: e.deleting ?? false,
     ...(e.collectionJson ? { collection: JSON.parse(e.collectionJson) as LivenessSession['collection'] } : {}),
     ...(e.pendingEventsJson ? { pendingEvents: JSON.parse(e.pendingEventsJson) as LivenessSession['pendingEvents'] } : {}),
+    ...(e.pendingEvidenceJson ? { pendingEvidence: JSON.parse(e.pendingEvidenceJson) as LivenessSession['pendingEvidence'] } : {}),
+    ...(e.evidenceJson ? { evidence: JSON.parse(e.evidenceJson) as LivenessSession['evidence'] } : {}),
     ...(e.nextSweepDateTime ? { nextSweepDateTime: e.nextSweepDateTime } : {}),
     etag: e.etag,
   };

@@ -32,7 +32,8 @@ export class HttpWebhookSender implements WebhookSender {
   }
 
   async send(event: LivenessEvent): Promise<DeliveryResult> {
-    const body = JSON.stringify(event);
+    const { subjectKey: _routing, ...payload } = event; // the subject key is ours, never the receiver's
+    const body = JSON.stringify(payload);
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'face-liveness-functions-webhooks/1',

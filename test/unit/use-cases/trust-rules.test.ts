@@ -6,6 +6,7 @@ import { handleCompletionMessage } from '../../../src/core/collect-result.js';
 import { judgeSession, type DecisionPolicy } from '../../../src/core/decision.js';
 import { FaceAnswerInvalidError, ValidationError } from '../../../src/core/errors.js';
 import type { AuditEntry, LivenessSession } from '../../../src/core/session.js';
+import { settleReview } from '../../../src/core/review.js';
 import { sessionPolicy } from '../../../src/core/start-session.js';
 import { fakeWorld, startFor, type FakeWorld } from '../../fakes/index.js';
 
@@ -85,5 +86,41 @@ describe('a Face that keeps answering nonsense', () => {
     expect(await handleCompletionMessage(world.deps, { sessionId: s.sessionId, try: 1 }, 3)).toBe('failed-face-answer-invalid');
     expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'Failed', failureReason: 'FaceAnswerInvalid' });
     expect(world.sessions.peek(s.sessionId)!.result).toBeUndefined();
+  });
+});
+
+describe('one judgement of outcomes: reviewers and the policy count alike', () => {
+  /** A session of `subject` whose attempt landed in the review band (as a collection would leave it). */
+  async function inReview(world: FakeWorld, subject: string) {
+    const started = await startFor(world, subject, { deviceCorrelationId: 'phone-1' });
+    await world.sessions.mutate(started.sessionId, (s) => ({
+      ...s, status: 'ResultAvailable',
+      decision: {
+        outcome: 'review', reasons: ['MatchConfidenceInReviewBand'], matchConfidence: 0.7, attemptId: 1, verifyImageHashMatches: true,
+        policyVersion: 'p1', decidedDateTime: world.clock.now().toISOString(),
+      },
+    }));
+    return started;
+  }
+
+  it("a reviewed 'fail' counts one failure for the subject and its device; a reviewed 'pass' counts none", async () => {
+    const world = fakeWorld({ settings: { policy: { matchThreshold: 0.8, reviewLowerBound: 0.6 } } });
+    const failed = await inReview(world, 'alice');
+    const keys = [{ kind: 'subject' as const, id: failed.subjectKey, subjectKey: failed.subjectKey },
+      { kind: 'device' as const, id: 'phone-1', subjectKey: failed.subjectKey }];
+    await settleReview(world.deps, failed.sessionId, { outcome: 'fail', reason: 'Different person.' }, 'reviewer');
+    expect(keys.map((k) => world.records.limits.peek(k)?.failures.length ?? 0)).toEqual([1, 1]);
+    const passed = await inReview(world, 'alice');
+    await settleReview(world.deps, passed.sessionId, { outcome: 'pass', reason: 'Same person.' }, 'reviewer');
+    expect(keys.map((k) => world.records.limits.peek(k)?.failures.length ?? 0)).toEqual([1, 1]);
+  });
+
+  it("reviewed 'fail's lock the subject out like automatic ones (the fifth starts the lockout)", async () => {
+    const world = fakeWorld({ settings: { policy: { matchThreshold: 0.8, reviewLowerBound: 0.6 } }, quota: { maxOpenSessions: 10, maxCreates: 100, windowSeconds: 3600 } });
+    for (let i = 0; i < 5; i++) {
+      const s = await inReview(world, 'bob');
+      await settleReview(world.deps, s.sessionId, { outcome: 'fail', reason: 'no' }, 'reviewer');
+    }
+    await expect(startFor(world, 'bob')).rejects.toMatchObject({ code: 'TooManyAttempts' });
   });
 });
