@@ -3,7 +3,14 @@
 import { JwtVerifier } from './adapters/auth/jwt-verifier.js';
 import { AzureFaceSessions } from './adapters/face/azure-face-sessions.js';
 import { BlobImageStore } from './adapters/storage/blob-image-store.js';
-import { createStorageClients } from './adapters/storage/clients.js';
+import { createStorageClients, type StorageClients } from './adapters/storage/clients.js';
+import { AndroidAttestationVerifier } from './adapters/attestation/android-key-attestation.js';
+import { AppAttestVerifier } from './adapters/attestation/app-attest.js';
+import { attestationCrypto, platformVerifiers } from './adapters/attestation/index.js';
+import { GooglePlayIntegrityDecoder, LocalPlayIntegrityDecoder } from './adapters/attestation/play-integrity.js';
+import { HttpRevocationList } from './adapters/attestation/revocation.js';
+import { TableDeviceRegistry } from './adapters/storage/table-device-registry.js';
+import type { AttestationDeps } from './core/attestation.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
 import { StorageWebhookQueue } from './adapters/storage/queue-webhook-queue.js';
 import { TableDeliveryLog } from './adapters/storage/table-delivery-log.js';
@@ -66,6 +73,26 @@ export function livenessSettings(config: AppConfig): LivenessSettings {
       consentVersions: config.subjects.consentVersions,
       deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
     },
+    attestationPolicy: config.attestation.policy,
+  };
+}
+
+/** The device-attestation protocol: its cryptography, the platform verifiers configured, the device registry. */
+export function attestationDeps(config: AppConfig, storage: StorageClients): AttestationDeps {
+  const a = config.attestation;
+  const ios = a.ios ? new AppAttestVerifier({ ...a.ios, allowDevelopment: a.allowDevelopmentBuilds }) : undefined;
+  const android = a.android ? new AndroidAttestationVerifier(
+    { ...a.android, allowDevelopment: a.allowDevelopmentBuilds, maxAgeMs: 5 * 60_000 },
+    a.android.playIntegrity.mode === 'local'
+      ? new LocalPlayIntegrityDecoder({ decryptionKeyBase64: a.android.playIntegrity.decryptionKey, verificationKeyBase64: a.android.playIntegrity.verificationKey })
+      : new GooglePlayIntegrityDecoder({ serviceAccountJson: a.android.playIntegrity.serviceAccountJson, packageName: a.android.packageName }),
+    new HttpRevocationList(a.android.revocationUrl),
+  ) : undefined;
+  return {
+    crypto: attestationCrypto,
+    verifiers: platformVerifiers(ios, android),
+    devices: new TableDeviceRegistry(storage, config.names.tablePrefix),
+    deviceTtlSeconds: a.deviceTtlSeconds,
   };
 }
 
@@ -94,6 +121,7 @@ export function composeServices(config: AppConfig): AppServices {
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: new TableSubjectRows(storage, prefix),
+      attestation: attestationDeps(config, storage),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { LIVENESS_OPERATION_MODES, type LivenessOperationMode } from '../core/session.js';
 import type { ConsentText } from '../core/subject.js';
+import type { AttestationPolicy, AttestedPlatform } from '../core/attestation.js';
+import { APPLE_APP_ATTESTATION_ROOT_CA, GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './attestation-roots.js';
 
 /** The consent text this repository ships (replace it with your own through CONSENT_TEXTS_JSON). */
 export const DEFAULT_CONSENT_VERSION = '2026-01';
@@ -80,6 +82,14 @@ function webhookUrl(value: string, ctx: z.RefinementCtx): string {
   return url.toString();
 }
 
+const policy = z.enum(['off', 'required']).default('off');
+const text = z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const pems = (fallback: string) => z.string().optional().transform((v, ctx) => {
+  const found = (v?.trim() ? v : fallback).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (found.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold one or more PEM certificates' });
+  return found;
+});
+
 const envSchema = z.object({
   AzureWebJobsStorage: z.string().optional(),
   AzureWebJobsStorage__blobServiceUri: z.url().optional(),
@@ -148,6 +158,24 @@ const envSchema = z.object({
   WEBHOOK_RETRY_MAX_DELAY_SECONDS: num(14_400, 0, 7 * 86_400),
   WEBHOOK_RETRY_WINDOW_SECONDS: num(86_400, 0, 30 * 86_400),
   WEBHOOK_OUTBOX_RECOVERY_SECONDS: num(60, 0, 3600),
+  // Device attestation (Microsoft's backend_samples protocol): see README "Attested mobile devices" and docs/deploy.md.
+  LIVENESS_ATTESTATION_IOS: policy,
+  LIVENESS_ATTESTATION_ANDROID: policy,
+  ATTESTATION_IOS_APP_ID: text.refine((v) => v === undefined || /^[A-Z0-9]{10}\.[A-Za-z0-9.-]+$/.test(v), 'must be <Team ID>.<bundle id>'),
+  ATTESTATION_IOS_APPLINK_APP_ID: text,
+  ATTESTATION_IOS_APP_CLIP_ID: text,
+  ATTESTATION_APPLE_ROOTS_PEM: pems(APPLE_APP_ATTESTATION_ROOT_CA),
+  ATTESTATION_ANDROID_PACKAGE_NAME: text,
+  ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS: text,
+  ATTESTATION_GOOGLE_ROOTS_PEM: pems(GOOGLE_HARDWARE_ATTESTATION_ROOTS),
+  ATTESTATION_ANDROID_REVOCATION_URL: z.url().default('https://android.googleapis.com/attestation/status'),
+  ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY: z.enum(['strong', 'device', 'basic']).default('strong'),
+  ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON: text,
+  ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY: text,
+  ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY: text,
+  ATTESTATION_ALLOW_DEVELOPMENT_BUILDS: bool(false),
+  ATTESTATION_DEVICE_TTL_DAYS: int(7, 1, 365),
+  ATTESTATION_APPLINK_PATH: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be a path such as /native*').default('/native*'),
   SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters')
     // An unresolved Key Vault reference (the secret is missing, or the identity may not read it) arrives as its text.
     .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: create the secret (scripts/ensure-secrets.sh) and check the app identity can read it')
@@ -248,6 +276,18 @@ export interface AppConfig {
     currentConsentVersion: string;
     consentVersions: ConsentText[];
   };
+  attestation: {
+    policy: Record<AttestedPlatform, AttestationPolicy>;
+    ios?: { appId: string; rootsPem: string[] };
+    android?: {
+      packageName: string; rootsPem: string[]; revocationUrl: string; minimumDeviceIntegrity: 'strong' | 'device' | 'basic';
+      /** Google's decodeIntegrityToken API (the sample's way), or local decryption with the Play Console's keys. */
+      playIntegrity: { mode: 'google'; serviceAccountJson: string } | { mode: 'local'; decryptionKey: string; verificationKey: string };
+    };
+    allowDevelopmentBuilds: boolean;
+    deviceTtlSeconds: number;
+    appLinks: { iosAppIds: string[]; iosAppClipId?: string; path: string; androidPackageName?: string; androidFingerprints: string[] };
+  };
 }
 
 export class ConfigurationError extends Error {
@@ -298,6 +338,13 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
   if (!e.CONSENT_TEXTS_JSON.some((t) => t.version === e.CONSENT_CURRENT_VERSION)) {
     throw new ConfigurationError([`CONSENT_CURRENT_VERSION: '${e.CONSENT_CURRENT_VERSION}' is not one of the versions in CONSENT_TEXTS_JSON`]);
   }
+  const attestationProblems: string[] = [];
+  if (e.LIVENESS_ATTESTATION_IOS === 'required' && !e.ATTESTATION_IOS_APP_ID) attestationProblems.push('ATTESTATION_IOS_APP_ID: required when LIVENESS_ATTESTATION_IOS is required (missing)');
+  const localIntegrity = e.ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY && e.ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY;
+  if (e.LIVENESS_ATTESTATION_ANDROID === 'required' && (!e.ATTESTATION_ANDROID_PACKAGE_NAME || !(localIntegrity || e.ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON))) {
+    attestationProblems.push('ATTESTATION_ANDROID_PACKAGE_NAME and ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON (or the two ATTESTATION_PLAY_INTEGRITY_*_KEY settings): required when LIVENESS_ATTESTATION_ANDROID is required (missing)');
+  }
+  if (attestationProblems.length) throw new ConfigurationError(attestationProblems);
   const prefix = e.LIVENESS_STORAGE_PREFIX ?? '';
   return Object.freeze({
     storage,
@@ -376,6 +423,28 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
       consentRequired: e.CONSENT_REQUIRED,
       currentConsentVersion: e.CONSENT_CURRENT_VERSION,
       consentVersions: e.CONSENT_TEXTS_JSON,
+    },
+    attestation: {
+      policy: { ios: e.LIVENESS_ATTESTATION_IOS, android: e.LIVENESS_ATTESTATION_ANDROID },
+      ...(e.ATTESTATION_IOS_APP_ID ? { ios: { appId: e.ATTESTATION_IOS_APP_ID, rootsPem: e.ATTESTATION_APPLE_ROOTS_PEM } } : {}),
+      ...(e.ATTESTATION_ANDROID_PACKAGE_NAME && (localIntegrity || e.ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON) ? {
+        android: {
+          packageName: e.ATTESTATION_ANDROID_PACKAGE_NAME, rootsPem: e.ATTESTATION_GOOGLE_ROOTS_PEM,
+          revocationUrl: e.ATTESTATION_ANDROID_REVOCATION_URL, minimumDeviceIntegrity: e.ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY,
+          playIntegrity: localIntegrity
+            ? { mode: 'local' as const, decryptionKey: e.ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY!, verificationKey: e.ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY! }
+            : { mode: 'google' as const, serviceAccountJson: e.ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON! },
+        },
+      } : {}),
+      allowDevelopmentBuilds: e.ATTESTATION_ALLOW_DEVELOPMENT_BUILDS,
+      deviceTtlSeconds: e.ATTESTATION_DEVICE_TTL_DAYS * 86_400,
+      appLinks: {
+        iosAppIds: [e.ATTESTATION_IOS_APPLINK_APP_ID ?? e.ATTESTATION_IOS_APP_ID].filter((x): x is string => x !== undefined),
+        ...(e.ATTESTATION_IOS_APP_CLIP_ID ? { iosAppClipId: e.ATTESTATION_IOS_APP_CLIP_ID } : {}),
+        path: e.ATTESTATION_APPLINK_PATH,
+        ...(e.ATTESTATION_ANDROID_PACKAGE_NAME ? { androidPackageName: e.ATTESTATION_ANDROID_PACKAGE_NAME } : {}),
+        androidFingerprints: (e.ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS ?? '').split(/[\s,]+/).filter(Boolean),
+      },
     },
   });
 }

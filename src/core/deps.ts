@@ -1,3 +1,4 @@
+import type { AttestationDeps, AttestationPolicy, AttestedPlatform } from './attestation.js';
 import type { DecisionPolicy } from './decision.js';
 import type {
   AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
@@ -29,6 +30,8 @@ export interface LivenessSettings extends RetentionPolicy {
   eventsIncludeScores?: boolean;
   /** Consent, its published texts, and whether a device may bring its own reference. */
   privacy: PrivacySettings;
+  /** Per platform: whether a session's token goes only to an attested device (absent: off everywhere). */
+  attestationPolicy?: Record<AttestedPlatform, AttestationPolicy>;
 }
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
@@ -54,6 +57,8 @@ export interface LivenessDeps {
    * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.
    */
   events?: EventQueue;
+  /** The device-attestation protocol's adapters (core/attestation.ts). */
+  attestation?: AttestationDeps;
 }
 
 /**

@@ -111,6 +111,11 @@ interface SessionEntity {
   /** The session outbox (events not yet handed to the webhook queue). */
   pendingEventsJson?: string;
   nextSweepDateTime?: string;
+  platform?: string;
+  attestationRequired?: boolean;
+  /** The device-attestation state (holds this session's server private key until the digest is in). */
+  attestationJson?: string;
+  clientDigestJson?: string;
 }
 
 
@@ -411,6 +416,10 @@ function toEntity(s: LivenessSession): SessionEntity {
     ...(s.collection ? { collectionJson: JSON.stringify(s.collection) } : {}),
     ...(s.pendingEvents?.length ? { pendingEventsJson: JSON.stringify(s.pendingEvents) } : {}),
     ...(s.nextSweepDateTime ? { nextSweepDateTime: s.nextSweepDateTime } : {}),
+    ...(s.platform ? { platform: s.platform } : {}),
+    ...(s.attestationRequired ? { attestationRequired: true } : {}),
+    ...(s.attestation ? { attestationJson: JSON.stringify(s.attestation) } : {}),
+    ...(s.clientDigest ? { clientDigestJson: JSON.stringify(s.clientDigest) } : {}),
   };
 }
 
@@ -446,6 +455,10 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     ...(e.collectionJson ? { collection: JSON.parse(e.collectionJson) } : {}),
     ...(e.pendingEventsJson ? { pendingEvents: JSON.parse(e.pendingEventsJson) } : {}),
     ...(e.nextSweepDateTime ? { nextSweepDateTime: e.nextSweepDateTime } : {}),
+    ...(e.platform ? { platform: e.platform as LivenessSession['platform'] } : {}),
+    ...(e.attestationRequired ? { attestationRequired: true } : {}),
+    ...(e.attestationJson ? { attestation: JSON.parse(e.attestationJson) } : {}),
+    ...(e.clientDigestJson ? { clientDigest: JSON.parse(e.clientDigestJson) } : {}),
     etag: e.etag,
   };
 }
