@@ -3,6 +3,10 @@
 // Only document-level matter is written here: info, servers, tags, security schemes, and which schemas, statuses
 // and headers each operation answers with. `npm run build` writes the result to dist/src/openapi/openapi.json
 // (src/openapi/generate.ts), which GET /api/openapi.json serves; nothing here runs in the function app itself.
+import {
+  attestationIdentitySchema, attestationSessionQuerySchema, challengeResponseSchema, registerResponseSchema, sealedRequestSchema,
+  sealedResponseSchema, signedPayloadSchema, verifyResponseSchema,
+} from '../contract/attestation.js';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import {
@@ -412,6 +416,44 @@ const create: ZodOpenApiOperationObject = {
   },
 };
 
+
+// The device-attestation protocol (Microsoft's backend_samples): no bearer; the attested device key is the credential.
+const attestationResponses = (ok: ZodOpenApiResponseObject): ZodOpenApiOperationObject['responses'] => ({
+  200: ok,
+  400: ref('BadRequest'),
+  401: error('The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why.'),
+  404: ref('NotFound'),
+  409: ref('Conflict'),
+  413: error('BodyTooLarge.'),
+  500: ref('InternalError'),
+  503: ref('ServiceUnavailable'),
+});
+const attestationOp = (operationId: string, summary: string, description: string, query: z.ZodObject, body: z.ZodType | undefined, ok: ZodOpenApiResponseObject): ZodOpenApiOperationObject => ({
+  operationId, tags: ['device attestation'], summary, description, security: [],
+  requestParams: { query },
+  ...(body ? { requestBody: { required: true, content: json(body) } } : {}),
+  responses: attestationResponses(ok),
+});
+const attestChallenge = attestationOp('attestationChallenge', 'Issue the one-time attestation challenge',
+  'Once per session created for attestation; binds the session to the client id and platform.', attestationIdentitySchema, undefined,
+  okJson('The challenge (its bytes are the App Attest clientDataHash / Key Attestation challenge).', challengeResponseSchema));
+const attestRegister = attestationOp('attestationRegister', 'Register a device (first run)',
+  'App Attest on iOS; hardware Key Attestation plus Play Integrity on Android. Answers the session\'s server key.', attestationIdentitySchema, signedPayloadSchema,
+  okJson('Attested; the server key for this session.', registerResponseSchema));
+const attestVerify = attestationOp('attestationVerify', 'Verify a returning device',
+  'A device registered before (iOS: with a fresh App Attest assertion). `exists: false` means: register.', attestationIdentitySchema, signedPayloadSchema,
+  okJson('Whether the device is known, and if so the server key.', verifyResponseSchema));
+const sessionTokenOp = attestationOp('sessionToken', 'Release the Face token to the attested device',
+  'Once per session, encrypted to the device\'s per-session key.', attestationSessionQuerySchema, sealedRequestSchema,
+  okJson('The token, sealed to the device.', sealedResponseSchema));
+const livenessDigestOp = attestationOp('livenessDigest', 'Report the SDK\'s result digest',
+  'Signed and sealed by the attested device; stored with the session (clientDigest) for the digest binding.', attestationSessionQuerySchema, sealedRequestSchema,
+  okJson('Acknowledged, sealed to the device.', sealedResponseSchema));
+const wellKnown = (operationId: string, summary: string): ZodOpenApiOperationObject => ({
+  operationId, tags: ['device attestation'], summary, security: [],
+  responses: { 200: { description: 'The document, from settings.', content: { 'application/json': { schema: z.unknown() } } } },
+});
+
 const complete: ZodOpenApiOperationObject = {
   operationId: 'completeLivenessSession',
   tags: ['device'],
@@ -495,6 +537,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'device', description: 'Called by the device app with its bearer token.' },
       { name: 'back office', description: 'Called by staff tooling: Functions admin key, or Entra ID under /backoffice.' },
       { name: 'operations', description: 'Health and API description.' },
+      { name: 'device attestation', description: "Microsoft's device-attestation protocol: the attested app's key, not a bearer, is the credential." },
       { name: 'webhooks', description: 'Events this app sends to the relying party\'s receiver (WEBHOOK_URL).' },
     ],
     paths: {
@@ -505,6 +548,13 @@ export function createOpenApiDocument(): OpenApiDocument {
       '/liveness-sessions/{sessionId}/session-images/{attemptId}': { get: sessionImage.admin },
       '/liveness-sessions/{sessionId}/complete': { post: complete },
       '/liveness-sessions/{sessionId}/status': { get: status },
+      '/attestation/challenge': { post: attestChallenge },
+      '/attestation/register': { post: attestRegister },
+      '/attestation/verify': { post: attestVerify },
+      '/session/token': { post: sessionTokenOp },
+      '/liveness/digest': { post: livenessDigestOp },
+      '/well-known/apple-app-site-association': { get: wellKnown('appleAppSiteAssociation', 'Apple app-site association (Universal Links)') },
+      '/well-known/assetlinks.json': { get: wellKnown('assetLinks', 'Android Digital Asset Links') },
       '/backoffice/liveness-sessions': { get: list.entra },
       '/backoffice/liveness-sessions/{sessionId}': { get: get.entra, delete: del.entra },
       '/backoffice/liveness-sessions/{sessionId}/audit-entries': { get: audit.entra },

@@ -2,6 +2,7 @@
 // each certificate must be signed by the next, valid now, and every issuer a CA (a key that may only sign requests,
 // such as a device's attested key, must not be able to mint a "certificate" under the root). The last certificate
 // is a pinned root itself or is signed by one.
+import 'reflect-metadata'; // @peculiar/x509 (its tsyringe container) needs the Reflect metadata polyfill
 import { BasicConstraintsExtension, X509Certificate } from '@peculiar/x509';
 
 export class ChainError extends Error {

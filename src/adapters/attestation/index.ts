@@ -1,5 +1,6 @@
 // The device-attestation adapters wired to the core's ports: the protocol's cryptography (ECIES, ECDSA, X.509) and
 // the platform verifiers, whose failures become the core's AttestationRefusedError (401, the reason as its code).
+import 'reflect-metadata'; // @peculiar/x509 (its tsyringe container) needs the Reflect metadata polyfill
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
 import { X509Certificate } from '@peculiar/x509';
 import { AttestationRefusedError, type AttestationCrypto, type PlatformVerifiers } from '../../core/attestation.js';
