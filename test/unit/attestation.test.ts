@@ -58,7 +58,7 @@ describe('ECIES (Tink layout)', () => {
     const sealed = eciesEncrypt('to the device', device.publicKey);
     expect(await deviceEciesDecrypt(sealed, device.privateKey)).toBe('to the device');
     const bytes = Buffer.from(sealed, 'base64');
-    bytes[bytes.length - 20] ^= 1;
+    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 1;
     expect(() => eciesDecrypt(bytes.toString('base64'), device.privateKey)).toThrow();
     expect(() => eciesDecrypt(sealed, generateP256KeyPair().privateKeyPem)).toThrow();
   });
@@ -168,5 +168,4 @@ describe('Android Key Attestation + Play Integrity verifier', async () => {
     revoked.add(l.cert.serialNumber.toLowerCase().replace(/^0+/, ''));
     await expect(verifier.verifyRegistration(await attest(l, t), c, l.pem, now())).rejects.toMatchObject({ reason: 'Revoked' });
   });
-});
 });
