@@ -451,6 +451,7 @@ const livenessDigestOp = attestationOp('livenessDigest', 'Report the SDK\'s resu
   okJson('Acknowledged, sealed to the device.', sealedResponseSchema));
 const wellKnown = (operationId: string, summary: string): ZodOpenApiOperationObject => ({
   operationId, tags: ['device attestation'], summary, security: [],
+  description: 'Generated from the ATTESTATION_* settings; the OS fetches it at /.well-known/ on the app-link host (map that path here).',
   responses: { 200: { description: 'The document, from settings.', content: { 'application/json': { schema: z.unknown() } } } },
 });
 

@@ -47,6 +47,7 @@ export const DEFAULT_SETTINGS: LivenessSettings = {
     consentVersions: DEFAULT_CONSENT_TEXTS,
     deviceReferenceAllowed: true,
   },
+  attestationPolicy: { ios: 'off', android: 'off' },
 };
 
 /** The webhook retry settings' defaults (WEBHOOK_RETRY_* in src/config/config.ts). */
