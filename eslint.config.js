@@ -27,13 +27,29 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
+      '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
           { group: ['@azure/*', '@azure-rest/*', '@opentelemetry/*'], message: 'The domain core imports nothing from Azure: use a port in src/core/ports.ts.' },
-          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../config/**', '../shared/**', '../telemetry/**', '../openapi/**', '../contract/**', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
+          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../shared/**', '../telemetry/**', '../openapi/**', '../contract/**', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
+          // Each setting is declared once, in src/config/config.ts; the core takes the types of what it needs from
+          // there (a Pick of LivenessSettings), never the values: those arrive through LivenessDeps.
+          { group: ['../config/**'], allowTypeImports: true, message: 'The core may import only types from src/config (its settings arrive through LivenessDeps).' },
         ],
       }],
       'no-restricted-globals': ['error', { name: 'process', message: 'The core reads no environment: settings arrive through LivenessDeps.' }],
+    },
+  },
+  {
+    // Adapters own their option types; the composition root maps the config onto them.
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/dev/**', '../dev', '../../dev'], message: 'src/ is deployed; dev/ is not. Nothing in src/ may import dev/.' },
+          { group: ['**/config/**'], message: 'Adapters own their option types; src/composition.ts maps the config onto them.' },
+          { group: ['**/functions/**', '**/composition*', '**/shared/**'], message: 'Adapters sit behind core ports: they know neither the HTTP edge nor the wiring.' },
+        ],
+      }],
     },
   },
 );

@@ -10,7 +10,7 @@ import { DEFAULT_CONSENT_VERSION } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { eraseSubject } from '../src/core/erase-subject.js';
 import { startSession } from '../src/core/start-session.js';
-import { enrolReference } from '../src/core/subject.js';
+import { enrolReference } from '../src/core/references.js';
 import { round, runPool } from './lib/stats.js';
 import { benchDeps, recording, seed } from './sweep.js';
 

@@ -22,8 +22,8 @@ import { TableSessionRepository } from './adapters/storage/table-session-reposit
 import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
 import { TableSubjectRows } from './adapters/storage/table-subject-rows.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
-import { appConfig, type AppConfig } from './config/config.js';
-import type { LivenessDeps, LivenessSettings } from './core/deps.js';
+import { appConfig, ConfigurationError, type AppConfig } from './config/config.js';
+import type { LivenessDeps } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
 import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
 import { systemClock } from './core/ports.js';
@@ -48,38 +48,15 @@ export interface AppServices {
   health: HealthCache;
 }
 
-/** The core's settings, from the config (the core never reads the config itself). */
-export function livenessSettings(config: AppConfig): LivenessSettings {
-  return {
-    operationMode: config.liveness.operationMode,
-    authTokenTtlSeconds: config.liveness.authTokenTtlSeconds,
-    enableSessionImage: config.liveness.enableSessionImage,
-    deleteFaceSessionAfterCollect: config.liveness.deleteFaceSessionAfterCollect,
-    collectMaxTries: config.liveness.collectMaxTries,
-    collectBackoffSeconds: config.liveness.collectBackoffSeconds,
-    collectMaxBackoffSeconds: config.liveness.collectMaxBackoffSeconds,
-    imageRetentionHours: config.liveness.imageRetentionHours,
-    recordRetentionDays: config.liveness.recordRetentionDays,
-    sweepPageSize: config.liveness.sweepPageSize,
-    sweepConcurrency: config.liveness.sweepConcurrency,
-    policy: config.decision,
-    idempotencyTtlSeconds: config.auth.idempotencyTtlSeconds,
-    abandonedCreateSeconds: config.abandonedCreateSeconds,
-    eventsIncludeScores: config.webhooks.includeScores,
-    eventRecoverySeconds: config.webhooks.outboxRecoverySeconds,
-    privacy: {
-      consentRequired: config.subjects.consentRequired,
-      currentConsentVersion: config.subjects.currentConsentVersion,
-      consentVersions: config.subjects.consentVersions,
-      deviceReferenceAllowed: config.subjects.deviceReferenceAllowed,
-    },
-    attestationPolicy: config.attestation.policy,
-  };
-}
-
 /** The device-attestation protocol: its cryptography, the platform verifiers configured, the device registry. */
 export function attestationDeps(config: AppConfig, storage: StorageClients): AttestationDeps {
   const a = config.attestation;
+  const policy = config.liveness.attestationPolicy;
+  const missing = [
+    ...(policy.ios === 'required' && !a.ios ? ['ATTESTATION_IOS_APP_ID: required when LIVENESS_ATTESTATION_IOS is required (missing)'] : []),
+    ...(policy.android === 'required' && !a.android ? ['ATTESTATION_ANDROID_PACKAGE_NAME and ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON (or both ATTESTATION_PLAY_INTEGRITY_*_KEY settings): required when LIVENESS_ATTESTATION_ANDROID is required (missing)'] : []),
+  ];
+  if (missing.length) throw new ConfigurationError(missing);
   const ios = a.ios ? new AppAttestVerifier({ ...a.ios, allowDevelopment: a.allowDevelopmentBuilds }) : undefined;
   const android = a.android ? new AndroidAttestationVerifier(
     { ...a.android, allowDevelopment: a.allowDevelopmentBuilds, maxAgeMs: 5 * 60_000 },
@@ -99,7 +76,7 @@ export function attestationDeps(config: AppConfig, storage: StorageClients): Att
 export function composeServices(config: AppConfig): AppServices {
   const storage = createStorageClients(config.storage);
   const prefix = config.names.tablePrefix;
-  const limits = config.auth.attemptLimits;
+  const limits = config.limits;
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
   const sessions = new TableSessionRepository(storage, prefix);
@@ -114,10 +91,10 @@ export function composeServices(config: AppConfig): AppServices {
       // The trace context travels in completion messages, so collection continues the device's request trace.
       completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
       clock: systemClock,
-      settings: livenessSettings(config),
-      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits) : noAttemptLimits,
-      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, config.liveness.quota) : noSubjectQuota,
-      idempotency: new TableIdempotencyStore(storage, prefix, config.auth.idempotencyTtlSeconds),
+      settings: config.liveness,
+      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits.attempts) : noAttemptLimits,
+      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, limits.quota) : noSubjectQuota,
+      idempotency: new TableIdempotencyStore(storage, prefix, config.liveness.idempotencyTtlSeconds),
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
       subjectRows: new TableSubjectRows(storage, prefix),
@@ -130,11 +107,7 @@ export function composeServices(config: AppConfig): AppServices {
       queue: webhookQueue,
       log: new TableDeliveryLog(storage, prefix),
       clock: systemClock,
-      settings: {
-        retryBaseSeconds: hooks.retryBaseSeconds,
-        retryMaxDelaySeconds: hooks.retryMaxDelaySeconds,
-        retryWindowSeconds: hooks.retryWindowSeconds,
-      },
+      settings: hooks.retry,
     },
     deviceAuth: new JwtVerifier(config.auth.device),
     adminKeyEnabled: config.auth.adminKeyEnabled,

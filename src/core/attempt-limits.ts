@@ -5,7 +5,7 @@
 import type { LivenessDeps } from './deps.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { AttemptLimiter, LimitKey, SubjectQuota } from './ports.js';
-import { subjectKeyOf } from './subject.js';
+import { subjectKeyOf } from './subject-keys.js';
 
 /** Used when limits are switched off (benchmarks, load tests): never locks anyone out. */
 export const noAttemptLimits: AttemptLimiter = { lockedFor: async () => 0, recordFailure: async () => undefined };

@@ -3,37 +3,15 @@
 // is `required` holds its Face token back; the device gets it only through challenge → register (or verify) → token,
 // and then reports the SDK's result digest. Each step moves the session's attestation state forward exactly once.
 import { AppError, ConflictError, NotFoundError } from './errors.js';
+import type { AttestationPolicy, AttestationStage, AttestedPlatform, DevicePlatform, SessionAttestation } from './attestation-state.js';
 import type { LivenessSession } from './session.js';
 
-export const DEVICE_PLATFORMS = ['ios', 'android', 'web'] as const;
-export type DevicePlatform = (typeof DEVICE_PLATFORMS)[number];
-export type AttestedPlatform = Exclude<DevicePlatform, 'web'>;
-export type AttestationPolicy = 'off' | 'required';
+export { DEVICE_PLATFORMS } from './attestation-state.js';
+export type { AttestationPolicy, AttestationStage, AttestedPlatform, DevicePlatform, SessionAttestation } from './attestation-state.js';
 
 /** An attestation refused: 401 with the reason as the code (forged, replayed, cross-session, wrong app...). */
 export class AttestationRefusedError extends AppError {
   constructor(reason: string, message: string) { super(reason, message); }
-}
-
-/** Where a session's attestation stands; each step happens once. */
-export type AttestationStage = 'challenged' | 'keyed' | 'tokenReleased' | 'digested';
-
-export interface SessionAttestation {
-  platform: AttestedPlatform;
-  /** The client id the app sent with the challenge (`cid`); every later call must repeat it. */
-  clientId: string;
-  /** 64 hex digits: the one-time challenge (its bytes are App Attest's clientDataHash / Key Attestation's challenge). */
-  challengeHash: string;
-  challengeDateTime: string;
-  stage: AttestationStage;
-  /** SHA-256 (hex) of the registered request-signing certificate: the device's key in the DeviceRegistry. */
-  deviceThumbprint?: string;
-  /** The device's request-signing key and its per-session encryption key (SPKI PEM). */
-  clientAuthKeyPem?: string;
-  clientEncryptionKeyPem?: string;
-  /** This session's server key pair (the private key is dropped once the digest is in). */
-  serverPublicKeyPem?: string;
-  serverPrivateKeyPem?: string;
 }
 
 /** A device registered by /api/attestation/register, found again by /api/attestation/verify. */

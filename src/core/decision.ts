@@ -1,32 +1,15 @@
 // The decision policy: what a collected attempt means for the person in front of the device. The device learns
 // only the outcome (pass / fail / retry, or pending while undecided or under review); the back office sees why.
+import type { LivenessSettings } from '../config/config.js';
 import { createHash } from 'node:crypto';
-import type { AuditEntry, LivenessSession } from './session.js';
+import type { AuditEntry, Decision, DecisionOutcome, LivenessSession } from './session.js';
 
-export interface DecisionPolicy {
-  /** Minimum matchConfidence for a pass. */
-  matchThreshold: number;
-  /** Confidence in [reviewLowerBound, matchThreshold) is flagged for a person to review; undefined = no band. */
-  reviewLowerBound?: number;
-  /** Explicit version label; default: derived from the settings, so a change of policy changes the version. */
-  version?: string;
-}
+export type { Decision, DecisionOutcome };
 
-export type DecisionOutcome = 'pass' | 'fail' | 'review' | 'retry';
+/** The decision policy: match threshold, optional review band, optional version label (LivenessSettings.policy). */
+export type DecisionPolicy = LivenessSettings['policy'];
 
-export interface Decision {
-  outcome: DecisionOutcome;
-  reasons: string[];
-  livenessDecision?: string;
-  matchConfidence?: number;
-  isIdentical?: boolean;
-  attemptId: number;
-  digest?: string;
-  modelVersion?: string;
-  verifyImageHashMatches: boolean;
-  policyVersion: string;
-  decidedDateTime: string;
-}
+
 
 export function policyVersion(policy: DecisionPolicy): string {
   if (policy.version) return policy.version;

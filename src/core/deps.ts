@@ -1,38 +1,17 @@
-import type { AttestationDeps, AttestationPolicy, AttestedPlatform } from './attestation.js';
-import type { DecisionPolicy } from './decision.js';
+import type { LivenessSettings } from '../config/config.js';
+import type { AttestationDeps } from './attestation.js';
 import type {
   AttemptLimiter, AuditLog, Clock, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
   Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
 } from './ports.js';
-import { scheduled, type RetentionPolicy } from './retention.js';
-import type { LivenessOperationMode, LivenessSession } from './session.js';
-import type { PrivacySettings } from './subject.js';
+import { scheduled } from './retention.js';
+import type { LivenessSession } from './session.js';
 
-export interface LivenessSettings extends RetentionPolicy {
-  /** The least strict liveness mode a session may use; a device may ask only for a stricter one. */
-  operationMode: LivenessOperationMode;
-  /** The default token lifetime, and the longest a device may ask for. */
-  authTokenTtlSeconds: number;
-  /** Whether Face keeps a session image as capture evidence; when on, a device cannot turn it off. */
-  enableSessionImage: boolean;
-  deleteFaceSessionAfterCollect: boolean;
-  collectMaxTries: number;
-  collectBackoffSeconds: number;
-  collectMaxBackoffSeconds: number;
-  sweepPageSize: number;
-  sweepConcurrency: number;
-  policy: DecisionPolicy;
-  /** How long an Idempotency-Key is remembered. */
-  idempotencyTtlSeconds: number;
-  /** A session row still Creating this long after it was written belongs to a create that never finished. */
-  abandonedCreateSeconds: number;
-  /** Whether events carry the scores (liveness decision, match confidence); off unless the relying party needs them. */
-  eventsIncludeScores?: boolean;
-  /** Consent, its published texts, and whether a device may bring its own reference. */
-  privacy: PrivacySettings;
-  /** Per platform: whether a session's token goes only to an attested device (absent: off everywhere). */
-  attestationPolicy?: Record<AttestedPlatform, AttestationPolicy>;
-}
+/**
+ * The core's settings: the `liveness` section of the config (src/config/config.ts declares each setting once, and
+ * its output is this type). A module that needs only some of them takes a Pick.
+ */
+export type { LivenessSettings };
 
 /** Everything a use case may touch, handed in by the composition root (or by a test). */
 export interface LivenessDeps {

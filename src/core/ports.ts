@@ -218,23 +218,8 @@ export interface LivenessMetrics {
   sweepDeletions(kind: SweepDeletionKind, count: number): void;
 }
 
-export const LIVENESS_EVENT_TYPES = [
-  'liveness.session.decided', 'liveness.review.settled', 'liveness.session.expired', 'liveness.session.erased',
-  'liveness.subject.erased',
-] as const;
-export type LivenessEventType = (typeof LIVENESS_EVENT_TYPES)[number];
-
-/**
- * What the relying party hears (as a Standard Webhooks payload): never images, tokens, keys or scores unless the
- * scores setting is on. `id` is unique per event, so a receiver that sees an event twice can drop the copy.
- */
-export interface LivenessEvent {
-  id: string;
-  type: LivenessEventType;
-  /** When the thing happened (ISO 8601). */
-  timestamp: string;
-  data: Record<string, unknown>;
-}
+export { LIVENESS_EVENT_TYPES, type LivenessEvent, type LivenessEventType } from './event.js';
+import type { LivenessEvent, LivenessEventType } from './event.js';
 
 /** Hands events to webhook delivery (a storage queue in the app). */
 export interface EventQueue {

@@ -1,19 +1,11 @@
 // When the sweep next has work on a session: first at token expiry (last collection, Face session deletion), then
 // when image retention ends, then when record retention ends; and, while the session holds events not yet handed to
 // the webhook queue (its outbox), soon after the oldest of them. One index row per session, keyed by that time.
+import type { LivenessSettings } from '../config/config.js';
 import type { LivenessSession } from './session.js';
 
-export interface RetentionPolicy {
-  imageRetentionHours: number;
-  recordRetentionDays: number;
-  /**
-   * How long after an event was written to the outbox the sweep picks it up if it is still there (the writer enqueues
-   * it at once; only a crash or a queue outage leaves it). Default 60.
-   */
-  eventRecoverySeconds?: number;
-}
-
-export const DEFAULT_EVENT_RECOVERY_SECONDS = 60;
+/** What retention needs of the settings. */
+export type RetentionPolicy = Pick<LivenessSettings, 'imageRetentionHours' | 'recordRetentionDays' | 'eventRecoverySeconds'>;
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,7 +29,7 @@ export function nextSweepTime(session: LivenessSession, policy: RetentionPolicy)
   const pending = session.pendingEvents ?? [];
   if (pending.length > 0) {
     const oldest = Math.min(...pending.map((e) => Date.parse(e.timestamp)));
-    candidates.push(oldest + (policy.eventRecoverySeconds ?? DEFAULT_EVENT_RECOVERY_SECONDS) * 1000);
+    candidates.push(oldest + policy.eventRecoverySeconds * 1000);
   }
   return new Date(Math.min(...candidates));
 }

@@ -1,9 +1,8 @@
 // The liveness-with-verify session as this app records it, and the audit entries mapped from Face v1.2 attempts.
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
-import type { DevicePlatform, SessionAttestation } from './attestation.js';
-import type { Decision, DecisionOutcome } from './decision.js';
-import type { LivenessEvent } from './ports.js';
+import type { DevicePlatform, SessionAttestation } from './attestation-state.js';
+import type { LivenessEvent } from './event.js';
 
 export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
 export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
@@ -102,6 +101,23 @@ export interface LivenessSession {
   etag?: string;
 }
 
+/** The decision policy's outcomes (the device hears only pass, fail, retry or pending). */
+export type DecisionOutcome = 'pass' | 'fail' | 'review' | 'retry';
+
+export interface Decision {
+  outcome: DecisionOutcome;
+  reasons: string[];
+  livenessDecision?: string;
+  matchConfidence?: number;
+  isIdentical?: boolean;
+  attemptId: number;
+  digest?: string;
+  modelVersion?: string;
+  verifyImageHashMatches: boolean;
+  policyVersion: string;
+  decidedDateTime: string;
+}
+
 export interface ReviewDecision {
   outcome: 'pass' | 'fail';
   reason: string;
@@ -112,7 +128,7 @@ export interface ReviewDecision {
 
 /** Whether a person still has to decide: the policy said review, nobody has settled it, and it is not being deleted. */
 export function awaitingReview(session: LivenessSession): boolean {
-  return session.decision?.outcome === 'review' && !session.review && !session.deleting && session.status !== 'Creating';
+  return isVisible(session) && session.decision?.outcome === 'review' && !session.review;
 }
 
 export interface AuditEntryResponseBody {

@@ -13,7 +13,8 @@ import {
 } from './errors.js';
 import type { DeviceCaller } from './ports.js';
 import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
-import { assertConsent, type SubjectRecord } from './subject.js';
+import { assertConsent } from './consent.js';
+import type { SubjectRecord } from './subject.js';
 import { checkVerifyImage, type SniffedImage } from './verify-image.js';
 
 /** The text fields of the start request, parsed at the HTTP edge (src/contract/requests.ts). */

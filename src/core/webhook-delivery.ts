@@ -3,20 +3,14 @@
 // redeliver. Every try is logged (status code, duration, next try). The queue message is deleted by the host only when
 // the handler returns, so a host crash mid-try repeats the try: delivery is at least once, and the event id (the
 // webhook-id header) is what receivers de-duplicate on.
+import type { WebhookRetrySettings } from '../config/config.js';
 import { NotFoundError } from './errors.js';
 import type {
   Clock, DeadLetter, DeliveryAttempt, DeliveryAttemptResult, DeliveryLog, DeliveryMessage, DeliveryQueue, Logger,
   WebhookSender,
 } from './ports.js';
 
-export interface WebhookRetrySettings {
-  /** Delay before the second try; each later delay doubles. */
-  retryBaseSeconds: number;
-  /** Longest delay between tries (at most 7 days, the storage queue's longest visibility timeout). */
-  retryMaxDelaySeconds: number;
-  /** Tries continue until this long after the first; the first try at or past it that fails is the last. */
-  retryWindowSeconds: number;
-}
+export type { WebhookRetrySettings };
 
 export interface WebhookDeps {
   /** Absent when no webhook URL is configured: a try then fails as NotConfigured (and ends in a dead letter). */

@@ -1,6 +1,6 @@
 import type { DeviceCaller } from '../core/ports.js';
 import { startSession } from '../core/start-session.js';
-import { assertConsent } from '../core/subject.js';
+import { assertConsent } from '../core/consent.js';
 import { deviceHttp } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, readMultipart } from '../shared/http.js';

@@ -1,4 +1,4 @@
-import { privacyNotice } from '../core/subject.js';
+import { privacyNotice } from '../core/consent.js';
 import { anonymousHttp } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json } from '../shared/http.js';

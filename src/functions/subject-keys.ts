@@ -1,4 +1,4 @@
-import { resolveSubjectKey } from '../core/subject.js';
+import { resolveSubjectKey } from '../core/subject-keys.js';
 import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, readJson } from '../shared/http.js';

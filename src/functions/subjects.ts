@@ -1,9 +1,9 @@
 // The /subjects routes of the back office: export (Art. 15), erasure (Art. 17) and the enrolled reference.
 import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
-import {
-  checkSubjectKey, enrolReference, exportSubject, promoteReference, publicReference, removeReference, subjectImage,
-} from '../core/subject.js';
+import { enrolReference, promoteReference, publicReference, removeReference } from '../core/references.js';
+import { checkSubjectKey } from '../core/subject.js';
+import { exportSubject, subjectImage } from '../core/subject-export.js';
 import { actor, backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
 import type { HttpRoute } from '../shared/handler.js';
 import { json, readJson, readMultipart, SECURITY_HEADERS } from '../shared/http.js';

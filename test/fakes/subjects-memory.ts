@@ -1,6 +1,7 @@
 // In-memory stand-ins for the ports the subject use cases touch, for in-process tests of the core rules. They keep
 // the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
 // conditional writes, idempotent deletes) and nothing more.
+import { livenessSettingsSchema } from '../../src/config/config.js';
 import { createHmac, randomUUID } from 'node:crypto';
 import { noAttemptLimits, noSubjectQuota } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
@@ -170,11 +171,10 @@ export class RecordingEvents implements EventQueue {
   async enqueue(event: LivenessEvent) { this.events.push(clone(event)); }
 }
 
+/** The app's defaults (an empty environment parsed), with fewer collection tries, a review band and two consent texts. */
 export const testSettings = (overrides: Partial<LivenessSettings> = {}): LivenessSettings => ({
-  operationMode: 'Passive', authTokenTtlSeconds: 600, enableSessionImage: true, deleteFaceSessionAfterCollect: true,
-  collectMaxTries: 3, collectBackoffSeconds: 1, collectMaxBackoffSeconds: 10, imageRetentionHours: 0, recordRetentionDays: 30,
-  sweepPageSize: 100, sweepConcurrency: 4, policy: { matchThreshold: 0.8, reviewLowerBound: 0.5 }, idempotencyTtlSeconds: 86_400,
-  abandonedCreateSeconds: 600,
+  ...livenessSettingsSchema.parse({}),
+  collectMaxTries: 3, collectMaxBackoffSeconds: 10, sweepConcurrency: 4, policy: { matchThreshold: 0.8, reviewLowerBound: 0.5 },
   privacy: {
     consentRequired: true, currentConsentVersion: 'v2', deviceReferenceAllowed: true,
     consentVersions: [{ version: 'v1', publishedDate: '2025-01-01', text: 'old' }, { version: 'v2', publishedDate: '2026-01-01', text: 'new' }],

@@ -1,13 +1,13 @@
 // Everything a use case or a handler needs, made of fakes: `fakeWorld()` for the core's LivenessDeps, `fakeServices()`
 // for a handler's AppServices (with fake token verifiers). Settings default to the app's own defaults
-// (src/config/config.ts, as src/composition.ts livenessSettings hands them to the core), except where a test asks
+// (src/config/config.ts parsing an empty environment; the composition root hands the parsed section to the core), except where a test asks
 // otherwise: consent required at the shipped consent version, a device may bring its own verify image, webhooks off
 // (no event queue, so no events are made) unless a test turns them on.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppServices, TokenVerifier } from '../../src/composition.js';
-import { DEFAULT_CONSENT_TEXTS, DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
+import { livenessSettingsSchema, webhookSettingsSchema } from '../../src/config/config.js';
 import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota.js';
 import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
@@ -24,34 +24,11 @@ import {
 import { MemorySubjects } from './subjects-memory.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
-export const DEFAULT_SETTINGS: LivenessSettings = {
-  operationMode: 'Passive',
-  authTokenTtlSeconds: 600,
-  enableSessionImage: true,
-  deleteFaceSessionAfterCollect: true,
-  collectMaxTries: 8,
-  collectBackoffSeconds: 1,
-  collectMaxBackoffSeconds: 60,
-  imageRetentionHours: 0,
-  recordRetentionDays: 30,
-  sweepPageSize: 100,
-  sweepConcurrency: 8,
-  policy: { matchThreshold: 0.8 },
-  idempotencyTtlSeconds: 86_400,
-  abandonedCreateSeconds: 600,
-  eventsIncludeScores: false,
-  eventRecoverySeconds: 60,
-  privacy: {
-    consentRequired: true,
-    currentConsentVersion: DEFAULT_CONSENT_VERSION,
-    consentVersions: DEFAULT_CONSENT_TEXTS,
-    deviceReferenceAllowed: true,
-  },
-  attestationPolicy: { ios: 'off', android: 'off' },
-};
+/** The core's settings as the app parses them from an environment that sets none (src/config/config.ts). */
+export const DEFAULT_SETTINGS: LivenessSettings = livenessSettingsSchema.parse({});
 
 /** The webhook retry settings' defaults (WEBHOOK_RETRY_* in src/config/config.ts). */
-export const DEFAULT_WEBHOOK_RETRY = { retryBaseSeconds: 10, retryMaxDelaySeconds: 14_400, retryWindowSeconds: 86_400 };
+export const DEFAULT_WEBHOOK_RETRY = webhookSettingsSchema.parse({}).retry;
 
 export interface FakeWorld {
   face: FakeFace;

@@ -78,7 +78,7 @@ describe('decision policy', () => {
 });
 
 describe('retention', () => {
-  const retention = { imageRetentionHours: 2, recordRetentionDays: 30 };
+  const retention = { imageRetentionHours: 2, recordRetentionDays: 30, eventRecoverySeconds: 60 };
   it('looks first at token expiry, then at image retention, then at record retention', () => {
     expect(nextSweepTime(session(), retention)?.toISOString()).toBe('2026-01-01T00:10:00.000Z');
     expect(nextSweepTime(session({ faceSessionDeleted: true }), retention)?.toISOString()).toBe('2026-01-01T02:10:00.000Z');
@@ -108,9 +108,10 @@ describe('configuration', () => {
     expect(c.storage).toEqual({ kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' });
     expect(c.liveness).toMatchObject({ authTokenTtlSeconds: 600, operationMode: 'Passive', recordRetentionDays: 30 });
     expect(c.names).toEqual({
-      tablePrefix: '', container: 'liveness-images', completionQueue: 'liveness-completions', webhookQueue: 'liveness-completions-webhooks',
+      sweepSchedule: '0 */5 * * * *', tablePrefix: '', container: 'liveness-images', completionQueue: 'liveness-completions', webhookQueue: 'liveness-completions-webhooks',
     });
-    expect(c.webhooks).toMatchObject({ secrets: [], includeScores: false, retryWindowSeconds: 86_400 });
+    expect(c.webhooks).toMatchObject({ secrets: [], retry: { retryWindowSeconds: 86_400 } });
+    expect(c.liveness.eventsIncludeScores).toBe(false);
     expect(c.webhooks.url).toBeUndefined();
     expect(c.auth.backOffice).toBeUndefined();
   });

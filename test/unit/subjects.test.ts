@@ -11,7 +11,9 @@ import { eraseSubject, resumeErasures } from '../../src/core/erase-subject.js';
 import { settleReview } from '../../src/core/review.js';
 import type { LivenessSession } from '../../src/core/session.js';
 import { startSession } from '../../src/core/start-session.js';
-import { enrolReference, exportSubject, privacyNotice, promoteReference } from '../../src/core/subject.js';
+import { privacyNotice } from '../../src/core/consent.js';
+import { enrolReference, promoteReference } from '../../src/core/references.js';
+import { exportSubject } from '../../src/core/subject-export.js';
 import { subjectFakes, type SubjectFakes } from '../fakes/subjects-memory.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,6 @@
 import { Readable } from 'node:stream';
 import createClient, { isUnexpected, type FaceClient } from '@azure-rest/ai-vision-face';
 import { AzureKeyCredential } from '@azure/core-auth';
-import type { FaceSettings } from '../../config/config.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
 import { FaceAnswerInvalidError, FaceRejectedError, FaceSessionNotFoundError, FaceUnavailableError } from '../../core/errors.js';
 import type {
@@ -13,7 +12,17 @@ import type {
 import type { VerifyImageInfo } from '../../core/session.js';
 import { createdSessionSchema, errorBodySchema, parseFaceAnswer, sessionStateSchema } from './face-answers.js';
 
-export interface AzureFaceSessionsOptions extends FaceSettings {
+export interface AzureFaceSessionsOptions {
+  endpoint: string;
+  /** Key auth when set (local and emulator); Entra ID via DefaultAzureCredential otherwise. */
+  apiKey?: string | undefined;
+  /** Client id of a user-assigned managed identity (Entra ID auth, no key). */
+  clientId?: string | undefined;
+  /** One HTTP exchange's timeout. */
+  timeoutMs: number;
+  maxRetries: number;
+  /** Total time a call may spend retrying before it gives up. */
+  retryBudgetMs: number;
   /** Called after every HTTP exchange with Face (metrics, tests). Never receives bodies or headers. */
   onCall?: (call: { operation: string; status: number | 'timeout' | 'network'; durationMs: number; retry: number }) => void;
 }

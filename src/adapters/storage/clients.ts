@@ -3,9 +3,13 @@
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import type { StorageConnection } from '../../config/config.js';
 import { StorageUnavailableError, ValidationError } from '../../core/errors.js';
 import { lazyDefaultAzureCredential } from '../auth/lazy-credential.js';
+
+/** How to reach storage: a connection string (Azurite, local runs), or the services' URIs with a managed identity. */
+export type StorageConnection =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; blobServiceUri: string; queueServiceUri: string; tableServiceUri: string; clientId?: string };
 
 export interface StorageClients {
   table(name: string): TableClient;

@@ -7,7 +7,6 @@ import type { LivenessSession } from '../../../src/core/session.js';
 import {
   DEFAULT_SETTINGS, InMemoryAttemptLimiter, InMemoryIdempotencyStore, InMemorySessionRepository, InMemorySubjectQuota, InMemorySubjectRows, MAX_ROUNDS,
 } from '../../fakes/index.js';
-import { livenessSettings } from '../../../src/composition.js';
 import { parseConfig } from '../../../src/config/config.js';
 
 const id = (n: number) => `019b78c9-0a80-7000-8000-${String(n).padStart(12, '0')}`;
@@ -142,6 +141,6 @@ describe('fakeWorld settings', () => {
       AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:7081',
       DEVICE_AUTH_ISSUER: 'http://127.0.0.1:7082', DEVICE_AUTH_AUDIENCE: 'api://x',
     };
-    expect(DEFAULT_SETTINGS).toEqual(livenessSettings(parseConfig(env)));
+    expect(DEFAULT_SETTINGS).toEqual(parseConfig(env).liveness);
   });
 });

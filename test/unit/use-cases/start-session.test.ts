@@ -9,7 +9,7 @@ import {
 import { parseStartSessionForm as parseStartSessionFields } from '../../../src/contract/requests.js';
 import { eraseSubject } from '../../../src/core/erase-subject.js';
 import { startSession } from '../../../src/core/start-session.js';
-import { enrolReference } from '../../../src/core/subject.js';
+import { enrolReference } from '../../../src/core/references.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
 import { deviceFields, fakeWorld, fixtureImage, FAKE_VERIFY_REFERENCE, sha256Upper, startFor, type FakeWorld } from '../../fakes/index.js';
 
