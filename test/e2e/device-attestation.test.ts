@@ -4,29 +4,45 @@
 // made here and trusted by this host only through its settings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
-import { appAttestPki, rootCa, signB64, type AppAttestPki } from '../support/attestation-pki.js';
-import { ScriptedIosApp } from '../support/attested-device.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { androidPki, appAttestPki, playIntegrityKeySettings, rootCa, signB64, type AndroidPki, type AppAttestPki } from '../support/attestation-pki.js';
+import { ScriptedAndroidApp, ScriptedIosApp } from '../support/attested-device.js';
 import { bearer, createSession, eventually, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');
 const capture = fixture('face-astronaut.png');
 const APP_ID = 'ABCDE12345.com.example.liveness';
 const MASTER_KEY = 'attest-master-key';
+const PACKAGE = 'com.example.liveness';
 let stack: Stack;
 let pki: AppAttestPki;
+let android: AndroidPki;
+// Google's revocation list, served locally: the host reads it as it would read android.googleapis.com.
+const revoked: Record<string, { status: string }> = {};
+const revocationList = createServer((_req, res) => { res.setHeader('content-type', 'application/json'); res.setHeader('cache-control', 'max-age=0'); res.end(JSON.stringify({ entries: revoked })); });
 
 beforeAll(async () => {
   pki = await appAttestPki();
+  android = await androidPki();
+  await new Promise<void>((resolve) => revocationList.listen(0, '127.0.0.1', resolve));
   stack = await startStack({
+    LIVENESS_ATTESTATION_ANDROID: 'required',
+    ATTESTATION_GOOGLE_ROOTS_PEM: android.root.pem,
+    ATTESTATION_ANDROID_REVOCATION_URL: `http://127.0.0.1:${(revocationList.address() as AddressInfo).port}/status`,
+    ...playIntegrityKeySettings(android),
     DEVHOST_MASTER_KEY: MASTER_KEY,
     LIVENESS_ATTESTATION_IOS: 'required',
     ATTESTATION_IOS_APP_ID: APP_ID,
     ATTESTATION_APPLE_ROOTS_PEM: pki.root.pem,
-    ATTESTATION_ANDROID_PACKAGE_NAME: 'com.example.liveness',
+    ATTESTATION_ANDROID_PACKAGE_NAME: PACKAGE,
     ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS: 'AB:CD',
   });
 });
-afterAll(async () => { await stack?.stop(); });
+afterAll(async () => {
+  await stack?.stop();
+  await new Promise((resolve) => revocationList.close(resolve));
+});
 
 const attestedSession = () => createSession(stack, face, { platform: 'ios' });
 
@@ -79,6 +95,44 @@ describe('a scripted attested iPhone app', () => {
     expect(verified.status, JSON.stringify(verified.body)).toBe(200);
     expect(verified.body).toMatchObject({ exists: true });
     expect((await app.token(second.sessionId)).token).toBeTruthy();
+  });
+});
+
+describe('a scripted attested Android app', () => {
+  it('registers with Key Attestation and Play Integrity, gets its token, passes the capture and reports its digest', async () => {
+    const created = await createSession(stack, face, { platform: 'android' });
+    expect(created.authToken).toBeUndefined();
+    const app = await ScriptedAndroidApp.create(stack.api, PACKAGE);
+    expect((await app.challenge(created.sessionId)).status).toBe(200);
+    const registered = await app.register(created.sessionId, await app.registerBody(android));
+    expect(registered.status, JSON.stringify(registered.body)).toBe(200);
+    const { answer, token } = await app.token(created.sessionId);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect((await performDeviceAttempt(stack.faceEndpoint, token!, capture)).status).toBeLessThan(300);
+    expect((await app.digest(created.sessionId, 'feedbeef01')).status).toBe(200);
+    expect((await stack.repository.get(created.sessionId))!.clientDigest?.digest).toBe('feedbeef01');
+  });
+
+  it('gets no token with a weak device verdict, a verdict for another app, or a revoked attestation key', async () => {
+    for (const verdict of [
+      { deviceIntegrity: { deviceRecognitionVerdict: ['MEETS_BASIC_INTEGRITY'] } },
+      { appIntegrity: { appRecognitionVerdict: 'PLAY_RECOGNIZED', packageName: 'com.attacker.app' } },
+    ]) {
+      const created = await createSession(stack, face, { platform: 'android' });
+      const app = await ScriptedAndroidApp.create(stack.api, PACKAGE);
+      await app.challenge(created.sessionId);
+      expect((await app.register(created.sessionId, await app.registerBody(android, { verdict }))).status).toBe(401);
+    }
+    const created = await createSession(stack, face, { platform: 'android' });
+    const app = await ScriptedAndroidApp.create(stack.api, PACKAGE);
+    await app.challenge(created.sessionId);
+    const body = await app.registerBody(android);
+    revoked[app.key!.cert.serialNumber.toLowerCase().replace(/^0+/, '')] = { status: 'REVOKED' };
+    // The host caches the list as long as its Cache-Control says (here: not at all), so it sees the new entry.
+    const answer = await app.register(created.sessionId, body);
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.code).toBe('Revoked');
+    expect((await app.token(created.sessionId)).answer.status).toBe(409);
   });
 });
 

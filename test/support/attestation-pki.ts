@@ -2,7 +2,10 @@
 // Google's hardware-attestation CA, leaves carrying the platform's extension, and Play Integrity keys. Nothing here
 // is trusted outside the test that made it: the server under test trusts these roots only through its settings.
 import 'reflect-metadata'; // @peculiar/x509 (its tsyringe container) needs the Reflect metadata polyfill
-import { createHash, createPublicKey, generateKeyPairSync, KeyObject, sign, webcrypto } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign, webcrypto } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import { AuthorizationList, KeyDescription, SecurityLevel } from '@peculiar/asn1-android';
+import { CompactEncrypt, CompactSign } from 'jose';
 import * as asn1js from 'asn1js';
 import { encode } from 'cbor-x';
 import { BasicConstraintsExtension, Extension, X509Certificate, X509CertificateGenerator } from '@peculiar/x509';
@@ -140,4 +143,44 @@ export async function deviceEciesDecrypt(sealedB64: string, recipientPrivate: Ke
   return Buffer.from(await subtle.decrypt({ name: 'AES-GCM', iv: blob.subarray(65, 77) }, aes, blob.subarray(77))).toString('utf8');
 }
 
-export { generateKeyPairSync };
+export { generateKeyPairSync, SecurityLevel };
+
+// --- Android Key Attestation and Play Integrity -------------------------------------------------------------------
+
+export interface AndroidPki { root: Ca; intermediate: Ca; integrityAes: Buffer; integritySigner: { privateKey: KeyObject; publicKey: KeyObject } }
+
+export async function androidPki(): Promise<AndroidPki> {
+  const root = await rootCa('Test Google Hardware Attestation Root');
+  const signer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { root, intermediate: await intermediateCa(root, 'Test Attestation Intermediate'), integrityAes: randomBytes(32), integritySigner: signer };
+}
+
+/** The server settings that trust this PKI's Play Integrity keys (as the Play Console shows them: base64). */
+export const playIntegrityKeySettings = (pki: AndroidPki) => ({
+  ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY: pki.integrityAes.toString('base64'),
+  ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY: pki.integritySigner.publicKey.export({ type: 'spki', format: 'der' }).toString('base64'),
+});
+
+/** A Keystore key whose certificate carries a KeyDescription with `challenge` (TEE unless told otherwise). */
+export async function attestedAndroidKey(pki: AndroidPki, challenge: Buffer, level: SecurityLevel = SecurityLevel.trustedEnvironment, issuer: Ca = pki.intermediate) {
+  const keys = await newKeys();
+  const description = new KeyDescription({
+    attestationVersion: 4, attestationSecurityLevel: level, keymasterVersion: 41, keymasterSecurityLevel: level,
+    attestationChallenge: new OctetString(challenge), uniqueId: new OctetString(),
+    softwareEnforced: new AuthorizationList(), teeEnforced: new AuthorizationList(),
+  });
+  const cert = await issue(issuer, 'Android Keystore Key', keys.publicKey, { extensions: [new Extension('1.3.6.1.4.1.11129.2.1.17', false, AsnConvert.serialize(description))] });
+  return { cert, der: derOf(cert), pem: cert.toString('pem'), privateKey: await keyObject(keys.privateKey) };
+}
+
+/** A Play Integrity token as Google would issue it (JWS ES256 inside JWE A256KW/A256GCM), for `requestHash`. */
+export async function playIntegrityToken(pki: AndroidPki, requestHash: string, packageName: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const verdict = {
+    requestDetails: { requestPackageName: packageName, requestHash, timestampMillis: String(Date.now()) },
+    appIntegrity: { appRecognitionVerdict: 'PLAY_RECOGNIZED', packageName },
+    deviceIntegrity: { deviceRecognitionVerdict: ['MEETS_DEVICE_INTEGRITY', 'MEETS_STRONG_INTEGRITY'] },
+    ...overrides,
+  };
+  const jws = await new CompactSign(Buffer.from(JSON.stringify(verdict))).setProtectedHeader({ alg: 'ES256' }).sign(pki.integritySigner.privateKey);
+  return new CompactEncrypt(Buffer.from(jws)).setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM' }).encrypt(pki.integrityAes);
+}
