@@ -3,19 +3,17 @@
 // replayed counter; a proof from another session).
 import 'reflect-metadata';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AuthorizationList, KeyDescription, SecurityLevel } from '@peculiar/asn1-android';
-import { Extension } from '@peculiar/x509';
-import { CompactEncrypt, CompactSign } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { advanceCounter, assertBinding, assertStage, attestationRequired, AttestationRefusedError, type SessionAttestation } from '../../src/core/attestation.js';
 import { AndroidAttestationVerifier } from '../../src/adapters/attestation/android-key-attestation.js';
 import { AppAttestVerifier } from '../../src/adapters/attestation/app-attest.js';
 import { eciesDecrypt, eciesEncrypt, generateP256KeyPair } from '../../src/adapters/attestation/ecies.js';
-import { LocalPlayIntegrityDecoder } from '../../src/adapters/attestation/play-integrity.js';
+import { GooglePlayIntegrityDecoder, LocalPlayIntegrityDecoder } from '../../src/adapters/attestation/play-integrity.js';
+import { attestationDeps } from '../../src/composition.js';
+import { parseConfig } from '../../src/config/config.js';
 import {
-  AAGUID_DEVELOPMENT, appAttestPki, derOf, deviceEciesDecrypt, deviceEciesEncrypt, intermediateCa, issue, keyObject, newKeys, rootCa,
-  ScriptedAppAttestKey, selfSignedDeviceCert,
+  AAGUID_DEVELOPMENT, androidPki, appAttestPki, attestedAndroidKey, derOf, deviceEciesDecrypt, deviceEciesEncrypt, intermediateCa,
+  playIntegrityKeySettings, playIntegrityToken, rootCa, ScriptedAppAttestKey, SecurityLevel, selfSignedDeviceCert,
 } from '../support/attestation-pki.js';
 
 const APP_ID = 'ABCDE12345.com.example.liveness';
@@ -109,35 +107,18 @@ describe('App Attest verifier', async () => {
 });
 
 describe('Android Key Attestation + Play Integrity verifier', async () => {
-  const root = await rootCa('Test Google Hardware Attestation Root');
-  const intermediate = await intermediateCa(root, 'Test Attestation Intermediate');
-  const aes = randomBytes(32);
-  const signer = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const decoder = new LocalPlayIntegrityDecoder({ decryptionKeyBase64: aes.toString('base64'), verificationKeyBase64: signer.publicKey.export({ type: 'spki', format: 'der' }).toString('base64') });
+  const pki = await androidPki();
+  const { root, intermediate } = pki;
+  const decoder = new LocalPlayIntegrityDecoder({
+    decryptionKeyBase64: playIntegrityKeySettings(pki).ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY,
+    verificationKeyBase64: playIntegrityKeySettings(pki).ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY,
+  });
   const revoked = new Set<string>();
   const policy = { packageName: 'com.example.liveness', minimumDeviceIntegrity: 'strong' as const, allowDevelopment: false, maxAgeMs: 300_000 };
   const verifier = new AndroidAttestationVerifier({ ...policy, rootsPem: [root.pem] }, decoder, { isRevoked: async (s) => revoked.has(s.toLowerCase()) });
-
-  async function leaf(challengeHash: string, options: { level?: SecurityLevel; issuer?: typeof intermediate } = {}) {
-    const keys = await newKeys();
-    const description = new KeyDescription({
-      attestationVersion: 4, attestationSecurityLevel: options.level ?? SecurityLevel.trustedEnvironment, keymasterVersion: 41,
-      keymasterSecurityLevel: options.level ?? SecurityLevel.trustedEnvironment, attestationChallenge: new OctetString(Buffer.from(challengeHash, 'hex')),
-      uniqueId: new OctetString(), softwareEnforced: new AuthorizationList(), teeEnforced: new AuthorizationList(),
-    });
-    const cert = await issue(options.issuer ?? intermediate, 'Android Keystore Key', keys.publicKey, { extensions: [new Extension('1.3.6.1.4.1.11129.2.1.17', false, AsnConvert.serialize(description))] });
-    return { cert, der: derOf(cert), pem: cert.toString('pem'), privateKey: await keyObject(keys.privateKey) };
-  }
-  async function token(requestHash: string, overrides: Record<string, unknown> = {}) {
-    const verdict = {
-      requestDetails: { requestPackageName: 'com.example.liveness', requestHash, timestampMillis: String(Date.now()) },
-      appIntegrity: { appRecognitionVerdict: 'PLAY_RECOGNIZED', packageName: 'com.example.liveness' },
-      deviceIntegrity: { deviceRecognitionVerdict: ['MEETS_DEVICE_INTEGRITY', 'MEETS_STRONG_INTEGRITY'] },
-      ...overrides,
-    };
-    const jws = await new CompactSign(Buffer.from(JSON.stringify(verdict))).setProtectedHeader({ alg: 'ES256' }).sign(signer.privateKey);
-    return new CompactEncrypt(Buffer.from(jws)).setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM' }).encrypt(aes);
-  }
+  const leaf = (challengeHash: string, options: { level?: SecurityLevel; issuer?: typeof intermediate } = {}) =>
+    attestedAndroidKey(pki, Buffer.from(challengeHash, 'hex'), options.level, options.issuer);
+  const token = (requestHash: string, overrides: Record<string, unknown> = {}) => playIntegrityToken(pki, requestHash, 'com.example.liveness', overrides);
   const attest = async (l: { der: Buffer }, t: string, chain = [l.der, derOf(intermediate.cert), derOf(root.cert)]) =>
     JSON.stringify({ token: t, certificateChain: chain.map((d) => d.toString('base64')) });
   const hashOf = (der: Buffer) => createHash('sha256').update(der).digest('hex');
@@ -167,5 +148,53 @@ describe('Android Key Attestation + Play Integrity verifier', async () => {
     await expect(verifier.verifyRegistration(await attest(l, `${h}.${p}.AAAA.BBBB.CCCC`), c, l.pem, now())).rejects.toMatchObject({ reason: 'UndecryptableToken' });
     revoked.add(l.cert.serialNumber.toLowerCase().replace(/^0+/, ''));
     await expect(verifier.verifyRegistration(await attest(l, t), c, l.pem, now())).rejects.toMatchObject({ reason: 'Revoked' });
+  });
+});
+
+describe('Google Play Integrity API adapter (the sample\'s way), over a fake fetch', () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const serviceAccountJson = JSON.stringify({ client_email: 'verifier@project.iam.gserviceaccount.com', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }) });
+  const verdict = { requestDetails: { requestHash: 'ab', timestampMillis: '1' }, appIntegrity: { packageName: 'com.example.liveness' } };
+
+  it('signs an OAuth assertion, then decodes the token with the access token it got', async () => {
+    const calls: Array<{ url: string; init: RequestInit }> = [];
+    const fakeFetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      if (url.endsWith('/token')) return new Response(JSON.stringify({ access_token: 'at-1', expires_in: 3600 }), { status: 200 });
+      return new Response(JSON.stringify({ tokenPayloadExternal: verdict }), { status: 200 });
+    }) as typeof fetch;
+    const decoder = new GooglePlayIntegrityDecoder({ serviceAccountJson, packageName: 'com.example.liveness', fetch: fakeFetch });
+    await expect(decoder.decode('integrity-token')).resolves.toMatchObject(verdict);
+    expect(calls[0]!.url).toBe('https://oauth2.googleapis.com/token');
+    const assertion = new URLSearchParams(String(calls[0]!.init.body)).get('assertion')!;
+    expect(JSON.parse(Buffer.from(assertion.split('.')[1]!, 'base64url').toString())).toMatchObject({
+      iss: 'verifier@project.iam.gserviceaccount.com', aud: 'https://oauth2.googleapis.com/token', scope: 'https://www.googleapis.com/auth/playintegrity',
+    });
+    expect(calls[1]!.url).toBe('https://playintegrity.googleapis.com/v1/com.example.liveness:decodeIntegrityToken');
+    expect((calls[1]!.init.headers as Record<string, string>).authorization).toBe('Bearer at-1');
+    expect(JSON.parse(String(calls[1]!.init.body))).toEqual({ integrity_token: 'integrity-token' });
+  });
+
+  it('says whether Google was unavailable or refused the token', async () => {
+    const answering = (status: number) => (async (url: string) => (url.endsWith('/token')
+      ? new Response(JSON.stringify({ access_token: 'at', expires_in: 3600 }))
+      : new Response('{}', { status }))) as typeof fetch;
+    await expect(new GooglePlayIntegrityDecoder({ serviceAccountJson, packageName: 'p', fetch: answering(503) }).decode('t')).rejects.toMatchObject({ reason: 'GoogleUnavailable', unavailable: true });
+    await expect(new GooglePlayIntegrityDecoder({ serviceAccountJson, packageName: 'p', fetch: answering(400) }).decode('t')).rejects.toMatchObject({ reason: 'TokenRejected', unavailable: false });
+  });
+});
+
+describe('attestation settings', () => {
+  const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:1', DEVICE_AUTH_ISSUER: 'http://127.0.0.1:2', DEVICE_AUTH_AUDIENCE: 'a' };
+  it('defaults: off, Apple\'s and Google\'s real roots, no verifier configured', () => {
+    const config = parseConfig(base);
+    expect(config.liveness.attestationPolicy).toEqual({ ios: 'off', android: 'off' });
+    expect(config.attestation.ios).toBeUndefined();
+    expect(parseConfig({ ...base, ATTESTATION_IOS_APP_ID: APP_ID }).attestation.ios!.rootsPem[0]).toContain('MIICITCCAaegAwIBAgIQC/O+DvHN0uD7jG5yH2IXmDAKBggqhkjOPQQDAzBSMSYw');
+  });
+  it('refuses a required platform without what it needs, naming the settings', () => {
+    expect(() => parseConfig({ ...base, ATTESTATION_IOS_APP_ID: 'not-an-app-id' })).toThrow(/ATTESTATION_IOS_APP_ID/);
+    const required = parseConfig({ ...base, LIVENESS_ATTESTATION_IOS: 'required', LIVENESS_ATTESTATION_ANDROID: 'required', ATTESTATION_ANDROID_PACKAGE_NAME: 'com.x' });
+    expect(() => attestationDeps(required, {} as never)).toThrow(/ATTESTATION_IOS_APP_ID[\s\S]*ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON/);
   });
 });
