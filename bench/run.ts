@@ -596,10 +596,10 @@ async function sweepScaling(azurite: RunningAzurite): Promise<void> {
 
 async function erasure(azurite: RunningAzurite, image: Uint8Array): Promise<void> {
   await setFaceLatency(0);
-  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url!).port) });
+  installRecorder({ blob: azurite.ports.blob, queue: azurite.ports.queue, table: azurite.ports.table, face: Number(new URL(emulator.url).port) });
   const tag = randomUUID().replace(/-/g, '').slice(0, 6);
   const env = {
-    connectionString: azurite.connectionString, faceEndpoint: emulator.url!, faceKey: SETTINGS.faceKey,
+    connectionString: azurite.connectionString, faceEndpoint: emulator.url, faceKey: SETTINGS.faceKey,
     extraEnv: { DEVICE_AUTH_ISSUER: issuer.issuer, DEVICE_AUTH_AUDIENCE: DEVICE_AUDIENCE },
   };
   const { runs, seeded } = await erasureScaling(env, { zero: `EraseZero${tag}`, hundredK: `EraseLive${tag}` }, SETTINGS.sweep.live, image, log);
@@ -785,7 +785,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   log(`machine: ${machine.cores} cores (${machine.cpuModel}), Node ${machine.node}; Azurite: ${(results.azuriteArgs as string[]).join(' ')}`);
   if (errorSamples.length) log(`error samples:\n  ${errorSamples.join('\n  ')}`);
-  log(`wrote ${path.relative(REPO_ROOT, out)}; total ${results.durationSeconds} s`);
+  log(`wrote ${path.relative(REPO_ROOT, out)}; total ${results.durationSeconds as number} s`);
 }
 
 let exitCode = 0;

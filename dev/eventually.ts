@@ -47,7 +47,7 @@ export async function eventually<T>(
     }
     if (elapsedMs(started) >= timeoutMs) {
       const last = lastError === undefined ? 'the check never held'
-        : `last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
+        : `last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`;
       const more = context ? `\n${context()}` : '';
       throw new Error(`timed out after ${timeoutMs} ms (${tries} tries) waiting for ${what}; ${last}${more}`, { cause: lastError });
     }

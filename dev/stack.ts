@@ -123,14 +123,14 @@ export function launch(options: LaunchOptions): ManagedProcess {
       if (options.echo) process[which].write(`${tag(options.name, process[which])} ${line.replace(/\r$/, '')}\n`);
     }
   };
-  proc.stdout!.setEncoding('utf8').on('data', onData('stdout'));
-  proc.stderr!.setEncoding('utf8').on('data', onData('stderr'));
+  proc.stdout.setEncoding('utf8').on('data', onData('stdout'));
+  proc.stderr.setEncoding('utf8').on('data', onData('stderr'));
   const flush = (which: 'stdout' | 'stderr') => () => {
     if (options.echo && pending[which]) process[which].write(`${tag(options.name, process[which])} ${pending[which]}\n`);
     pending[which] = '';
   };
-  proc.stdout!.on('end', flush('stdout'));
-  proc.stderr!.on('end', flush('stderr'));
+  proc.stdout.on('end', flush('stdout'));
+  proc.stderr.on('end', flush('stderr'));
 
   let exited = false;
   let stopping = false;
@@ -214,7 +214,7 @@ export async function startAzurite(options: Partial<AzuriteOptions> & PieceOptio
   try {
     await eventually(async () => {
       if (child.exited) throw new GiveUp(`Azurite exited during start-up (ports ${Object.values(ports).join(', ')}):\n${child.logs().slice(-4000)}`);
-      return (await Promise.all(Object.values(ports).map((p) => isPortOpen(p)))).every(Boolean);
+      return (await Promise.all([ports.blob, ports.queue, ports.table].map((p) => isPortOpen(p)))).every(Boolean);
     }, 'Azurite to listen', 30_000);
   } catch (error) {
     await child.stop();

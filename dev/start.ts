@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   }
 
   // 1. Azurite
-  const azuriteOpen = await Promise.all(Object.values(AZURITE_PORTS).map((p) => isPortOpen(p)));
+  const azuriteOpen = await Promise.all([AZURITE_PORTS.blob, AZURITE_PORTS.queue, AZURITE_PORTS.table].map((p) => isPortOpen(p)));
   if (azuriteOpen.every(Boolean)) {
     say('Azurite is already listening on 10000-10002; reusing it.');
   } else if (azuriteOpen.some(Boolean)) {

@@ -107,6 +107,9 @@ param webhookUrl string = ''
 @description('Whether decided events carry scores: WEBHOOK_INCLUDE_SCORES.')
 param webhookIncludeScores bool = false
 
+@description('Key Vault purge protection: false for dev environments (`azd down --purge` then removes the vault, so the same environment name can be provisioned again at once), true for production (a deleted vault stays recoverable until its retention ends, and its name stays taken). Once true, a vault cannot go back: AZURE_KEY_VAULT_PURGE_PROTECTION.')
+param keyVaultPurgeProtection bool = false
+
 @description('Region of the Static Web App that serves the pages (a few regions only; content is served globally).')
 @allowed(['westus2', 'centralus', 'eastus2', 'westeurope', 'eastasia'])
 param staticWebAppLocation string = 'westeurope'
@@ -279,6 +282,9 @@ var livenessAppSettings = {
   ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS: attestationAndroidSha256CertFingerprints
   ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY: attestationAndroidMinDeviceIntegrity
   ATTESTATION_ALLOW_DEVELOPMENT_BUILDS: 'false'
+  // The pages' origin: the app answers CORS preflights for it (src/functions/cors-preflight.ts), whatever the
+  // platform's CORS (siteConfig.cors in app/api.bicep, the same origin) does.
+  PAGES_ORIGIN: web.outputs.SERVICE_WEB_URI
 }
 // Secrets by Key Vault reference (resolved by the platform with the app identity; see app/secrets.bicep). A reference
 // to a secret that does not exist yet resolves to its own text, which src/config/config.ts refuses by name.
@@ -342,6 +348,7 @@ module secrets 'app/secrets.bicep' = {
     appPrincipalId: apiUserAssignedIdentity.outputs.principalId
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType
+    enablePurgeProtection: keyVaultPurgeProtection
   }
 }
 
@@ -383,6 +390,10 @@ output AZURE_APPLICATION_INSIGHTS_NAME string = monitoring.outputs.name
 output AZURE_LOG_ANALYTICS_WORKSPACE_NAME string = logAnalytics.outputs.name
 output AZURE_IMAGE_LIFECYCLE_DAYS int = imageLifecycleDays
 output AZURE_KEY_VAULT_NAME string = secrets.outputs.name
+// Read by the postprovision hook (scripts/hooks/postprovision.mjs): the vault's URL and this cloud's Resource Manager.
+output AZURE_KEY_VAULT_ENDPOINT string = secrets.outputs.uri
+output AZURE_RESOURCE_MANAGER_ENDPOINT string = environment().resourceManager
+output AZURE_KEY_VAULT_PURGE_PROTECTION bool = secrets.outputs.purgeProtection
 
 output AzureWebJobsStorage__credential string = 'managedidentity'
 output AzureWebJobsStorage__clientId string = apiUserAssignedIdentity.outputs.clientId
@@ -400,6 +411,7 @@ output LIVENESS_RECORD_RETENTION_DAYS string = string(livenessRecordRetentionDay
 output DEVICE_AUTH_ISSUER string = deviceAuthIssuer
 output DEVICE_AUTH_AUDIENCE string = deviceAuthAudience
 output BACKOFFICE_ADMIN_KEY_ENABLED string = 'false'
+output PAGES_ORIGIN string = web.outputs.SERVICE_WEB_URI
 output FUNCTIONS_REQUEST_BODY_SIZE_LIMIT string = string(requestBodySizeLimitBytes)
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
 output APPLICATIONINSIGHTS_AUTHENTICATION_STRING string = 'ClientId=${apiUserAssignedIdentity.outputs.clientId};Authorization=AAD'

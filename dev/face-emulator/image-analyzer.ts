@@ -167,7 +167,7 @@ function loadHuman(): Promise<{ human: HumanLike; tf: TfLike }> {
       return {
         load: async () => {
           const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-          return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+          return tf.io.getModelArtifactsForJSON(json, (manifest) => {
             const specs: unknown[] = [];
             const buffers: Buffer[] = [];
             for (const group of manifest) {
@@ -175,7 +175,7 @@ function loadHuman(): Promise<{ human: HumanLike; tf: TfLike }> {
               for (const p of group.paths) buffers.push(readFileSync(path.join(path.dirname(file), p)));
             }
             const all = Buffer.concat(buffers);
-            return [specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer];
+            return Promise.resolve([specs, all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)]);
           });
         },
       };

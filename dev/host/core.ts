@@ -5,9 +5,20 @@
 // registration test (test/e2e/dev-host.test.ts) fails if an @azure/functions upgrade changes it.
 import Module from 'node:module';
 
+/**
+ * A scalar from binding metadata or host.json as text (strings, numbers and booleans; anything else is `fallback`):
+ * those values are typed `unknown` because the host reads them from JSON.
+ */
+export function scalarText(value: unknown, fallback = ''): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return fallback;
+}
+
 export interface BindingMetadata {
   type: string;
-  direction: 'in' | 'out' | 'inout' | string;
+  /** 'in', 'out' or 'inout'. */
+  direction: string;
   [key: string]: unknown;
 }
 
@@ -77,7 +88,7 @@ export function installCoreSeam(): CoreRegistry {
   const proto = Module.prototype as unknown as { require: (id: string) => unknown };
   proto.require = new Proxy(proto.require, {
     apply(target, thisArg, args: [string, ...unknown[]]) {
-      return args[0] === '@azure/functions-core' ? coreApi : Reflect.apply(target, thisArg, args);
+      return args[0] === '@azure/functions-core' ? coreApi : (Reflect.apply(target, thisArg, args) as unknown);
     },
   });
   g[KEY] = registry;

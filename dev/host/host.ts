@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { installCoreSeam, triggerOf, type Registration } from './core.js';
+import { installCoreSeam, scalarText, triggerOf, type Registration } from './core.js';
 import { resolveEntryPoints } from './glob.js';
 import { parseCors } from './cors.js';
 import { createHttpServer, keyConfigFromEnv } from './http.js';
@@ -114,13 +114,13 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
         const f = functions.find((x) => x.registration === registration)!;
         lines.push(`  ${name}: [${f.methods.join(',')}] ${url}/${f.route} (authLevel=${f.authLevel})`);
       } else if (type === 'queuetrigger') {
-        const queueName = validateQueueName(resolveSettingRefs(String(trigger.queueName ?? '')).toLowerCase());
+        const queueName = validateQueueName(resolveSettingRefs(scalarText(trigger.queueName)).toLowerCase());
         const connectionString = resolveConnectionString(trigger.connection);
         const listener = new QueueListener({ registration, queueName, connectionString, options: hostConfig.queues, invoker });
         listeners.push(listener);
         lines.push(`  ${name}: queueTrigger '${queueName}'${listener.poison ? ` (poison: '${listener.poison.name}')` : ' (no poison queue)'}`);
       } else if (type === 'timertrigger') {
-        const expression = resolveSettingRefs(String(trigger.schedule ?? ''));
+        const expression = resolveSettingRefs(scalarText(trigger.schedule));
         const scheduler = new TimerScheduler(registration, parseSchedule(expression, tz.timezone), trigger.runOnStartup === true, invoker);
         timers.set(name, scheduler);
         lines.push(`  ${name}: timerTrigger '${expression}' (${tz.timezone}${trigger.runOnStartup ? ', runOnStartup' : ''})`);

@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { applyCors, type CorsConfig } from './cors.js';
-import { triggerOf, type Registration } from './core.js';
+import { scalarText, triggerOf, type Registration } from './core.js';
 import type { FunctionsLibrary, Invoker } from './invoke.js';
 import { describeError, hostLog } from './log.js';
 import { RouteTable } from './routes.js';
@@ -61,10 +61,10 @@ export function httpFunctions(registrations: Registration[], routePrefix: string
   for (const registration of registrations) {
     const trigger = triggerOf(registration.metadata);
     if (!trigger || trigger.type.toLowerCase() !== 'httptrigger') continue;
-    const route = String(trigger.route ?? registration.metadata.name).replace(/^\/+/, '');
+    const route = scalarText(trigger.route, registration.metadata.name).replace(/^\/+/, '');
     const full = routePrefix ? `${routePrefix}/${route}` : route;
     const methods = (Array.isArray(trigger.methods) && trigger.methods.length ? trigger.methods : ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']).map((m) => String(m).toUpperCase());
-    out.push({ registration, route: full, methods, authLevel: String(trigger.authLevel ?? 'anonymous').toLowerCase() });
+    out.push({ registration, route: full, methods, authLevel: scalarText(trigger.authLevel, 'anonymous').toLowerCase() });
   }
   return out;
 }
@@ -175,14 +175,14 @@ export function authorized(required: string, key: string | undefined, keys: KeyC
 }
 
 function serializeCookie(c: Record<string, unknown>): string {
-  let s = `${String(c.name)}=${String(c.value ?? '')}`;
-  if (c.domain) s += `; Domain=${String(c.domain)}`;
-  if (c.path) s += `; Path=${String(c.path)}`;
-  if (c.expires) s += `; Expires=${(c.expires instanceof Date ? c.expires : new Date(String(c.expires))).toUTCString()}`;
-  if (c.maxAge !== undefined) s += `; Max-Age=${String(c.maxAge)}`;
+  let s = `${scalarText(c.name)}=${scalarText(c.value)}`;
+  if (c.domain) s += `; Domain=${scalarText(c.domain)}`;
+  if (c.path) s += `; Path=${scalarText(c.path)}`;
+  if (c.expires) s += `; Expires=${(c.expires instanceof Date ? c.expires : new Date(scalarText(c.expires))).toUTCString()}`;
+  if (c.maxAge !== undefined) s += `; Max-Age=${scalarText(c.maxAge)}`;
   if (c.secure) s += '; Secure';
   if (c.httpOnly) s += '; HttpOnly';
-  if (c.sameSite) s += `; SameSite=${String(c.sameSite)}`;
+  if (c.sameSite) s += `; SameSite=${scalarText(c.sameSite)}`;
   if (c.partitioned) s += '; Partitioned';
   return s;
 }

@@ -120,6 +120,7 @@ export class Invoker {
     if (post.error !== undefined && post.error !== null) {
       hostLog(`Executed 'Functions.${name}' (Failed, Id=${invocationId}, Duration=${duration}ms)`, 'error');
       hostLog(`Function 'Functions.${name}' failed: ${describeError(post.error)}`, 'error');
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- the host rethrows what the function threw, as it is
       throw post.error;
     }
     hostLog(`Executed 'Functions.${name}' (Succeeded, Id=${invocationId}, Duration=${duration}ms)`);

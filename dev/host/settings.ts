@@ -4,6 +4,7 @@
 //  - "%NAME%" in binding properties (queue names, schedules) resolves against app settings (= environment).
 import fs from 'node:fs';
 import path from 'node:path';
+import { scalarText } from './core.js';
 
 /** Parses a .NET TimeSpan string `[d.]hh:mm:ss[.fffffff]` into milliseconds. Throws on anything else. */
 export function parseTimeSpan(value: string): number {
@@ -90,16 +91,16 @@ export function parseHostJson(json: unknown): HostConfig {
     extensions?: { http?: { routePrefix?: unknown }; queues?: Record<string, unknown> };
   };
   const q = host.extensions?.queues ?? {};
-  const ts = (v: unknown, dflt: number): number => (v === undefined || v === null ? dflt : parseTimeSpan(String(v)));
+  const ts = (v: unknown, dflt: number): number => (v === undefined || v === null ? dflt : parseTimeSpan(scalarText(v)));
   const batchSize = q.batchSize === undefined ? DEFAULT_QUEUE_OPTIONS.batchSize : Number(q.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 32) throw new Error(`host.json queues.batchSize must be 1..32 (got ${String(q.batchSize)})`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 32) throw new Error(`host.json queues.batchSize must be 1..32 (got ${scalarText(q.batchSize, JSON.stringify(q.batchSize))})`);
   const maxDequeueCount = q.maxDequeueCount === undefined ? DEFAULT_QUEUE_OPTIONS.maxDequeueCount : Number(q.maxDequeueCount);
   if (!Number.isInteger(maxDequeueCount) || maxDequeueCount < 1) throw new Error('host.json queues.maxDequeueCount must be >= 1');
-  const encoding = String(q.messageEncoding ?? 'base64').toLowerCase();
+  const encoding = scalarText(q.messageEncoding, 'base64').toLowerCase();
   if (encoding !== 'base64' && encoding !== 'none') throw new Error(`host.json queues.messageEncoding must be base64 or none (got ${encoding})`);
-  const timeout = host.functionTimeout === undefined || String(host.functionTimeout).trim() === '-1' ? undefined : parseTimeSpan(String(host.functionTimeout));
+  const timeout = host.functionTimeout === undefined || scalarText(host.functionTimeout).trim() === '-1' ? undefined : parseTimeSpan(scalarText(host.functionTimeout));
   return {
-    routePrefix: String(host.extensions?.http?.routePrefix ?? 'api').replace(/^\/+|\/+$/g, ''),
+    routePrefix: scalarText(host.extensions?.http?.routePrefix, 'api').replace(/^\/+|\/+$/g, ''),
     queues: {
       batchSize,
       maxDequeueCount,

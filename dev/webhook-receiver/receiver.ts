@@ -94,8 +94,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       };
       deliveries.push(delivery);
       const summary = verified
-        ? `verified ${payload!.type} ${payload!.id} session=${String(payload!.data.sessionId ?? '-')}`
-          + (payload!.data.outcome ? ` outcome=${String(payload!.data.outcome)}` : '')
+        ? `verified ${payload!.type} ${payload!.id} session=${JSON.stringify(payload!.data.sessionId ?? '-')}`
+          + (payload!.data.outcome ? ` outcome=${JSON.stringify(payload!.data.outcome)}` : '')
         : `REJECTED ${delivery.webhookId ?? '(no webhook-id)'}: ${failure}`;
       print(`${summary} -> ${answer.status}`);
       if (verified && options.printPayload) print(JSON.stringify(payload));

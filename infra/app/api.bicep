@@ -52,7 +52,8 @@ var hostSettings = {
 
 // 0.14.0 has `functionAppConfig` (first in 0.10.0) and still takes `appSettingsKeyValuePairs` (replaced by `configs` in
 // 0.16.0). The module types `managedIdentities`; `functionAppConfig` and `siteConfig` are plain objects it hands to
-// Microsoft.Web/sites@2024-04-01 as they are.
+// Microsoft.Web/sites@2024-04-01 as they are, so test/unit/infra-avm.test.ts checks their keys against that resource's
+// schema (infra/avm-snapshots/resource-schemas/): Azure would ignore a misspelt key without a word.
 module api 'br/public:avm/res/web/site:0.14.0' = {
   name: '${serviceName}-flex-consumption'
   params: {
@@ -87,7 +88,8 @@ module api 'br/public:avm/res/web/site:0.14.0' = {
     }
     // Replaces the module's default siteConfig (alwaysOn, TLS 1.2, FTPS only) as a whole: Flex has no always-on.
     // CORS is answered by the platform before the app runs: only the pages' origin, and no credentials (the pages
-    // send bearer tokens, never cookies).
+    // send bearer tokens, never cookies). The app answers the same for PAGES_ORIGIN itself (src/functions/
+    // cors-preflight.ts), in case the platform's CORS does not answer preflights on Flex Consumption.
     siteConfig: {
       alwaysOn: false
       minTlsVersion: '1.2'

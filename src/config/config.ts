@@ -337,11 +337,36 @@ export const webhookSettingsSchema = z.object({
 
 /** Subject keys: the HMAC key (see DEV_SUBJECT_KEY_SECRET). */
 const subjectsSection = z.object({
-  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters')
-    // An unresolved Key Vault reference (the secret is missing, or the identity may not read it) arrives as its text.
-    .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: create the secret (scripts/ensure-secrets.sh) and check the app identity can read it')
-    .optional(),
+  // An unresolved Key Vault reference arrives as its own text: parseConfig refuses it by name before this runs.
+  SUBJECT_KEY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
 }).transform((e) => ({ keySecret: e.SUBJECT_KEY_SECRET ?? DEV_SUBJECT_KEY_SECRET }));
+
+/** PAGES_ORIGIN: undefined when unset, null when it is not an origin (https, or http for local runs). */
+export function parsePagesOrigin(value: string | undefined): string | undefined | null {
+  const v = value?.trim().replace(/\/+$/, '');
+  if (!v) return undefined;
+  return /^https?:\/\/[^/\s?#@]+$/i.test(v) ? v : null;
+}
+
+/** The pages' origin: the one origin whose CORS preflights the app answers itself (src/functions/cors-preflight.ts). */
+const pagesSection = z.object({
+  PAGES_ORIGIN: z.string().optional().transform((v, ctx) => {
+    const origin = parsePagesOrigin(v);
+    if (origin === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be an origin: scheme://host[:port], no path' });
+      return z.NEVER;
+    }
+    return origin;
+  }),
+}).transform((e) => ({ ...(e.PAGES_ORIGIN ? { origin: e.PAGES_ORIGIN } : {}) }));
+
+/**
+ * Names of settings that are still Key Vault references: App Service hands an unresolved reference (the secret is
+ * missing, or the identity may not read it) to the app as its own text. Names only, never values.
+ */
+export function unresolvedKeyVaultReferences(env: Record<string, string | undefined>): string[] {
+  return Object.entries(env).filter(([, v]) => /^\s*@Microsoft\.KeyVault\(/i.test(v ?? '')).map(([name]) => name).sort();
+}
 
 /**
  * Used when SUBJECT_KEY_SECRET is unset (local runs). Subject keys are then still keyed hashes, but of a public
@@ -418,6 +443,7 @@ const sections = {
   webhooks: webhookSettingsSchema,
   subjects: subjectsSection,
   attestation: attestationSection,
+  pages: pagesSection,
 } as const;
 
 /** Every setting name the app reads, from the sections' own shapes (infra and docs are checked against this list). */
@@ -447,6 +473,10 @@ export class ConfigurationError extends Error {
 }
 
 export function parseConfig(env: Record<string, string | undefined>): AppConfig {
+  const unresolved = unresolvedKeyVaultReferences(env);
+  if (unresolved.length > 0) {
+    throw new ConfigurationError(unresolved.map((name) => `${name}: is an unresolved Key Vault reference: create the secret (the postprovision hook, scripts/hooks/postprovision.mjs) and check the app identity can read it`));
+  }
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(sections)) {

@@ -214,7 +214,11 @@ export const healthCheckSchema = z.strictObject({
 
 export const healthSchema = z.strictObject({
   status: healthStatus,
-  checks: z.strictObject({ storage: healthCheckSchema, face: healthCheckSchema }),
+  checks: z.union([
+    z.strictObject({ storage: healthCheckSchema, face: healthCheckSchema }),
+    // The settings cannot be used (e.g. a Key Vault reference the platform has not resolved): nothing was probed.
+    z.strictObject({ settings: healthCheckSchema }),
+  ]),
 }).meta({ id: 'Health', examples: [{ status: 'healthy', checks: { storage: { status: 'healthy', latencyMs: 12 }, face: { status: 'healthy', latencyMs: 48 } } }] });
 
 /** The served document's own body: only its outline is promised here (the rest is the OpenAPI 3.1 schema's job). */

@@ -1,5 +1,8 @@
-import { anonymousHttp } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { app } from '@azure/functions';
+import { unresolvedKeyVaultReferences } from '../config/config.js';
+import type { SettingsHealthReport } from '../shared/health-cache.js';
+import { anonymous } from '../shared/auth.js';
+import { httpHandler, type HttpRoute } from '../shared/handler.js';
 import { json } from '../shared/http.js';
 
 /**
@@ -11,4 +14,23 @@ export const health: HttpRoute<undefined> = async ({ services, deps }) => {
   return json(report.status === 'healthy' ? 200 : 503, report);
 };
 
-anonymousHttp('health', { route: 'health', methods: ['GET'], handler: health });
+/**
+ * Before any service is built: settings that are still unresolved Key Vault references (the app cannot start its
+ * services with them). The answer names the settings, never a value or the reference text.
+ */
+export function unresolvedSettingsReport(env: Record<string, string | undefined>): SettingsHealthReport | undefined {
+  const names = unresolvedKeyVaultReferences(env);
+  if (names.length === 0) return undefined;
+  return { status: 'unhealthy', checks: { settings: { status: 'unhealthy', latencyMs: 0, reason: `unresolved Key Vault reference: ${names.join(', ')}` } } };
+}
+
+const probed = httpHandler(anonymous, health);
+app.http('health', {
+  route: 'health',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: async (request, context) => {
+    const unresolved = unresolvedSettingsReport(process.env);
+    return unresolved ? json(503, unresolved) : probed(request, context);
+  },
+});

@@ -495,7 +495,7 @@ const health: ZodOpenApiOperationObject = {
   operationId: 'getHealth',
   tags: ['operations'],
   summary: 'Health',
-  description: "Whether storage and Face are reachable with this app's credentials. Anonymous; reveals no secrets.",
+  description: "Whether storage and Face are reachable with this app's credentials. Anonymous; reveals no secrets. When a setting is still an unresolved Key Vault reference, 503 with `checks.settings` naming it, and nothing probed.",
   security: [],
   responses: {
     200: okJson('Healthy.', healthSchema),

@@ -7,8 +7,10 @@ import { AppError, FaceUnavailableError } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 
 export type HealthStatus = 'healthy' | 'unhealthy';
-export interface HealthCheck { status: HealthStatus; latencyMs: number }
+export interface HealthCheck { status: HealthStatus; latencyMs: number; reason?: string }
 export interface HealthReport { status: HealthStatus; checks: { storage: HealthCheck; face: HealthCheck } }
+/** The answer when the settings cannot be used, so nothing was probed (src/functions/health.ts). */
+export interface SettingsHealthReport { status: 'unhealthy'; checks: { settings: HealthCheck } }
 
 export interface HealthProbes {
   storage: (signal: AbortSignal) => Promise<unknown>;

@@ -3,6 +3,7 @@
 // digest and passes; forged, replayed and cross-session attestations get no token. The App Attest root is a test CA
 // made here and trusted by this host only through its settings.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normaliseSerial } from '../../src/adapters/attestation/revocation.js';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -127,7 +128,7 @@ describe('a scripted attested Android app', () => {
     const app = await ScriptedAndroidApp.create(stack.api, PACKAGE);
     await app.challenge(created.sessionId);
     const body = await app.registerBody(android);
-    revoked[app.key!.cert.serialNumber.toLowerCase().replace(/^0+/, '')] = { status: 'REVOKED' };
+    revoked[normaliseSerial(app.key!.cert.serialNumber)] = { status: 'REVOKED' };
     // The host caches the list as long as its Cache-Control says (here: not at all), so it sees the new entry.
     const answer = await app.register(created.sessionId, body);
     expect(answer.status).toBe(401);

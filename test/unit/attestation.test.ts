@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { advanceCounter, assertBinding, assertStage, attestationRequired, AttestationRefusedError, type SessionAttestation } from '../../src/core/attestation.js';
 import { AndroidAttestationVerifier } from '../../src/adapters/attestation/android-key-attestation.js';
 import { AppAttestVerifier } from '../../src/adapters/attestation/app-attest.js';
+import { normaliseSerial } from '../../src/adapters/attestation/revocation.js';
 import { eciesDecrypt, eciesEncrypt, generateP256KeyPair } from '../../src/adapters/attestation/ecies.js';
 import { GooglePlayIntegrityDecoder, LocalPlayIntegrityDecoder } from '../../src/adapters/attestation/play-integrity.js';
 import { attestationDeps } from '../../src/composition.js';
@@ -115,7 +116,7 @@ describe('Android Key Attestation + Play Integrity verifier', async () => {
   });
   const revoked = new Set<string>();
   const policy = { packageName: 'com.example.liveness', minimumDeviceIntegrity: 'strong' as const, allowDevelopment: false, maxAgeMs: 300_000 };
-  const verifier = new AndroidAttestationVerifier({ ...policy, rootsPem: [root.pem] }, decoder, { isRevoked: async (s) => revoked.has(s.toLowerCase()) });
+  const verifier = new AndroidAttestationVerifier({ ...policy, rootsPem: [root.pem] }, decoder, { isRevoked: async (s) => revoked.has(normaliseSerial(s)) });
   const leaf = (challengeHash: string, options: { level?: SecurityLevel; issuer?: typeof intermediate } = {}) =>
     attestedAndroidKey(pki, Buffer.from(challengeHash, 'hex'), options.level, options.issuer);
   const token = (requestHash: string, overrides: Record<string, unknown> = {}) => playIntegrityToken(pki, requestHash, 'com.example.liveness', overrides);
@@ -146,7 +147,7 @@ describe('Android Key Attestation + Play Integrity verifier', async () => {
     await expect(verifier.verifyRegistration(await attest(l, await token(hashOf(l.der), { deviceIntegrity: { deviceRecognitionVerdict: ['MEETS_BASIC_INTEGRITY'] } })), c, l.pem, now())).rejects.toMatchObject({ reason: 'DeviceIntegrity' });
     const [h, p] = t.split('.');
     await expect(verifier.verifyRegistration(await attest(l, `${h}.${p}.AAAA.BBBB.CCCC`), c, l.pem, now())).rejects.toMatchObject({ reason: 'UndecryptableToken' });
-    revoked.add(l.cert.serialNumber.toLowerCase().replace(/^0+/, ''));
+    revoked.add(normaliseSerial(l.cert.serialNumber));
     await expect(verifier.verifyRegistration(await attest(l, t), c, l.pem, now())).rejects.toMatchObject({ reason: 'Revoked' });
   });
 });

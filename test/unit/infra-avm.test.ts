@@ -1,8 +1,13 @@
 // The offline guard for Azure Verified Module pins (there is no Bicep compiler here). Every `br/public:avm/...:<version>`
-// module in infra/**/*.bicep must have a snapshot in infra/avm-snapshots/ for exactly that module and version, taken
-// from the module's own source; every parameter we pass, every nested property we pass where the module types it, and
-// every `<module>.outputs.<name>` we read must be declared there, and every required parameter must be passed.
-// This is the class of bug Bicep reports as BCP037 (undeclared parameter) or BCP053 (unknown output) at compile time.
+// module in infra/**/*.bicep must have a snapshot in infra/avm-snapshots/ for exactly that module and version, made by
+// extract.mjs from the module's main.json at its release tag. Checked against it: every parameter we pass is declared,
+// every required one is passed, every literal has the declared type and one of the allowed values, every key of an
+// object literal is declared where the module types the object; where it does not (an `object` parameter), the keys
+// are checked against the module's own nested deployment that reads them (storage-account's blobServices) or against
+// the Azure resource schema the module hands the object to (web/site's functionAppConfig and siteConfig,
+// infra/avm-snapshots/resource-schemas/); and every `<module>.outputs.<name>` we read exists. This is the class of
+// bug Bicep reports as BCP037 (undeclared property), BCP036/BCP088 (wrong type or value) and BCP053 (unknown output);
+// Azure itself ignores an unknown key inside an untyped object without a word.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -219,14 +224,32 @@ function avmModules(file: string, src: string): ModuleUse[] {
   return uses;
 }
 
+/** The guard's schema (extract.mjs writes it): a type, allowed values, and for objects the declared keys. */
+interface Schema {
+  type: string;
+  allowedValues?: unknown[];
+  properties?: Record<string, Schema>;
+  /** Keys not in `properties` are errors. */
+  closed?: boolean;
+  required?: string[];
+  items?: Schema;
+  nullable?: boolean;
+}
+
 interface Snapshot {
   module: string;
   version: string;
-  source: { repository: string; path: string; commit: string; atReleaseTag: boolean; evidence: string };
-  parameters: string[];
-  required: string[];
-  properties: Record<string, string[]>;
+  source: { repository: string; path: string; tag: string; commit: string };
+  parameters: Record<string, Schema & { mustPass: boolean }>;
+  nested: Record<string, { source: string; schema: Schema }>;
+  resourceSchemas: Record<string, { resource: string; property: string; file: string; definition: string }>;
   outputs: string[];
+}
+
+interface ResourceSchemaFile {
+  resource: string;
+  source: { repository: string; path: string; commit: string; generatedFrom: string; how: string };
+  definitions: Record<string, Schema>;
 }
 
 function loadSnapshots(): Snapshot[] {
@@ -238,6 +261,68 @@ function loadSnapshots(): Snapshot[] {
       if (f !== expected) throw new Error(`${f}: a snapshot of ${s.module} ${s.version} belongs in ${expected}`);
       return s;
     });
+}
+
+const resourceSchema = (file: string): ResourceSchemaFile => JSON.parse(readFileSync(join(snapshotDir, file), 'utf8')) as ResourceSchemaFile;
+
+/** A literal's type and value, or undefined for an expression (a parameter, a function call, an interpolated string). */
+function literal(text: string): { type: string; value: unknown } | undefined {
+  if (text === 'true' || text === 'false') return { type: 'bool', value: text === 'true' };
+  if (text === 'null') return { type: 'null', value: null };
+  if (/^-?\d+$/.test(text)) return { type: 'int', value: Number(text) };
+  const s = /^'((?:[^'\\$]|\\.|\$(?!\{))*)'$/.exec(text);
+  if (s) return { type: 'string', value: s[1]!.replace(/\\(.)/g, '$1') };
+  return undefined;
+}
+
+/** Everything wrong with `value` against `schema`, one line each. */
+function checkValue(value: BicepValue, schema: Schema, path: string, problems: string[]): void {
+  const type = schema.type;
+  if (type === 'any') return;
+  if (value.kind === 'expr') {
+    const lit = literal(value.text);
+    if (!lit) return; // an expression: not evaluated here
+    if (lit.type === 'null') {
+      if (!schema.nullable) problems.push(`'${path}' is null, which its type does not allow`);
+      return;
+    }
+    if (lit.type !== type) {
+      problems.push(`'${path}' is a ${lit.type}, declared ${type}`);
+      return;
+    }
+    if (schema.allowedValues && !schema.allowedValues.includes(lit.value)) {
+      problems.push(`'${path}' is ${JSON.stringify(lit.value)}, not one of the allowed values ${JSON.stringify(schema.allowedValues)}`);
+    }
+    return;
+  }
+  if (value.kind === 'array') {
+    if (type !== 'array') {
+      problems.push(`'${path}' is an array, declared ${type}`);
+      return;
+    }
+    value.items.forEach((item, i) => {
+      // For an array, ARM's allowedValues constrain each item.
+      if (schema.allowedValues) checkValue(item, { type: 'string', allowedValues: schema.allowedValues }, `${path}[${i}]`, problems);
+      if (schema.items) checkValue(item, schema.items, `${path}[${i}]`, problems);
+    });
+    return;
+  }
+  if (type !== 'object') {
+    problems.push(`'${path}' is an object, declared ${type}`);
+    return;
+  }
+  if (!schema.properties) return;
+  for (const [key, inner] of value.props) {
+    const declared = schema.properties[key];
+    if (!declared) {
+      if (schema.closed) problems.push(`passes '${path}.${key}', which the type of '${path}' does not declare`);
+      continue;
+    }
+    checkValue(inner, declared, `${path}.${key}`, problems);
+  }
+  for (const key of schema.required ?? []) {
+    if (!value.props.has(key)) problems.push(`'${path}' lacks required property '${key}'`);
+  }
 }
 
 /** Everything wrong with the module uses against the snapshots, one line each; empty when all is declared. */
@@ -256,22 +341,26 @@ function checkModules(uses: ModuleUse[], snapshots: Snapshot[]): string[] {
       problems.push(`${where}: params is not an object literal, so it cannot be checked`);
       continue;
     }
-    const declared = new Set(snap.parameters);
-    for (const name of use.params.props.keys()) {
-      if (!declared.has(name)) problems.push(`${where}: passes '${name}', which ${use.path} ${use.version} does not declare`);
-    }
-    for (const name of snap.required) {
-      if (!use.params.props.has(name)) problems.push(`${where}: does not pass required parameter '${name}'`);
-    }
-    for (const [name, allowed] of Object.entries(snap.properties)) {
-      const value = use.params.props.get(name);
-      const objects = value?.kind === 'object' ? [value] : value?.kind === 'array' ? value.items : [];
-      for (const obj of objects) {
-        if (obj.kind !== 'object') continue;
-        for (const key of obj.props.keys()) {
-          if (!allowed.includes(key)) problems.push(`${where}: passes '${name}.${key}', which the type of '${name}' does not declare`);
-        }
+    for (const [name, value] of use.params.props) {
+      const declared = snap.parameters[name];
+      if (!declared) {
+        problems.push(`${where}: passes '${name}', which ${use.path} ${use.version} does not declare`);
+        continue;
       }
+      const found: string[] = [];
+      checkValue(value, declared, name, found);
+      // An untyped object: what the module does with it decides which keys mean anything.
+      if (declared.type === 'object' && !declared.properties && value.kind === 'object') {
+        const nested = snap.nested[name];
+        const target = snap.resourceSchemas[name];
+        if (nested) checkValue(value, nested.schema, name, found);
+        else if (target) checkValue(value, resourceSchema(target.file).definitions[target.definition]!, name, found);
+        else found.push(`'${name}' is an untyped object and infra/avm-snapshots has no schema for what the module does with it`);
+      }
+      problems.push(...found.map((p) => `${where}: ${p}`));
+    }
+    for (const [name, p] of Object.entries(snap.parameters)) {
+      if (p.mustPass && !use.params.props.has(name)) problems.push(`${where}: does not pass required parameter '${name}'`);
     }
     const outputs = new Set(snap.outputs);
     for (const name of use.outputs) {
@@ -286,6 +375,16 @@ function infraFiles(): { file: string; src: string }[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.bicep'))
     .map((f) => ({ file: `infra/${f}`, src: readFileSync(join(dir, f), 'utf8') }));
+}
+
+/** infra/ with one replacement made in one file (a scratch change the guard must catch). */
+function infraWith(file: string, from: string | RegExp, to: string): ModuleUse[] {
+  return infraFiles().flatMap(({ file: f, src }) => {
+    if (f !== file) return avmModules(f, src);
+    const changed = src.replace(from, to);
+    if (changed === src) throw new Error(`${file}: '${String(from)}' not found`);
+    return avmModules(f, changed);
+  });
 }
 
 // infra/app/api.bicep as it was before issue 14 (abridged to the module block): web/site 0.9.0 with functionAppConfig.
@@ -330,21 +429,22 @@ output SERVICE_API_NAME string = api.outputs.name
 // Parameter names of a web/site release from before functionAppConfig existed (first in 0.10.0), read from
 // Azure/bicep-registry-modules avm/res/web/site/main.bicep at commit 8bf4d23a5e18aaefd06ca62b8344532bae4158b9. It
 // stands in for 0.9.0, the old pin, to show the check names the missing parameter, not only the missing snapshot.
+const preFunctionAppConfigNames = ['name', 'location', 'kind', 'serverFarmResourceId', 'managedEnvironmentId', 'httpsOnly', 'clientAffinityEnabled',
+  'appServiceEnvironmentResourceId', 'managedIdentities', 'keyVaultAccessIdentityResourceId', 'storageAccountRequired',
+  'virtualNetworkSubnetId', 'vnetContentShareEnabled', 'vnetImagePullEnabled', 'vnetRouteAllEnabled', 'scmSiteAlsoStopped',
+  'siteConfig', 'storageAccountResourceId', 'storageAccountUseIdentityAuthentication', 'apiManagementConfiguration',
+  'msDeployConfiguration', 'appInsightResourceId', 'appSettingsKeyValuePairs', 'authSettingV2Configuration', 'lock',
+  'logsConfiguration', 'privateEndpoints', 'slots', 'tags', 'enableTelemetry', 'roleAssignments', 'diagnosticSettings',
+  'clientCertEnabled', 'clientCertExclusionPaths', 'clientCertMode', 'cloningInfo', 'containerSize', 'dailyMemoryTimeQuota',
+  'enabled', 'hostNameSslStates', 'hyperV', 'redundancyMode', 'basicPublishingCredentialsPolicies', 'hybridConnectionRelays',
+  'publicNetworkAccess'];
 const preFunctionAppConfigSite: Snapshot = {
   module: 'avm/res/web/site',
   version: '0.9.0',
-  source: { repository: 'Azure/bicep-registry-modules', path: 'avm/res/web/site/main.bicep', commit: '8bf4d23a5e18aaefd06ca62b8344532bae4158b9', atReleaseTag: false, evidence: 'pre-0.10.0 source' },
-  parameters: ['name', 'location', 'kind', 'serverFarmResourceId', 'managedEnvironmentId', 'httpsOnly', 'clientAffinityEnabled',
-    'appServiceEnvironmentResourceId', 'managedIdentities', 'keyVaultAccessIdentityResourceId', 'storageAccountRequired',
-    'virtualNetworkSubnetId', 'vnetContentShareEnabled', 'vnetImagePullEnabled', 'vnetRouteAllEnabled', 'scmSiteAlsoStopped',
-    'siteConfig', 'storageAccountResourceId', 'storageAccountUseIdentityAuthentication', 'apiManagementConfiguration',
-    'msDeployConfiguration', 'appInsightResourceId', 'appSettingsKeyValuePairs', 'authSettingV2Configuration', 'lock',
-    'logsConfiguration', 'privateEndpoints', 'slots', 'tags', 'enableTelemetry', 'roleAssignments', 'diagnosticSettings',
-    'clientCertEnabled', 'clientCertExclusionPaths', 'clientCertMode', 'cloningInfo', 'containerSize', 'dailyMemoryTimeQuota',
-    'enabled', 'hostNameSslStates', 'hyperV', 'redundancyMode', 'basicPublishingCredentialsPolicies', 'hybridConnectionRelays',
-    'publicNetworkAccess'],
-  required: ['name', 'kind', 'serverFarmResourceId'],
-  properties: { managedIdentities: ['systemAssigned', 'userAssignedResourceIds'] },
+  source: { repository: 'Azure/bicep-registry-modules', path: 'avm/res/web/site/main.bicep', tag: 'none (pre-0.10.0 source)', commit: '8bf4d23a5e18aaefd06ca62b8344532bae4158b9' },
+  parameters: Object.fromEntries(preFunctionAppConfigNames.map((n) => [n, { type: 'any', mustPass: ['name', 'kind', 'serverFarmResourceId'].includes(n) }])),
+  nested: {},
+  resourceSchemas: {},
   outputs: ['name', 'resourceId', 'resourceGroupName', 'location', 'defaultHostname'],
 };
 
@@ -366,30 +466,74 @@ describe('AVM module parameters against infra/avm-snapshots', () => {
     expect(site.outputs).toContain('name');
   });
 
-  it('passes only declared parameters and properties, all required ones, and reads only declared outputs', () => {
+  it('passes only declared parameters and keys, with declared types and allowed values, all required ones, and reads only declared outputs', () => {
     expect(checkModules(uses, snapshots)).toEqual([]);
   });
 
-  it('has one snapshot per pin in use, none left over, each with its source commit', () => {
+  it('has one snapshot per pin in use, none left over, each read at its release tag with the tag commit recorded', () => {
     const inUse = new Set(uses.map((u) => `${u.path}@${u.version}`));
     expect(snapshots.map((s) => `${s.module}@${s.version}`).filter((k) => !inUse.has(k))).toEqual([]);
     for (const s of snapshots) {
-      expect(s.source.repository).toBe('Azure/bicep-registry-modules');
-      expect(s.source.commit).toMatch(/^[0-9a-f]{40}$/);
-      expect(s.source.path).toBe(`${s.module}/${s.source.path.endsWith('.json') ? 'main.json' : 'main.bicep'}`);
-      expect(s.parameters.length).toBeGreaterThan(3);
-      expect(s.required.every((r) => s.parameters.includes(r))).toBe(true);
+      expect(s.source).toEqual({ repository: 'Azure/bicep-registry-modules', path: `${s.module}/main.json`, tag: `${s.module}/${s.version}`, commit: expect.stringMatching(/^[0-9a-f]{40}$/) });
+      expect(Object.keys(s.parameters).length).toBeGreaterThan(3);
+      for (const target of Object.values(s.resourceSchemas)) {
+        const file = resourceSchema(target.file);
+        expect(file.resource).toBe(target.resource);
+        expect(file.definitions[target.definition]?.type).toBe('object');
+        expect(file.source.commit).toMatch(/^[0-9a-f]{40}$/);
+      }
     }
   });
 
-  it('lists every snapshot, and whether it was read at its release tag, in infra/avm-snapshots/README.md', () => {
-    const readme = readFileSync(join(snapshotDir, 'README.md'), 'utf8');
-    for (const s of snapshots) {
-      const row = readme.split('\n').find((l) => l.includes(`\`${s.module}\``) && l.includes(s.version));
-      expect(row, `${s.module} ${s.version}`).toBeDefined();
-      expect(row).toContain(s.source.commit.slice(0, 12));
-      expect(row).toContain(s.source.atReleaseTag ? 'yes' : 'no');
+  it('lists every snapshot with its tag commit in infra/avm-snapshots/README.md and docs/deploy.md', () => {
+    for (const doc of [join(snapshotDir, 'README.md'), join(root, 'docs', 'deploy.md')]) {
+      const text = readFileSync(doc, 'utf8');
+      for (const s of snapshots) {
+        const row = text.split('\n').find((l) => l.includes(`\`${s.module}\``) && l.includes(s.version));
+        expect(row, `${doc}: ${s.module} ${s.version}`).toBeDefined();
+        expect(row).toContain(s.source.commit.slice(0, 12));
+      }
     }
+  });
+
+  it('fails on a misspelt functionAppConfig.runtime.version (checked against the Microsoft.Web/sites schema)', () => {
+    const broken = infraWith('infra/app/api.bicep', /version: runtimeVersion/, 'versoin: runtimeVersion');
+    expect(checkModules(broken, snapshots)).toEqual([
+      "infra/app/api.bicep: module api (avm/res/web/site:0.14.0): passes 'functionAppConfig.runtime.versoin', which the type of 'functionAppConfig.runtime' does not declare",
+    ]);
+  });
+
+  it("fails on defaultAction: 'Allowed' (an allowed value of the module's networkAclsType)", () => {
+    const broken = infraWith('infra/main.bicep', "defaultAction: 'Allow'", "defaultAction: 'Allowed'");
+    expect(checkModules(broken, snapshots)).toEqual([
+      "infra/main.bicep: module storage (avm/res/storage/storage-account:0.8.3): 'networkAcls.defaultAction' is \"Allowed\", not one of the allowed values [\"Allow\",\"Deny\"]",
+    ]);
+  });
+
+  it('fails on a misspelt key inside the untyped blobServices (checked against the module\'s nested blob-service deployment)', () => {
+    const broken = infraWith('infra/main.bicep', 'deleteRetentionPolicyEnabled: false', 'deleteRetentionPolicyEnable: false');
+    expect(checkModules(broken, snapshots)).toEqual([
+      "infra/main.bicep: module storage (avm/res/storage/storage-account:0.8.3): passes 'blobServices.deleteRetentionPolicyEnable', which the type of 'blobServices' does not declare",
+    ]);
+    const wrongType = infraWith('infra/main.bicep', 'deleteRetentionPolicyEnabled: false', "deleteRetentionPolicyEnabled: 'false'");
+    expect(checkModules(wrongType, snapshots)).toEqual([
+      "infra/main.bicep: module storage (avm/res/storage/storage-account:0.8.3): 'blobServices.deleteRetentionPolicyEnabled' is a string, declared bool",
+    ]);
+  });
+
+  it('fails on a misspelt siteConfig.cors key and a wrong type of a typed parameter', () => {
+    const cors = infraWith('infra/app/api.bicep', 'allowedOrigins: allowedOrigins', 'allowedOrigin: allowedOrigins');
+    expect(checkModules(cors, snapshots)).toEqual([
+      "infra/app/api.bicep: module api (avm/res/web/site:0.14.0): passes 'siteConfig.cors.allowedOrigin', which the type of 'siteConfig.cors' does not declare",
+    ]);
+    const tls = infraWith('infra/main.bicep', "minimumTlsVersion: 'TLS1_2'", "minimumTlsVersion: 'TLS1.2'");
+    expect(checkModules(tls, snapshots)).toEqual([
+      "infra/main.bicep: module storage (avm/res/storage/storage-account:0.8.3): 'minimumTlsVersion' is \"TLS1.2\", not one of the allowed values [\"TLS1_0\",\"TLS1_1\",\"TLS1_2\"]",
+    ]);
+    const bool = infraWith('infra/main.bicep', 'disableLocalAuth: true // no keys', "disableLocalAuth: 'true' // no keys");
+    expect(checkModules(bool, snapshots)).toEqual([
+      "infra/main.bicep: module face (avm/res/cognitive-services/account:0.10.2): 'disableLocalAuth' is a string, declared bool",
+    ]);
   });
 
   it('fails on the old web/site:0.9.0 pin with functionAppConfig: no snapshot, and the parameter is undeclared', () => {
@@ -412,8 +556,8 @@ describe('AVM module parameters against infra/avm-snapshots', () => {
       .replace("    kind: 'functionapp,linux'\n", '')
       .replace('api.outputs.name', 'api.outputs.hostName');
     expect(checkModules(avmModules('broken', broken), snapshots)).toEqual([
-      "broken: module api (avm/res/web/site:0.14.0): does not pass required parameter 'kind'",
       "broken: module api (avm/res/web/site:0.14.0): passes 'managedIdentities.userAssignedIdentities', which the type of 'managedIdentities' does not declare",
+      "broken: module api (avm/res/web/site:0.14.0): does not pass required parameter 'kind'",
       "broken: module api (avm/res/web/site:0.14.0): reads output 'hostName', which avm/res/web/site 0.14.0 does not declare",
     ]);
   });
@@ -442,32 +586,52 @@ module m 'br/public:avm/res/x/y:1.0.0' = if (deploy) {
     expect([...use.params.props.keys()]).toEqual(['a', 'quoted-key', 'list', 'cond', 'last']);
     expect(use.params.props.get('list')).toMatchObject({ kind: 'array', items: [{ kind: 'object' }, { kind: 'expr', text: "'x'" }] });
     expect(use.params.props.get('cond')?.kind).toBe('expr');
+    expect(literal("'${b}'")).toBeUndefined();
+    expect(literal("'Allow'")).toEqual({ type: 'string', value: 'Allow' });
   });
 
-  it('builds a snapshot from a main.json with extract.mjs (the refresh tool)', () => {
+  it('builds a snapshot from a main.json with extract.mjs (the refresh tool): types, allowed values, nested keys, resource targets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'avm-extract-'));
     try {
       const template = {
         definitions: {
-          managedIdentityAllType: { type: 'object', properties: { systemAssigned: { type: 'bool' }, userAssignedResourceIds: { type: 'array' } } },
+          managedIdentityAllType: { type: 'object', properties: { systemAssigned: { type: 'bool', nullable: true }, userAssignedResourceIds: { type: 'array', nullable: true } } },
         },
         parameters: {
           name: { type: 'string' },
+          kind: { type: 'string', allowedValues: ['a', 'b'] },
           location: { type: 'string', defaultValue: '[resourceGroup().location]' },
           managedIdentities: { $ref: '#/definitions/managedIdentityAllType', nullable: true },
           functionAppConfig: { type: 'object', nullable: true },
+          blobServices: { type: 'object', defaultValue: {} },
+        },
+        resources: {
+          app: { type: 'Microsoft.Web/sites', apiVersion: '2024-04-01', properties: { functionAppConfig: "[parameters('functionAppConfig')]" } },
+          blobs: {
+            type: 'Microsoft.Resources/deployments',
+            properties: {
+              parameters: { deleteRetentionPolicyEnabled: { value: "[tryGet(parameters('blobServices'), 'deleteRetentionPolicyEnabled')]" } },
+              template: { parameters: { deleteRetentionPolicyEnabled: { type: 'bool', defaultValue: true } } },
+            },
+          },
         },
         outputs: { name: { type: 'string', value: "[parameters('name')]" } },
       };
       writeFileSync(join(dir, 'main.json'), JSON.stringify(template));
       const out = execFileSync(process.execPath, [join(snapshotDir, 'extract.mjs'), join(dir, 'main.json'),
-        'avm/res/web/site', '9.9.9', 'a'.repeat(40), 'managedIdentities'], { encoding: 'utf8' });
+        'avm/res/web/site', '9.9.9', 'a'.repeat(40), 'functionAppConfig=resource-schemas/x.json#FunctionAppConfig'], { encoding: 'utf8' });
       expect(JSON.parse(out)).toMatchObject({
         module: 'avm/res/web/site',
         version: '9.9.9',
-        parameters: ['name', 'location', 'managedIdentities', 'functionAppConfig'],
-        required: ['name'],
-        properties: { managedIdentities: ['systemAssigned', 'userAssignedResourceIds'] },
+        source: { tag: 'avm/res/web/site/9.9.9', commit: 'a'.repeat(40) },
+        parameters: {
+          name: { type: 'string', mustPass: true },
+          kind: { type: 'string', allowedValues: ['a', 'b'], mustPass: true },
+          location: { type: 'string', mustPass: false },
+          managedIdentities: { type: 'object', closed: true, properties: { systemAssigned: { type: 'bool' }, userAssignedResourceIds: { type: 'array' } }, mustPass: false },
+        },
+        nested: { blobServices: { schema: { type: 'object', closed: true, properties: { deleteRetentionPolicyEnabled: { type: 'bool' } } } } },
+        resourceSchemas: { functionAppConfig: { resource: 'Microsoft.Web/sites@2024-04-01', property: 'properties.functionAppConfig', definition: 'FunctionAppConfig' } },
         outputs: ['name'],
       });
     } finally {

@@ -14,6 +14,8 @@ describe('pages in Azure', () => {
   it("the function app's CORS allows exactly the Static Web App's origin, without credentials", () => {
     const main = read('infra', 'main.bicep');
     expect(main).toMatch(/allowedOrigins: \[web\.outputs\.SERVICE_WEB_URI\]/);
+    // The app answers preflights for the same origin itself (src/functions/cors-preflight.ts).
+    expect(main).toMatch(/PAGES_ORIGIN: web\.outputs\.SERVICE_WEB_URI/);
     expect(read('infra', 'app', 'web.bicep')).toMatch(/output SERVICE_WEB_URI string = 'https:\/\/\$\{web\.properties\.defaultHostname\}'/);
     const api = read('infra', 'app', 'api.bicep');
     expect(api).toMatch(/cors: \{\s*allowedOrigins: allowedOrigins\s*supportCredentials: false\s*\}/);
@@ -23,7 +25,11 @@ describe('pages in Azure', () => {
   it('azure.yaml deploys dist/web as the web service and writes its config first', () => {
     const yaml = read('azure.yaml');
     expect(yaml).toMatch(/web:\n\s+project: \.\n\s+language: js\n\s+host: staticwebapp\n\s+dist: dist\/web/);
-    expect(yaml).toContain('node dist/scripts/pages-config.js');
+    expect(yaml).toContain('run: node scripts/hooks/web-prepackage.mjs');
+    const hook = read('scripts', 'hooks', 'web-prepackage.mjs');
+    expect(hook.indexOf("run('npm', ['run', 'build'])")).toBeGreaterThan(0);
+    expect(hook.indexOf("path.join(root, 'dist', 'scripts', 'pages-config.js')")).toBeGreaterThan(hook.indexOf("run('npm', ['run', 'build'])"));
+    expect(hook).toContain("path.join(root, 'dist', 'web', 'config.json')");
   });
 
   it('config.json comes from the azd environment: the API URL, both sign-ins, the Face UI component', () => {
