@@ -69,4 +69,27 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // Rules in core, storage in adapters: an adapter stores the per-subject records and never applies (or re-states)
+    // the lockout, quota or Idempotency-Key rules; it implements a port (core/ports.ts) and the core applies the rule.
+    files: ['src/adapters/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/core/attempt-limits*', '**/core/quota*', '**/core/idempotency*', '**/core/subject-rows*'],
+          message: 'Adapters store; the rules are the core\'s. Implement the port in core/ports.ts instead.',
+        }],
+      }],
+    },
+  },
+  {
+    // The fakes stand in for the adapters by implementing the same ports (held to them by test/contract); they never
+    // borrow an adapter's code, and they implement storage, not rules: the core's rule modules run over them.
+    files: ['test/fakes/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{ group: ['**/src/adapters/**'], message: 'A fake implements a port from src/core/ports.ts; it may not import an adapter.' }],
+      }],
+    },
+  },
 );

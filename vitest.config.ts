@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects in one config, so `npm test` runs both in one vitest run with one summary, and `--project unit`
-// (`npm run test:unit`) runs the in-process tests alone. Only the e2e project has the global setup that starts
-// Azurite, the Face emulator and the dev OIDC issuer: vitest runs a project's global setup only when that project
-// has tests to run, so the unit run never starts a service.
+// Three projects in one config, so `npm test` runs them all in one vitest run with one summary, and `--project unit`
+// (`npm run test:unit`) runs the in-process tests alone. vitest runs a project's global setup only when that project
+// has tests to run, so the unit run never starts a service; the integration project (the storage adapters against
+// the contract suite in test/contract) starts only Azurite; the e2e project starts Azurite, the Face emulator and
+// the dev OIDC issuer.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -15,6 +16,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['./test/setup/azurite-setup.ts'] },
       },
       {
         extends: true,

@@ -5,7 +5,7 @@
 // claim: the calls follow the subject's own data, and are the same whatever else the tables hold.
 import { TableClient, type TransactionAction } from '@azure/data-tables';
 import { subjectKeyer } from '../src/adapters/storage/table-subject-store.js';
-import { tableNames } from '../src/adapters/storage/table-session-repository.js';
+import { tableNames } from '../src/adapters/storage/table-names.js';
 import { DEFAULT_CONSENT_VERSION } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { eraseSubject } from '../src/core/erase-subject.js';

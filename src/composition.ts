@@ -15,17 +15,19 @@ import { StorageCompletionQueue } from './adapters/storage/queue-completion-queu
 import { StorageWebhookQueue } from './adapters/storage/queue-webhook-queue.js';
 import { TableDeliveryLog } from './adapters/storage/table-delivery-log.js';
 import { HttpWebhookSender } from './adapters/webhooks/http-webhook-sender.js';
-import { TableAttemptLimiter } from './adapters/storage/table-attempt-limiter.js';
 import { TableAuditLog } from './adapters/storage/table-audit-log.js';
-import { TableIdempotencyStore } from './adapters/storage/table-idempotency-store.js';
+import { tableIdempotencyRecords } from './adapters/storage/table-idempotency-records.js';
+import { tableLimitRecords } from './adapters/storage/table-limit-records.js';
+import { tableQuotaRecords } from './adapters/storage/table-quota-records.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
-import { TableSubjectQuota } from './adapters/storage/table-subject-quota.js';
-import { TableSubjectRows } from './adapters/storage/table-subject-rows.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, ConfigurationError, type AppConfig } from './config/config.js';
 import type { LivenessDeps } from './core/deps.js';
 import type { WebhookDeps } from './core/webhook-delivery.js';
-import { noAttemptLimits, noSubjectQuota } from './core/attempt-limits.js';
+import { attemptLimiter, noAttemptLimits } from './core/attempt-limits.js';
+import { idempotencyStore } from './core/idempotency.js';
+import { noSubjectQuota, subjectQuota } from './core/quota.js';
+import { subjectRows } from './core/subject-rows.js';
 import { systemClock } from './core/ports.js';
 import { HealthCache } from './shared/health-cache.js';
 import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
@@ -82,6 +84,12 @@ export function composeServices(config: AppConfig): AppServices {
   const sessions = new TableSessionRepository(storage, prefix);
   const hooks = config.webhooks;
   const webhookQueue = new StorageWebhookQueue(storage, config.names.webhookQueue);
+  // The per-subject records: storage here, their rules in the core.
+  const records = {
+    limits: tableLimitRecords(storage, prefix),
+    quotas: tableQuotaRecords(storage, prefix),
+    idempotencyKeys: tableIdempotencyRecords(storage, prefix),
+  };
   return {
     liveness: {
       face,
@@ -92,12 +100,12 @@ export function composeServices(config: AppConfig): AppServices {
       completions: new TracingCompletionQueue(new StorageCompletionQueue(storage, config.names.completionQueue)),
       clock: systemClock,
       settings: config.liveness,
-      limiter: limits.enabled ? new TableAttemptLimiter(storage, prefix, limits.attempts) : noAttemptLimits,
-      quota: limits.enabled ? new TableSubjectQuota(storage, prefix, limits.quota) : noSubjectQuota,
-      idempotency: new TableIdempotencyStore(storage, prefix, config.liveness.idempotencyTtlSeconds),
+      limiter: limits.enabled ? attemptLimiter(records.limits, limits.attempts) : noAttemptLimits,
+      quota: limits.enabled ? subjectQuota(records.quotas, limits.quota) : noSubjectQuota,
+      idempotency: idempotencyStore(records.idempotencyKeys, config.liveness.idempotencyTtlSeconds),
       metrics,
       subjects: new TableSubjectStore(storage, prefix, subjectKeyer(config.subjects.keySecret)),
-      subjectRows: new TableSubjectRows(storage, prefix),
+      subjectRows: subjectRows(records),
       attestation: attestationDeps(config, storage),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),

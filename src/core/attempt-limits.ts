@@ -2,17 +2,49 @@
 // lockout), counted per failed attempt, per token subject and per device *of that subject*. Enforced at create, at
 // complete and at decision time (a locked-out subject's session cannot pass). Per-subject quotas bound how many
 // sessions one subject may hold open and create, so none can be stockpiled before a lockout.
+import type { AttemptLimitSettings } from '../config/config.js';
 import type { LivenessDeps } from './deps.js';
 import { TooManyAttemptsError } from './errors.js';
-import type { AttemptLimiter, LimitKey, SubjectQuota } from './ports.js';
+import type { AttemptLimiter, LimitKey, LimitRecord, LimitRecords } from './ports.js';
 import { subjectKeyOf } from './subject-keys.js';
 
 /** Used when limits are switched off (benchmarks, load tests): never locks anyone out. */
 export const noAttemptLimits: AttemptLimiter = { lockedFor: async () => 0, recordFailure: async () => undefined };
-/** Used when limits are switched off (benchmarks, load tests): grants every session. */
-export const noSubjectQuota: SubjectQuota = { reserve: async () => undefined, release: async () => undefined };
 
-export interface AttemptLimitPolicy { maxFailures: number; windowSeconds: number; lockoutSeconds: number }
+/** The lockout policy: the attempt-limit settings (ATTEMPT_LIMIT_*), declared once in the config. */
+export type AttemptLimitPolicy = AttemptLimitSettings;
+
+/** The lockout rule, read side: seconds until the counter's lockout ends (rounded up), or 0. */
+export function lockedForSeconds(record: LimitRecord | undefined, now: Date): number {
+  if (!record?.lockedUntil) return 0;
+  const left = Date.parse(record.lockedUntil) - now.getTime();
+  return left > 0 ? Math.ceil(left / 1000) : 0;
+}
+
+/**
+ * The lockout rule, write side: the counter after `count` more failures at `now`. Failures older than the window
+ * drop out (at most twice the limit are kept); reaching the limit within the window locks the key for the lockout
+ * time from now, and a lockout already running stays.
+ */
+export function withFailures(record: LimitRecord | undefined, key: LimitKey, now: Date, count: number, policy: AttemptLimitPolicy): LimitRecord {
+  const windowStart = now.getTime() - policy.windowSeconds * 1000;
+  const failures = [...(record?.failures ?? []), ...Array<number>(count).fill(now.getTime())]
+    .filter((t) => t > windowStart)
+    .slice(-policy.maxFailures * 2);
+  const lockedUntil = failures.length >= policy.maxFailures
+    ? new Date(now.getTime() + policy.lockoutSeconds * 1000).toISOString()
+    : record?.lockedUntil;
+  return { kind: key.kind, failures, ...(lockedUntil ? { lockedUntil } : {}) };
+}
+
+/** The attempt limiter: the rules above, applied through the store's conditional read-modify-write. */
+export function attemptLimiter(records: LimitRecords, policy: AttemptLimitPolicy): AttemptLimiter {
+  return {
+    lockedFor: async (key, now) => lockedForSeconds(await records.get(key), now),
+    recordFailure: (key, now, count = 1) =>
+      records.update(key, (current) => ({ next: withFailures(current, key, now, count, policy), result: undefined })),
+  };
+}
 
 /**
  * The keys a check counts against, under the subject's key. The device id is chosen by the caller, so on its own it

@@ -169,7 +169,51 @@ export interface DeviceCaller { subject: string }
  */
 export interface LimitKey { kind: 'subject' | 'device'; id: string; subjectKey: string }
 
-/** Failure counting and lockouts per subject and per device (kept in Table storage). */
+/**
+ * A pure decision over one stored record (a core rule, see attempt-limits.ts, quota.ts, idempotency.ts): the record
+ * to write (absent: write nothing) and the answer for the caller. It may run more than once (a concurrent writer won
+ * the round, so the record is read again and the decision made again), so it must have no side effects.
+ */
+export interface RecordUpdate<T, R> { next?: T; result: R }
+
+/**
+ * One kind of small per-subject record (lockout counters, the session quota, remembered Idempotency-Keys): the port
+ * through which the core's rules read and change them. The adapter owns the row format and only stores: every write
+ * is conditional (the ETag it read, or an insert that fails when the record exists), and `update` is the one write
+ * path. Records live under their key's `subjectKey`, so a subject's records are exported and erased by key.
+ */
+export interface SubjectRecords<K extends { subjectKey: string }, T> {
+  /** @returns undefined when there is no such record */
+  get(key: K): Promise<T | undefined>;
+  /**
+   * Reads the record, hands it to `decide`, and writes `next` conditionally; when a concurrent writer got there
+   * first, reads again and decides again, a bounded number of times.
+   * @returns the result of the round that was written (or that wrote nothing)
+   * @throws ConflictError when concurrent writers keep winning past the bound
+   */
+  update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>): Promise<R>;
+  /** Idempotent. */
+  delete(key: K): Promise<void>;
+  /** Every record of this kind under the subject key. */
+  listSubject(subjectKey: string): Promise<T[]>;
+  /** Deletes every record of this kind under the subject key. @returns how many there were */
+  eraseSubject(subjectKey: string): Promise<number>;
+}
+
+/** A lockout counter's record: recent failure times (epoch ms) and the lockout deadline, if any. */
+export interface LimitRecord { kind: LimitKey['kind']; failures: number[]; lockedUntil?: string }
+export type LimitRecords = SubjectRecords<LimitKey, LimitRecord>;
+
+/** A subject's quota record: its open sessions (until their token expiry, epoch ms) and its recent creates. */
+export interface QuotaRecord { open: Array<{ id: string; expires: number }>; creates: number[] }
+export interface QuotaKey { subjectKey: string }
+export type QuotaRecords = SubjectRecords<QuotaKey, QuotaRecord>;
+
+/** A remembered Idempotency-Key: the subject that used it and the key itself (the adapter decides how it is stored). */
+export interface IdempotencyKeyRef { subjectKey: string; key: string }
+export type IdempotencyRecords = SubjectRecords<IdempotencyKeyRef, IdempotencyRecord>;
+
+/** Failure counting and lockouts per subject and per device (the core's rules over LimitRecords: attempt-limits.ts). */
 export interface AttemptLimiter {
   /** @returns seconds until the lockout ends, or 0 when the key may start a check */
   lockedFor(key: LimitKey, now: Date): Promise<number>;
@@ -180,7 +224,7 @@ export interface AttemptLimiter {
 /** Why a subject may not start another session now, and when it may. */
 export interface QuotaRefusal { reason: 'OpenSessions' | 'CreateRate'; retryAfterSeconds: number }
 
-/** Per-subject quotas: how many sessions may be open at once, and how many may be created per window. */
+/** Per-subject quotas: how many sessions may be open at once, and how many may be created per window (quota.ts). */
 export interface SubjectQuota {
   /** Takes a slot for a new session (open until `expiresAt` or release). @returns a refusal, or undefined when granted */
   reserve(subjectKey: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
@@ -193,12 +237,14 @@ export interface IdempotencyRecord {
   state: 'in-progress' | 'done';
   sessionId?: string;
   createdDateTime: string;
-  etag?: string;
+  /** Unique per claim: tells a claim's own write (retried after a lost answer) from someone else's. */
+  claimId?: string;
 }
 
 /**
  * Remembers create requests by (subject, Idempotency-Key) so a retried request gets the same session. `scope` is the
- * subject key, so a subject's keys are found (and erased) by key.
+ * subject key, so a subject's keys are found (and erased) by key. The core's rules over IdempotencyRecords
+ * (idempotency.ts).
  */
 export interface IdempotencyStore {
   /** Claims the key. @returns the existing record instead when the key was already claimed (and not expired) */
@@ -324,7 +370,10 @@ export interface SubjectStore {
   listReceipts(subjectKey: string): Promise<DeletionReceipt[]>;
 }
 
-/** The subject's rows in the limit stores: lockout counters, the session quota and remembered Idempotency-Keys. */
+/**
+ * The subject's rows in the limit stores: lockout counters, the session quota and remembered Idempotency-Keys (the
+ * core reads and erases them through each store's own port: subject-rows.ts).
+ */
 export interface SubjectRows {
   export(subjectKey: string): Promise<SubjectRowsExport>;
   /** Deletes them all. @returns how many of each kind were deleted */

@@ -5,7 +5,7 @@ import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import { startFaceEmulator, type RunningFaceEmulator } from '../../dev/face-emulator/server.js';
-import { tableNames } from '../../src/adapters/storage/table-session-repository.js';
+import { tableNames } from '../../src/adapters/storage/table-names.js';
 import { subjectKeyer } from '../../src/adapters/storage/table-subject-store.js';
 import { DEV_SUBJECT_KEY_SECRET } from '../../src/config/config.js';
 import type { LivenessSession } from '../../src/core/session.js';

@@ -3,6 +3,7 @@ export * from './clock.js';
 export * from './face.js';
 export * from './hooks.js';
 export * from './observability.js';
+export * from './records.js';
 export * from './session-repository.js';
 export * from './stores.js';
 export { MemorySubjects } from './subjects-memory.js';

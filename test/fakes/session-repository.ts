@@ -237,8 +237,9 @@ export class InMemorySessionRepository implements SessionRepository {
     await this.hooks.enter('write');
     const stored = this.rows.get(next.sessionId);
     if (!stored) return undefined; // deleted meanwhile
-    const condition = current.etag ?? '*';
-    if (condition !== '*' && stored.etag !== condition) return 'conflict';
+    // As the adapter: a write without an ETag is refused, never made unconditionally.
+    if (!current.etag) throw new Error(`Session ${next.sessionId}: refusing a write without an ETag (it would overwrite concurrent changes)`);
+    if (stored.etag !== current.etag) return 'conflict';
     const written = { ...asStored(next), etag: this.nextEtag() };
     this.rows.set(written.sessionId, written);
     if (this.lostAnswers > 0) {

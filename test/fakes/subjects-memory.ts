@@ -3,15 +3,20 @@
 // conditional writes, idempotent deletes) and nothing more.
 import { livenessSettingsSchema } from '../../src/config/config.js';
 import { createHmac, randomUUID } from 'node:crypto';
-import { noAttemptLimits, noSubjectQuota } from '../../src/core/attempt-limits.js';
+import { noAttemptLimits } from '../../src/core/attempt-limits.js';
+import { idempotencyStore } from '../../src/core/idempotency.js';
+import { noSubjectQuota } from '../../src/core/quota.js';
+import { subjectRows } from '../../src/core/subject-rows.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
 import { ConflictError, FaceSessionNotFoundError } from '../../src/core/errors.js';
 import type {
-  AuditLog, CreateFaceSessionRequest, EventQueue, FaceSessions, IdempotencyRecord, IdempotencyStore, ImageStore, LivenessEvent,
-  Page, SessionChange, SessionRepository, SubjectRows, SubjectStore,
+  AuditLog, CreateFaceSessionRequest, EventQueue, FaceSessions, ImageStore, LivenessEvent, Page, SessionChange, SessionRepository, SubjectStore,
 } from '../../src/core/ports.js';
 import { awaitingReview, type AuditEntry, type LivenessSession } from '../../src/core/session.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../src/core/subject.js';
+import { OperationHooks } from './hooks.js';
+import { inMemoryRecordStores, type InMemoryRecordStores } from './records.js';
+import { MAX_ROUNDS } from './session-repository.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -103,20 +108,35 @@ export class MemorySubjects implements SubjectStore {
   readonly consents = new Map<string, Map<string, ConsentRecord>>();
   readonly erasing = new Set<string>();
   readonly receipts = new Map<string, DeletionReceipt[]>();
+  /** 'write' runs just before a conditional write of the record (to slip a concurrent writer in). */
+  readonly hooks = new OperationHooks<'write'>();
+  private etags = 0;
   constructor(private readonly secret = 'unit-test-secret') {}
   keyOf(subject: string) { return createHmac('sha256', this.secret).update(subject).digest('hex'); }
   async get(key: string) { const r = this.records.get(key); return r && clone(r); }
   async mutate(key: string, change: SubjectChange) {
-    const current = this.records.get(key);
-    const next = change(current && clone(current));
-    if (!next) return current && clone(current);
-    if (next.erasure && !current?.erasure) this.erasing.add(key);
-    this.records.set(key, clone(next));
-    return clone(next);
+    // As the adapter: a conditional write (the ETag read, or insert-if-absent); a lost round reads and re-applies.
+    for (let round = 1; ; round++) {
+      const current = this.records.get(key);
+      const next = change(current && clone(current));
+      if (!next) return current && clone(current);
+      if (next.subjectKey !== key) throw new Error('a subject change must keep the subject key');
+      if (next.erasure && !current?.erasure) this.erasing.add(key);
+      await this.hooks.enter('write');
+      if (this.records.get(key)?.etag !== current?.etag) {
+        if (round >= MAX_ROUNDS) throw new ConflictError('ConcurrentUpdate', 'The subject record is changing too often; try again.');
+        continue;
+      }
+      const row = { ...clone(next), etag: this.nextEtag() };
+      this.records.set(key, row);
+      return clone(row);
+    }
   }
   async recordVisit(key: string, now: Date, consent?: ConsentRecord) {
     const current = this.records.get(key);
-    this.records.set(key, { ...(current ?? { subjectKey: key, createdDateTime: now.toISOString(), retiredBlobs: [] }), lastSeenDateTime: now.toISOString() });
+    this.records.set(key, {
+      ...(current ?? { subjectKey: key, createdDateTime: now.toISOString(), retiredBlobs: [] }), lastSeenDateTime: now.toISOString(), etag: this.nextEtag(),
+    });
     if (consent) {
       const map = this.consents.get(key) ?? new Map();
       map.set(consent.version, consent);
@@ -131,39 +151,10 @@ export class MemorySubjects implements SubjectStore {
     const list = (this.receipts.get(receipt.subjectKey) ?? []).filter((r) => r.receiptId !== receipt.receiptId);
     this.receipts.set(receipt.subjectKey, [...list, clone(receipt)]);
   }
-  async listReceipts(key: string) { return clone(this.receipts.get(key) ?? []); }
-}
-
-export class MemorySubjectRows implements SubjectRows {
-  readonly rows = new Map<string, { lockouts: number; quotas: number; idempotencyKeys: number }>();
-  async export(key: string) {
-    const r = this.rows.get(key);
-    return {
-      lockouts: Array.from({ length: r?.lockouts ?? 0 }, () => ({ kind: 'subject' as const, recentFailures: 1 })),
-      ...(r?.quotas ? { quota: { openSessions: 0, recentCreates: 1 } } : {}),
-      idempotencyKeys: [],
-    };
+  async listReceipts(key: string) {
+    return clone(this.receipts.get(key) ?? []).sort((a, b) => a.completedDateTime.localeCompare(b.completedDateTime));
   }
-  async erase(key: string) {
-    const r = this.rows.get(key) ?? { lockouts: 0, quotas: 0, idempotencyKeys: 0 };
-    this.rows.delete(key);
-    return r;
-  }
-}
-
-export class MemoryIdempotency implements IdempotencyStore {
-  readonly keys = new Map<string, IdempotencyRecord>();
-  async claim(scope: string, key: string, record: IdempotencyRecord) {
-    const existing = this.keys.get(`${scope}|${key}`);
-    if (existing) return existing;
-    this.keys.set(`${scope}|${key}`, record);
-    return undefined;
-  }
-  async complete(scope: string, key: string, sessionId: string) {
-    const r = this.keys.get(`${scope}|${key}`);
-    if (r) this.keys.set(`${scope}|${key}`, { ...r, state: 'done', sessionId });
-  }
-  async release(scope: string, key: string) { this.keys.delete(`${scope}|${key}`); }
+  private nextEtag() { return `W/"${++this.etags}"`; }
 }
 
 export class RecordingEvents implements EventQueue {
@@ -185,7 +176,8 @@ export const testSettings = (overrides: Partial<LivenessSettings> = {}): Livenes
 export interface SubjectFakes {
   deps: LivenessDeps;
   sessions: MemorySessions; images: MemoryImages; audit: MemoryAudit; face: MemoryFace; subjects: MemorySubjects;
-  rows: MemorySubjectRows; events: RecordingEvents; logs: string[];
+  /** The per-subject records (lockouts, quota, Idempotency-Keys) that erasure and export reach through SubjectRows. */
+  records: InMemoryRecordStores; events: RecordingEvents; logs: string[];
   clock: { at: Date };
 }
 
@@ -195,7 +187,7 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
   const audit = new MemoryAudit();
   const face = new MemoryFace();
   const subjects = new MemorySubjects();
-  const rows = new MemorySubjectRows();
+  const records = inMemoryRecordStores();
   const events = new RecordingEvents();
   const logs: string[] = [];
   const clock = { at: new Date('2026-03-01T10:00:00.000Z') };
@@ -208,11 +200,11 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
     settings: testSettings(settings),
     limiter: noAttemptLimits,
     quota: noSubjectQuota,
-    idempotency: new MemoryIdempotency(),
+    idempotency: idempotencyStore(records.idempotencyKeys, testSettings(settings).idempotencyTtlSeconds),
     metrics: { sessionCreated: () => undefined, decisionRecorded: () => undefined, timeToResult: () => undefined, sweepDeletions: () => undefined },
     subjects,
-    subjectRows: rows,
+    subjectRows: subjectRows(records),
     events,
   };
-  return { deps, sessions, images, audit, face, subjects, rows, events, logs, clock };
+  return { deps, sessions, images, audit, face, subjects, records, events, logs, clock };
 }

@@ -51,9 +51,10 @@ export class InMemoryDeliveryLog implements DeliveryLog {
 
   async recordAttempt(attempt: DeliveryAttempt): Promise<void> {
     await this.hooks.enter('recordAttempt');
-    const list = this.attempts.get(attempt.eventId) ?? [];
-    this.attempts.set(attempt.eventId, [...list, clone(attempt)].sort((a, b) =>
-      `${a.attemptedDateTime}|${String(a.attempt).padStart(4, '0')}`.localeCompare(`${b.attemptedDateTime}|${String(b.attempt).padStart(4, '0')}`)));
+    // As the adapter's row key: one attempt per time and number (a repeated write replaces itself), in key order.
+    const key = (a: DeliveryAttempt) => `${a.attemptedDateTime}|${String(a.attempt).padStart(4, '0')}`;
+    const list = (this.attempts.get(attempt.eventId) ?? []).filter((a) => key(a) !== key(attempt));
+    this.attempts.set(attempt.eventId, [...list, clone(attempt)].sort((a, b) => key(a).localeCompare(key(b))));
   }
 
   async listAttempts(eventId: string): Promise<DeliveryAttempt[]> {

@@ -7,9 +7,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppServices, TokenVerifier } from '../../src/composition.js';
-import { livenessSettingsSchema, webhookSettingsSchema } from '../../src/config/config.js';
-import type { QuotaPolicy } from '../../src/adapters/storage/table-subject-quota.js';
-import type { AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
+import { livenessSettingsSchema, parseConfig, webhookSettingsSchema } from '../../src/config/config.js';
+import { attemptLimiter, type AttemptLimitPolicy } from '../../src/core/attempt-limits.js';
+import { idempotencyStore } from '../../src/core/idempotency.js';
+import type { AttemptLimiter, IdempotencyStore, SubjectQuota, SubjectRows } from '../../src/core/ports.js';
+import { subjectQuota, type QuotaPolicy } from '../../src/core/quota.js';
+import { subjectRows } from '../../src/core/subject-rows.js';
 import type { LivenessDeps, LivenessSettings } from '../../src/core/deps.js';
 import { ForbiddenError, UnauthorizedError } from '../../src/core/errors.js';
 import { HealthCache } from '../../src/shared/health-cache.js';
@@ -17,15 +20,21 @@ import { FakeClock } from './clock.js';
 import { FakeFace } from './face.js';
 import { CapturingLogger, RecordingMetrics } from './observability.js';
 import { InMemorySessionRepository } from './session-repository.js';
-import {
-  DEFAULT_LIMITS, DEFAULT_QUOTA, InMemoryAttemptLimiter, InMemorySubjectQuota, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryIdempotencyStore, InMemoryImageStore,
-  InMemorySubjectRows,
-} from './stores.js';
+import { inMemoryRecordStores, type InMemoryRecordStores } from './records.js';
+import { InMemoryAuditLog, InMemoryCompletionQueue, InMemoryImageStore } from './stores.js';
 import { MemorySubjects } from './subjects-memory.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
 
 /** The core's settings as the app parses them from an environment that sets none (src/config/config.ts). */
 export const DEFAULT_SETTINGS: LivenessSettings = livenessSettingsSchema.parse({});
+
+/** The lockout and quota policies as the app parses them from an environment that sets only what it must. */
+const defaultLimits = parseConfig({
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:7081',
+  DEVICE_AUTH_ISSUER: 'http://127.0.0.1:7082', DEVICE_AUTH_AUDIENCE: 'api://x',
+}).limits;
+export const DEFAULT_LIMITS: AttemptLimitPolicy = defaultLimits.attempts;
+export const DEFAULT_QUOTA: QuotaPolicy = defaultLimits.quota;
 
 /** The webhook retry settings' defaults (WEBHOOK_RETRY_* in src/config/config.ts). */
 export const DEFAULT_WEBHOOK_RETRY = webhookSettingsSchema.parse({}).retry;
@@ -38,14 +47,19 @@ export interface FakeWorld {
   completions: InMemoryCompletionQueue;
   clock: FakeClock;
   logger: CapturingLogger;
-  limiter: InMemoryAttemptLimiter;
-  quota: InMemorySubjectQuota;
-  idempotency: InMemoryIdempotencyStore;
+  /** The core's lockout rules over `records.limits`. */
+  limiter: AttemptLimiter;
+  /** The core's quota rules over `records.quotas`. */
+  quota: SubjectQuota;
+  /** The core's Idempotency-Key rules over `records.idempotencyKeys`. */
+  idempotency: IdempotencyStore;
+  /** The stored per-subject records (storage only: peek, seed, hooks). */
+  records: InMemoryRecordStores;
   metrics: RecordingMetrics;
   /** Subject records, consents, references, erasure state and receipts; keys are HMACs of the token subject. */
   subjects: MemorySubjects;
   /** The subject's rows in the limiter, the quota and the idempotency store (found by subject key). */
-  subjectRows: InMemorySubjectRows;
+  subjectRows: SubjectRows;
   /** The webhook queue: new events land here when webhooks are on (`fakeWorld({ webhooks: true })`). */
   webhookQueue: InMemoryWebhookQueue;
   deliveryLog: InMemoryDeliveryLog;
@@ -67,9 +81,11 @@ export interface FakeWorldOptions {
 
 export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
-  const limiter = new InMemoryAttemptLimiter(options.limits ?? DEFAULT_LIMITS);
-  const quota = new InMemorySubjectQuota(options.quota ?? DEFAULT_QUOTA);
-  const idempotency = new InMemoryIdempotencyStore(settings.idempotencyTtlSeconds);
+  // Wired as src/composition.ts wires the Table adapters: the core's rules over the stores.
+  const records = inMemoryRecordStores();
+  const limiter = attemptLimiter(records.limits, options.limits ?? DEFAULT_LIMITS);
+  const quota = subjectQuota(records.quotas, options.quota ?? DEFAULT_QUOTA);
+  const idempotency = idempotencyStore(records.idempotencyKeys, settings.idempotencyTtlSeconds);
   const webhookQueue = new InMemoryWebhookQueue();
   const parts = {
     face: new FakeFace(),
@@ -84,11 +100,11 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     idempotency,
     metrics: new RecordingMetrics(),
     subjects: new MemorySubjects(),
-    subjectRows: new InMemorySubjectRows(limiter, quota, idempotency),
+    subjectRows: subjectRows(records),
     settings,
   };
   return {
-    ...parts, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
+    ...parts, records, webhookQueue, deliveryLog: new InMemoryDeliveryLog(), receiver: new RecordingWebhookSender(),
     deps: { ...parts, ...(options.webhooks ? { events: webhookQueue } : {}) },
   };
 }

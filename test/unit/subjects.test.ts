@@ -174,7 +174,10 @@ describe('erasure', () => {
     const b = await inReview(f, subject);
     const c = await start(f, subject, other);
     await f.audit.upsert([{ id: 1, sessionId: b.sessionId, attemptStatus: 'Succeeded', response: { body: {} }, collectedDateTime: '2026-03-01T10:01:00.000Z' }]);
-    f.rows.rows.set(key, { lockouts: 2, quotas: 1, idempotencyKeys: 1 });
+    f.records.limits.seed({ kind: 'subject', id: key, subjectKey: key }, { kind: 'subject', failures: [1] });
+    f.records.limits.seed({ kind: 'device', id: 'phone', subjectKey: key }, { kind: 'device', failures: [1] });
+    f.records.quotas.seed({ subjectKey: key }, { open: [], creates: [1] });
+    f.records.idempotencyKeys.seed({ subjectKey: key, key: 'k' }, { requestHash: 'h', state: 'done', sessionId: a.sessionId, createdDateTime: '2026-03-01T10:00:00.000Z' });
     return { key, ids: [a.sessionId, b.sessionId, c.sessionId] };
   }
 

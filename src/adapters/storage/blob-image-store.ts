@@ -1,7 +1,7 @@
 // ImageStore over one Blob container. Images are biometric data: private container, no public access.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { ImageStore } from '../../core/ports.js';
-import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, onceUntilFailure, orAbsent, type StorageClients } from './clients.js';
 
 const guard = <T>(work: () => Promise<T>) => guardStorage('Blob storage request', work);
 
@@ -27,14 +27,7 @@ export class BlobImageStore implements ImageStore {
   }
 
   async get(blobName: string): Promise<Uint8Array | undefined> {
-    return guard(async () => {
-      try {
-        return await this.container.getBlockBlobClient(blobName).downloadToBuffer();
-      } catch (error) {
-        if (isRestError(error, 404)) return undefined;
-        throw error;
-      }
-    });
+    return guard(() => orAbsent(this.container.getBlockBlobClient(blobName).downloadToBuffer()));
   }
 
   async delete(blobName: string): Promise<void> {

@@ -1,6 +1,6 @@
 // Storage service clients built from the config: a connection string locally (Azurite), identity-based URIs with
 // DefaultAzureCredential in Azure (the same AzureWebJobsStorage__* settings the Functions host uses for triggers).
-import { TableClient, type TransactionAction } from '@azure/data-tables';
+import { odata, TableClient, type TransactionAction } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { StorageUnavailableError, ValidationError } from '../../core/errors.js';
@@ -55,19 +55,77 @@ export function isRestError(error: unknown, ...statuses: number[]): error is { s
 }
 
 /**
- * Turns a failure of the storage service (an SDK RestError: an error status, a timeout or a network error) into
- * StorageUnavailableError, which callers answer with 503 + Retry-After. Anything else, a bug included, passes through
- * unchanged and becomes a 500: a programming error must not look like an outage.
+ * Whether a storage failure is an outage, worth a retry later: a 5xx or 408 from the service, or a request that never
+ * got an answer (an SDK RestError with no status: connection refused or reset, DNS; or a timeout/abort). A 4xx is
+ * not: 400/413 mean we sent something wrong, 404/409/412 are answers the adapter handles itself (or a bug when one
+ * escapes it), 403 is a missing role assignment.
+ */
+export function isStorageOutage(error: unknown): boolean {
+  const e = error as { name?: string; statusCode?: number; code?: string } | undefined;
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return true;
+  if (e?.name !== 'RestError') return false;
+  if (e.statusCode === undefined) return true;
+  return e.statusCode >= 500 || e.statusCode === 408;
+}
+
+/**
+ * Turns an outage of the storage service (see isStorageOutage) into StorageUnavailableError, which callers answer
+ * with 503 + Retry-After. Anything else, a 4xx RestError or a bug, passes through unchanged and becomes a 500: a
+ * programming error must not look like an outage (nor invite the caller to retry it).
  */
 export async function guardStorage<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isRestError(error) || (error as Error | undefined)?.name === 'AbortError') {
-      throw new StorageUnavailableError(`${what} failed.`, { cause: error });
-    }
+    if (isStorageOutage(error)) throw new StorageUnavailableError(`${what} failed.`, { cause: error });
     throw error;
   }
+}
+
+/**
+ * The ETag a conditional write of `record` must carry. A record read from storage always has one; one without is a
+ * bug (a record made up by the caller), and writing it unconditionally ('*') would overwrite whatever a concurrent
+ * writer stored, so it is refused.
+ */
+export function requireEtag(record: { etag?: string }, what: string): string {
+  if (!record.etag) throw new Error(`${what}: refusing a write without an ETag (it would overwrite concurrent changes)`);
+  return record.etag;
+}
+
+/**
+ * Every row of one partition, each the value the adapter wrote as JSON into `column` (from a typed, checked value:
+ * the rows are the adapter's own), in key order.
+ */
+export async function partitionValues<T>(table: TableClient, partitionKey: string, column: string): Promise<T[]> {
+  const values: T[] = [];
+  const filter = odata`PartitionKey eq ${partitionKey}`;
+  for await (const e of table.listEntities<Record<string, string>>({ queryOptions: { filter, select: [column] } })) {
+    values.push(JSON.parse(e[column]!) as T);
+  }
+  return values;
+}
+
+/**
+ * A queue message's text: base64 of its JSON, because the Functions queue trigger decodes base64
+ * (host.json extensions.queues.messageEncoding); the JS SDK does not encode by itself.
+ */
+export function queueMessageText(message: unknown): string {
+  return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+}
+
+/** A read whose 404 means "there is none". */
+export async function orAbsent<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isRestError(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/** A delete whose 404 means "already gone": deletes are idempotent. */
+export async function ignore404(remove: Promise<unknown>): Promise<void> {
+  await orAbsent(remove);
 }
 
 /**
@@ -81,11 +139,7 @@ export async function deleteInBatches(table: TableClient, deletes: TransactionAc
       await table.submitTransaction(batch);
     } catch (error) {
       if (!isRestError(error, 404)) throw error;
-      for (const [, entity] of batch) {
-        await table.deleteEntity(entity.partitionKey, entity.rowKey).catch((e: unknown) => {
-          if (!isRestError(e, 404)) throw e;
-        });
-      }
+      for (const [, entity] of batch) await ignore404(table.deleteEntity(entity.partitionKey, entity.rowKey));
     }
   }
 }

@@ -1,16 +1,22 @@
 // The one optimistic-concurrency loop of the storage adapters. Table storage has no transactions across rows, so a
 // read-modify-write is made safe by writing conditionally (an ETag, or an insert that fails when the row exists) and,
 // when another writer got there first, reading again and re-applying the change. Every record that more than one
-// invocation may write at once (sessions, attempt limits, idempotency keys) goes through here.
+// invocation may write at once (sessions, subjects, and the per-subject records of table-subject-records.ts) goes
+// through here.
 import { ConflictError } from '../../core/errors.js';
 import { isRestError } from './clients.js';
 
 /** How many read-modify-write rounds before giving up: enough for a handful of racing writers on one record. */
 export const DEFAULT_MAX_ROUNDS = 8;
 
-/** A conditional write lost to a concurrent writer: 412 (ETag mismatch) on update, 409 on insert. */
+/** A round that found the record changed under it in another way (deleted between read and write): run it again. */
+export class RoundLost extends Error {
+  override name = 'RoundLost';
+}
+
+/** A conditional write lost to a concurrent writer: 412 (ETag mismatch) on update, 409 on insert, or RoundLost. */
 export function isConcurrencyConflict(error: unknown): boolean {
-  return isRestError(error, 409, 412);
+  return error instanceof RoundLost || isRestError(error, 409, 412);
 }
 
 /**

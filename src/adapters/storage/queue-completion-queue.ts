@@ -1,9 +1,7 @@
-// CompletionQueue over a storage queue. Messages are base64 JSON because the Functions queue trigger decodes base64
-// (host.json extensions.queues.messageEncoding); the JS SDK does not encode by itself.
+// CompletionQueue over a storage queue (messages: base64 JSON, see queueMessageText).
 import type { QueueClient } from '@azure/storage-queue';
-import { StorageUnavailableError } from '../../core/errors.js';
 import type { CompletionMessage, CompletionQueue } from '../../core/ports.js';
-import { onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, onceUntilFailure, queueMessageText, type StorageClients } from './clients.js';
 
 export class StorageCompletionQueue implements CompletionQueue {
   private readonly queue: QueueClient;
@@ -15,12 +13,9 @@ export class StorageCompletionQueue implements CompletionQueue {
   }
 
   async enqueue(message: CompletionMessage, delaySeconds = 0): Promise<void> {
-    try {
+    await guardStorage('Enqueueing the completion message', async () => {
       await this.ensure();
-      const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
-      await this.queue.sendMessage(text, { visibilityTimeout: Math.max(0, Math.round(delaySeconds)) });
-    } catch (error) {
-      throw new StorageUnavailableError('Could not enqueue the completion message.', { cause: error });
-    }
+      await this.queue.sendMessage(queueMessageText(message), { visibilityTimeout: Math.max(0, Math.round(delaySeconds)) });
+    });
   }
 }

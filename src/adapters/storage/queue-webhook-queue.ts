@@ -1,10 +1,8 @@
 // The webhook queue over a storage queue: the session outbox hands new events to it (EventQueue), and the sender
-// schedules its retries on it with a visibility delay (DeliveryQueue). Messages are base64 JSON, like the completion
-// queue, because the Functions queue trigger decodes base64 (host.json extensions.queues.messageEncoding).
+// schedules its retries on it with a visibility delay (DeliveryQueue). Messages: base64 JSON, see queueMessageText.
 import type { QueueClient } from '@azure/storage-queue';
-import { StorageUnavailableError } from '../../core/errors.js';
 import type { DeliveryMessage, DeliveryQueue, EventQueue, LivenessEvent } from '../../core/ports.js';
-import { onceUntilFailure, type StorageClients } from './clients.js';
+import { guardStorage, onceUntilFailure, queueMessageText, type StorageClients } from './clients.js';
 
 /** A storage queue message stays invisible at most 7 days. */
 export const MAX_VISIBILITY_SECONDS = 7 * 86_400;
@@ -24,13 +22,10 @@ export class StorageWebhookQueue implements EventQueue, DeliveryQueue {
   async enqueue(item: LivenessEvent | DeliveryMessage, delaySeconds = 0): Promise<void> {
     const message: DeliveryMessage = 'event' in item ? item : { event: item, attempt: 1 };
     const visibilityTimeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(delaySeconds)));
-    try {
+    await guardStorage('Enqueueing the webhook message', async () => {
       await this.ensure();
-      const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
       // Time to live: a retry delayed by up to 7 days must still be there when it becomes visible.
-      await this.queue.sendMessage(text, { visibilityTimeout, messageTimeToLive: -1 });
-    } catch (error) {
-      throw new StorageUnavailableError('Could not enqueue the webhook message.', { cause: error });
-    }
+      await this.queue.sendMessage(queueMessageText(message), { visibilityTimeout, messageTimeToLive: -1 });
+    });
   }
 }

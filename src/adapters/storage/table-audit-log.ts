@@ -3,8 +3,8 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { AuditLog } from '../../core/ports.js';
 import type { AuditEntry } from '../../core/session.js';
-import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
-import { tableNames } from './table-session-repository.js';
+import { guardStorage, isRestError, onceUntilFailure, partitionValues, type StorageClients } from './clients.js';
+import { tableNames } from './table-names.js';
 
 /** Entity group transactions take at most 100 operations. */
 const BATCH = 100;
@@ -24,23 +24,22 @@ export class TableAuditLog implements AuditLog {
     if (entries.length === 0) return;
     await guard(async () => {
       await this.ensure();
-      const actions: TransactionAction[] = entries.map((entry) => ['upsert', {
-        partitionKey: entry.sessionId,
-        rowKey: String(entry.id).padStart(10, '0'),
-        entryJson: JSON.stringify(entry),
-      }, 'Replace']);
-      for (let i = 0; i < actions.length; i += BATCH) await this.table.submitTransaction(actions.slice(i, i + BATCH));
+      // A transaction holds one partition: one session's entries at a time.
+      for (const sessionId of new Set(entries.map((e) => e.sessionId))) {
+        const actions: TransactionAction[] = entries.filter((e) => e.sessionId === sessionId).map((entry) => ['upsert', {
+          partitionKey: entry.sessionId,
+          rowKey: String(entry.id).padStart(10, '0'),
+          entryJson: JSON.stringify(entry),
+        }, 'Replace']);
+        for (let i = 0; i < actions.length; i += BATCH) await this.table.submitTransaction(actions.slice(i, i + BATCH));
+      }
     });
   }
 
   async list(sessionId: string): Promise<AuditEntry[]> {
     return guard(async () => {
       await this.ensure();
-      const entries: AuditEntry[] = [];
-      const filter = odata`PartitionKey eq ${sessionId}`;
-      for await (const e of this.table.listEntities<{ entryJson: string }>({ queryOptions: { filter } })) {
-        entries.push(JSON.parse(e.entryJson) as AuditEntry); // written by upsert above from a validated entry
-      }
+      const entries = await partitionValues<AuditEntry>(this.table, sessionId, 'entryJson'); // written by upsert, validated
       return entries.sort((a, b) => a.id - b.id);
     });
   }

@@ -5,11 +5,8 @@
 //                               (to redeliver it); event ids are UUIDv7, so the partition lists oldest first
 import { odata, type TableClient } from '@azure/data-tables';
 import type { DeadLetter, DeliveryAttempt, DeliveryLog, Page } from '../../core/ports.js';
-import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
-
-export function deliveryTableNames(prefix: string) {
-  return { attempts: `${prefix}LivenessWebhookAttempts`, deadLetters: `${prefix}LivenessWebhookDeadLetters` };
-}
+import { checkContinuationToken, guardStorage, ignore404, onceUntilFailure, orAbsent, partitionValues, type StorageClients } from './clients.js';
+import { tableNames } from './table-names.js';
 
 const DEAD_LETTER_PARTITION = 'deadletter';
 const guard = <T>(work: () => Promise<T>) => guardStorage('Table storage request (webhook deliveries)', work);
@@ -22,9 +19,9 @@ export class TableDeliveryLog implements DeliveryLog {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string) {
-    const names = deliveryTableNames(prefix);
-    this.attempts = clients.table(names.attempts);
-    this.deadLetters = clients.table(names.deadLetters);
+    const names = tableNames(prefix);
+    this.attempts = clients.table(names.webhookAttempts);
+    this.deadLetters = clients.table(names.webhookDeadLetters);
     this.ensure = onceUntilFailure(() => Promise.all([this.attempts.createTable(), this.deadLetters.createTable()]));
   }
 
@@ -42,12 +39,7 @@ export class TableDeliveryLog implements DeliveryLog {
   async listAttempts(eventId: string): Promise<DeliveryAttempt[]> {
     return guard(async () => {
       await this.ensure();
-      const out: DeliveryAttempt[] = [];
-      const filter = odata`PartitionKey eq ${eventId}`;
-      for await (const e of this.attempts.listEntities<{ attemptJson: string }>({ queryOptions: { filter } })) {
-        out.push(JSON.parse(e.attemptJson) as DeliveryAttempt); // written by recordAttempt from a typed value
-      }
-      return out;
+      return partitionValues<DeliveryAttempt>(this.attempts, eventId, 'attemptJson'); // key order: oldest first
     });
   }
 
@@ -71,23 +63,15 @@ export class TableDeliveryLog implements DeliveryLog {
   async getDeadLetter(eventId: string): Promise<DeadLetter | undefined> {
     return guard(async () => {
       await this.ensure();
-      try {
-        return fromEntity(await this.deadLetters.getEntity<DeadLetterEntity>(DEAD_LETTER_PARTITION, eventId));
-      } catch (error) {
-        if (isRestError(error, 404)) return undefined;
-        throw error;
-      }
+      const entity = await orAbsent(this.deadLetters.getEntity<DeadLetterEntity>(DEAD_LETTER_PARTITION, eventId));
+      return entity && fromEntity(entity);
     });
   }
 
   async deleteDeadLetter(eventId: string): Promise<void> {
     await guard(async () => {
       await this.ensure();
-      try {
-        await this.deadLetters.deleteEntity(DEAD_LETTER_PARTITION, eventId);
-      } catch (error) {
-        if (!isRestError(error, 404)) throw error;
-      }
+      await ignore404(this.deadLetters.deleteEntity(DEAD_LETTER_PARTITION, eventId));
     });
   }
 

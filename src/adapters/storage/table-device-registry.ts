@@ -5,6 +5,7 @@
 // client id, the platform, Apple's credential certificate and a counter).
 import type { TableClient } from '@azure/data-tables';
 import type { DeviceRegistry, RegisteredDevice } from '../../core/attestation.js';
+import { tableNames } from './table-names.js';
 import { guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
 
 interface DeviceEntity {
@@ -19,7 +20,7 @@ export class TableDeviceRegistry implements DeviceRegistry {
   private readonly ensure: () => Promise<unknown>;
 
   constructor(clients: StorageClients, prefix: string) {
-    this.table = clients.table(`${prefix}LivenessAttestedDevices`);
+    this.table = clients.table(tableNames(prefix).attestedDevices);
     this.ensure = onceUntilFailure(() => this.table.createTable());
   }
 

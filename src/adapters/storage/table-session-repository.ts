@@ -19,30 +19,12 @@ import type { ListSessionsQuery, Page, SessionChange, SessionRepository } from '
 import type { Decision } from '../../core/decision.js';
 import { awaitingReview, type LivenessSession, type SessionListItem, type SessionStatus } from '../../core/session.js';
 import { validate as uuidValidate, version as uuidVersion } from 'uuid';
-import { checkContinuationToken, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { checkContinuationToken, guardStorage, ignore404, isRestError, onceUntilFailure, orAbsent, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
+import { tableNames } from './table-names.js';
 
 const MAX_SECONDS = 9_999_999_999;
 const MAX_MS = 9_999_999_999_999;
-
-export interface TableNames {
-  sessions: string; auditEntries: string; sweepSchedule: string; subjectSessions: string; reviewQueue: string;
-  subjects: string; deletionReceipts: string; attemptLimits: string; idempotencyKeys: string;
-}
-
-export function tableNames(prefix: string): TableNames {
-  return {
-    sessions: `${prefix}LivenessSessions`,
-    auditEntries: `${prefix}LivenessAuditEntries`,
-    sweepSchedule: `${prefix}LivenessSweepSchedule`,
-    subjectSessions: `${prefix}LivenessSubjectSessions`,
-    reviewQueue: `${prefix}LivenessReviewQueue`,
-    subjects: `${prefix}LivenessSubjects`,
-    deletionReceipts: `${prefix}LivenessDeletionReceipts`,
-    attemptLimits: `${prefix}LivenessAttemptLimits`,
-    idempotencyKeys: `${prefix}LivenessIdempotencyKeys`,
-  };
-}
 
 const REVIEW_PARTITION = 'review';
 
@@ -155,6 +137,8 @@ export class TableSessionRepository implements SessionRepository {
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
       } catch (error) {
+        // Another session's id (not one of our own lost answers): its rows are not ours to remove.
+        if (error instanceof ConflictError) throw error;
         // Leave no half-written session: remove the rows (whichever landed; a lost answer may hide one).
         const key = keyOf(session.sessionId);
         await Promise.allSettled([
@@ -193,12 +177,8 @@ export class TableSessionRepository implements SessionRepository {
   private async read(sessionId: string): Promise<LivenessSession | undefined> {
     const key = sessionKey(sessionId);
     if (!key) return undefined; // not an id this app minted
-    try {
-      return fromEntity(await this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey));
-    } catch (error) {
-      if (isRestError(error, 404)) return undefined;
-      throw error;
-    }
+    const entity = await orAbsent(this.sessions.getEntity<SessionEntity>(key.partitionKey, key.rowKey));
+    return entity && fromEntity(entity);
   }
 
   async mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined> {
@@ -228,7 +208,7 @@ export class TableSessionRepository implements SessionRepository {
     if (isAwaiting && !wasAwaiting) await this.reviews.upsertEntity({ ...reviewKey(next), sessionId: next.sessionId }, 'Replace');
     let etag: string | undefined;
     try {
-      etag = (await this.sessions.updateEntity(toEntity(next), 'Replace', { etag: current.etag ?? '*' })).etag;
+      etag = (await this.sessions.updateEntity(toEntity(next), 'Replace', { etag: requireEtag(current, `Session ${next.sessionId}`) })).etag;
     } catch (error) {
       if (isRestError(error, 404)) return undefined; // deleted meanwhile
       throw error; // 412 goes back to withOptimisticConcurrency for another round
@@ -476,12 +456,4 @@ function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' |
     ...(e.resultCollectedDateTime ? { resultCollectedDateTime: e.resultCollectedDateTime } : {}),
     ...(decision ? { outcome: decision.outcome } : {}),
   };
-}
-
-async function ignore404(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (error) {
-    if (!isRestError(error, 404)) throw error;
-  }
 }

@@ -10,9 +10,9 @@ import { createHmac } from 'node:crypto';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { SubjectStore } from '../../core/ports.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord } from '../../core/subject.js';
-import { deleteInBatches, guardStorage, isRestError, onceUntilFailure, type StorageClients } from './clients.js';
+import { deleteInBatches, guardStorage, ignore404, onceUntilFailure, orAbsent, partitionValues, requireEtag, type StorageClients } from './clients.js';
 import { withOptimisticConcurrency } from './optimistic.js';
-import { tableNames } from './table-session-repository.js';
+import { tableNames } from './table-names.js';
 
 const RECORD_ROW = 'subject';
 const CONSENT_PREFIX = 'consent|';
@@ -63,7 +63,7 @@ export class TableSubjectStore implements SubjectStore {
       }
       const entity = toEntity(next);
       const etag = current
-        ? (await this.subjects.updateEntity(entity, 'Replace', { etag: current.etag ?? '*' })).etag
+        ? (await this.subjects.updateEntity(entity, 'Replace', { etag: requireEtag(current, 'The subject record') })).etag
         : (await this.subjects.createEntity(entity)).etag; // 409 if someone created it meanwhile: another round
       return { ...next, etag };
     }, { what: 'The subject record' }));
@@ -125,23 +125,15 @@ export class TableSubjectStore implements SubjectStore {
   async listReceipts(subjectKey: string): Promise<DeletionReceipt[]> {
     return guard(async () => {
       await this.ensure();
-      const receipts: DeletionReceipt[] = [];
-      const filter = odata`PartitionKey eq ${subjectKey}`;
-      for await (const e of this.receipts.listEntities<{ receiptJson: string }>({ queryOptions: { filter } })) {
-        receipts.push(JSON.parse(e.receiptJson) as DeletionReceipt);
-      }
+      const receipts = await partitionValues<DeletionReceipt>(this.receipts, subjectKey, 'receiptJson');
       return receipts.sort((a, b) => a.completedDateTime.localeCompare(b.completedDateTime));
     });
   }
 
   private async read(subjectKey: string): Promise<SubjectRecord | undefined> {
     await this.ensure();
-    try {
-      return fromEntity(subjectKey, await this.subjects.getEntity<RecordEntity>(subjectKey, RECORD_ROW));
-    } catch (error) {
-      if (isRestError(error, 404)) return undefined;
-      throw error;
-    }
+    const entity = await orAbsent(this.subjects.getEntity<RecordEntity>(subjectKey, RECORD_ROW));
+    return entity && fromEntity(subjectKey, entity);
   }
 
   private async consentRows(subjectKey: string) {
@@ -178,12 +170,4 @@ function fromEntity(subjectKey: string, e: RecordEntity & { etag?: string }): Su
     ...(e.erasureJson ? { erasure: JSON.parse(e.erasureJson) } : {}),
     etag: e.etag,
   };
-}
-
-async function ignore404(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (error) {
-    if (!isRestError(error, 404)) throw error;
-  }
 }

@@ -55,7 +55,7 @@ describe('collecting a result', () => {
     expect(world.sessions.sweepIndex()).toEqual([{ due: '2026-01-02T09:10:00.000Z', sessionId: s.sessionId }]);
     expect(world.metrics.decisions).toEqual(['pass']);
     expect(world.metrics.timesToResult).toEqual([{ milliseconds: 2000, outcome: 'pass' }]);
-    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(0);
+    expect(world.records.limits.peek(limitKeysOf(world, 'alice', 'dev-1').subject)?.failures ?? []).toHaveLength(0);
   });
 
   it('with a webhook configured, hands the decided event to the webhook queue (no scores) and leaves no outbox behind', async () => {
@@ -95,8 +95,8 @@ describe('collecting a result', () => {
     world.face.addSucceededAttempt(s.faceSessionId, attempt);
     await collect(world, s.sessionId);
     expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'ResultAvailable', decision: { outcome, reasons } });
-    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(1);
-    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').device)).toBe(1);
+    expect(world.records.limits.peek(limitKeysOf(world, 'alice', 'dev-1').subject)?.failures ?? []).toHaveLength(1);
+    expect(world.records.limits.peek(limitKeysOf(world, 'alice', 'dev-1').device)?.failures ?? []).toHaveLength(1);
   });
 
   it.each([
@@ -246,8 +246,8 @@ describe('duplicates and races', () => {
     expect(outcomes.filter((o) => o === 'collected')).toHaveLength(1);
     expect(outcomes.filter((o) => o !== 'collected').every((o) => o === 'already-collected')).toBe(true);
     expect(world.audit.peek(s.sessionId)).toHaveLength(1);
-    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(1);
-    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').device)).toBe(1);
+    expect(world.records.limits.peek(limitKeysOf(world, 'alice', 'dev-1').subject)?.failures ?? []).toHaveLength(1);
+    expect(world.records.limits.peek(limitKeysOf(world, 'alice', 'dev-1').device)?.failures ?? []).toHaveLength(1);
     expect(world.metrics.decisions).toEqual(['fail']);
   });
 
@@ -284,7 +284,7 @@ describe('duplicates and races', () => {
     world.sessions.loseNextWriteAnswer();
     await collect(world, s.sessionId);
     expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'ResultAvailable', decision: { outcome: 'fail' } });
-    expect(world.limiter.failures(limitKeysOf(world, 'alice', 'dev-1').subject)).toBe(1);
+    expect(world.records.limits.peek(limitKeysOf(world, 'alice', 'dev-1').subject)?.failures ?? []).toHaveLength(1);
     expect(world.face.live()).toEqual([]);
   });
 

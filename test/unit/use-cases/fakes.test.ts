@@ -4,9 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, StorageUnavailableError, ValidationError } from '../../../src/core/errors.js';
 import type { LivenessSession } from '../../../src/core/session.js';
-import {
-  DEFAULT_SETTINGS, InMemoryAttemptLimiter, InMemoryIdempotencyStore, InMemorySessionRepository, InMemorySubjectQuota, InMemorySubjectRows, MAX_ROUNDS,
-} from '../../fakes/index.js';
+import { attemptLimiter } from '../../../src/core/attempt-limits.js';
+import { idempotencyStore } from '../../../src/core/idempotency.js';
+import { subjectQuota } from '../../../src/core/quota.js';
+import { subjectRows } from '../../../src/core/subject-rows.js';
+import { DEFAULT_QUOTA, DEFAULT_SETTINGS, inMemoryRecordStores, InMemorySessionRepository, MAX_ROUNDS } from '../../fakes/index.js';
 import { parseConfig } from '../../../src/config/config.js';
 
 const id = (n: number) => `019b78c9-0a80-7000-8000-${String(n).padStart(12, '0')}`;
@@ -108,10 +110,11 @@ describe('InMemorySessionRepository', () => {
 
 describe('the limit stores and SubjectRows', () => {
   it("keep a subject's rows under its subject key (a device counts only within its subject); SubjectRows exports and erases them by key", async () => {
-    const limiter = new InMemoryAttemptLimiter({ maxFailures: 2, windowSeconds: 180, lockoutSeconds: 1800 });
-    const quota = new InMemorySubjectQuota();
-    const idempotency = new InMemoryIdempotencyStore();
-    const rows = new InMemorySubjectRows(limiter, quota, idempotency);
+    const records = inMemoryRecordStores();
+    const limiter = attemptLimiter(records.limits, { maxFailures: 2, windowSeconds: 180, lockoutSeconds: 1800 });
+    const quota = subjectQuota(records.quotas, DEFAULT_QUOTA);
+    const idempotency = idempotencyStore(records.idempotencyKeys, 86_400);
+    const rows = subjectRows(records);
     const now = new Date('2026-01-01T09:00:00.000Z');
     await limiter.recordFailure({ kind: 'device', id: 'phone', subjectKey: 'a' }, now, 2);
     await limiter.recordFailure({ kind: 'subject', id: 'a', subjectKey: 'a' }, now);
@@ -131,7 +134,7 @@ describe('the limit stores and SubjectRows', () => {
     });
     expect(await rows.erase('a')).toEqual({ lockouts: 2, quotas: 1, idempotencyKeys: 1 });
     expect(await rows.export('a')).toEqual({ lockouts: [], idempotencyKeys: [] });
-    expect(idempotency.peek('b', 'k')).toBeDefined();
+    expect(records.idempotencyKeys.peek({ subjectKey: 'b', key: 'k' })).toBeDefined();
   });
 });
 

@@ -170,7 +170,7 @@ describe('what a create leaves under the subject key', () => {
     await world.limiter.recordFailure({ kind: 'device', id: 'phone', subjectKey: carol.subjectKey }, world.clock.now());
     expect(bob.subjectKey).toBe(world.subjects.keyOf('bob'));
     expect(bob.subjectKey).not.toBe(carol.subjectKey);
-    expect(world.quota.open(bob.subjectKey)).toEqual([bob.sessionId]);
+    expect(world.records.quotas.peek({ subjectKey: bob.subjectKey })?.open.map((s) => s.id)).toEqual([bob.sessionId]);
     expect(world.subjects.consents.get(bob.subjectKey)?.get(world.settings.privacy.currentConsentVersion)).toBeDefined();
 
     const receipt = await eraseSubject(world.deps, bob.subjectKey, 'ops');
@@ -180,9 +180,9 @@ describe('what a create leaves under the subject key', () => {
     });
     expect(world.sessions.all().map((s) => s.sessionId)).toEqual([carol.sessionId]);
     expect(world.face.live()).toEqual([carol.faceSessionId]);
-    expect(world.limiter.failures({ kind: 'device', id: 'phone', subjectKey: carol.subjectKey })).toBe(1);
-    expect(world.quota.open(carol.subjectKey)).toEqual([carol.sessionId]);
-    expect(world.idempotency.peek(carol.subjectKey, 'k1')).toMatchObject({ state: 'done', sessionId: carol.sessionId });
+    expect(world.records.limits.peek({ kind: 'device', id: 'phone', subjectKey: carol.subjectKey })?.failures).toHaveLength(1);
+    expect(world.records.quotas.peek({ subjectKey: carol.subjectKey })?.open.map((s) => s.id)).toEqual([carol.sessionId]);
+    expect(world.records.idempotencyKeys.peek({ subjectKey: carol.subjectKey, key: 'k1' })).toMatchObject({ state: 'done', sessionId: carol.sessionId });
   });
 });
 
@@ -233,15 +233,17 @@ describe('startSession with an Idempotency-Key', () => {
     const world = fakeWorld();
     world.face.hooks.failNext('create', new FaceUnavailableError('busy', 1));
     await expect(start(world, { key: 'k' })).rejects.toBeInstanceOf(FaceUnavailableError);
-    expect(world.idempotency.peek(world.subjects.keyOf('alice'), 'k')).toBeUndefined(); // keys are scoped by subject key
+    expect(world.records.idempotencyKeys.peek({ subjectKey: world.subjects.keyOf('alice'), key: 'k' })).toBeUndefined(); // keys are scoped by subject key
     const retried = await start(world, { key: 'k' });
     expect(retried.replayed).toBe(false);
-    expect(world.idempotency.peek(world.subjects.keyOf('alice'), 'k')).toMatchObject({ state: 'done', sessionId: retried.sessionId });
+    expect(world.records.idempotencyKeys.peek({ subjectKey: world.subjects.keyOf('alice'), key: 'k' })).toMatchObject({ state: 'done', sessionId: retried.sessionId });
   });
 
   it('a claim left in progress by a request that died is taken over after its timeout', async () => {
     const world = fakeWorld();
-    world.idempotency.hooks.failNext('complete', new StorageUnavailableError('down'));
+    // The claim's write lands; the completion's write (the second) fails.
+    const keys = world.records.idempotencyKeys.hooks;
+    keys.beforeNext('write', () => keys.beforeNext('write', () => { throw new StorageUnavailableError('down'); }));
     const first = await start(world, { key: 'k' });
     expect(world.logger.messages('warn')).toContain('could not record the idempotency key');
     await expect(start(world, { key: 'k' })).rejects.toMatchObject({ code: 'RequestInProgress' });
