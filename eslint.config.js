@@ -44,10 +44,14 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
+      // The core may state its answers in the contract's types (src/contract/types.ts, inferred from the zod
+      // schemas), but loads nothing of the contract at run time.
       '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [{ name: '../contract/types.js', allowTypeImports: true, message: 'The core imports only types from the contract (import type).' }],
         patterns: [
           { group: ['@azure/*', '@azure-rest/*', '@opentelemetry/*'], message: 'The domain core imports nothing from Azure: use a port in src/core/ports.ts.' },
-          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../shared/**', '../telemetry/**', '../openapi/**', '../contract/**', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
+          { group: ['node:http', 'node:https', '../adapters/**', '../functions/**', '../composition*', '../shared/**', '../telemetry/**', '../openapi/**', '../operations*', '**/dev/**'], message: 'The core depends on ports, not on adapters, the HTTP edge, hosts, config or dev tools.' },
+          { group: ['../contract/**', '!../contract/types.js'], message: 'The core may import only types, and only from src/contract/types.ts.' },
           // Each setting is declared once, in src/config/config.ts; the core takes the types of what it needs from
           // there (a Pick of LivenessSettings), never the values: those arrive through LivenessDeps.
           { group: ['../config/**'], allowTypeImports: true, message: 'The core may import only types from src/config (its settings arrive through LivenessDeps).' },

@@ -1,5 +1,6 @@
 // `npm run build` step for the pages: copies web/'s HTML and CSS next to the modules tsc compiled into dist/web
-// (web/tsconfig.json), so dist/web is the whole static site. web/public/ (git-ignored) is copied as it is to the
+// (web/tsconfig.json), and the browser libraries the pages import (VENDOR: each package's own ES module build, to
+// dist/web/vendor/, where web/vendor/*.d.ts point tsc at the package's types), so dist/web is the whole static site. web/public/ (git-ignored) is copied as it is to the
 // site's root: that is where a developer with access puts Microsoft's gated Face UI web component and its assets. config.json is not part of the build: it says where
 // the site runs and is written by `npm start` (dev/pages/server.ts) or for Azure by scripts/pages-config.ts.
 import fs from 'node:fs';
@@ -28,5 +29,16 @@ function copy(dir: string, into: string, everything: boolean): void {
   }
 }
 copy(source, target, false);
+
+/** Browser libraries: package → its single-file ES module build (no imports of its own), served as vendor/<name>.js. */
+const VENDOR: Record<string, string> = { oauth4webapi: 'build/index.js' };
+for (const [name, file] of Object.entries(VENDOR)) {
+  const code = fs.readFileSync(path.join(root, 'node_modules', name, file), 'utf8');
+  if (/^\s*import\s|\bimport\s*\(|^\s*export\s+\*\s+from/m.test(code)) throw new Error(`${name}/${file} imports other modules; it cannot be served as one file`);
+  const to = path.join(target, 'vendor', `${name}.js`);
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.writeFileSync(to, code.replace(/^\/\/# sourceMappingURL=.*$/m, ''));
+  copied++;
+}
 if (fs.existsSync(publicDir)) copy(publicDir, target, true);
 console.log(`Pages: ${copied} static files copied to ${path.relative(root, target)}`);

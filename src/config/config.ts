@@ -3,7 +3,7 @@
 // infra/ are kept in step with this file (test/unit/infra-settings.test.ts). Errors name each bad setting.
 import { z } from 'zod';
 import { APPLE_APP_ATTESTATION_ROOT_CA, GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './attestation-roots.js';
-import { LIVENESS_OPERATION_MODES } from '../core/session.js';
+import { LIVENESS_OPERATION_MODES } from '../core/vocabulary.js';
 
 const consentTextSchema = z.array(z.strictObject({
   version: z.string().regex(/^[\x21-\x7e]{1,64}$/, 'version must be 1 to 64 printable ASCII characters without spaces'),

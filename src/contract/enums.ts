@@ -2,8 +2,10 @@
 // operation modes), it is imported from there; the lists core has only as a type are spelled here once and checked
 // against that type at compile time in both directions, so neither side can gain or lose a value alone.
 import { z } from 'zod';
-import type { DecisionOutcome, DeviceOutcome } from '../core/decision.js';
-import { FINISHED_ATTEMPT_STATES, LIVENESS_OPERATION_MODES, SESSION_STATUSES, type QualityForRecognition } from '../core/session.js';
+import {
+  FINISHED_ATTEMPT_STATES, LIVENESS_OPERATION_MODES, SESSION_STATUSES,
+  type DecisionOutcome, type DeviceOutcome, type QualityForRecognition,
+} from '../core/vocabulary.js';
 
 /** Compile-time proof that a literal list holds exactly the members of a union type (no more, no fewer). */
 type Exactly<List extends readonly string[], Union extends string> =
@@ -18,7 +20,7 @@ export const ATTEMPT_STATUSES = ['Succeeded', 'Failed', 'Canceled'] as const;
 if (ATTEMPT_STATUSES.length !== FINISHED_ATTEMPT_STATES.size || !ATTEMPT_STATUSES.every((s) => FINISHED_ATTEMPT_STATES.has(s))) {
   throw new Error('ATTEMPT_STATUSES must list exactly the core FINISHED_ATTEMPT_STATES');
 }
-/** Why a session is Failed or Expired; core sets these as plain strings (collect-result.ts, sweep.ts). */
+/** Why a session is Failed or Expired (core's session record is typed with these: src/contract/types.ts). */
 export const FAILURE_REASONS = [
   'NoFinishedAttempt', 'FaceSessionNotFound', 'CollectionFailedRepeatedly', 'NoFinishedAttemptBeforeExpiry',
   'VerifyImageHashMismatch', 'VerifyImageHashMissing', 'FaceAnswerInvalid',

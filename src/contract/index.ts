@@ -5,3 +5,4 @@ export * from './parse.js';
 export * from './requests.js';
 export * from './responses.js';
 export * from './webhooks.js';
+export * from './queues.js';

@@ -5,8 +5,8 @@
 // value the document describes (an integer, a boolean, an enum member) and leave anything else to be refused.
 import { z } from 'zod';
 import { MAX_VERIFY_IMAGE_BYTES, MIN_VERIFY_IMAGE_BYTES } from '../core/verify-image.js';
-import { DEVICE_PLATFORMS } from '../core/attestation.js';
-import { LIVENESS_OPERATION_MODES, SESSION_STATUSES } from '../core/session.js';
+import { DEVICE_PLATFORMS } from '../core/attestation-state.js';
+import { LIVENESS_OPERATION_MODES, SESSION_STATUSES } from '../core/vocabulary.js';
 import { livenessOperationModeSchema, sessionStatusSchema } from './enums.js';
 import { parseWith, printable, type ParseCodes } from './parse.js';
 

@@ -2,7 +2,7 @@
 // OpenAPI document's `webhooks`), and the back-office views of deliveries (failed deliveries, attempt logs,
 // redelivery). The queue trigger parses its messages with deliveryMessageSchema.
 import { z } from 'zod';
-import { LIVENESS_EVENT_TYPES } from '../core/ports.js';
+import { LIVENESS_EVENT_TYPES } from '../core/event.js';
 import { decisionOutcomeSchema, failureReasonSchema, sessionStatusSchema } from './enums.js';
 import { printable, parseWith, type ParseCodes } from './parse.js';
 import { sessionIdSchema } from './responses.js';

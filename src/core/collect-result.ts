@@ -8,7 +8,7 @@ import { updateSession, type LivenessDeps } from './deps.js';
 import { FaceAnswerInvalidError, FaceSessionNotFoundError } from './errors.js';
 import { publishPendingEvents, sessionDecidedEvent, withEvent } from './events.js';
 import type { CompletionMessage, FaceAttempt, FaceSessionState } from './ports.js';
-import { FINISHED_ATTEMPT_STATES, type AuditEntry, type LivenessSession } from './session.js';
+import { isFinishedAttempt, type AuditEntry, type LivenessSession } from './session.js';
 
 export type CollectOutcome =
   | { kind: 'collected'; session: LivenessSession }
@@ -18,7 +18,9 @@ export type CollectOutcome =
   | { kind: 'session-gone' };
 
 /** Maps a Face v1.2 attempt to the C# sample's audit-entry shape (only what Face v1.2 provides). */
-export function toAuditEntry(session: LivenessSession, state: FaceSessionState, attempt: FaceAttempt, collectedAt: Date): AuditEntry {
+export function toAuditEntry(
+  session: LivenessSession, state: FaceSessionState, attempt: FaceAttempt & { attemptStatus: AuditEntry['attemptStatus'] }, collectedAt: Date,
+): AuditEntry {
   const r = attempt.result;
   const rect = r?.targets?.color?.faceRectangle ?? attempt.error?.targets?.color?.faceRectangle;
   return {
@@ -60,7 +62,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     if (error instanceof FaceSessionNotFoundError) return { kind: 'face-session-gone', session: initial };
     throw error;
   }
-  const finished = state.attempts.filter((a) => FINISHED_ATTEMPT_STATES.has(a.attemptStatus));
+  const finished = state.attempts.filter(isFinishedAttempt);
   if (finished.length === 0) return { kind: 'no-finished-attempt', session: initial };
 
   const now = clock.now();

@@ -1,6 +1,7 @@
 // Consent: the version of the published consent text a person agreed to must come with every create, before
 // anything is read or stored; and the privacy notice (GET /api/privacy) that publishes the texts and retention.
 import type { ConsentText, LivenessSettings } from '../config/config.js';
+import type { PrivacyBody } from '../contract/types.js';
 import { ValidationError } from './errors.js';
 
 export type { ConsentText };
@@ -22,7 +23,7 @@ export function assertConsent(settings: PrivacySettings, consentVersion: string 
 }
 
 /** GET /api/privacy: the consent texts, the version a device must send, and how long each kind of data is kept. */
-export function privacyNotice(settings: LivenessSettings) {
+export function privacyNotice(settings: LivenessSettings): PrivacyBody {
   const p = settings.privacy;
   return {
     consent: {

@@ -3,6 +3,7 @@
 import type { LivenessSettings } from '../config/config.js';
 import { createHash } from 'node:crypto';
 import type { AuditEntry, Decision, DecisionOutcome, LivenessSession } from './session.js';
+import type { DeviceOutcome } from './vocabulary.js';
 
 export type { Decision, DecisionOutcome };
 
@@ -85,7 +86,7 @@ export function judgeSession(
   return { decision, failedAttempts: perAttempt.filter((d) => failing(d.outcome)).length };
 }
 
-export type DeviceOutcome = 'pending' | 'pass' | 'fail' | 'retry';
+export type { DeviceOutcome } from './vocabulary.js';
 
 /** What the device may learn about its own session: no scores, no reasons. */
 export function deviceOutcome(session: LivenessSession): DeviceOutcome {

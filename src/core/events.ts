@@ -8,17 +8,23 @@
 // after the enqueue but before the removal sends an event twice, with the same id, which receivers de-duplicate on.
 import { v7 as uuidv7 } from 'uuid';
 import { updateSession, type LivenessDeps } from './deps.js';
-import type { LivenessEvent, LivenessEventType } from './ports.js';
-import type { LivenessSession } from './session.js';
+import type {
+  ReviewSettledEvent, SessionDecidedEvent, SessionErasedEvent, SessionExpiredEvent, SubjectErasedEvent,
+} from '../contract/types.js';
+import type { LivenessEvent } from './ports.js';
+import { failureReasonOf, type LivenessSession } from './session.js';
 import type { DeletionReceipt } from './subject.js';
 
+/** Any of the events the app sends, each typed by its schema (src/contract/webhooks.ts). */
+type TypedEvent = SessionDecidedEvent | SessionExpiredEvent | SessionErasedEvent | ReviewSettledEvent | SubjectErasedEvent;
+
 /** A new event: a time-ordered unique id (so dead letters list oldest first) and the time the thing happened. */
-export function newEvent(type: LivenessEventType, at: Date, data: Record<string, unknown>): LivenessEvent {
-  return { id: `evt_${uuidv7({ msecs: at.getTime() })}`, type, timestamp: at.toISOString(), data };
+export function newEvent<E extends TypedEvent>(type: E['type'], at: Date, data: E['data']): E {
+  return { id: `evt_${uuidv7({ msecs: at.getTime() })}`, type, timestamp: at.toISOString(), data } as E;
 }
 
 /** Who and what the event is about, as the relying party knows them: never images, tokens or keys. */
-function about(session: LivenessSession): Record<string, unknown> {
+function about(session: LivenessSession): Pick<SessionDecidedEvent['data'], 'sessionId' | 'subject' | 'deviceCorrelationId'> {
   return {
     sessionId: session.sessionId,
     ...(session.subject !== undefined ? { subject: session.subject } : {}),
@@ -27,10 +33,11 @@ function about(session: LivenessSession): Record<string, unknown> {
 }
 
 /** liveness.session.decided: the policy decided on a collected attempt (automated). Scores only when the setting is on. */
-export function sessionDecidedEvent(session: LivenessSession, includeScores: boolean, at: Date): LivenessEvent {
+export function sessionDecidedEvent(session: LivenessSession, includeScores: boolean, at: Date): SessionDecidedEvent {
   const d = session.decision;
-  if (!d) throw new Error('a decided event needs a decision'); // callers pass the session they just decided
-  return newEvent('liveness.session.decided', at, {
+  // Callers pass the session they just decided (so it has a decision and is past Creating).
+  if (!d || session.status === 'Creating') throw new Error('a decided event needs a decided session');
+  return newEvent<SessionDecidedEvent>('liveness.session.decided', at, {
     ...about(session),
     status: session.status,
     outcome: d.outcome,
@@ -50,18 +57,18 @@ export function sessionDecidedEvent(session: LivenessSession, includeScores: boo
 }
 
 /** liveness.session.expired: the token expired and the session has no result (status Expired, or Failed earlier). */
-export function sessionExpiredEvent(session: LivenessSession, at: Date): LivenessEvent {
-  return newEvent('liveness.session.expired', at, {
+export function sessionExpiredEvent(session: LivenessSession, at: Date): SessionExpiredEvent {
+  return newEvent<SessionExpiredEvent>('liveness.session.expired', at, {
     ...about(session),
-    status: session.status,
-    ...(session.failureReason ? { reason: session.failureReason } : {}),
+    status: session.status === 'Failed' ? 'Failed' : 'Expired',
+    ...(session.failureReason ? { reason: failureReasonOf(session) } : {}),
     authTokenExpiresDateTime: session.authTokenExpiresDateTime,
   });
 }
 
 /** liveness.session.erased: the back office deleted the session; its images and records are gone when this arrives. */
-export function sessionErasedEvent(session: LivenessSession, at: Date): LivenessEvent {
-  return newEvent('liveness.session.erased', at, { ...about(session), erasedDateTime: at.toISOString() });
+export function sessionErasedEvent(session: LivenessSession, at: Date): SessionErasedEvent {
+  return newEvent<SessionErasedEvent>('liveness.session.erased', at, { ...about(session), erasedDateTime: at.toISOString() });
 }
 
 /**
@@ -121,9 +128,9 @@ export async function publishPendingEvents(deps: LivenessDeps, session: Liveness
 }
 
 /** 'liveness.review.settled': a person settled a session the policy sent to review (written with the settlement). */
-export function reviewSettledEvent(session: LivenessSession, at: Date): LivenessEvent {
+export function reviewSettledEvent(session: LivenessSession, at: Date): ReviewSettledEvent {
   const review = session.review!;
-  return newEvent('liveness.review.settled', at, {
+  return newEvent<ReviewSettledEvent>('liveness.review.settled', at, {
     ...about(session),
     outcome: review.outcome,
     reasons: [`Review:${review.outcome}`, ...(session.decision?.reasons ?? [])],
@@ -139,7 +146,7 @@ export function reviewSettledEvent(session: LivenessSession, at: Date): Liveness
  * repeated by the caller or the sweep, which sends it then.
  */
 export async function publishSubjectErased(deps: Pick<LivenessDeps, 'events'>, receipt: DeletionReceipt): Promise<void> {
-  const event = newEvent('liveness.subject.erased', new Date(receipt.completedDateTime), {
+  const event = newEvent<SubjectErasedEvent>('liveness.subject.erased', new Date(receipt.completedDateTime), {
     subjectKey: receipt.subjectKey,
     receiptId: receipt.receiptId,
     deleted: receipt.deleted,

@@ -3,6 +3,7 @@
 import type {
   AuditEntry, FaceRectangle, LivenessOperationMode, LivenessSession, SessionListItem, SessionStatus, VerifyImageInfo,
 } from './session.js';
+import type { CompletionMessage, DeliveryMessage } from '../contract/types.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
@@ -133,17 +134,8 @@ export interface ImageStore {
   exists(blobName: string): Promise<boolean>;
 }
 
-/**
- * A completion message. `chainId` names the collection chain the session's completion started (racing completions
- * each enqueue one, but only the chain recorded on the session runs); `try` counts that chain's polls of Face.
- */
-export interface CompletionMessage {
-  sessionId: string;
-  try: number;
-  chainId?: string;
-  /** How often the message arrived before its completion had recorded the chain (it is looked at again shortly). */
-  early?: number;
-}
+/** A completion message: its type is inferred from its schema (src/contract/queues.ts), which the trigger parses with. */
+export type { CompletionMessage };
 
 export interface CompletionQueue {
   /** @param delaySeconds how long the message stays invisible (collection backoff) */
@@ -272,13 +264,12 @@ export interface EventQueue {
   enqueue(event: LivenessEvent): Promise<void>;
 }
 
-/** One try at delivering an event to the webhook receiver; `attempt` counts from 1 within one delivery run. */
-export interface DeliveryMessage {
-  event: LivenessEvent;
-  attempt: number;
-  /** When this delivery run's first attempt was made (the retry window counts from here); absent before it. */
-  firstAttemptDateTime?: string;
-}
+/**
+ * One try at delivering an event to the webhook receiver; `attempt` counts from 1 within one delivery run,
+ * `firstAttemptDateTime` is when the run's first attempt was made (the retry window counts from here). Inferred from
+ * its schema (src/contract/webhooks.ts), which the trigger parses with.
+ */
+export type { DeliveryMessage };
 
 /** The webhook queue as the sender sees it: tries scheduled with a delay (the queue's visibility timeout). */
 export interface DeliveryQueue {

@@ -1,17 +1,18 @@
 // Read-side use cases for the back office.
+import type { AuditEntryListBody, LivenessSessionBody, LivenessSessionPageBody } from '../contract/types.js';
 import type { LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import type { ListSessionsQuery } from './ports.js';
-import { isVisible, listItemView, sessionView, type AuditEntry } from './session.js';
+import { isVisible, listItemView, sessionView } from './session.js';
 import { sessionImageType } from './verify-image.js';
 
-export async function getSession(deps: LivenessDeps, sessionId: string) {
+export async function getSession(deps: LivenessDeps, sessionId: string): Promise<LivenessSessionBody> {
   const session = await deps.sessions.get(sessionId);
   if (!isVisible(session)) throw new NotFoundError();
   return sessionView(session, deps.clock.now());
 }
 
-export async function listSessions(deps: LivenessDeps, query: ListSessionsQuery) {
+export async function listSessions(deps: LivenessDeps, query: ListSessionsQuery): Promise<LivenessSessionPageBody> {
   const page = await deps.sessions.list(query);
   const now = deps.clock.now();
   return {
@@ -20,7 +21,7 @@ export async function listSessions(deps: LivenessDeps, query: ListSessionsQuery)
   };
 }
 
-export async function listAuditEntries(deps: LivenessDeps, sessionId: string): Promise<{ value: AuditEntry[] }> {
+export async function listAuditEntries(deps: LivenessDeps, sessionId: string): Promise<AuditEntryListBody> {
   const session = await deps.sessions.get(sessionId);
   if (!isVisible(session)) throw new NotFoundError();
   return { value: await deps.audit.list(sessionId) };

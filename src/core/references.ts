@@ -1,6 +1,7 @@
 // Enrolled references: a reference image the back office enrols for a subject (uploaded, or promoted from a passed
 // session's verify image); device checks of that subject then verify against it instead of an image they bring.
 import { createHash, randomUUID } from 'node:crypto';
+import type { SubjectReferenceBody } from '../contract/types.js';
 import type { LivenessDeps } from './deps.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { isVisible } from './session.js';
@@ -93,7 +94,7 @@ async function retireBlobs(deps: LivenessDeps, subjectKey: string, blobs: string
 }
 
 /** The reference as the API shows it (the blob name stays inside). */
-export function publicReference(reference: SubjectReference) {
+export function publicReference(reference: SubjectReference): SubjectReferenceBody {
   const { blobName: _blobName, ...rest } = reference;
   return rest;
 }

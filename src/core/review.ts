@@ -2,6 +2,7 @@
 // decision stays as it was, next to the human one; the device then sees the person's outcome. Settling is one
 // conditional write (SessionRepository.mutate), so two reviewers racing get one 200 and one 409.
 import { updateSession, type LivenessDeps } from './deps.js';
+import type { ReviewQueuePageBody } from '../contract/types.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { publishPendingEvents, reviewSettledEvent, withEvent } from './events.js';
 import { awaitingReview, isVisible, sessionView, type ReviewDecision } from './session.js';
@@ -26,7 +27,7 @@ export async function settleReview(deps: LivenessDeps, sessionId: string, reques
 }
 
 /** The review queue: sessions awaiting review, oldest first, a page at a time (a key read of the review index). */
-export async function listReviewQueue(deps: LivenessDeps, query: { top: number; continuationToken?: string }) {
+export async function listReviewQueue(deps: LivenessDeps, query: { top: number; continuationToken?: string }): Promise<ReviewQueuePageBody> {
   const page = await deps.sessions.listAwaitingReview(query.top, query.continuationToken);
   const now = deps.clock.now();
   return {

@@ -2,27 +2,24 @@
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
 import type { DevicePlatform, SessionAttestation } from './attestation-state.js';
+import type {
+  AuditEntryBody, FailureReason, LivenessSessionBody, LivenessSessionListItemBody,
+} from '../contract/types.js';
 import type { LivenessEvent } from './event.js';
 
-export const LIVENESS_OPERATION_MODES = ['Passive', 'PassiveActive'] as const;
-export type LivenessOperationMode = (typeof LIVENESS_OPERATION_MODES)[number];
+export {
+  FINISHED_ATTEMPT_STATES, LIVENESS_OPERATION_MODES, SESSION_STATUSES,
+  type DecisionOutcome, type LivenessOperationMode, type QualityForRecognition, type SessionStatus,
+} from './vocabulary.js';
+import type { DecisionOutcome, LivenessOperationMode, QualityForRecognition, SessionStatus } from './vocabulary.js';
+import { FINISHED_ATTEMPT_STATES } from './vocabulary.js';
 
-/**
- * Creating (internal, never shown): the row is written while Face creates its session; a row still Creating when the
- * sweep reaches it belongs to a create that never finished. NotStarted: created, the device holds the token. Started: the device reported completion, collection is pending.
- * ResultAvailable: a finished attempt was collected. Failed: collection ended without a result (reason given).
- * Expired: the token expired and the last collection found no attempt.
- */
-export const SESSION_STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number] | 'Creating';
-
-export type QualityForRecognition = 'low' | 'medium' | 'high';
 
 export interface FaceRectangle { top: number; left: number; width: number; height: number }
 
 export interface VerifyImageInfo {
   faceRectangle?: FaceRectangle;
-  qualityForRecognition?: QualityForRecognition | string;
+  qualityForRecognition?: QualityForRecognition;
 }
 
 /** Where the verify image lives and what it is; never leaves the back office. */
@@ -66,6 +63,7 @@ export interface LivenessSession {
   resultWriteId?: string;
   /** What the policy made of the result, with the evidence it rests on. */
   decision?: Decision;
+  /** One of FAILURE_REASONS (src/contract/enums.ts), set by collect-result.ts and sweep.ts. */
   failureReason?: string;
   faceSessionDeleted: boolean;
   imagesDeleted: boolean;
@@ -101,8 +99,6 @@ export interface LivenessSession {
   etag?: string;
 }
 
-/** The decision policy's outcomes (the device hears only pass, fail, retry or pending). */
-export type DecisionOutcome = 'pass' | 'fail' | 'review' | 'retry';
 
 export interface Decision {
   outcome: DecisionOutcome;
@@ -131,26 +127,9 @@ export function awaitingReview(session: LivenessSession): boolean {
   return isVisible(session) && session.decision?.outcome === 'review' && !session.review;
 }
 
-export interface AuditEntryResponseBody {
-  livenessDecision?: string;
-  modelVersionUsed?: string;
-  target?: { faceRectangle: FaceRectangle; imageType: 'Color' };
-  verifyResult?: { isIdentical: boolean; matchConfidence: number; verifyImage?: VerifyImageInfo };
-  error?: { code: string; message: string };
-}
-
-/** A Face v1.2 attempt in the sample's audit-entry shape, plus the v1.2 fields the sample predates. */
-export interface AuditEntry {
-  id: number;
-  sessionId: string;
-  attemptStatus: string;
-  digest?: string;
-  sessionImageId?: string;
-  verifyImageHash?: string;
-  response: { body: AuditEntryResponseBody };
-  /** When this app read the attempt from Face (ours, not Face's). */
-  collectedDateTime: string;
-}
+/** A Face v1.2 attempt in the sample's audit-entry shape, plus the v1.2 fields the sample predates: the API's type. */
+export type AuditEntry = AuditEntryBody;
+export type AuditEntryResponseBody = AuditEntry['response']['body'];
 
 /**
  * Whether a caller may see the session: a row still Creating is not a session yet, one being deleted is already
@@ -161,21 +140,33 @@ export function isVisible(session: LivenessSession | undefined, subject?: string
   return subject === undefined || session.subject === subject;
 }
 
-export const FINISHED_ATTEMPT_STATES = new Set(['Succeeded', 'Failed', 'Canceled']);
+/** Whether a Face attempt has finished (only finished attempts become audit entries). */
+export const isFinishedAttempt = <A extends { attemptStatus: string }>(attempt: A): attempt is A & { attemptStatus: AuditEntry['attemptStatus'] } =>
+  FINISHED_ATTEMPT_STATES.has(attempt.attemptStatus);
+
+/**
+ * The record's failure reason in the API's terms. The record keeps a string (the storage adapter reads it back
+ * unchecked); the core writes only the reasons the contract lists.
+ */
+export const failureReasonOf = (session: Pick<LivenessSession, 'failureReason'>): FailureReason | undefined =>
+  session.failureReason as FailureReason | undefined;
 
 /** The session as the back office reads it (the C# sample's GetLivenessWithVerifySessionResult fields). */
-export function sessionView(session: LivenessSession, now: Date) {
+export function sessionView(session: LivenessSession, now: Date): LivenessSessionBody {
+  const { status, faceSessionId } = session;
+  // Views are made of visible sessions only (isVisible): past Creating, with their Face session.
+  if (status === 'Creating' || faceSessionId === undefined) throw new Error('a session still being created has no view');
   return {
     id: session.sessionId,
-    faceSessionId: session.faceSessionId,
+    faceSessionId,
     createdDateTime: session.createdDateTime,
     sessionExpired: now.getTime() >= Date.parse(session.authTokenExpiresDateTime),
     deviceCorrelationId: session.deviceCorrelationId,
     authTokenTimeToLiveInSeconds: session.authTokenTimeToLiveInSeconds,
     authTokenExpiresDateTime: session.authTokenExpiresDateTime,
     livenessOperationMode: session.livenessOperationMode,
-    status: session.status,
-    ...(session.failureReason ? { failureReason: session.failureReason } : {}),
+    status,
+    ...(session.failureReason ? { failureReason: failureReasonOf(session) } : {}),
     modelVersion: session.modelVersion,
     verifyImage: session.verifyImage,
     ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
@@ -216,9 +207,12 @@ export function listItemOf(session: LivenessSession): SessionListItem {
   };
 }
 
-export function listItemView(item: SessionListItem, now: Date) {
+export function listItemView(item: SessionListItem, now: Date): LivenessSessionListItemBody {
+  const { status } = item;
+  if (status === 'Creating') throw new Error('a session still being created is not listed'); // the list skips them
   return {
     ...item,
+    status,
     sessionExpired: now.getTime() >= Date.parse(item.authTokenExpiresDateTime),
     ...(item.outcome ? { reviewRequired: item.outcome === 'review' } : {}),
   };

@@ -1,13 +1,17 @@
-// Art. 15 access: everything the app holds about a subject (records as JSON, images as back-office links), and the
+// Art. 15 access: everything the app holds about a subject (records as JSON, images by name: the HTTP edge links them), and the
 // one way the back office reads a subject's image (only images that belong to that subject).
+import type { SubjectExport } from '../contract/types.js';
 import type { LivenessDeps } from './deps.js';
 import { NotFoundError } from './errors.js';
 import { publicReference } from './references.js';
 import { isVisible, sessionView } from './session.js';
 import { subjectKeyOf } from './subject-keys.js';
 
-/** Art. 15: everything held about the subject, records as JSON, images as back-office links. */
-export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
+/**
+ * Art. 15: everything held about the subject, records as JSON, images by name (the HTTP edge turns each name into a
+ * back-office link on the route the caller used; the core knows no URLs).
+ */
+export async function exportSubject(deps: LivenessDeps, subjectKey: string): Promise<SubjectExport> {
   const [record, consents, sessions, rows, receipts] = await Promise.all([
     deps.subjects.get(subjectKey),
     deps.subjects.listConsents(subjectKey),
@@ -21,13 +25,12 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
     throw new NotFoundError('The app holds nothing about this subject.', { code: 'SubjectNotFound' });
   }
   const now = deps.clock.now();
-  const link = (blobName: string) => `/api/subjects/${subjectKey}/images?name=${encodeURIComponent(blobName)}`;
   const sessionExports = await Promise.all(visible.sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime)).map(async (s) => ({
     session: sessionView(s, now),
       auditEntries: await deps.audit.list(s.sessionId),
       images: s.imagesDeleted ? [] : [
-        { kind: 'verify' as const, href: link(s.storedVerifyImage.blobName), sha256: s.storedVerifyImage.sha256, contentType: s.storedVerifyImage.contentType },
-        ...s.sessionImageBlobs.map((b) => ({ kind: 'session' as const, href: link(b), contentType: 'image/jpeg' })),
+        { kind: 'verify' as const, name: s.storedVerifyImage.blobName, sha256: s.storedVerifyImage.sha256, contentType: s.storedVerifyImage.contentType },
+        ...s.sessionImageBlobs.map((b) => ({ kind: 'session' as const, name: b, contentType: 'image/jpeg' })),
       ],
   })));
   return {
@@ -41,7 +44,7 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string) {
       },
     } : {}),
     ...(record?.reference ? {
-      reference: { ...publicReference(record.reference), image: { href: link(record.reference.blobName), contentType: record.reference.contentType } },
+      reference: { ...publicReference(record.reference), image: { name: record.reference.blobName, contentType: record.reference.contentType } },
     } : {}),
     consents,
     sessions: sessionExports,

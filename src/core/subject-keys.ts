@@ -1,5 +1,6 @@
 // Which subject key a session or a raw token subject has: the keyed hash (SubjectStore.keyOf) is the only handle
 // on a person the back office and the storage keys ever use.
+import type { SubjectKeyBody } from '../contract/types.js';
 import type { SubjectStore } from './ports.js';
 import type { LivenessSession } from './session.js';
 
@@ -11,6 +12,6 @@ export function subjectKeyOf(deps: Keyer, session: Pick<LivenessSession, 'subjec
 }
 
 /** The subject key of a raw token subject, for the back office (which then uses only the key). */
-export function resolveSubjectKey(deps: Keyer, subject: string): { subjectKey: string } {
+export function resolveSubjectKey(deps: Keyer, subject: string): SubjectKeyBody {
   return { subjectKey: deps.subjects.keyOf(subject) };
 }

@@ -8,8 +8,7 @@ import { acceptDigest, challenge, register, releaseToken, verifyReturning, type 
 import { parseAttestationIdentity, parseAttestationSession, parseSealedRequest, parseSignedPayload } from '../contract/attestation.js';
 import { ConfigurationError } from '../config/config.js';
 import type { LivenessDeps } from '../core/deps.js';
-import { anonymousHttp } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
 
 /** Register carries two certificates and the platform attestation (an iOS receipt, an Android chain and token). */
@@ -22,37 +21,37 @@ function attestationDeps(deps: LivenessDeps): AttestationUseCaseDeps {
   return { ...deps, attestation: deps.attestation };
 }
 
-export const attestationChallenge: HttpRoute<undefined> = async ({ request, deps }) => {
+export const attestationChallenge: OperationHandler<'attestationChallenge'> = async ({ request, deps }) => {
   const q = parseAttestationIdentity(query(request));
   return json(200, await challenge(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }));
 };
 
-export const attestationRegister: HttpRoute<undefined> = async ({ request, deps }) => {
+export const attestationRegister: OperationHandler<'attestationRegister'> = async ({ request, deps }) => {
   const q = parseAttestationIdentity(query(request));
   const body = parseSignedPayload(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await register(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
 };
 
-export const attestationVerify: HttpRoute<undefined> = async ({ request, deps }) => {
+export const attestationVerify: OperationHandler<'attestationVerify'> = async ({ request, deps }) => {
   const q = parseAttestationIdentity(query(request));
   const body = parseSignedPayload(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await verifyReturning(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
 };
 
-export const sessionToken: HttpRoute<undefined> = async ({ request, deps }) => {
+export const sessionToken: OperationHandler<'sessionToken'> = async ({ request, deps }) => {
   const q = parseAttestationSession(query(request));
   const body = parseSealedRequest(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await releaseToken(attestationDeps(deps), q.s, body));
 };
 
-export const livenessDigest: HttpRoute<undefined> = async ({ request, deps }) => {
+export const livenessDigest: OperationHandler<'livenessDigest'> = async ({ request, deps }) => {
   const q = parseAttestationSession(query(request));
   const body = parseSealedRequest(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await acceptDigest(attestationDeps(deps), q.s, body));
 };
 
-anonymousHttp('attestation-challenge', { route: 'attestation/challenge', methods: ['POST'], handler: attestationChallenge });
-anonymousHttp('attestation-register', { route: 'attestation/register', methods: ['POST'], handler: attestationRegister });
-anonymousHttp('attestation-verify', { route: 'attestation/verify', methods: ['POST'], handler: attestationVerify });
-anonymousHttp('session-token', { route: 'session/token', methods: ['POST'], handler: sessionToken });
-anonymousHttp('liveness-digest', { route: 'liveness/digest', methods: ['POST'], handler: livenessDigest });
+httpOperation('attestationChallenge', attestationChallenge);
+httpOperation('attestationRegister', attestationRegister);
+httpOperation('attestationVerify', attestationVerify);
+httpOperation('sessionToken', sessionToken);
+httpOperation('livenessDigest', livenessDigest);

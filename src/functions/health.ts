@@ -1,15 +1,14 @@
-import { app } from '@azure/functions';
 import { unresolvedKeyVaultReferences } from '../config/config.js';
+import { appServices } from '../shared/handler.js';
 import type { SettingsHealthReport } from '../shared/health-cache.js';
-import { anonymous } from '../shared/auth.js';
-import { httpHandler, type HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 
 /**
  * GET /api/health — whether storage and Face are reachable with this app's credentials. Answered from a short cache
  * (src/shared/health-cache.ts), so anonymous callers cannot spend Face calls; the reasons go to the log only.
  */
-export const health: HttpRoute<undefined> = async ({ services, deps }) => {
+export const health: OperationHandler<'getHealth'> = async ({ services, deps }) => {
   const report = await services.health.get(deps.logger);
   return json(report.status === 'healthy' ? 200 : 503, report);
 };
@@ -24,13 +23,9 @@ export function unresolvedSettingsReport(env: Record<string, string | undefined>
   return { status: 'unhealthy', checks: { settings: { status: 'unhealthy', latencyMs: 0, reason: `unresolved Key Vault reference: ${names.join(', ')}` } } };
 }
 
-const probed = httpHandler(anonymous, health);
-app.http('health', {
-  route: 'health',
-  methods: ['GET'],
-  authLevel: 'anonymous',
-  handler: async (request, context) => {
+httpOperation('getHealth', health, appServices, {
+  before: () => {
     const unresolved = unresolvedSettingsReport(process.env);
-    return unresolved ? json(503, unresolved) : probed(request, context);
+    return unresolved ? json(503, unresolved) : undefined;
   },
 });

@@ -1,21 +1,14 @@
 import { app } from '@azure/functions';
-import { z } from 'zod';
 import { handleCompletionMessage } from '../core/collect-result.js';
+import { contract } from '../shared/contract.js';
 import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-
-const messageSchema = z.object({
-  sessionId: z.uuid(),
-  try: z.number().int().min(1).default(1),
-  chainId: z.uuid().optional(),
-  early: z.number().int().min(1).max(100).optional(),
-});
 
 /**
  * Queue trigger: pulls the liveness decision and face-match result from Face into Table storage. Throwing lets the
  * host retry (visibility timeout) and, after maxDequeueCount, move the message to the poison queue.
  */
 export async function collectLivenessResult({ input, context, deps }: TriggerInvocation<unknown>): Promise<void> {
-  const parsed = messageSchema.safeParse(queueMessage(input));
+  const parsed = (await contract()).completionMessageSchema.safeParse(queueMessage(input));
   if (!parsed.success) {
     // A malformed message cannot succeed on retry; drop it with a warning instead of poisoning the queue.
     deps.logger.warn('ignoring malformed completion message', { dequeueCount: context.triggerMetadata?.dequeueCount });

@@ -1,8 +1,6 @@
-import type { DeviceCaller } from '../core/ports.js';
 import { startSession } from '../core/start-session.js';
 import { assertConsent } from '../core/consent.js';
-import { deviceHttp } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readMultipart } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
@@ -11,7 +9,7 @@ import { contract } from '../shared/contract.js';
  * reference or with its own verify image. A wrong consent version refuses the body the moment its field is parsed;
  * a missing one, once the body is read; either way before anything is stored.
  */
-export const createLivenessSession: HttpRoute<DeviceCaller> = async ({ request, deps, caller }) => {
+export const createLivenessSession: OperationHandler<'createLivenessSession'> = async ({ request, deps, caller }) => {
   const { START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, parseIdempotencyKey, parseStartSessionForm } = await contract();
   const idempotencyKey = parseIdempotencyKey(request.headers);
   const privacy = deps.settings.privacy;
@@ -31,4 +29,4 @@ export const createLivenessSession: HttpRoute<DeviceCaller> = async ({ request, 
   });
 };
 
-deviceHttp('liveness-sessions-create', { route: 'liveness-sessions', methods: ['POST'], handler: createLivenessSession });
+httpOperation('createLivenessSession', createLivenessSession);

@@ -1,8 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { NotFoundError } from '../core/errors.js';
 import { getSessionImage, type SessionImage } from '../core/queries.js';
-import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { SECURITY_HEADERS, sessionIdParam } from '../shared/http.js';
 
 /**
@@ -25,16 +24,14 @@ function attemptIdParam(request: HttpRequest): number {
 }
 
 /** GET /api/liveness-sessions/{sessionId}/verify-image — back office: the reference photo the session was started with. */
-export const getVerifyImage: HttpRoute<BackOfficeCaller> = async ({ request, deps }) =>
+export const getVerifyImage: OperationHandler<'getLivenessSessionVerifyImage'> = async ({ request, deps }) =>
   imageResponse(await getSessionImage(deps, sessionIdParam(request), { kind: 'verify' }));
 
 /** GET /api/liveness-sessions/{sessionId}/session-images/{attemptId} — back office: what the camera saw in that attempt. */
-export const getSessionImageOfAttempt: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
+export const getSessionImageOfAttempt: OperationHandler<'getLivenessSessionImage'> = async ({ request, deps }) => {
   const sessionId = sessionIdParam(request);
   return imageResponse(await getSessionImage(deps, sessionId, { kind: 'session', attemptId: attemptIdParam(request) }));
 };
 
-backOfficeHttp('liveness-sessions-verify-image', { route: 'liveness-sessions/{sessionId}/verify-image', methods: ['GET'], handler: getVerifyImage });
-backOfficeHttp('liveness-sessions-session-image', {
-  route: 'liveness-sessions/{sessionId}/session-images/{attemptId}', methods: ['GET'], handler: getSessionImageOfAttempt,
-});
+httpOperation('getLivenessSessionVerifyImage', getVerifyImage);
+httpOperation('getLivenessSessionImage', getSessionImageOfAttempt);

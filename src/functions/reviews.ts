@@ -1,7 +1,6 @@
 // Review decisions: the queue of sessions awaiting a person, and settling one.
 import { listReviewQueue, settleReview } from '../core/review.js';
-import { actor, backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { actor, httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson, sessionIdParam } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
@@ -11,16 +10,16 @@ async function queueQuery(query: URLSearchParams) {
 }
 
 /** GET /api/review-queue?top=&continuationToken= — sessions awaiting review, oldest first. */
-export const getReviewQueue: HttpRoute<BackOfficeCaller> = async ({ request, deps }) =>
+export const getReviewQueue: OperationHandler<'listReviewQueue'> = async ({ request, deps }) =>
   json(200, await listReviewQueue(deps, await queueQuery(request.query)));
 
 /** POST /api/liveness-sessions/{sessionId}/review — settle a session awaiting review (409 if not, or already). */
-export const settleSessionReview: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) => {
+export const settleSessionReview: OperationHandler<'settleLivenessSessionReview'> = async ({ request, deps, caller }) => {
   const sessionId = sessionIdParam(request);
   const { parseJsonBody, settleReviewRequestSchema } = await contract();
   const body = parseJsonBody(settleReviewRequestSchema, await readJson(request), { outcome: 'InvalidOutcome', reason: 'InvalidReason' });
   return json(200, await settleReview(deps, sessionId, body, actor(caller)));
 };
 
-backOfficeHttp('review-queue', { route: 'review-queue', methods: ['GET'], handler: getReviewQueue });
-backOfficeHttp('liveness-sessions-review', { route: 'liveness-sessions/{sessionId}/review', methods: ['POST'], handler: settleSessionReview });
+httpOperation('listReviewQueue', getReviewQueue);
+httpOperation('settleLivenessSessionReview', settleSessionReview);

@@ -1,6 +1,5 @@
 import { resolveSubjectKey } from '../core/subject-keys.js';
-import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
@@ -8,10 +7,10 @@ import { contract } from '../shared/contract.js';
  * POST /api/subject-keys — back office: the subject key of a device token subject. The raw subject travels in this
  * body only, never in a URL; every /subjects route takes the key.
  */
-export const createSubjectKey: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
+export const createSubjectKey: OperationHandler<'createSubjectKey'> = async ({ request, deps }) => {
   const { parseJsonBody, subjectKeyRequestSchema } = await contract();
   const { subject } = parseJsonBody(subjectKeyRequestSchema, await readJson(request), { subject: 'InvalidSubject' });
   return json(200, resolveSubjectKey(deps, subject));
 };
 
-backOfficeHttp('subject-keys', { route: 'subject-keys', methods: ['POST'], handler: createSubjectKey });
+httpOperation('createSubjectKey', createSubjectKey);

@@ -1,26 +1,41 @@
 // The /subjects routes of the back office: export (Art. 15), erasure (Art. 17) and the enrolled reference.
+import type { SubjectExport, SubjectExportBody } from '../contract/types.js';
 import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
 import { enrolReference, promoteReference, publicReference, removeReference } from '../core/references.js';
 import { checkSubjectKey } from '../core/subject.js';
 import { exportSubject, subjectImage } from '../core/subject-export.js';
-import { actor, backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { actor, httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson, readMultipart, SECURITY_HEADERS } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
 const keyParam = (request: { params: Record<string, string> }) => checkSubjectKey(request.params.subjectKey ?? '');
 
+/**
+ * The export with its images as links: the core names each image, the link is this route's images route, on the
+ * route the caller used (so a caller signed in through /api/backoffice gets /api/backoffice links, with the same auth).
+ */
+export function linkedExport(exported: SubjectExport, exportUrl: string): SubjectExportBody {
+  const base = new URL(exportUrl).pathname.replace(/\/+$/, '');
+  const link = <T extends { name: string }>({ name, ...rest }: T) => ({ ...rest, href: `${base}/images?name=${encodeURIComponent(name)}` });
+  const { reference, sessions, ...rest } = exported;
+  return {
+    ...rest,
+    ...(reference ? { reference: { ...reference, image: link(reference.image) } } : {}),
+    sessions: sessions.map((s) => ({ ...s, images: s.images.map(link) })),
+  };
+}
+
 /** GET /api/subjects/{subjectKey} — everything held about the subject. */
-export const exportSubjectData: HttpRoute<BackOfficeCaller> = async ({ request, deps }) =>
-  json(200, await exportSubject(deps, keyParam(request)));
+export const exportSubjectData: OperationHandler<'exportSubject'> = async ({ request, deps }) =>
+  json(200, linkedExport(await exportSubject(deps, keyParam(request)), request.url));
 
 /** DELETE /api/subjects/{subjectKey} — erase everything of the subject; answers the deletion receipt. */
-export const eraseSubjectData: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) =>
+export const eraseSubjectData: OperationHandler<'eraseSubject'> = async ({ request, deps, caller }) =>
   json(200, await eraseSubject(deps, keyParam(request), actor(caller)));
 
 /** PUT /api/subjects/{subjectKey}/reference — enrol (or replace) the reference from an upload. */
-export const enrolSubjectReference: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) => {
+export const enrolSubjectReference: OperationHandler<'enrolSubjectReference'> = async ({ request, deps, caller }) => {
   const subjectKey = keyParam(request);
   const body = await readMultipart(request, [], (await contract()).ENROL_REFERENCE_FORM_FILES);
   const image = body.files.referenceImage;
@@ -29,7 +44,7 @@ export const enrolSubjectReference: HttpRoute<BackOfficeCaller> = async ({ reque
 };
 
 /** POST /api/subjects/{subjectKey}/reference/promote — the verify image of a passed session becomes the reference. */
-export const promoteSubjectReference: HttpRoute<BackOfficeCaller> = async ({ request, deps, caller }) => {
+export const promoteSubjectReference: OperationHandler<'promoteSubjectReference'> = async ({ request, deps, caller }) => {
   const subjectKey = keyParam(request);
   const { parseJsonBody, promoteReferenceRequestSchema } = await contract();
   const { sessionId } = parseJsonBody(promoteReferenceRequestSchema, await readJson(request), { sessionId: 'InvalidSessionId' });
@@ -37,13 +52,13 @@ export const promoteSubjectReference: HttpRoute<BackOfficeCaller> = async ({ req
 };
 
 /** DELETE /api/subjects/{subjectKey}/reference — remove the enrolled reference. */
-export const removeSubjectReference: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
+export const removeSubjectReference: OperationHandler<'removeSubjectReference'> = async ({ request, deps }) => {
   await removeReference(deps, keyParam(request));
   return { status: 204 };
 };
 
 /** GET /api/subjects/{subjectKey}/images?name= — an image of the subject (the links in the export). */
-export const getSubjectImage: HttpRoute<BackOfficeCaller> = async ({ request, deps }) => {
+export const getSubjectImage: OperationHandler<'getSubjectImage'> = async ({ request, deps }) => {
   const subjectKey = keyParam(request);
   const { parseQuery, subjectImageQuerySchema } = await contract();
   const { name } = parseQuery(subjectImageQuerySchema, request.query, { byField: { name: 'BadArgument' }, otherwise: 'BadArgument' });
@@ -51,9 +66,9 @@ export const getSubjectImage: HttpRoute<BackOfficeCaller> = async ({ request, de
   return { status: 200, body: image.bytes, headers: { ...SECURITY_HEADERS, 'content-type': image.contentType } };
 };
 
-backOfficeHttp('subjects-export', { route: 'subjects/{subjectKey}', methods: ['GET'], handler: exportSubjectData });
-backOfficeHttp('subjects-erase', { route: 'subjects/{subjectKey}', methods: ['DELETE'], handler: eraseSubjectData });
-backOfficeHttp('subjects-reference-enrol', { route: 'subjects/{subjectKey}/reference', methods: ['PUT'], handler: enrolSubjectReference });
-backOfficeHttp('subjects-reference-remove', { route: 'subjects/{subjectKey}/reference', methods: ['DELETE'], handler: removeSubjectReference });
-backOfficeHttp('subjects-reference-promote', { route: 'subjects/{subjectKey}/reference/promote', methods: ['POST'], handler: promoteSubjectReference });
-backOfficeHttp('subjects-images', { route: 'subjects/{subjectKey}/images', methods: ['GET'], handler: getSubjectImage });
+httpOperation('exportSubject', exportSubjectData);
+httpOperation('eraseSubject', eraseSubjectData);
+httpOperation('enrolSubjectReference', enrolSubjectReference);
+httpOperation('removeSubjectReference', removeSubjectReference);
+httpOperation('promoteSubjectReference', promoteSubjectReference);
+httpOperation('getSubjectImage', getSubjectImage);

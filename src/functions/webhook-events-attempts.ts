@@ -1,15 +1,14 @@
 import { NotFoundError } from '../core/errors.js';
 import { listDeliveryAttempts } from '../core/webhook-delivery.js';
-import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
 /** GET /api/webhook-events/{eventId}/attempts — the event's delivery log: status code, duration, next try. */
-export const listWebhookAttempts: HttpRoute<BackOfficeCaller> = async ({ request, webhooks }) => {
+export const listWebhookAttempts: OperationHandler<'listWebhookAttempts'> = async ({ request, webhooks }) => {
   const eventId = (await contract()).eventIdParam(request.params.eventId);
   if (!eventId) throw new NotFoundError('There is no delivery for this event.', { code: 'DeliveryNotFound' });
   return json(200, await listDeliveryAttempts(webhooks, eventId));
 };
 
-backOfficeHttp('webhook-events-attempts', { route: 'webhook-events/{eventId}/attempts', methods: ['GET'], handler: listWebhookAttempts });
+httpOperation('listWebhookAttempts', listWebhookAttempts);

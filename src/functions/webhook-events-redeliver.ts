@@ -1,15 +1,14 @@
 import { NotFoundError } from '../core/errors.js';
 import { redeliverEvent } from '../core/webhook-delivery.js';
-import { backOfficeHttp, type BackOfficeCaller } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
 /** POST /api/webhook-events/{eventId}/redeliver — queues a dead-lettered event again (same id, fresh retry window). */
-export const redeliverWebhook: HttpRoute<BackOfficeCaller> = async ({ request, webhooks }) => {
+export const redeliverWebhook: OperationHandler<'redeliverWebhookEvent'> = async ({ request, webhooks }) => {
   const eventId = (await contract()).eventIdParam(request.params.eventId);
   if (!eventId) throw new NotFoundError('There is no failed delivery for this event.', { code: 'DeliveryNotFound' });
   return json(202, await redeliverEvent(webhooks, eventId));
 };
 
-backOfficeHttp('webhook-events-redeliver', { route: 'webhook-events/{eventId}/redeliver', methods: ['POST'], handler: redeliverWebhook });
+httpOperation('redeliverWebhookEvent', redeliverWebhook);

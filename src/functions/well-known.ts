@@ -3,13 +3,12 @@
 // Served at /api/well-known/*; the OS fetches them at https://<host>/.well-known/*, so the front end maps that path
 // here (docs/deploy.md). Public by design: they name the app, nothing secret.
 import { appConfig } from '../config/config.js';
-import { anonymousHttp } from '../shared/auth.js';
-import type { HttpRoute } from '../shared/handler.js';
+import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 
 const cacheable = { 'cache-control': 'public, max-age=3600' };
 
-export const appleAppSiteAssociation: HttpRoute<undefined> = async () => {
+export const appleAppSiteAssociation: OperationHandler<'appleAppSiteAssociation'> = async () => {
   const links = appConfig().attestation.appLinks;
   const appIds = [...links.iosAppIds, ...(links.iosAppClipId ? [links.iosAppClipId] : [])];
   return json(200, {
@@ -18,7 +17,7 @@ export const appleAppSiteAssociation: HttpRoute<undefined> = async () => {
   }, cacheable);
 };
 
-export const assetLinks: HttpRoute<undefined> = async () => {
+export const assetLinks: OperationHandler<'assetLinks'> = async () => {
   const links = appConfig().attestation.appLinks;
   return json(200, links.androidPackageName ? [{
     relation: ['delegate_permission/common.handle_all_urls'],
@@ -26,5 +25,5 @@ export const assetLinks: HttpRoute<undefined> = async () => {
   }] : [], cacheable);
 };
 
-anonymousHttp('well-known-aasa', { route: 'well-known/apple-app-site-association', methods: ['GET'], handler: appleAppSiteAssociation });
-anonymousHttp('well-known-assetlinks', { route: 'well-known/assetlinks.json', methods: ['GET'], handler: assetLinks });
+httpOperation('appleAppSiteAssociation', appleAppSiteAssociation);
+httpOperation('assetLinks', assetLinks);

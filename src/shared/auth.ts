@@ -1,9 +1,10 @@
 // Who may call what. Device endpoints take a bearer JWT from the app's identity provider; back-office endpoints take
 // the Functions admin key (checked by the host) or, on /api/backoffice routes, an Entra ID token carrying the
 // back-office app role. A device token never opens a back-office route.
-import { app, type HttpFunctionOptions } from '@azure/functions';
+import { app, type HttpHandler, type HttpResponseInit } from '@azure/functions';
 import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import type { DeviceCaller } from '../core/ports.js';
+import { BACKOFFICE_PREFIX, OPERATIONS, type AuthOf, type OperationId, type OperationRoute } from '../operations.js';
 import { appServices, httpHandler, type Authenticate, type HttpRoute, type ServicesResolver } from './handler.js';
 
 export type BackOfficeCaller = { via: 'admin-key' } | { via: 'entra'; objectId: string };
@@ -39,26 +40,39 @@ export const entraBackOffice: Authenticate<BackOfficeCaller> = async (request, s
   return { via: 'entra', objectId: subject };
 };
 
-interface RouteOptions<C> { route: string; methods: HttpFunctionOptions['methods']; handler: HttpRoute<C> }
+/** The caller each kind of operation auth yields. */
+export interface CallerOf { anonymous: undefined; device: DeviceCaller; backOffice: BackOfficeCaller }
 
-export function anonymousHttp(name: string, options: RouteOptions<undefined>, resolve: ServicesResolver = appServices): void {
-  app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler: httpHandler(anonymous, options.handler, resolve) });
+export interface HttpOperationOptions {
+  /** Answers before the services are resolved and the caller authenticated, when it returns an answer (health). */
+  before?: () => HttpResponseInit | undefined;
 }
 
-export function deviceHttp(name: string, options: RouteOptions<DeviceCaller>, resolve: ServicesResolver = appServices): void {
-  app.http(name, { route: options.route, methods: options.methods, authLevel: 'anonymous', handler: httpHandler(deviceBearer, options.handler, resolve) });
-}
+/** The handler of an operation of the table (src/operations.ts), typed with the caller its auth yields. */
+export type OperationHandler<Id extends OperationId> = HttpRoute<CallerOf[AuthOf<Id>]>;
 
 /**
- * Registers a back-office operation twice, from one handler: at `route` with the Functions admin key (enforced by
- * the host), and at `backoffice/route` for Entra ID callers with the configured app role (checked here).
+ * Registers the handler of one operation of the table: its function name, route, method and auth come from the
+ * table, so a function file names the operation and its handler and nothing else. A back-office operation is
+ * registered twice, from one handler: at `route` with the Functions admin key (enforced by the host), and at
+ * `backoffice/route` for Entra ID callers with the configured app role (checked here).
  */
-export function backOfficeHttp(name: string, options: RouteOptions<BackOfficeCaller>, resolve: ServicesResolver = appServices): void {
-  app.http(name, { route: options.route, methods: options.methods, authLevel: 'admin', handler: httpHandler(hostAdminKey, options.handler, resolve) });
-  app.http(`${name}-entra`, {
-    route: `backoffice/${options.route}`,
-    methods: options.methods,
-    authLevel: 'anonymous',
-    handler: httpHandler(entraBackOffice, options.handler, resolve),
-  });
+export function httpOperation<Id extends OperationId>(
+  id: Id, handler: OperationHandler<Id>, resolve: ServicesResolver = appServices, options: HttpOperationOptions = {},
+): void {
+  const { name, route, method, auth } = OPERATIONS[id] as OperationRoute;
+  const methods = [method];
+  const guarded = (inner: HttpHandler): HttpHandler => {
+    const { before } = options;
+    return before ? async (request, context) => before() ?? inner(request, context) : inner;
+  };
+  if (auth === 'backOffice') {
+    const route_ = handler as HttpRoute<BackOfficeCaller>;
+    app.http(name, { route, methods, authLevel: 'admin', handler: guarded(httpHandler(hostAdminKey, route_, resolve)) });
+    app.http(`${name}-entra`, { route: `${BACKOFFICE_PREFIX}${route}`, methods, authLevel: 'anonymous', handler: guarded(httpHandler(entraBackOffice, route_, resolve)) });
+  } else if (auth === 'device') {
+    app.http(name, { route, methods, authLevel: 'anonymous', handler: guarded(httpHandler(deviceBearer, handler as HttpRoute<DeviceCaller>, resolve)) });
+  } else {
+    app.http(name, { route, methods, authLevel: 'anonymous', handler: guarded(httpHandler(anonymous, handler as HttpRoute<undefined>, resolve)) });
+  }
 }

@@ -370,7 +370,7 @@ export function deliveryLogContract(make: Make<DeliveryLog>): void {
 
 export function auditLogContract(make: Make<AuditLog>): void {
   describe('AuditLog', () => {
-    const entry = (sessionId: string, id: number, status = 'Succeeded'): AuditEntry => ({
+    const entry = (sessionId: string, id: number, status: AuditEntry['attemptStatus'] = 'Succeeded'): AuditEntry => ({
       id, sessionId, attemptStatus: status, response: { body: { livenessDecision: 'realface' } }, collectedDateTime: iso(id),
     });
 

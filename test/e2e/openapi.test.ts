@@ -1,10 +1,14 @@
 // The OpenAPI document as the app serves it: exactly the document generated from the zod contract (so the build
 // step ran and is current), covering exactly the HTTP functions the host indexed, and in agreement with real answers
-// to real requests. The document's validity and the checks' strictness are tested in-process
+// to real requests; and valid OpenAPI 3.1 by the specification's own JSON Schema (here rather than in the unit run,
+// where this one check took a third of the time). The checks' strictness is tested in-process
 // (test/unit/openapi-contract.test.ts).
+import { readFileSync } from 'node:fs';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEB_TYPES_FILE, webTypesFor } from '../../scripts/generate-web-types.js';
 import { backOfficeToken, bearer, deviceToken, getJson, startStack, type Stack } from '../support/liveness.js';
-import { exchangeProblems, registrationProblems, openApiDocument, responseProblems, validateResponse } from '../support/openapi.js';
+import { compileAllSchemas, exchangeProblems, registrationProblems, openApiDocument, responseProblems, validateResponse } from '../support/openapi.js';
 
 const doc = openApiDocument as Record<string, any>;
 const SESSION = '3f1c5a3e-0000-4000-8000-000000000000';
@@ -12,6 +16,31 @@ let stack: Stack;
 
 beforeAll(async () => { stack = await startStack(); });
 afterAll(async () => { await stack?.stop(); });
+
+describe('the generated document', () => {
+  it('is valid OpenAPI 3.1 (by the OpenAPI 3.1 JSON Schema)', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(doc));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+  it('every schema in it compiles under JSON Schema 2020-12 (strict ajv), and every $ref resolves', () => {
+    expect(compileAllSchemas()).toBeGreaterThan(20);
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(20);
+    for (const r of refs) {
+      const target = r.slice(8, -1).replace(/^#\//, '').split('/').reduce<any>((o, k) => o?.[k], doc);
+      expect(target, r).toBeDefined();
+    }
+  });
+});
+
+describe("the pages' API types", () => {
+  it('are what openapi-typescript makes of the current document (web/shared/api-schema.gen.ts is not stale)', async () => {
+    expect(readFileSync(WEB_TYPES_FILE, 'utf8')).toBe(await webTypesFor(doc));
+  });
+});
 
 describe('served by the app', () => {
   it('at GET /api/openapi.json, anonymously, exactly as generated from the contract', async () => {

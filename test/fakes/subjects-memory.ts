@@ -88,7 +88,7 @@ export class MemoryFace implements FaceSessions {
     this.creates++;
     const sessionId = randomUUID();
     this.sessions.set(sessionId, request);
-    return { sessionId, authToken: `token-${sessionId}`, verifyImage: { qualityForRecognition: 'high' } };
+    return { sessionId, authToken: `token-${sessionId}`, verifyImage: { qualityForRecognition: 'high' as const } };
   }
   async get(sessionId: string) {
     if (!this.sessions.has(sessionId)) throw new FaceSessionNotFoundError();

@@ -31,7 +31,7 @@ function entry(body: AuditEntry['response']['body'], overrides: Partial<AuditEnt
 
 const policy = { matchThreshold: 0.8, reviewLowerBound: 0.6 };
 const now = new Date('2026-01-01T00:02:00.000Z');
-const real = (matchConfidence: number) => ({ livenessDecision: 'realface', modelVersionUsed: 'm1', verifyResult: { matchConfidence, isIdentical: matchConfidence >= 0.5 } });
+const real = (matchConfidence: number) => ({ livenessDecision: 'realface', modelVersionUsed: 'm1', verifyResult: { matchConfidence, isIdentical: matchConfidence >= 0.5, verifyImage: {} } });
 
 describe('decision policy', () => {
   it.each([

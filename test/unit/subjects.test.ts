@@ -14,6 +14,7 @@ import { startSession } from '../../src/core/start-session.js';
 import { privacyNotice } from '../../src/core/consent.js';
 import { enrolReference, promoteReference } from '../../src/core/references.js';
 import { exportSubject } from '../../src/core/subject-export.js';
+import { linkedExport } from '../../src/functions/subjects.js';
 import { subjectFakes, type SubjectFakes } from '../fakes/subjects-memory.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -122,6 +123,27 @@ describe('enrolled references', () => {
     const promoted = await promoteReference(f.deps, key, session.sessionId, 'reviewer-1');
     expect(promoted).toMatchObject({ source: 'session', sourceSessionId: session.sessionId, sha256: session.storedVerifyImage.sha256 });
     await expect(promoteReference(f.deps, f.subjects.keyOf('mallory'), session.sessionId, 'x')).rejects.toMatchObject({ code: 'SessionNotFound' });
+  });
+});
+
+describe('the export', () => {
+  it('the core names the images; the HTTP edge links them on the route the caller used, and no name reaches a URL unescaped', async () => {
+    const f = subjectFakes();
+    const key = f.subjects.keyOf('alice');
+    const session = await inReview(f, 'alice');
+    await enrolReference(f.deps, key, face, 'admin-key');
+    const exported = await exportSubject(f.deps, key);
+    expect(JSON.stringify(exported)).not.toContain('/api/');
+    expect(exported.reference?.image.name).toMatch(new RegExp(`^references/${key}/`));
+    expect(exported.sessions[0]!.images[0]).toMatchObject({ kind: 'verify', name: session.storedVerifyImage.blobName });
+
+    const viaEntra = linkedExport(exported, `https://app.example/api/backoffice/subjects/${key}`);
+    const viaKey = linkedExport(exported, `http://localhost:7071/api/subjects/${key}/`);
+    const expected = (base: string, name: string) => `${base}/subjects/${key}/images?name=${encodeURIComponent(name)}`;
+    expect(viaEntra.reference?.image).toEqual({ href: expected('/api/backoffice', exported.reference!.image.name), contentType: exported.reference!.image.contentType });
+    expect(viaKey.sessions[0]!.images[0]).toMatchObject({ kind: 'verify', href: expected('/api', session.storedVerifyImage.blobName) });
+    expect(viaKey.sessions[0]!.images[0]).not.toHaveProperty('name');
+    expect(viaKey.sessions[0]!.images[0]!.href).toContain('%2F'); // blob names have slashes: escaped into the query
   });
 });
 

@@ -14,6 +14,7 @@ import { noSubjectQuota } from '../../src/core/quota.js';
 import { updateSession, type LivenessDeps, type LivenessSettings } from '../../src/core/deps.js';
 import { deleteSession } from '../../src/core/delete-session.js';
 import { newEvent, publishPendingEvents, sessionDecidedEvent, withEvent } from '../../src/core/events.js';
+import type { SessionDecidedEvent } from '../../src/contract/types.js';
 import type {
   DeadLetter, DeliveryAttempt, DeliveryLog, DeliveryMessage, LivenessEvent, Page, SessionChange, SessionRepository,
   WebhookSender,
@@ -26,7 +27,10 @@ import { MemorySubjects } from '../fakes/subjects-memory.js';
 
 const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
 const event = (at = new Date('2026-01-01T00:05:00.000Z')): LivenessEvent =>
-  newEvent('liveness.session.decided', at, { sessionId: '11111111-1111-4111-8111-111111111111', outcome: 'pass' });
+  newEvent<SessionDecidedEvent>('liveness.session.decided', at, {
+    sessionId: '11111111-1111-4111-8111-111111111111', status: 'ResultAvailable', outcome: 'pass', reasons: [], reviewRequired: false,
+    attemptId: 1, decidedDateTime: at.toISOString(), policyVersion: 'v1',
+  });
 
 describe('signing', () => {
   it('signs id.timestamp.body so that the standardwebhooks verifier accepts it, and nothing else', () => {

@@ -1,24 +1,18 @@
 // Failed webhook deliveries: events whose delivery gave up after the retry window (dead letters), oldest first, each
 // with its attempt log on request and a Redeliver button (same event id, a fresh retry window).
-import { ApiError, apiJson } from '../shared/api.js';
+import { ApiError, apiJson, type Schemas } from '../shared/api.js';
 import { $, h, say, table, time } from './dom.js';
-
-interface FailedDelivery {
-  eventId: string; type: string; sessionId?: string; eventDateTime: string; attempts: number; firstAttemptDateTime: string;
-  deadLetteredDateTime: string; lastStatusCode?: number; lastError?: string;
-}
-interface Attempt { attempt: number; attemptedDateTime: string; durationMs: number; statusCode?: number; error?: string; result: string }
 
 export async function showDeliveries(api: string, token: string): Promise<void> {
   const target = $('deliveries-body');
   const message = $('deliveries-message');
   message.replaceChildren();
   target.replaceChildren(h('p', { textContent: 'Loading…' }));
-  const failures: FailedDelivery[] = [];
+  const failures: Schemas['FailedDelivery'][] = [];
   let continuationToken: string | undefined;
   do {
     const query = new URLSearchParams({ top: '200', ...(continuationToken ? { continuationToken } : {}) });
-    const page = await apiJson<{ value: FailedDelivery[]; continuationToken?: string }>(`${api}/webhook-failures?${query}`, token);
+    const page = await apiJson<Schemas['FailedDeliveryPage']>(`${api}/webhook-failures?${query}`, token);
     failures.push(...page.value);
     continuationToken = page.continuationToken;
   } while (continuationToken && failures.length < 1000);
@@ -43,7 +37,7 @@ export async function showDeliveries(api: string, token: string): Promise<void> 
       show.textContent = open ? 'Hide attempts' : 'Show attempts';
       if (!open) return;
       try {
-        const log = await apiJson<{ value: Attempt[] }>(`${api}/webhook-events/${f.eventId}/attempts`, token);
+        const log = await apiJson<Schemas['DeliveryAttemptList']>(`${api}/webhook-events/${f.eventId}/attempts`, token);
         attemptsRow.firstElementChild!.replaceChildren(table(`Delivery attempts of ${f.eventId}`, ['Try', 'When', 'Answer', 'Took', 'Result'], log.value.map((a) => h('tr', {},
           h('td', { textContent: String(a.attempt) }),
           h('td', { textContent: time(a.attemptedDateTime) }),

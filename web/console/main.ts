@@ -3,35 +3,17 @@
 // first, status filter, paging), a session's detail with its decision, review, attempts, images and evidence, the
 // review queue, subjects (export, reference, erasure) and failed webhook deliveries. Images are fetched through the
 // API with the token and shown from memory: there are no public blob URLs.
-import { ApiError, apiJson } from '../shared/api.js';
-import { pagesConfig } from '../shared/config.js';
-import { OidcSignIn } from '../shared/oidc.js';
+import { ApiError, apiJson, type Schemas } from '../shared/api.js';
+import { startPage } from '../shared/bootstrap.js';
 import { legend, stackedBars } from './charts.js';
 import { showDeliveries } from './deliveries.js';
 import { $, facts, h, loadImage, outcomeBadge, time } from './dom.js';
-import { reviewBacklog, reviewFacts, settleForm, showReviewQueue, type ReviewDecision } from './review.js';
+import { reviewBacklog, reviewFacts, settleForm, showReviewQueue } from './review.js';
 import { showSubject, subjectSearch } from './subjects.js';
 
-interface ListItem {
-  id: string; createdDateTime: string; status: string; deviceCorrelationId?: string; sessionExpired: boolean;
-  completionRequestedDateTime?: string; resultCollectedDateTime?: string; outcome?: string; reviewRequired?: boolean;
-}
-interface Page { value: ListItem[]; continuationToken?: string }
-interface AuditEntry {
-  id: number; attemptStatus: string; digest?: string; sessionImageId?: string; verifyImageHash?: string; collectedDateTime: string;
-  response: { body: { livenessDecision?: string; verifyResult?: { matchConfidence: number; isIdentical: boolean }; error?: { code: string; message: string } } };
-}
-interface Session {
-  id: string; faceSessionId: string; createdDateTime: string; status: string; failureReason?: string; deviceCorrelationId?: string;
-  livenessOperationMode: string; modelVersion?: string; completionRequestedDateTime?: string; resultCollectedDateTime?: string;
-  authTokenExpiresDateTime: string; sessionExpired: boolean; reviewRequired?: boolean; review?: ReviewDecision;
-  reference?: { referenceId: string; sha256: string }; consentVersion?: string;
-  verifyImage: { qualityForRecognition?: string };
-  decision?: {
-    outcome: string; reasons: string[]; livenessDecision?: string; matchConfidence?: number; isIdentical?: boolean; attemptId: number;
-    digest?: string; modelVersion?: string; verifyImageHashMatches: boolean; policyVersion: string; decidedDateTime: string;
-  };
-}
+type Page = Schemas['LivenessSessionPage'];
+type AuditEntry = Schemas['AuditEntry'];
+type Session = Schemas['LivenessSession'];
 
 const STATUSES = ['NotStarted', 'Started', 'ResultAvailable', 'Failed', 'Expired'];
 const OUTCOME_COLORS: Record<string, string> = { pass: '#2e7d32', fail: '#c62828', review: '#ef6c00', retry: '#6a1b9a', none: '#90a4ae' };
@@ -47,17 +29,10 @@ function showProblem(message: string | undefined): void {
 }
 
 async function main(): Promise<void> {
-  const config = await pagesConfig();
+  const { config, signedIn: session } = await startPage('console', {
+    signInButton: $('sign-in'), signOutButton: $('sign-out'), showProblem, onSignOut: () => { location.hash = ''; },
+  });
   const api = `${config.apiBase}/backoffice`;
-  const signIn = new OidcSignIn(config.console.oidc, 'console');
-  $('sign-in').addEventListener('click', () => { void signIn.signIn().catch((e: Error) => showProblem(e.message)); });
-  $('sign-out').addEventListener('click', () => { signIn.signOut(); location.hash = ''; location.reload(); });
-  let session;
-  try {
-    session = (await signIn.completeRedirect()) ?? signIn.current();
-  } catch (error) {
-    showProblem((error as Error).message);
-  }
   if (!session) { signedOutView.hidden = false; return; }
   const token = session.accessToken;
   app.hidden = false;
@@ -145,7 +120,7 @@ class SessionsList {
 /** The newest sessions (up to 1,000, the last 24 hours) as three charts and a backlog. */
 async function showDashboard(api: string, token: string): Promise<void> {
   const since = Date.now() - 24 * 3600_000;
-  const items: ListItem[] = [];
+  const items: Schemas['LivenessSessionListItem'][] = [];
   let continuationToken: string | undefined;
   do {
     const query = new URLSearchParams({ top: '200', ...(continuationToken ? { continuationToken } : {}) });

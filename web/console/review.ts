@@ -1,14 +1,9 @@
 // The review queue: sessions the policy sent to a person (outcome review), oldest first, and the form that settles
 // one (pass or fail, with a reason). The automated decision stays as it was; the device sees the reviewer's outcome.
-import { ApiError, apiJson } from '../shared/api.js';
+import { ApiError, apiJson, type Schemas } from '../shared/api.js';
 import { $, h, jsonInit, outcomeBadge, say, table, time } from './dom.js';
 
-export interface ReviewDecision { outcome: 'pass' | 'fail'; reason: string; reviewer: string; reviewedDateTime: string }
-interface QueuedSession {
-  id: string; createdDateTime: string; deviceCorrelationId?: string; reviewRequired?: boolean;
-  decision?: { outcome: string; reasons: string[]; matchConfidence?: number; livenessDecision?: string; decidedDateTime: string };
-}
-interface QueuePage { value: QueuedSession[]; continuationToken?: string }
+type QueuePage = Schemas['ReviewQueuePage'];
 
 const PAGE_SIZE = 50;
 
@@ -42,13 +37,13 @@ export async function showReviewQueue(api: string, token: string): Promise<void>
 }
 
 /** The review backlog on the dashboard: how many wait (up to 1,000 counted) and the oldest few. */
-export async function reviewBacklog(api: string, token: string): Promise<{ count: string; oldest: QueuedSession[] }> {
+export async function reviewBacklog(api: string, token: string): Promise<{ count: string; oldest: Schemas['LivenessSession'][] }> {
   const page = await apiJson<QueuePage>(`${api}/review-queue?top=1000`, token);
   return { count: `${page.value.length}${page.continuationToken ? '+' : ''}`, oldest: page.value.slice(0, 10) };
 }
 
 /** The settled review, shown next to the automated decision. */
-export function reviewFacts(review: ReviewDecision): Array<[string, Node | string]> {
+export function reviewFacts(review: Schemas['ReviewDecision']): Array<[string, Node | string]> {
   return [
     ['Outcome', outcomeBadge(review.outcome)],
     ['Reason', review.reason],

@@ -1,18 +1,11 @@
 // A subject (a person) in the back office: find them by the id the relying party knows (POST subject-keys turns it
 // into the subject key; the raw id never goes in a URL), see everything held about them (the export), enrol or
 // remove their reference photo, and erase everything with a confirm step that ends in the deletion receipt.
-import { ApiError, apiFetch, apiJson } from '../shared/api.js';
+import { ApiError, apiFetch, apiJson, type Schemas } from '../shared/api.js';
 import { $, facts, h, jsonInit, loadImage, outcomeBadge, say, table, time } from './dom.js';
 
-interface Receipt { receiptId: string; requestedDateTime: string; completedDateTime: string; requestedBy: string; deleted: Record<string, number> }
-interface SubjectExport {
-  subjectKey: string;
-  subject?: { createdDateTime: string; lastSeenDateTime?: string; erasing?: true };
-  reference?: { referenceId: string; sha256: string; enrolledDateTime: string; enrolledBy: string; source: string; sourceSessionId?: string; image: { href: string } };
-  consents: Array<{ version: string; givenDateTime: string }>;
-  sessions: Array<{ session: { id: string; createdDateTime: string; status: string; decision?: { outcome: string }; review?: { outcome: string } } }>;
-  deletionReceipts: Receipt[];
-}
+type Receipt = Schemas['DeletionReceipt'];
+type SubjectExport = Schemas['SubjectExport'];
 
 /** The #/subjects view: a form that finds a subject's key, then opens #/subjects/{key}. */
 export function subjectSearch(api: string, token: string, failed: (e: unknown) => void): void {
@@ -22,7 +15,7 @@ export function subjectSearch(api: string, token: string, failed: (e: unknown) =
     event.preventDefault();
     if (!input.value.trim()) return;
     try {
-      const { subjectKey } = await apiJson<{ subjectKey: string }>(`${api}/subject-keys`, token, jsonInit('POST', { subject: input.value.trim() }));
+      const { subjectKey } = await apiJson<Schemas['SubjectKey']>(`${api}/subject-keys`, token, jsonInit('POST', { subject: input.value.trim() }));
       location.hash = `#/subjects/${subjectKey}`;
     } catch (error) {
       failed(error);
@@ -30,9 +23,9 @@ export function subjectSearch(api: string, token: string, failed: (e: unknown) =
   });
 }
 
-/** The export link of an image (`/api/subjects/…`), on this console's back-office API. */
+/** The export's link of an image: path-absolute on the route the export was read from (here /api/backoffice/…). */
 function imageUrl(api: string, href: string): string {
-  return `${api}${href.replace(/^\/api/, '')}`;
+  return new URL(href, api).href;
 }
 
 export async function showSubject(api: string, token: string, subjectKey: string, receipt?: Receipt): Promise<void> {

@@ -2,20 +2,13 @@
 // choose a reference (the one the service enrolled, a selfie from the camera, or an ID photo), start a check, capture,
 // tell the app it is done, poll the outcome. It shows only what the app tells a device: pass, fail, retry or pending;
 // never scores. A relying party can copy this page: everything it does goes through the public HTTP API.
-import { ApiError, apiFetch, apiJson } from '../shared/api.js';
-import { pagesConfig } from '../shared/config.js';
-import { OidcSignIn } from '../shared/oidc.js';
+import { ApiError, apiFetch, apiJson, type Schemas } from '../shared/api.js';
+import { startPage } from '../shared/bootstrap.js';
 import { Camera, CameraError } from './camera.js';
 import { captureDriver, CaptureFailed } from './capture.js';
 
-type DeviceOutcome = 'pending' | 'pass' | 'fail' | 'retry';
-
-/** GET /api/privacy (the fields this page uses). */
-interface Privacy {
-  consent: { required: boolean; currentVersion: string; versions: Array<{ version: string; publishedDate: string; text: string }> };
-  deviceReferenceAllowed: boolean;
-  retention: Array<{ data: string; description: string; kept: string }>;
-}
+type DeviceOutcome = Schemas['DeviceOutcome'];
+type Privacy = Schemas['Privacy'];
 
 /** The reference the check compares with: enrolled by the service (no image sent), or an image from this device. */
 type Reference = { kind: 'enrolled' } | { kind: 'image'; image: Blob };
@@ -145,7 +138,7 @@ async function pollOutcome(api: string, token: string, sessionId: string): Promi
   const deadline = Date.now() + 10 * 60_000;
   let delay = 500;
   for (;;) {
-    const { status } = await apiJson<{ status: DeviceOutcome }>(`${api}/liveness-sessions/${sessionId}/status`, token);
+    const { status } = await apiJson<Schemas['DeviceStatus']>(`${api}/liveness-sessions/${sessionId}/status`, token);
     if (status !== 'pending' || Date.now() > deadline) return status;
     showOutcome('pending');
     await new Promise((resolve) => setTimeout(resolve, delay));
@@ -154,17 +147,9 @@ async function pollOutcome(api: string, token: string, sessionId: string): Promi
 }
 
 async function main(): Promise<void> {
-  const config = await pagesConfig();
-  const signIn = new OidcSignIn(config.device.oidc, 'device');
-  signInButton.addEventListener('click', () => { void signIn.signIn().catch((e: Error) => showProblem(problem, e.message)); });
-  signOutButton.addEventListener('click', () => { signIn.signOut(); camera.stop(); location.reload(); });
-
-  let session;
-  try {
-    session = (await signIn.completeRedirect()) ?? signIn.current();
-  } catch (error) {
-    showProblem(problem, (error as Error).message);
-  }
+  const { config, signedIn: session } = await startPage('device', {
+    signInButton, signOutButton, showProblem: (message) => showProblem(problem, message), onSignOut: () => camera.stop(),
+  });
   if (!session) {
     signedOutView.hidden = false;
     return;
@@ -244,11 +229,13 @@ async function main(): Promise<void> {
       form.append('deviceCorrelationId', deviceCorrelationId());
       // With an enrolled reference the app uses it, and refuses an image sent next to it.
       if (reference.kind === 'image') form.append('verifyImage', reference.image, reference.image instanceof File ? reference.image.name : 'reference.jpg');
-      const started = await apiJson<{ sessionId: string; authToken: string }>(`${config.apiBase}/liveness-sessions`, token, {
+      const started = await apiJson<Schemas['StartedSession']>(`${config.apiBase}/liveness-sessions`, token, {
         method: 'POST', body: form, headers: { 'idempotency-key': crypto.randomUUID() },
       });
       progress.textContent = 'Look at the camera and keep still…';
-      await driver.capture(started);
+      // A session made for an attested app carries no token (the app fetches it sealed); the browser never asks for one.
+      if (!started.authToken) throw new Error('This check needs the attested app, not the browser.');
+      await driver.capture({ sessionId: started.sessionId, authToken: started.authToken });
       progress.textContent = 'Checking…';
       await apiFetch(`${config.apiBase}/liveness-sessions/${started.sessionId}/complete`, token, { method: 'POST' });
       // The check's id, for support: shown while it waits (a review can take a while) and afterwards.

@@ -237,7 +237,7 @@ async function readAll(stream: NodeJS.ReadableStream | undefined, max: number): 
 }
 
 function toVerifyImage(reference: unknown): VerifyImageInfo {
-  const r = (reference ?? {}) as { faceRectangle?: VerifyImageInfo['faceRectangle']; qualityForRecognition?: string };
+  const r = (reference ?? {}) as VerifyImageInfo;
   return {
     ...(r.faceRectangle ? { faceRectangle: r.faceRectangle } : {}),
     ...(r.qualityForRecognition ? { qualityForRecognition: r.qualityForRecognition } : {}),

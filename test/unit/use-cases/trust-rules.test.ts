@@ -17,7 +17,7 @@ const session = { sessionId: 's', storedVerifyImage: { sha256: HASH } } as unkno
 function attempt(id: number, livenessDecision: string, matchConfidence = 0.95): AuditEntry {
   return {
     id, sessionId: 's', attemptStatus: 'Succeeded', verifyImageHash: HASH, collectedDateTime: now.toISOString(),
-    response: { body: { livenessDecision, verifyResult: { isIdentical: matchConfidence >= 0.5, matchConfidence } } },
+    response: { body: { livenessDecision, verifyResult: { isIdentical: matchConfidence >= 0.5, matchConfidence, verifyImage: {} } } },
   };
 }
 
