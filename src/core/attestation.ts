@@ -29,8 +29,12 @@ export interface RegisteredDevice {
 
 export interface DeviceRegistry {
   get(thumbprint: string): Promise<(RegisteredDevice & { etag: string }) | undefined>;
-  /** Writes a registration (replacing any earlier one of the same key). */
-  put(device: RegisteredDevice): Promise<void>;
+  /**
+   * Writes a registration conditionally: with the ETag of the row read (replacing an earlier registration of the same
+   * key), or without one as an insert that fails when the row exists. Never an unconditional write.
+   * @returns false when another call wrote the row first
+   */
+  put(device: RegisteredDevice, etag: string | undefined): Promise<boolean>;
   /** Advances the counter if the record is unchanged since it was read. @returns false when another call won */
   advance(device: RegisteredDevice & { etag: string }, signCount: number): Promise<boolean>;
 }

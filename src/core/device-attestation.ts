@@ -100,7 +100,10 @@ export async function register(deps: AttestationUseCaseDeps, identity: DeviceIde
   } else {
     await verifiers.android(checked.payload.attestJson!, checked.state.challengeHash, body.authPublicCert, now);
   }
-  await devices.put(device);
+  const earlier = await devices.get(device.thumbprint);
+  if (!(await devices.put(device, earlier?.etag))) {
+    throw new ConflictError('DeviceChanged', 'Another call registered this device key at the same time; start again.');
+  }
   const serverEncryptionPublicKey = await giveKeys(deps, session, checked);
   deps.logger.info('device attested', { sessionId: session.sessionId, platform: identity.platform });
   return { message: 'Certificate stored successfully', serverEncryptionPublicKey };

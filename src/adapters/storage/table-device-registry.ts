@@ -41,15 +41,23 @@ export class TableDeviceRegistry implements DeviceRegistry {
     });
   }
 
-  async put(device: RegisteredDevice): Promise<void> {
+  async put(device: RegisteredDevice, etag: string | undefined): Promise<boolean> {
     const entity: DeviceEntity = {
       partitionKey: device.thumbprint, rowKey: ROW, clientId: device.clientId, platform: device.platform,
       ...(device.credCertPem ? { credCertPem: device.credCertPem } : {}),
       signCount: device.signCount, registeredDateTime: device.registeredDateTime, expiresDateTime: device.expiresDateTime,
     };
-    await guardStorage('Recording the attested device', async () => {
+    return guardStorage('Recording the attested device', async () => {
       await this.ensure();
-      await this.table.upsertEntity(entity, 'Replace');
+      try {
+        // Conditional only: replace the row read (its ETag), or insert where none was.
+        if (etag) await this.table.updateEntity(entity, 'Replace', { etag });
+        else await this.table.createEntity(entity);
+        return true;
+      } catch (error) {
+        if (isRestError(error, 409, 412, 404)) return false;
+        throw error;
+      }
     });
   }
 
