@@ -36,6 +36,22 @@ param livenessSweepSchedule string = '0 */5 * * * *'
 
 @minValue(60)
 @maxValue(86400)
+@allowed(['off', 'required'])
+@description('Device attestation for iOS apps (App Attest through the device-attestation protocol): LIVENESS_ATTESTATION_IOS.')
+param livenessAttestationIos string = 'off'
+@allowed(['off', 'required'])
+@description('Device attestation for Android apps (Key Attestation + Play Integrity): LIVENESS_ATTESTATION_ANDROID.')
+param livenessAttestationAndroid string = 'off'
+@description('iOS app id <Team ID>.<bundle id> (App Attest rpId and the apple-app-site-association document): ATTESTATION_IOS_APP_ID.')
+param attestationIosAppId string = ''
+@description('Android package name (Play Integrity and assetlinks.json): ATTESTATION_ANDROID_PACKAGE_NAME.')
+param attestationAndroidPackageName string = ''
+@description('SHA-256 fingerprints of the Android signing certificates, comma-separated (assetlinks.json): ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS.')
+param attestationAndroidSha256CertFingerprints string = ''
+@allowed(['strong', 'device', 'basic'])
+@description('Weakest Play Integrity device verdict accepted: ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY.')
+param attestationAndroidMinDeviceIntegrity string = 'strong'
+
 @description('Lifetime of the session token handed to the device: LIVENESS_AUTH_TOKEN_TTL_SECONDS.')
 param livenessAuthTokenTtlSeconds int = 600
 
@@ -282,6 +298,15 @@ var livenessAppSettings = {
   // In Azure the back office accepts only Entra ID tokens with the app role. The host keys behind the admin-key
   // routes are shared secrets that also drive the host admin API; see docs/deploy.md, "Back office".
   BACKOFFICE_ADMIN_KEY_ENABLED: 'false'
+  // Device attestation (docs/deploy.md, "Attested mobile apps"). The Play Integrity service-account JSON (or the two
+  // Play Console keys) is a secret: set it as a Key Vault reference after deployment, never in this template.
+  LIVENESS_ATTESTATION_IOS: livenessAttestationIos
+  LIVENESS_ATTESTATION_ANDROID: livenessAttestationAndroid
+  ATTESTATION_IOS_APP_ID: attestationIosAppId
+  ATTESTATION_ANDROID_PACKAGE_NAME: attestationAndroidPackageName
+  ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS: attestationAndroidSha256CertFingerprints
+  ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY: attestationAndroidMinDeviceIntegrity
+  ATTESTATION_ALLOW_DEVELOPMENT_BUILDS: 'false'
   // The pages' origin: the app answers CORS preflights for it (src/functions/cors-preflight.ts), whatever the
   // platform's CORS (siteConfig.cors in app/api.bicep, the same origin) does.
   PAGES_ORIGIN: web.outputs.SERVICE_WEB_URI

@@ -3,7 +3,14 @@
 import { JwtVerifier } from './adapters/auth/jwt-verifier.js';
 import { AzureFaceSessions } from './adapters/face/azure-face-sessions.js';
 import { BlobImageStore } from './adapters/storage/blob-image-store.js';
-import { createStorageClients } from './adapters/storage/clients.js';
+import { createStorageClients, type StorageClients } from './adapters/storage/clients.js';
+import { AndroidAttestationVerifier } from './adapters/attestation/android-key-attestation.js';
+import { AppAttestVerifier } from './adapters/attestation/app-attest.js';
+import { attestationCrypto, platformVerifiers } from './adapters/attestation/index.js';
+import { GooglePlayIntegrityDecoder, LocalPlayIntegrityDecoder } from './adapters/attestation/play-integrity.js';
+import { HttpRevocationList } from './adapters/attestation/revocation.js';
+import { TableDeviceRegistry } from './adapters/storage/table-device-registry.js';
+import type { AttestationDeps } from './core/attestation.js';
 import { StorageCompletionQueue } from './adapters/storage/queue-completion-queue.js';
 import { StorageWebhookQueue } from './adapters/storage/queue-webhook-queue.js';
 import { TableDeliveryLog } from './adapters/storage/table-delivery-log.js';
@@ -16,7 +23,7 @@ import { tableLimitRecords } from './adapters/storage/table-limit-records.js';
 import { tableQuotaRecords } from './adapters/storage/table-quota-records.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
-import { appConfig, type AppConfig } from './config/config.js';
+import { appConfig, ConfigurationError, type AppConfig } from './config/config.js';
 import { KeyVaultEvidenceSigner } from './adapters/evidence/key-vault-signer.js';
 import { LocalEvidenceSigner } from './adapters/evidence/local-signer.js';
 import { TableEvidenceLog } from './adapters/storage/table-evidence-log.js';
@@ -47,6 +54,31 @@ export interface AppServices {
   adminKeyEnabled: boolean;
   /** The health answer, probed at most once per interval whoever asks. */
   health: HealthCache;
+}
+
+/** The device-attestation protocol: its cryptography, the platform verifiers configured, the device registry. */
+export function attestationDeps(config: AppConfig, storage: StorageClients): AttestationDeps {
+  const a = config.attestation;
+  const policy = config.liveness.attestationPolicy;
+  const missing = [
+    ...(policy.ios === 'required' && !a.ios ? ['ATTESTATION_IOS_APP_ID: required when LIVENESS_ATTESTATION_IOS is required (missing)'] : []),
+    ...(policy.android === 'required' && !a.android ? ['ATTESTATION_ANDROID_PACKAGE_NAME and ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON (or both ATTESTATION_PLAY_INTEGRITY_*_KEY settings): required when LIVENESS_ATTESTATION_ANDROID is required (missing)'] : []),
+  ];
+  if (missing.length) throw new ConfigurationError(missing);
+  const ios = a.ios ? new AppAttestVerifier({ ...a.ios, allowDevelopment: a.allowDevelopmentBuilds }) : undefined;
+  const android = a.android ? new AndroidAttestationVerifier(
+    { ...a.android, allowDevelopment: a.allowDevelopmentBuilds, maxAgeMs: 5 * 60_000 },
+    a.android.playIntegrity.mode === 'local'
+      ? new LocalPlayIntegrityDecoder({ decryptionKeyBase64: a.android.playIntegrity.decryptionKey, verificationKeyBase64: a.android.playIntegrity.verificationKey })
+      : new GooglePlayIntegrityDecoder({ serviceAccountJson: a.android.playIntegrity.serviceAccountJson, packageName: a.android.packageName }),
+    new HttpRevocationList(a.android.revocationUrl),
+  ) : undefined;
+  return {
+    crypto: attestationCrypto,
+    verifiers: platformVerifiers(ios, android),
+    devices: new TableDeviceRegistry(storage, config.names.tablePrefix),
+    deviceTtlSeconds: a.deviceTtlSeconds,
+  };
 }
 
 export function composeServices(config: AppConfig): AppServices {
@@ -87,6 +119,7 @@ export function composeServices(config: AppConfig): AppServices {
       evidenceSigner: config.evidence.keyUrl
         ? new KeyVaultEvidenceSigner(config.evidence.keyUrl, lazyDefaultAzureCredential(config.face.clientId))
         : new LocalEvidenceSigner(config.evidence.localKeyDir),
+      attestation: attestationDeps(config, storage),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },

@@ -12,7 +12,8 @@
 
 /**
  * Who may call an operation:
- * - anonymous: anyone (health, the API description, the privacy notice, the evidence log's public keys);
+ * - anonymous: anyone (health, the API description, the privacy notice, the evidence log's public keys, the app-link
+ *   documents) or, for the device-attestation protocol, a device proving itself with its attested key (checked by the core);
  * - device: a bearer JWT from the device identity provider;
  * - backOffice: registered twice, at `route` with the Functions admin key (checked by the host) and at
  *   `backoffice/route` with an Entra ID token carrying the back-office app role (checked by the app).
@@ -35,6 +36,14 @@ export const OPERATIONS = {
   completeLivenessSession: { name: 'liveness-sessions-complete', route: 'liveness-sessions/{sessionId}/complete', method: 'POST', auth: 'device' },
   getLivenessSessionStatus: { name: 'liveness-sessions-status', route: 'liveness-sessions/{sessionId}/status', method: 'GET', auth: 'device' },
   getPrivacy: { name: 'privacy', route: 'privacy', method: 'GET', auth: 'anonymous' },
+  // Device attestation (Microsoft's backend_samples protocol): no bearer, the attested device key is the credential
+  attestationChallenge: { name: 'attestation-challenge', route: 'attestation/challenge', method: 'POST', auth: 'anonymous' },
+  attestationRegister: { name: 'attestation-register', route: 'attestation/register', method: 'POST', auth: 'anonymous' },
+  attestationVerify: { name: 'attestation-verify', route: 'attestation/verify', method: 'POST', auth: 'anonymous' },
+  sessionToken: { name: 'session-token', route: 'session/token', method: 'POST', auth: 'anonymous' },
+  livenessDigest: { name: 'liveness-digest', route: 'liveness/digest', method: 'POST', auth: 'anonymous' },
+  appleAppSiteAssociation: { name: 'well-known-aasa', route: 'well-known/apple-app-site-association', method: 'GET', auth: 'anonymous' },
+  assetLinks: { name: 'well-known-assetlinks', route: 'well-known/assetlinks.json', method: 'GET', auth: 'anonymous' },
   // Back office: sessions
   listLivenessSessions: { name: 'liveness-sessions-list', route: 'liveness-sessions', method: 'GET', auth: 'backOffice' },
   getLivenessSession: { name: 'liveness-sessions-get', route: 'liveness-sessions/{sessionId}', method: 'GET', auth: 'backOffice' },

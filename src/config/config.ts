@@ -2,6 +2,7 @@
 // bounds, place in the config); the config types are the schemas' outputs. The README's configuration table and
 // infra/ are kept in step with this file (test/unit/infra-settings.test.ts). Errors name each bad setting.
 import { z } from 'zod';
+import { APPLE_APP_ATTESTATION_ROOT_CA, GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './attestation-roots.js';
 import { LIVENESS_OPERATION_MODES } from '../core/vocabulary.js';
 import { ABUSE_POLICIES, DIGEST_BINDINGS } from '../core/trust-signals.js';
 
@@ -200,6 +201,8 @@ export const livenessSettingsSchema = z.object({
   LIVENESS_DIGEST_BINDING: z.enum(DIGEST_BINDINGS).default('optional'),
   WEBHOOK_ATTEMPT_RETENTION_DAYS: num(30, 0, 3650),
   SUBJECT_IDLE_ERASURE_DAYS: int(1095, 1, 3650),
+  LIVENESS_ATTESTATION_IOS: z.enum(['off', 'required']).default('off'),
+  LIVENESS_ATTESTATION_ANDROID: z.enum(['off', 'required']).default('off'),
 }).superRefine((e, ctx) => {
   if (e.DECISION_REVIEW_LOWER_BOUND !== undefined && e.DECISION_REVIEW_LOWER_BOUND >= e.DECISION_MATCH_THRESHOLD) {
     ctx.addIssue({ code: 'custom', path: ['DECISION_REVIEW_LOWER_BOUND'], message: 'must be below DECISION_MATCH_THRESHOLD' });
@@ -257,6 +260,8 @@ export const livenessSettingsSchema = z.object({
   deliveryAttemptRetentionDays: e.WEBHOOK_ATTEMPT_RETENTION_DAYS as number | undefined,
   /** A subject with no interaction for this long is erased by the sweep (days; BIPA: within three years). */
   subjectIdleErasureDays: e.SUBJECT_IDLE_ERASURE_DAYS as number | undefined,
+  /** Per platform: `required` holds a session's token back for the device-attestation protocol. */
+  attestationPolicy: { ios: e.LIVENESS_ATTESTATION_IOS, android: e.LIVENESS_ATTESTATION_ANDROID },
 }));
 
 const queueName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, 'must be a valid queue name (lower-case letters, digits, single hyphens)');
@@ -399,6 +404,64 @@ export function unresolvedKeyVaultReferences(env: Record<string, string | undefi
  */
 export const DEV_SUBJECT_KEY_SECRET = 'face-liveness-functions/dev-subject-key';
 
+const text = z.string().optional().transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const pems = (fallback: string) => z.string().optional().transform((v, ctx) => {
+  const found = (v?.trim() ? v : fallback).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (found.length === 0) ctx.addIssue({ code: 'custom', message: 'must hold one or more PEM certificates' });
+  return found;
+});
+
+/**
+ * Device attestation (Microsoft's backend_samples protocol; README "Security", docs/deploy.md "Attested mobile
+ * apps"): the app identities, trusted roots and Play Integrity access. The per-platform policy is in the liveness
+ * section (the core decides with it); the composition root refuses a `required` platform without its verifier.
+ */
+const attestationSection = z.object({
+  ATTESTATION_IOS_APP_ID: text.refine((v) => v === undefined || /^[A-Z0-9]{10}\.[A-Za-z0-9.-]+$/.test(v), 'must be <Team ID>.<bundle id>'),
+  ATTESTATION_IOS_APPLINK_APP_ID: text,
+  ATTESTATION_IOS_APP_CLIP_ID: text,
+  ATTESTATION_APPLE_ROOTS_PEM: pems(APPLE_APP_ATTESTATION_ROOT_CA),
+  ATTESTATION_ANDROID_PACKAGE_NAME: text,
+  ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS: text,
+  ATTESTATION_GOOGLE_ROOTS_PEM: pems(GOOGLE_HARDWARE_ATTESTATION_ROOTS),
+  ATTESTATION_ANDROID_REVOCATION_URL: z.url().default('https://android.googleapis.com/attestation/status'),
+  ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY: z.enum(['strong', 'device', 'basic']).default('strong'),
+  ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON: text,
+  ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY: text,
+  ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY: text,
+  ATTESTATION_ALLOW_DEVELOPMENT_BUILDS: bool(false),
+  ATTESTATION_DEVICE_TTL_DAYS: int(7, 1, 365),
+  ATTESTATION_APPLINK_PATH: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be a path such as /native*').default('/native*'),
+}).transform((e) => {
+  const local = e.ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY && e.ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY
+    ? { mode: 'local' as const, decryptionKey: e.ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY, verificationKey: e.ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY }
+    : undefined;
+  const playIntegrity = local ?? (e.ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON
+    ? { mode: 'google' as const, serviceAccountJson: e.ATTESTATION_PLAY_INTEGRITY_SERVICE_ACCOUNT_JSON } : undefined);
+  return {
+    /** Absent: iOS cannot be attested (a `required` policy for it is refused at start). */
+    ...(e.ATTESTATION_IOS_APP_ID ? { ios: { appId: e.ATTESTATION_IOS_APP_ID, rootsPem: e.ATTESTATION_APPLE_ROOTS_PEM } } : {}),
+    /** Absent: Android cannot be attested (no package name, or no way to read Play Integrity verdicts). */
+    ...(e.ATTESTATION_ANDROID_PACKAGE_NAME && playIntegrity ? {
+      android: {
+        packageName: e.ATTESTATION_ANDROID_PACKAGE_NAME, rootsPem: e.ATTESTATION_GOOGLE_ROOTS_PEM,
+        revocationUrl: e.ATTESTATION_ANDROID_REVOCATION_URL, minimumDeviceIntegrity: e.ATTESTATION_ANDROID_MIN_DEVICE_INTEGRITY,
+        /** Google's decodeIntegrityToken API (the sample's way), or local decryption with the Play Console's keys. */
+        playIntegrity,
+      },
+    } : {}),
+    allowDevelopmentBuilds: e.ATTESTATION_ALLOW_DEVELOPMENT_BUILDS,
+    deviceTtlSeconds: e.ATTESTATION_DEVICE_TTL_DAYS * 86_400,
+    appLinks: {
+      iosAppIds: [e.ATTESTATION_IOS_APPLINK_APP_ID ?? e.ATTESTATION_IOS_APP_ID].filter((x): x is string => x !== undefined),
+      ...(e.ATTESTATION_IOS_APP_CLIP_ID ? { iosAppClipId: e.ATTESTATION_IOS_APP_CLIP_ID } : {}),
+      path: e.ATTESTATION_APPLINK_PATH,
+      ...(e.ATTESTATION_ANDROID_PACKAGE_NAME ? { androidPackageName: e.ATTESTATION_ANDROID_PACKAGE_NAME } : {}),
+      androidFingerprints: (e.ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS ?? '').split(/[\s,]+/).filter(Boolean),
+    },
+  };
+});
+
 /** The config, section by section; each section is parsed from the whole environment. */
 const sections = {
   storage: storageSection,
@@ -410,6 +473,7 @@ const sections = {
   webhooks: webhookSettingsSchema,
   subjects: subjectsSection,
   evidence: evidenceSection,
+  attestation: attestationSection,
   pages: pagesSection,
 } as const;
 

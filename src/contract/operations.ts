@@ -23,9 +23,13 @@ import {
   subjectKeySchema, subjectReferenceSchema, wwwAuthenticateHeaderSchema, SESSION_IMAGE_MEDIA_TYPES,
   checkpointWrittenSchema, evidenceExportQuerySchema, evidenceExportSchema, evidenceKeysSchema,
 } from './index.js';
+import {
+  attestationIdentitySchema, attestationSessionQuerySchema, challengeResponseSchema, registerResponseSchema,
+  sealedRequestSchema, sealedResponseSchema, signedPayloadSchema, verifyResponseSchema,
+} from './attestation.js';
 
 export interface OperationContract {
-  tag: 'device' | 'back office' | 'evidence' | 'operations';
+  tag: 'device' | 'back office' | 'evidence' | 'operations' | 'device attestation';
   summary: string;
   description: string;
   requestParams?: ZodOpenApiOperationObject['requestParams'];
@@ -421,6 +425,43 @@ const openapi: OperationContract = {
   description: 'The OpenAPI 3.1 document you are reading. Anonymous.',
   responses: { 200: okJson('The document.', openApiDocumentBodySchema) },};
 
+// The device-attestation protocol (Microsoft's backend_samples): anonymous in the table (no bearer); the attested
+// device key is the credential, so the refusals (401) and failures are listed here.
+const attestationOp = (summary: string, description: string, query: z.ZodObject, body: z.ZodType | undefined, ok: ZodOpenApiResponseObject): OperationContract => ({
+  tag: 'device attestation', summary, description,
+  requestParams: { query },
+  ...(body ? { requestBody: { required: true, content: json(body) } } : {}),
+  responses: {
+    200: ok,
+    400: ref('BadRequest'),
+    401: error('The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why.'),
+    404: ref('NotFound'),
+    409: ref('Conflict'),
+    413: error('BodyTooLarge.'),
+    500: ref('InternalError'),
+    503: ref('ServiceUnavailable'),
+  },
+});
+const attestChallenge = attestationOp('Issue the one-time attestation challenge',
+  'Once per session created for attestation; binds the session to the client id and platform.', attestationIdentitySchema, undefined,
+  okJson('The challenge (its bytes are the App Attest clientDataHash / Key Attestation challenge).', challengeResponseSchema));
+const attestRegister = attestationOp('Register a device (first run)',
+  'App Attest on iOS; hardware Key Attestation plus Play Integrity on Android. Answers the session\'s server key.', attestationIdentitySchema, signedPayloadSchema,
+  okJson('Attested; the server key for this session.', registerResponseSchema));
+const attestVerify = attestationOp('Verify a returning device',
+  'A device registered before (iOS: with a fresh App Attest assertion). `exists: false` means: register.', attestationIdentitySchema, signedPayloadSchema,
+  okJson('Whether the device is known, and if so the server key.', verifyResponseSchema));
+const sessionToken = attestationOp('Release the Face token to the attested device',
+  'Once per session, encrypted to the device\'s per-session key.', attestationSessionQuerySchema, sealedRequestSchema,
+  okJson('The token, sealed to the device.', sealedResponseSchema));
+const livenessDigest = attestationOp('Report the SDK\'s result digest',
+  'Signed and sealed by the attested device; stored with the session (attestedDigest) for the digest binding.', attestationSessionQuerySchema, sealedRequestSchema,
+  okJson('Acknowledged, sealed to the device.', sealedResponseSchema));
+const wellKnown = (summary: string): OperationContract => ({
+  tag: 'device attestation', summary,
+  description: 'Generated from the ATTESTATION_* settings; the OS fetches it at /.well-known/ on the app-link host (map that path here).',
+  responses: { 200: { description: 'The document, from settings.', content: { 'application/json': { schema: z.unknown() } } } },
+});
 
 /** One contract per row of the operation table: a row without one (or one without a row) does not compile. */
 export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
@@ -428,6 +469,13 @@ export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   completeLivenessSession: complete,
   getLivenessSessionStatus: status,
   getPrivacy: privacy,
+  attestationChallenge: attestChallenge,
+  attestationRegister: attestRegister,
+  attestationVerify: attestVerify,
+  sessionToken,
+  livenessDigest,
+  appleAppSiteAssociation: wellKnown('Apple app-site association (Universal Links)'),
+  assetLinks: wellKnown('Android Digital Asset Links'),
   listLivenessSessions: list,
   getLivenessSession: get,
   deleteLivenessSession: del,

@@ -5,6 +5,7 @@
 // value the document describes (an integer, a boolean, an enum member) and leave anything else to be refused.
 import { z } from 'zod';
 import { MAX_VERIFY_IMAGE_BYTES, MIN_VERIFY_IMAGE_BYTES } from '../core/verify-image.js';
+import { DEVICE_PLATFORMS } from '../core/attestation-state.js';
 import { LIVENESS_OPERATION_MODES, SESSION_STATUSES } from '../core/vocabulary.js';
 import { livenessOperationModeSchema, sessionStatusSchema } from './enums.js';
 import { parseWith, printable, type ParseCodes } from './parse.js';
@@ -48,6 +49,10 @@ export const startSessionFormSchema = z.strictObject({
     z.boolean({ error: "enableSessionImage must be 'true' or 'false'" }),
   ).optional().meta({ description: "Whether Face keeps the captured session image (copied to storage as capture evidence, kept per the image retention). Default: LIVENESS_ENABLE_SESSION_IMAGE (true); while that is on, 'false' is refused (400 SessionImageRequired).", override: { default: true } }),
   consentVersion: consentVersionField.optional(),
+  platform: z.enum(DEVICE_PLATFORMS, { error: "platform must be 'ios', 'android' or 'web'" }).optional().meta({
+    description: "The device's platform. When LIVENESS_ATTESTATION_IOS / _ANDROID is 'required' for it, the answer holds no "
+      + '`authToken`: the app gets it through the device-attestation protocol (/api/attestation/*, /api/session/token).',
+  }),
 });
 
 export type StartSessionForm = z.output<typeof startSessionFormSchema>;
@@ -88,6 +93,7 @@ export const startSessionFormCodes: ParseCodes = {
     authTokenTimeToLiveInSeconds: 'InvalidTokenLifetime',
     enableSessionImage: 'InvalidEnableSessionImage',
     consentVersion: 'ConsentRequired',
+    platform: 'InvalidPlatform',
   },
   otherwise: 'UnknownField',
   unknownKey: (key) => `Unexpected form field '${printable(key)}'.`,

@@ -43,9 +43,14 @@ export const verifyImageInfoSchema = z.strictObject({
 
 export const startedSessionSchema = z.strictObject({
   sessionId: sessionIdSchema,
-  authToken: z.string().min(1).meta({ description: 'The session-scoped token for the Face client SDK. A secret: never log it.' }),
+  authToken: z.string().min(1).optional().meta({ description: 'The session-scoped token for the Face client SDK. A secret: never log it. Absent when `attestation.required` is true.' }),
   authTokenExpiresDateTime: dateTime('When `authToken` stops working; the capture must be finished before then.'),
   verifyImage: verifyImageInfoSchema,
+  attestation: z.strictObject({
+    required: z.literal(true),
+    platform: z.enum(['ios', 'android']),
+    message: z.string(),
+  }).optional().meta({ description: 'Present when the platform requires device attestation: the token is released only to an attested app, through POST /api/attestation/challenge, /register (or /verify) and /api/session/token.' }),
 }).meta({
   id: 'StartedSession',
   examples: [{

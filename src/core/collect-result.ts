@@ -108,7 +108,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     const judgement = judgeSession(current, entries, settings.policy, now, { lockedOut });
     // Digest binding first (a result the device did not get is not this capture's), then abuse monitoring: a flagged
     // session never passes silently.
-    const decision = applyAbusePolicy(bindDigest(judgement.decision, latest, current.clientDigest, trust.digestBinding), abuse, trust.abusePolicy);
+    const decision = applyAbusePolicy(bindDigest(judgement.decision, latest, current.attestedDigest?.digest ?? current.clientDigest, trust.digestBinding), abuse, trust.abusePolicy);
     failedAttempts = judgement.failedAttempts;
     // Evidence binding: a result about another verify image than the one we stored, or whose digest is not the one
     // the device reported, fails the session outright.

@@ -1,4 +1,5 @@
 import type { LivenessSettings } from '../config/config.js';
+import type { AttestationDeps } from './attestation.js';
 import type {
   AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, SubjectActivity, SubjectDeliveries, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
   Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
@@ -42,6 +43,8 @@ export interface LivenessDeps {
    * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.
    */
   events?: EventQueue;
+  /** The device-attestation protocol's adapters (core/attestation.ts). */
+  attestation?: AttestationDeps;
 }
 
 /**

@@ -2,6 +2,7 @@
 // Field names follow the Face API and the C# sample (camelCase). Face v1.2 does not report an attempt's request,
 // request id or received time, so those sample fields are left out rather than invented.
 import type { EvidenceEntry, EvidenceRef } from './evidence-record.js';
+import type { DevicePlatform, SessionAttestation } from './attestation-state.js';
 import type {
   AuditEntryBody, FailureReason, LivenessSessionBody, LivenessSessionListItemBody,
 } from '../contract/types.js';
@@ -83,6 +84,19 @@ export interface LivenessSession {
   collection?: { chainId: string; try: number; delivery: number };
   /** Set while a delete is in progress so that a concurrent collection backs off. */
   deleting: boolean;
+  /** The platform the device said it runs on at create (`platform` form field); absent for older sessions. */
+  platform?: DevicePlatform;
+  /** Created under LIVENESS_ATTESTATION_<PLATFORM>=required: the token goes only to an attested device. */
+  attestationRequired?: boolean;
+  /** The device-attestation protocol's state for this session (core/attestation.ts). */
+  attestation?: SessionAttestation;
+  /**
+   * The result digest an attested app reported, as received (trimmed). Written once, by POST /api/liveness/digest
+   * (source `attestation`: signed by the attested device's key and encrypted to this session's server key). The
+   * digest-binding rule (LIVENESS_DIGEST_BINDING) compares it with Face's digest of the decided attempt, in
+   * preference to `clientDigest` (which an unattested device sends with complete).
+   */
+  attestedDigest?: { digest: string; source: 'attestation'; receivedDateTime: string };
   /**
    * The outbox: events written with the change they report (so a recorded decision never loses its event) and not
    * yet handed to the webhook queue. Removed once enqueued; the sweep retries any left behind by a crash.

@@ -5,6 +5,7 @@
 // first (status Creating, with its sweep index row), so a host that dies mid-create leaves the sweep a row to undo.
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { attestationRequired, type DevicePlatform } from './attestation.js';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { appendEvidence, consentEntry } from './evidence.js';
@@ -26,6 +27,8 @@ export interface StartSessionFields {
   enableSessionImage?: boolean;
   /** The version of the consent text the person agreed to (required while consent is on). */
   consentVersion?: string;
+  /** The device's platform: decides whether the token is held back for device attestation. */
+  platform?: DevicePlatform;
 }
 
 export interface StartedSession {
@@ -33,6 +36,9 @@ export interface StartedSession {
   authToken: string;
   authTokenExpiresDateTime: string;
   verifyImage: VerifyImageInfo;
+  /** The token must go only to an attested device (the edge leaves it out of the answer). */
+  attestationRequired?: boolean;
+  platform?: DevicePlatform;
 }
 
 /** What a session will use: the service's policy, made stricter where the device asked. */
@@ -169,6 +175,7 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
       authToken: state.authToken,
       authTokenExpiresDateTime: session.authTokenExpiresDateTime,
       verifyImage: session.verifyImage,
+      ...(session.attestationRequired ? { attestationRequired: true, platform: session.platform } : {}),
     };
   } catch (error) {
     if (error instanceof FaceSessionNotFoundError) {
@@ -233,6 +240,8 @@ async function createFresh(
     subjectKey: caller.subjectKey,
     ...(image.reference ? { reference: image.reference } : {}),
     ...(fields.consentVersion ? { consentVersion: fields.consentVersion } : {}),
+    ...(fields.platform ? { platform: fields.platform } : {}),
+    ...(attestationRequired(fields.platform, settings.attestationPolicy) ? { attestationRequired: true } : {}),
     enableSessionImage,
     status: 'Creating',
     verifyImage: {},
@@ -310,6 +319,7 @@ async function createFresh(
     authToken: created.authToken,
     authTokenExpiresDateTime: session.authTokenExpiresDateTime,
     verifyImage: created.verifyImage,
+    ...(session.attestationRequired ? { attestationRequired: true, platform: session.platform } : {}),
   };
 }
 

@@ -18,8 +18,12 @@ export const createLivenessSession: OperationHandler<'createLivenessSession'> = 
   });
   assertConsent(privacy, body.fields.consentVersion);
   const fields = parseStartSessionForm(body.fields);
-  const { replayed, ...started } = await startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
-  return json(201, started, {
+  const { replayed, attestationRequired, platform, authToken, ...started } = await startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
+  // Under LIVENESS_ATTESTATION_<PLATFORM>=required the token goes only to an attested app, through the protocol.
+  const answer = attestationRequired
+    ? { ...started, attestation: { required: true, platform, message: 'Device attestation is required: the app gets its token through POST /api/attestation/challenge, /api/attestation/register (or /verify) and /api/session/token.' } }
+    : { ...started, authToken };
+  return json(201, answer, {
     location: `/api/liveness-sessions/${started.sessionId}`,
     ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
   });

@@ -122,6 +122,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'back office', description: 'Called by staff tooling: Functions admin key, or Entra ID under /backoffice.' },
       { name: 'operations', description: 'Health and API description.' },
       { name: 'evidence', description: 'The public keys of the tamper-evident evidence log (README: Evidence).' },
+      { name: 'device attestation', description: "Microsoft's device-attestation protocol: the attested app's key, not a bearer, is the credential." },
       { name: 'webhooks', description: 'Events this app sends to the relying party\'s receiver (WEBHOOK_URL).' },
     ],
     paths: documentPaths(),

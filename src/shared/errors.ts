@@ -8,6 +8,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
+import { AttestationRefusedError } from '../core/attestation.js';
 import { ConfigurationError } from '../config/config.js';
 import { errorBody, json } from './http.js';
 
@@ -26,6 +27,11 @@ const RULES: Rule<any>[] = [
     return { status: 401, headers: { 'www-authenticate': 'Bearer' } };
   }),
   rule(ForbiddenError, 403),
+  // A device attestation refused (forged, replayed, cross-session, wrong app): 401 with the reason as the code.
+  rule(AttestationRefusedError, (error, logger) => {
+    logger.warn('device attestation refused', { reason: error.code });
+    return { status: 401 };
+  }),
   rule(NotFoundError, 404),
   rule(ConflictError, 409),
   rule(IdempotencyError, (error) => ({

@@ -148,15 +148,15 @@ export function truncate(text: string, max = 64): string {
 export const MAX_JSON_BODY_BYTES = 16 * 1024;
 
 /** Reads a small JSON body (application/json). */
-export async function readJson(request: HttpRequest): Promise<unknown> {
+export async function readJson(request: HttpRequest, maxBytes = MAX_JSON_BODY_BYTES): Promise<unknown> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(contentType)) {
     throw new UnsupportedMediaTypeError('UnsupportedMediaType', 'The request body must be application/json.');
   }
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > MAX_JSON_BODY_BYTES) throw new PayloadTooLargeError('BodyTooLarge', 'The JSON body is too large.');
+  if (Number.isFinite(declared) && declared > maxBytes) throw new PayloadTooLargeError('BodyTooLarge', 'The JSON body is too large.');
   const text = await request.text();
-  if (text.length > MAX_JSON_BODY_BYTES) throw new PayloadTooLargeError('BodyTooLarge', 'The JSON body is too large.');
+  if (text.length > maxBytes) throw new PayloadTooLargeError('BodyTooLarge', 'The JSON body is too large.');
   try {
     return JSON.parse(text);
   } catch {

@@ -233,7 +233,9 @@ async function main(): Promise<void> {
         method: 'POST', body: form, headers: { 'idempotency-key': crypto.randomUUID() },
       });
       progress.textContent = 'Look at the camera and keep still…';
-      const captured = await driver.capture(started);
+      // A session made for an attested app carries no token (the app fetches it sealed); the browser never asks for one.
+      if (!started.authToken) throw new Error('This check needs the attested app, not the browser.');
+      const captured = await driver.capture({ sessionId: started.sessionId, authToken: started.authToken });
       progress.textContent = 'Checking…';
       // The digest the capture reported goes with the completion: the app fails a result whose digest is not Face's.
       await apiFetch(`${config.apiBase}/liveness-sessions/${started.sessionId}/complete`, token, captured.digest

@@ -84,6 +84,146 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/attestation/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue the one-time attestation challenge
+         * @description Once per session created for attestation; binds the session to the client id and platform.
+         */
+        post: operations["attestationChallenge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attestation/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a device (first run)
+         * @description App Attest on iOS; hardware Key Attestation plus Play Integrity on Android. Answers the session's server key.
+         */
+        post: operations["attestationRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attestation/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a returning device
+         * @description A device registered before (iOS: with a fresh App Attest assertion). `exists: false` means: register.
+         */
+        post: operations["attestationVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/session/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release the Face token to the attested device
+         * @description Once per session, encrypted to the device's per-session key.
+         */
+        post: operations["sessionToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/liveness/digest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report the SDK's result digest
+         * @description Signed and sealed by the attested device; stored with the session (clientDigest) for the digest binding.
+         */
+        post: operations["livenessDigest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/well-known/apple-app-site-association": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Apple app-site association (Universal Links)
+         * @description Generated from the ATTESTATION_* settings; the OS fetches it at /.well-known/ on the app-link host (map that path here).
+         */
+        get: operations["appleAppSiteAssociation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/well-known/assetlinks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Android Digital Asset Links
+         * @description Generated from the ATTESTATION_* settings; the OS fetches it at /.well-known/ on the app-link host (map that path here).
+         */
+        get: operations["assetLinks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/backoffice/liveness-sessions": {
         parameters: {
             query?: never;
@@ -1299,14 +1439,22 @@ export type components = {
          */
         StartedSession: {
             sessionId: components["schemas"]["SessionId"];
-            /** @description The session-scoped token for the Face client SDK. A secret: never log it. */
-            authToken: string;
+            /** @description The session-scoped token for the Face client SDK. A secret: never log it. Absent when `attestation.required` is true. */
+            authToken?: string;
             /**
              * Format: date-time
              * @description When `authToken` stops working; the capture must be finished before then.
              */
             authTokenExpiresDateTime: string;
             verifyImage: components["schemas"]["VerifyImageInfo"];
+            /** @description Present when the platform requires device attestation: the token is released only to an attested app, through POST /api/attestation/challenge, /register (or /verify) and /api/session/token. */
+            attestation?: {
+                /** @constant */
+                required: true;
+                /** @enum {string} */
+                platform: "ios" | "android";
+                message: string;
+            };
         };
         /** @description What Face found in the verify image (the reference photo the live face is compared with). */
         VerifyImageInfo: {
@@ -1440,6 +1588,24 @@ export type components = {
             } & {
                 [key: string]: unknown;
             })[];
+        };
+        AttestationChallenge: {
+            challengeHash: string;
+            clientId: string;
+            /** @enum {string} */
+            system: "ios" | "android";
+        };
+        AttestationRegistered: {
+            message: string;
+            serverEncryptionPublicKey: string;
+        };
+        AttestationVerified: {
+            exists: boolean;
+            serverEncryptionPublicKey?: string;
+        };
+        /** @description ECIES to the device's per-session encryption key: token {token, timestamp}; digest {success, timestamp}. */
+        SealedResponse: {
+            encryptedData: string;
         };
         /** @description A session as the back office reads it (the Azure sample's GetLivenessWithVerifySessionResult fields, plus the decision). */
         LivenessSession: {
@@ -2106,6 +2272,11 @@ export interface operations {
                      */
                     consentVersion?: string;
                     /**
+                     * @description The device's platform. When LIVENESS_ATTESTATION_IOS / _ANDROID is 'required' for it, the answer holds no `authToken`: the app gets it through the device-attestation protocol (/api/attestation/*, /api/session/token).
+                     * @enum {string}
+                     */
+                    platform?: "ios" | "android" | "web";
+                    /**
                      * Format: binary
                      * @description The reference photo (a file part; 1 KB to 6 MB; JPEG, PNG, BMP, GIF or WebP, recognised by its bytes). Leave it out when the back office enrolled a reference for the user: the server then uses that one, and a verifyImage next to it is refused (400 ReferenceEnrolled). Without an enrolled reference it is required (400 MissingVerifyImage), unless SUBJECT_DEVICE_REFERENCE_ALLOWED is false, which refuses device images altogether (400 DeviceReferenceNotAllowed / ReferenceRequired).
                      */
@@ -2318,6 +2489,351 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+        };
+    };
+    attestationChallenge: {
+        parameters: {
+            query: {
+                /** @description The session id (from the create answer or the app link). */
+                s: string;
+                /** @description The app's client id (the client library's installation id). */
+                cid: string;
+                /** @description The platform. */
+                sys: "ios" | "android";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The challenge (its bytes are the App Attest clientDataHash / Key Attestation challenge). */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttestationChallenge"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why. */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description BodyTooLarge. */
+            413: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    attestationRegister: {
+        parameters: {
+            query: {
+                /** @description The session id (from the create answer or the app link). */
+                s: string;
+                /** @description The app's client id (the client library's installation id). */
+                cid: string;
+                /** @description The platform. */
+                sys: "ios" | "android";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description JSON text: {challengeHash, encryptionPublicCert (PEM), attestJson (register only)}. */
+                    payload: string;
+                    /** @description The request-signing certificate (PEM, P-256). */
+                    authPublicCert: string;
+                    /** @description ECDSA-SHA-256 (DER, base64) of the UTF-8 bytes of payload, by the authPublicCert key. */
+                    signature: string;
+                    /** @description iOS verify: a fresh App Attest assertion (base64 CBOR) over the payload bytes. */
+                    assertion?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Attested; the server key for this session. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttestationRegistered"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why. */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description BodyTooLarge. */
+            413: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    attestationVerify: {
+        parameters: {
+            query: {
+                /** @description The session id (from the create answer or the app link). */
+                s: string;
+                /** @description The app's client id (the client library's installation id). */
+                cid: string;
+                /** @description The platform. */
+                sys: "ios" | "android";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description JSON text: {challengeHash, encryptionPublicCert (PEM), attestJson (register only)}. */
+                    payload: string;
+                    /** @description The request-signing certificate (PEM, P-256). */
+                    authPublicCert: string;
+                    /** @description ECDSA-SHA-256 (DER, base64) of the UTF-8 bytes of payload, by the authPublicCert key. */
+                    signature: string;
+                    /** @description iOS verify: a fresh App Attest assertion (base64 CBOR) over the payload bytes. */
+                    assertion?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Whether the device is known, and if so the server key. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttestationVerified"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why. */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description BodyTooLarge. */
+            413: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    sessionToken: {
+        parameters: {
+            query: {
+                /** @description The session id (from the create answer or the app link). */
+                s: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ECIES (P-256, HKDF-SHA-256, AES-256-GCM; Tink layout) to the session key, base64. */
+                    encryptedData: string;
+                    /** @description ECDSA-SHA-256 (DER, base64) of the encryptedData text, by the device key. */
+                    signature: string;
+                    /** @description iOS: a fresh App Attest assertion over the encryptedData text. */
+                    assertion?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The token, sealed to the device. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealedResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why. */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description BodyTooLarge. */
+            413: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    livenessDigest: {
+        parameters: {
+            query: {
+                /** @description The session id (from the create answer or the app link). */
+                s: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description ECIES (P-256, HKDF-SHA-256, AES-256-GCM; Tink layout) to the session key, base64. */
+                    encryptedData: string;
+                    /** @description ECDSA-SHA-256 (DER, base64) of the encryptedData text, by the device key. */
+                    signature: string;
+                    /** @description iOS: a fresh App Attest assertion over the encryptedData text. */
+                    assertion?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Acknowledged, sealed to the device. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealedResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The attestation or request proof was refused (forged, replayed, cross-session, wrong app); the code names why. */
+            401: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description BodyTooLarge. */
+            413: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    appleAppSiteAssociation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document, from settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    assetLinks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document, from settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
         };
     };
     listLivenessSessionsWithEntraId: {

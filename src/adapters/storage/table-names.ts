@@ -6,6 +6,7 @@ export interface TableNames {
   sessions: string; auditEntries: string; sweepSchedule: string; subjectSessions: string; reviewQueue: string;
   subjects: string; deletionReceipts: string; attemptLimits: string; idempotencyKeys: string;
   webhookAttempts: string; webhookDeadLetters: string; webhookSubjects: string; evidence: string; subjectActivity: string;
+  attestedDevices: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -24,5 +25,6 @@ export function tableNames(prefix: string): TableNames {
     webhookSubjects: `${prefix}LivenessWebhookSubjects`,
     evidence: `${prefix}LivenessEvidence`,
     subjectActivity: `${prefix}LivenessSubjectActivity`,
+    attestedDevices: `${prefix}LivenessAttestedDevices`,
   };
 }

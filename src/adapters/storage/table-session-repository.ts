@@ -98,6 +98,11 @@ interface SessionEntity {
   pendingEvidenceJson?: string;
   evidenceJson?: string;
   nextSweepDateTime?: string;
+  platform?: string;
+  attestationRequired?: boolean;
+  /** The device-attestation state (holds this session's server private key until the digest is in). */
+  attestationJson?: string;
+  attestedDigestJson?: string;
 }
 
 
@@ -426,6 +431,10 @@ function toEntity(s: LivenessSession): SessionEntity {
     ...(s.pendingEvidence?.length ? { pendingEvidenceJson: JSON.stringify(s.pendingEvidence) } : {}),
     ...(s.evidence?.length ? { evidenceJson: JSON.stringify(s.evidence) } : {}),
     ...(s.nextSweepDateTime ? { nextSweepDateTime: s.nextSweepDateTime } : {}),
+    ...(s.platform ? { platform: s.platform } : {}),
+    ...(s.attestationRequired ? { attestationRequired: true } : {}),
+    ...(s.attestation ? { attestationJson: JSON.stringify(s.attestation) } : {}),
+    ...(s.attestedDigest ? { attestedDigestJson: JSON.stringify(s.attestedDigest) } : {}),
   };
 }
 
@@ -465,6 +474,10 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     ...(e.pendingEvidenceJson ? { pendingEvidence: JSON.parse(e.pendingEvidenceJson) as LivenessSession['pendingEvidence'] } : {}),
     ...(e.evidenceJson ? { evidence: JSON.parse(e.evidenceJson) as LivenessSession['evidence'] } : {}),
     ...(e.nextSweepDateTime ? { nextSweepDateTime: e.nextSweepDateTime } : {}),
+    ...(e.platform ? { platform: e.platform as LivenessSession['platform'] } : {}),
+    ...(e.attestationRequired ? { attestationRequired: true } : {}),
+    ...(e.attestationJson ? { attestation: JSON.parse(e.attestationJson) as LivenessSession['attestation'] } : {}),
+    ...(e.attestedDigestJson ? { attestedDigest: JSON.parse(e.attestedDigestJson) as LivenessSession['attestedDigest'] } : {}),
     etag: e.etag,
   };
 }
