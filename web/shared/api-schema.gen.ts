@@ -175,7 +175,7 @@ export type paths = {
         put?: never;
         /**
          * Report the SDK's result digest
-         * @description Signed and sealed by the attested device; stored with the session (clientDigest) for the digest binding.
+         * @description Signed and sealed by the attested device; stored with the session (attestedDigest) for the digest binding.
          */
         post: operations["livenessDigest"];
         delete?: never;
