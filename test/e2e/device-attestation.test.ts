@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { androidPki, appAttestPki, playIntegrityKeySettings, rootCa, signB64, type AndroidPki, type AppAttestPki } from '../support/attestation-pki.js';
 import { ScriptedAndroidApp, ScriptedIosApp } from '../support/attested-device.js';
-import { bearer, createSession, eventually, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
+import { bearer, createSession, emulator, eventually, fixture, getJson, startStack, type Stack } from '../support/liveness.js';
 
 const face = fixture('face-grace-hopper.jpg');
 const capture = fixture('face-astronaut.png');
@@ -68,11 +68,17 @@ describe('a scripted attested iPhone app', () => {
 
     const attempt = await performDeviceAttempt(stack.faceEndpoint, token!, capture);
     expect(attempt.status).toBeLessThan(300);
-    const digest = await app.digest(created.sessionId, 'a1b2c3d4e5f60718');
+    // The app reports the digest its client SDK got for the attempt: Face's own (read here as the SDK would learn it),
+    // so the digest binding lets the result through.
+    const faceSessionId = (await stack.repository.get(created.sessionId))!.faceSessionId!;
+    const faceSession = await emulator(stack, 'GET', `/face/v1.2/detectLivenessWithVerify-sessions/${faceSessionId}`);
+    const faceDigest = (faceSession.body as { results: { attempts: Array<{ result?: { digest?: string } }> } }).results.attempts[0]?.result?.digest;
+    expect(faceDigest).toMatch(/^[0-9A-Fa-f]+$/);
+    const digest = await app.digest(created.sessionId, faceDigest!);
     expect(digest.answer.status, JSON.stringify(digest.answer.body)).toBe(200);
     expect(digest.ack).toMatchObject({ success: true });
     const stored = (await stack.repository.get(created.sessionId))!;
-    expect(stored.attestedDigest).toMatchObject({ digest: 'a1b2c3d4e5f60718', source: 'attestation' });
+    expect(stored.attestedDigest).toMatchObject({ digest: faceDigest, source: 'attestation' });
     expect(stored.attestation?.stage).toBe('digested');
     expect(stored.attestation?.serverPrivateKeyPem).toBeUndefined();
 
@@ -112,6 +118,13 @@ describe('a scripted attested Android app', () => {
     expect((await performDeviceAttempt(stack.faceEndpoint, token!, capture)).status).toBeLessThan(300);
     expect((await app.digest(created.sessionId, 'feedbeef01')).status).toBe(200);
     expect((await stack.repository.get(created.sessionId))!.attestedDigest?.digest).toBe('feedbeef01');
+    // A signed digest that is not Face's digest of the attempt binds the result to a failure (DigestMismatch).
+    expect((await getJson(`${stack.api}/liveness-sessions/${created.sessionId}/complete`, { method: 'POST', headers: bearer(created.deviceToken) })).status).toBe(202);
+    const session = await eventually(async () => {
+      const r = await getJson(`${stack.api}/liveness-sessions/${created.sessionId}`, { headers: { 'x-functions-key': MASTER_KEY } });
+      return ['ResultAvailable', 'Failed'].includes(r.body?.status) ? r.body : undefined;
+    }, 'result');
+    expect(session).toMatchObject({ status: 'Failed', failureReason: 'DigestMismatch' });
   });
 
   it('gets no token with a weak device verdict, a verdict for another app, or a revoked attestation key', async () => {
