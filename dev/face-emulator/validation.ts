@@ -11,29 +11,26 @@ export const DEFAULT_MODEL_VERSION = '2024-11-15';
 /** The spec's `livenessModelVersion` enum (v1.2 and v1.3-preview.1): anything else is refused, never echoed. */
 export const LIVENESS_MODEL_VERSIONS = ['2024-11-15'] as const;
 
-export interface CreateParams {
+/** What both creates (plain liveness and with verify) take. */
+interface SessionCreateParams {
   livenessOperationMode: 'Passive' | 'PassiveActive';
   deviceCorrelationId?: string;
   deviceCorrelationIdSetInClient: boolean;
   authTokenTimeToLiveInSeconds: number;
   enableSessionImage: boolean;
   modelVersion: string;
-  returnVerifyImageHash: boolean;
-  verifyConfidenceThreshold: number;
-  verifyImage: FilePart;
   /** v1.3-preview.1 only: 1 to 3, default 1 (v1.2 allows 3 per token). */
   numberOfClientAttemptsAllowed: number;
 }
 
+export interface CreateParams extends SessionCreateParams {
+  returnVerifyImageHash: boolean;
+  verifyConfidenceThreshold: number;
+  verifyImage: FilePart;
+}
+
 /** The plain liveness create (JSON `CreateLivenessSessionContent`). */
-export interface CreateLivenessParams {
-  livenessOperationMode: 'Passive' | 'PassiveActive';
-  deviceCorrelationId?: string;
-  deviceCorrelationIdSetInClient: boolean;
-  authTokenTimeToLiveInSeconds: number;
-  enableSessionImage: boolean;
-  modelVersion: string;
-  numberOfClientAttemptsAllowed: number;
+export interface CreateLivenessParams extends SessionCreateParams {
   userCorrelationId?: string;
   userCorrelationIdSetInClient: boolean;
   expectedClientIpAddress?: string;
