@@ -15,10 +15,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        // One module graph for all in-process test files (isolate: false): importing zod, the SDKs and the app once
-        // instead of once per file is most of what keeps `npm run test:unit` within a few seconds. The files do not
-        // depend on their order (checked with --sequence.shuffle.files).
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, isolate: false },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 },
       },
       {
         extends: true,
