@@ -144,6 +144,9 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     return { kind: 'already-collected', session: written };
   }
 
+  // The session is finished for its subject as soon as its result is written: its quota slot goes first, before the
+  // evidence record and the events, so a device that sees its result and starts again is not refused meanwhile.
+  await releaseQuota(deps, written);
   if (abuse) await linkBack(deps, written.sessionId, ourLinks(abuse));
   let session = await recordEvidenceThenEvents(deps, written);
   if (session.decision) {
@@ -160,7 +163,6 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   await recordFailedAttempts(deps, sessionLimitKeys(deps, session), failedAttempts).catch((error: unknown) => {
     deps.logger.warn('could not count failed attempts', { sessionId: session.sessionId, error: (error as Error).name });
   });
-  await releaseQuota(deps, session);
 
   if (settings.deleteFaceSessionAfterCollect) session = await deleteFaceSession(deps, session);
   return { kind: 'collected', session };
