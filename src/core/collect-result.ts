@@ -147,6 +147,11 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   // The session is finished for its subject as soon as its result is written: its quota slot goes first, before the
   // evidence record and the events, so a device that sees its result and starts again is not refused meanwhile.
   await releaseQuota(deps, written);
+  // Counted once per session: only the collection that recorded the result gets here. Counted before anything else
+  // follows the result, like the quota, so a device that saw a failure cannot start again before it counts.
+  await recordFailedAttempts(deps, sessionLimitKeys(deps, written), failedAttempts).catch((error: unknown) => {
+    deps.logger.warn('could not count failed attempts', { sessionId: written.sessionId, error: (error as Error).name });
+  });
   if (abuse) await linkBack(deps, written.sessionId, ourLinks(abuse));
   let session = await recordEvidenceThenEvents(deps, written);
   if (session.decision) {
@@ -158,10 +163,6 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   deps.logger.info('liveness result collected', {
     sessionId: session.sessionId, attemptId: latest.id, attemptStatus: latest.attemptStatus, attempts: entries.length,
     outcome: session.decision?.outcome, policyVersion: session.decision?.policyVersion,
-  });
-  // Counted once per session: only the collection that recorded the result gets here.
-  await recordFailedAttempts(deps, sessionLimitKeys(deps, session), failedAttempts).catch((error: unknown) => {
-    deps.logger.warn('could not count failed attempts', { sessionId: session.sessionId, error: (error as Error).name });
   });
 
   if (settings.deleteFaceSessionAfterCollect) session = await deleteFaceSession(deps, session);
