@@ -5,6 +5,7 @@ import type {
 } from './session.js';
 import type { ChainHead, EvidenceEntry, SignedCheckpoint, StoredEvidence } from './evidence-record.js';
 import type { CompletionMessage, DeliveryMessage } from '../contract/types.js';
+import type { Verification } from './verification.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
@@ -250,6 +251,8 @@ export interface SubjectQuota {
   reserve(subjectKey: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
   /** Frees the session's slot (it ended). Idempotent. */
   release(subjectKey: string, sessionId: string): Promise<void>;
+  /** Whether a reserve now would be refused (writes nothing): a verification's create checks before its link is made. */
+  check?(subjectKey: string, now: Date): Promise<QuotaRefusal | undefined>;
 }
 
 export interface IdempotencyRecord {
@@ -457,4 +460,31 @@ export interface SubjectActivity {
   listIdle(before: Date, top: number): Promise<Array<{ subjectKey: string; seen: string }>>;
   /** Removes the subject's row for an interaction at `seen`. Idempotent. */
   remove(subjectKey: string, seen: string): Promise<void>;
+}
+
+/** A pure change to a verification (may run more than once; may throw a domain error to refuse). */
+export type VerificationChange = (current: Verification) => Verification | undefined;
+
+/**
+ * Verification records (a relying party's check by link). Every write after create is conditional on the row's ETag
+ * (`mutate`, the one write path), so two concurrent exchanges of one link cannot both win. A subject's verifications
+ * are found by subject key (erasure, export).
+ */
+export interface VerificationStore {
+  /** Writes a new verification (its subject index row first). @throws ConflictError if the id exists */
+  create(verification: Verification): Promise<Verification>;
+  /** @returns undefined when there is no such verification (or the id is not one of ours) */
+  get(verificationId: string): Promise<Verification | undefined>;
+  /**
+   * Reads, applies `change`, writes with the ETag; on a conflict reads again and re-applies (bounded).
+   * @returns the verification as written (or as found when nothing was written); undefined when there is none
+   */
+  mutate(verificationId: string, change: VerificationChange): Promise<Verification | undefined>;
+  /** Removes the verification and its index rows. Idempotent. */
+  delete(verification: Verification): Promise<void>;
+  /** Newest first. */
+  list(top: number, continuationToken?: string): Promise<Page<Verification>>;
+  listBySubject(subjectKey: string): Promise<Verification[]>;
+  /** Verifications the sweep has work on at `now` (their `sweepDateTime` is at or before it), at most `top`. */
+  listDue(now: Date, top: number): Promise<Verification[]>;
 }
