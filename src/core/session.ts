@@ -229,7 +229,7 @@ export function sessionView(session: LivenessSession, now: Date): LivenessSessio
     ...(session.consentVersion ? { consentVersion: session.consentVersion } : {}),
     ...(session.clientDigest ? { clientDigest: session.clientDigest } : {}),
     ...(session.abuseLinks?.length ? { abuseLinks: session.abuseLinks } : {}),
-    origin: session.origin ?? 'device',
+    ...(session.origin === 'link' ? { origin: 'link' as const } : {}),
     ...(session.verificationId !== undefined ? { verificationId: session.verificationId } : {}),
   };
 }
@@ -273,7 +273,6 @@ export function listItemView(item: SessionListItem, now: Date): LivenessSessionL
   return {
     ...item,
     status,
-    origin: item.origin ?? 'device',
     sessionExpired: now.getTime() >= Date.parse(item.authTokenExpiresDateTime),
     ...(item.outcome ? { reviewRequired: item.outcome === 'review' } : {}),
   };
