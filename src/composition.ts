@@ -2,6 +2,7 @@
 // built once per process (they keep connections alive); the logger is added per invocation (src/shared/handler.ts).
 import { JwtVerifier } from './adapters/auth/jwt-verifier.js';
 import { AzureFaceSessions } from './adapters/face/azure-face-sessions.js';
+import { HttpQuickLinks } from './adapters/face/quick-link.js';
 import { BlobImageStore } from './adapters/storage/blob-image-store.js';
 import { createStorageClients, type StorageClients } from './adapters/storage/clients.js';
 import { AndroidAttestationVerifier } from './adapters/attestation/android-key-attestation.js';
@@ -133,6 +134,9 @@ export function composeServices(config: AppConfig): AppServices {
         : new LocalEvidenceSigner(config.evidence.localKeyDir),
       attestation: attestationDeps(config, storage),
       verifications,
+      ...(config.liveness.verifications.quickLink ? {
+        quickLinks: new HttpQuickLinks({ endpoint: config.liveness.verifications.quickLinkEndpoint, timeoutMs: config.face.timeoutMs }),
+      } : {}),
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },

@@ -51,6 +51,9 @@ export const OPERATIONS = {
   getVerification: { name: 'verifications-get', route: 'verifications/{verificationId}', method: 'GET', auth: 'relyingParty' },
   cancelVerification: { name: 'verifications-cancel', route: 'verifications/{verificationId}', method: 'DELETE', auth: 'relyingParty' },
   exchangeVerificationLink: { name: 'verification-links-exchange', route: 'verification-links/exchange', method: 'POST', auth: 'anonymous' },
+  // Face Quick Link calls back (the per-session secret in the query is the credential, checked by the core)
+  quickLinkCallback: { name: 'verifications-quick-link-callback', route: 'verifications/{verificationId}/quick-link-callback', method: 'GET', auth: 'anonymous' },
+  quickLinkCallbackNotify: { name: 'verifications-quick-link-notify', route: 'verifications/{verificationId}/quick-link-callback', method: 'POST', auth: 'anonymous' },
   // Back office: verifications
   listVerifications: { name: 'verifications-list', route: 'verifications', method: 'GET', auth: 'backOffice' },
   reissueVerificationLink: { name: 'verifications-link-reissue', route: 'verifications/{verificationId}/link', method: 'POST', auth: 'backOffice' },

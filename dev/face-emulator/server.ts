@@ -466,10 +466,71 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
 
   // ---- routing -------------------------------------------------------------------------------------------------
 
+  // ---- Quick Link (liveness.face.azure.com): a single-use hosted capture page per session -------------------------
+
+  /** Quick link id → the session's auth token; each id opens the hosted page once. */
+  const quickLinks = new Map<string, string>();
+  /** Tokens that already made a quick link (single use). */
+  const quickLinkTokens = new Set<string>();
+
+  async function createQuickLink(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await drain(req);
+    const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const session = token ? store.getByToken(token) : undefined;
+    if (!token || !session || quickLinkTokens.has(token)) throw errors.invalidSessionToken();
+    quickLinkTokens.add(token);
+    const id = randomUUID().replace(/-/g, '');
+    quickLinks.set(id, token);
+    log(`quick link made for session ${session.sessionId}`);
+    sendJson(res, 200, { url: `/?s=${id}` });
+  }
+
+  /**
+   * The hosted page: captures one frame from the camera (a browser's fake camera in tests), sends it as the session's
+   * attempt with the session token (as the Vision SDK would), then sends the browser to callbackUrl.
+   */
+  function hostedPage(req: IncomingMessage, res: ServerResponse): void {
+    const query = new URL(req.url ?? '/', 'http://emulator').searchParams;
+    const token = quickLinks.get(query.get('s') ?? '');
+    const callbackUrl = query.get('callbackUrl') ?? '';
+    if (!token || !/^https?:\/\//.test(callbackUrl)) throw errors.notFound();
+    quickLinks.delete(query.get('s')!);
+    const data = JSON.stringify({ token, callbackUrl, attemptUrl: '/face/v1.2/detectLivenessWithVerify/singleModal' }).replace(/</g, '\\u003c');
+    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Face liveness (emulator Quick Link)</title></head>
+<body><h1>Face liveness check (emulator)</h1><p id="state" role="status">Starting the camera…</p><video id="v" autoplay muted playsinline width="320"></video>
+<script>
+const d = ${data};
+const state = document.getElementById('state');
+(async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+  const video = document.getElementById('v');
+  video.srcObject = stream;
+  await new Promise((r) => { if (video.readyState >= 2) r(); else video.onloadeddata = r; });
+  await new Promise((r) => setTimeout(r, 300));
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  canvas.getContext('2d').drawImage(video, 0, 0);
+  const blob = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.92));
+  stream.getTracks().forEach((t) => t.stop());
+  state.textContent = 'Checking…';
+  const form = new FormData();
+  form.append('Content', blob, 'frame.jpg');
+  form.append('Metadata', JSON.stringify({ sdk: 'face-emulator-quicklink', version: 1 }));
+  const answer = await fetch(d.attemptUrl, { method: 'POST', headers: { authorization: 'Bearer ' + d.token }, body: form });
+  state.textContent = answer.ok ? 'Done.' : 'The capture failed (' + answer.status + ').';
+  location.assign(d.callbackUrl);
+})().catch((e) => { state.textContent = 'The camera could not be used: ' + e.message; });
+</script></body></html>`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(html);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
     const lower = pathname.toLowerCase().replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
     if (lower.startsWith('/emulator/')) return control(req, res, lower);
+    if (lower === '/api/quicklink' && method === 'POST') return createQuickLink(req, res);
+    if (lower === '/' && method === 'GET' && (req.url ?? '').includes('s=')) return hostedPage(req, res);
     const [version, prefix] = API_PREFIXES.find(([, p]) => lower.startsWith(p)) ?? [];
     if (!version || !prefix) throw errors.notFound();
 

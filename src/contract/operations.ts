@@ -24,7 +24,7 @@ import {
   checkpointWrittenSchema, evidenceExportQuerySchema, evidenceExportSchema, evidenceKeysSchema,
   createVerificationRequestBodySchema, createdVerificationSchema, exchangeLinkRequestSchema, linkExchangeSchema,
   listVerificationsQuerySchema, verificationIdPathSchema, verificationLinkSchema, verificationLocationHeaderSchema,
-  verificationPageSchema, verificationSchema,
+  verificationPageSchema, verificationSchema, quickLinkCallbackQuerySchema,
 } from './index.js';
 import {
   attestationIdentitySchema, attestationSessionQuerySchema, challengeResponseSchema, registerResponseSchema,
@@ -568,6 +568,27 @@ const reissueVerificationLink: OperationContract = {
   },
 };
 
+const quickLinkCallback: OperationContract = {
+  tag: 'device',
+  summary: 'Quick Link: the browser comes back',
+  description: "FACE_QUICK_LINK=on: Face's hosted page sends the browser here when the capture ends. This only triggers "
+    + 'collection (as /complete does; the result is always read from Face), then sends the browser to the device '
+    + "page's result view. The per-session secret in the query is the credential; any other call is a 404.",
+  requestParams: { path: verificationIdPathSchema, query: quickLinkCallbackQuerySchema },
+  responses: {
+    303: { description: "To the device page's result view.", headers: z.object({ ...noStore, Location: z.string() }) },
+    404: verificationNotFound,
+  },
+};
+
+const quickLinkCallbackNotify: OperationContract = {
+  ...quickLinkCallback,
+  summary: 'Quick Link: Face calls back',
+  description: 'FACE_QUICK_LINK=on: the server-to-server form of the callback. Whatever the body says, it only triggers '
+    + 'collection; the result is read from Face.',
+  responses: { 204: { description: 'Collection requested.' }, 404: verificationNotFound },
+};
+
 export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   createLivenessSession: create,
   completeLivenessSession: complete,
@@ -610,4 +631,6 @@ export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   exchangeVerificationLink,
   listVerifications,
   reissueVerificationLink,
+  quickLinkCallback,
+  quickLinkCallbackNotify,
 };

@@ -365,3 +365,8 @@ export const listVerificationsQuerySchema = z.strictObject({
 });
 
 export const listVerificationsQueryCodes: ParseCodes = reviewQueueQueryCodes;
+
+/** The query of the Quick Link callback: the per-session secret this app put in the callback URL it gave Face. */
+export const quickLinkCallbackQuerySchema = z.looseObject({
+  secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/).meta({ description: 'The per-session secret (from the callbackUrl this app built).' }),
+});

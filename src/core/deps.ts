@@ -2,7 +2,7 @@ import type { LivenessSettings } from '../config/config.js';
 import type { AttestationDeps } from './attestation.js';
 import type {
   AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, SubjectActivity, SubjectDeliveries, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
-  Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore, VerificationStore,
+  Logger, QuickLinks, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore, VerificationStore,
 } from './ports.js';
 import { scheduled } from './retention.js';
 import type { LivenessSession } from './session.js';
@@ -45,6 +45,8 @@ export interface LivenessDeps {
   events?: EventQueue;
   /** Verifications (a relying party's check by link) and their link and access token hashes. */
   verifications: VerificationStore;
+  /** Face Quick Link (FACE_QUICK_LINK=on): a link session runs on Face's hosted page. */
+  quickLinks?: QuickLinks;
   /** The device-attestation protocol's adapters (core/attestation.ts). */
   attestation?: AttestationDeps;
 }

@@ -495,3 +495,9 @@ export interface VerificationStore {
   /** Verifications the sweep has work on at `now` (their `sweepDateTime` is at or before it), at most `top`. */
   listDue(now: Date, top: number): Promise<Verification[]>;
 }
+
+/** Face Quick Link: a single-use hosted capture page for a session (its id: the `s` of `<endpoint>/?s=<id>`). */
+export interface QuickLinks {
+  /** @throws FaceUnavailableError (FaceAnswerInvalidError for an answer that is not a link) */
+  create(authToken: string): Promise<string>;
+}

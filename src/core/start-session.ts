@@ -3,7 +3,9 @@
 // The image upload overlaps the Face call (the storage work must not add to the user's wait), and every failure
 // undoes what was made: no orphan blob, no orphan Face session, no half-written row. The session row is written
 // first (status Creating, with its sweep index row), so a host that dies mid-create leaves the sweep a row to undo.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { deleteSession } from './delete-session.js';
+import { tokenHash } from './verification.js';
 import { v7 as uuidv7 } from 'uuid';
 import { attestationRequired, type DevicePlatform } from './attestation.js';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
@@ -37,6 +39,11 @@ export interface StartedSession {
   authToken: string;
   authTokenExpiresDateTime: string;
   verifyImage: VerifyImageInfo;
+  /**
+   * FACE_QUICK_LINK: the session runs on Face's hosted page (its id) and calls back with this secret; the edge builds
+   * the URLs and leaves the token out of the answer.
+   */
+  quickLink?: { id: string; callbackSecret: string };
   /** The token must go only to an attested device (the edge leaves it out of the answer). */
   attestationRequired?: boolean;
   platform?: DevicePlatform;
@@ -217,8 +224,27 @@ async function createForLink(
     await releaseClaim(deps, caller.verificationId, sessionId);
     throw error;
   }
+  if (deps.settings.verifications.quickLink) {
+    try {
+      started = { ...started, quickLink: await quickLinkFor(deps, caller, started) };
+    } catch (error) {
+      // No hosted page, no check: the session goes and the verification may start again.
+      await deleteSession(deps, sessionId).catch(() => undefined);
+      await releaseClaim(deps, caller.verificationId, sessionId);
+      throw error;
+    }
+  }
   await settleClaim(deps, claim.verification);
   return started;
+}
+
+/** Face's hosted page for the session, and the secret its callback must carry (stored as a hash). */
+async function quickLinkFor(deps: LivenessDeps, caller: LinkCaller, started: StartedSession): Promise<{ id: string; callbackSecret: string }> {
+  if (!deps.quickLinks) throw new Error('FACE_QUICK_LINK is on but no Quick Link client is configured');
+  const id = await deps.quickLinks.create(started.authToken);
+  const callbackSecret = randomBytes(32).toString('base64url');
+  await deps.verifications.mutate(caller.verificationId, (current) => ({ ...current, quickLinkSecretHash: tokenHash(callbackSecret) }));
+  return { id, callbackSecret };
 }
 
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */

@@ -33,6 +33,8 @@ export interface Verification {
   /** SHA-256 (hex) of the access token the exchange handed out, and when it stops working. */
   accessTokenHash?: string;
   accessExpiresDateTime?: string;
+  /** FACE_QUICK_LINK: SHA-256 of the per-session secret in the callback URL handed to Face's hosted page. */
+  quickLinkSecretHash?: string;
   /** The one session started from this verification (claimed before the session is created). */
   sessionId?: string;
   cancelledDateTime?: string;

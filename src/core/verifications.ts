@@ -10,6 +10,7 @@ import { v7 as uuidv7, validate as uuidValidate } from 'uuid';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import { privacyNotice } from './consent.js';
 import { deleteSession } from './delete-session.js';
+import { requestCompletion } from './complete-session.js';
 import type { LivenessDeps } from './deps.js';
 import {
   ConflictError, IdempotencyError, LinkGoneError, NotFoundError, TooManyAttemptsError, UnauthorizedError, ValidationError,
@@ -412,4 +413,17 @@ export async function eraseVerifications(deps: LivenessDeps, subjectKey: string)
 /** Sessions made from a link carry these (events echo them to the relying party). */
 export function linkSessionFacts(v: Verification): Pick<LivenessSession, 'origin' | 'verificationId' | 'clientReferenceId'> {
   return { origin: 'link', verificationId: v.verificationId, ...(v.clientReferenceId !== undefined ? { clientReferenceId: v.clientReferenceId } : {}) };
+}
+
+/**
+ * Face's Quick Link page calls back (the browser sent back, or Face server to server) when the capture ends. Whatever
+ * the call says, it only triggers collection, as /complete does: the result is always read from Face. A call without
+ * the session's secret is a 404 (as for no such verification).
+ * @returns the verification id, for the edge to send the browser back to the page's result view
+ */
+export async function quickLinkCallback(deps: LivenessDeps, verificationId: string, secret: string): Promise<void> {
+  const v = await owned(deps, verificationId, undefined);
+  if (!tokenMatches(secret, v.quickLinkSecretHash) || !v.sessionId || v.cancelledDateTime) throw notFound();
+  await requestCompletion(deps, v.sessionId, { subjectKey: v.subjectKey, verificationId: v.verificationId });
+  deps.logger.info('quick link callback: collection requested', { verificationId: v.verificationId, sessionId: v.sessionId });
 }

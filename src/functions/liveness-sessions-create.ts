@@ -18,15 +18,24 @@ export const createLivenessSession: OperationHandler<'createLivenessSession'> = 
   });
   assertConsent(privacy, body.fields.consentVersion);
   const fields = parseStartSessionForm(body.fields);
-  const { replayed, attestationRequired, platform, authToken, ...started } = await startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
+  const { replayed, attestationRequired, platform, authToken, quickLink, ...started } = await startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
   // Under LIVENESS_ATTESTATION_<PLATFORM>=required the token goes only to an attested app, through the protocol.
+  // Under FACE_QUICK_LINK=on a link's session runs on Face's hosted page: the page gets its address, not the token.
   const answer = attestationRequired
     ? { ...started, attestation: { required: true, platform, message: 'Device attestation is required: the app gets its token through POST /api/attestation/challenge, /api/attestation/register (or /verify) and /api/session/token.' } }
-    : { ...started, authToken };
+    : quickLink && caller.verificationId !== undefined
+      ? { ...started, quickLinkUrl: quickLinkUrl(request.url, deps.settings.verifications.quickLinkEndpoint, caller.verificationId, quickLink) }
+      : { ...started, authToken };
   return json(201, answer, {
     location: `/api/liveness-sessions/${started.sessionId}`,
     ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
   });
 };
+
+/** `<Face endpoint>/?s=<id>&callbackUrl=<this app's callback with the session's secret>`. */
+function quickLinkUrl(requestUrl: string, endpoint: string, verificationId: string, link: { id: string; callbackSecret: string }): string {
+  const callback = `${new URL(requestUrl).origin}/api/verifications/${verificationId}/quick-link-callback?secret=${link.callbackSecret}`;
+  return `${endpoint}/?s=${encodeURIComponent(link.id)}&callbackUrl=${encodeURIComponent(callback)}`;
+}
 
 httpOperation('createLivenessSession', createLivenessSession);

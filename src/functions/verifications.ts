@@ -3,7 +3,7 @@
 // The core hands out link tokens; the URL is built here (the pages' origin is the edge's business).
 import { ConfigurationError } from '../config/config.js';
 import {
-  cancelVerification, createVerification, listVerifications, readVerification, reissueLink, type IssuedLink, type VerificationView,
+  cancelVerification, createVerification, listVerifications, quickLinkCallback, readVerification, reissueLink, type IssuedLink, type VerificationView,
 } from '../core/verifications.js';
 import { NotFoundError } from '../core/errors.js';
 import type { AppServices } from '../composition.js';
@@ -88,3 +88,27 @@ httpOperation('getVerification', getVerificationHandler);
 httpOperation('cancelVerification', cancelVerificationHandler);
 httpOperation('listVerifications', listVerificationsHandler);
 httpOperation('reissueVerificationLink', reissueVerificationLinkHandler);
+
+/** The Quick Link callback's verification id and secret (query), or 404 before anything is read. */
+async function callbackParams(request: { params: Record<string, string | undefined>; query: URLSearchParams }): Promise<[string, string]> {
+  const secret = request.query.get('secret') ?? '';
+  if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) throw new NotFoundError('The verification does not exist.', { code: 'VerificationNotFound' });
+  return [verificationId(request.params), secret];
+}
+
+/** GET …/quick-link-callback — the browser back from Face's hosted page: collect, then the page's result view. */
+export const quickLinkCallbackHandler: OperationHandler<'quickLinkCallback'> = async ({ request, deps, services }) => {
+  const [id, secret] = await callbackParams(request);
+  await quickLinkCallback(deps, id, secret);
+  return { status: 303, headers: { location: `${pagesOrigin(services)}/device/?verification=${id}&quickLink=done` } };
+};
+
+/** POST …/quick-link-callback — Face, server to server: collect. */
+export const quickLinkCallbackNotifyHandler: OperationHandler<'quickLinkCallbackNotify'> = async ({ request, deps }) => {
+  const [id, secret] = await callbackParams(request);
+  await quickLinkCallback(deps, id, secret);
+  return { status: 204 };
+};
+
+httpOperation('quickLinkCallback', quickLinkCallbackHandler);
+httpOperation('quickLinkCallbackNotify', quickLinkCallbackNotifyHandler);

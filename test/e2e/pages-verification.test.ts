@@ -120,3 +120,89 @@ describe('verification links in the device page (Chromium, fake camera, vision e
     expect(read.body).toMatchObject({ status: 'fail', outcome: 'fail' });
   }, 180_000);
 });
+
+describe("verification links through Face Quick Link (FACE_QUICK_LINK=on; the emulator's hosted page)", () => {
+  const key = 'pages-quicklink-key';
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  let emulatorServer: RunningFaceEmulator;
+  let receiver: RunningWebhookReceiver;
+  let stack: Stack;
+  let pages: RunningPages;
+  let origin: string;
+  let dir: string;
+  let graceCamera: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'pages-quicklink-'));
+    graceCamera = await fakeCameraFile(GRACE, dir, 'grace.y4m');
+    emulatorServer = await startFaceEmulator({ port: 0, apiKey: key, decisions: 'vision' });
+    receiver = await startWebhookReceiver({ secrets: [secret], print: () => undefined });
+    const reserved = await reservePagesOrigin();
+    origin = reserved.origin;
+    stack = await startStack({
+      DEVHOST_CORS: origin, PAGES_ORIGIN: origin, VERIFICATION_RETURN_URLS: `${origin}/shop`,
+      WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, WEBHOOK_OUTBOX_RECOVERY_SECONDS: '0',
+      FACE_QUICK_LINK: 'on', FACE_QUICK_LINK_ENDPOINT: emulatorServer.url,
+    }, { endpoint: emulatorServer.url, key });
+    pages = await servePages(reserved.port, stack.api, inject('issuerUrl'), emulatorServer.url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await pages?.close();
+    await stack?.stop();
+    await receiver?.close();
+    await emulatorServer?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("consent on our page, the capture on Face's hosted page, the callback, the result, the returnUrl", async () => {
+    const form = new FormData();
+    form.set('externalUserId', `shopper-${randomBytes(4).toString('hex')}`);
+    form.set('clientReferenceId', 'order-quick');
+    form.set('returnUrl', `${origin}/shop/done`);
+    form.set('referenceImage', new File([GRACE], 'reference.jpg', { type: 'image/jpeg' }));
+    const res = await getJson(`${stack.api}/verifications`, { method: 'POST', headers: bearer(await rpToken()), body: form });
+    expect(res.status).toBe(201);
+    const created = res.body as { verificationId: string; url: string };
+
+    const browser = await launchBrowser({ cameraFile: graceCamera, cameraAllowed: true });
+    const visited: string[] = [];
+    try {
+      const { page } = browser;
+      page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) visited.push(frame.url()); });
+      await page.goto(created.url);
+      await page.getByText(`Consent text version ${CONSENT_VERSION}`).waitFor();
+      await page.getByLabel('I have read this and agree').check();
+      await page.getByRole('button', { name: 'Start check' }).click();
+      await page.waitForURL((u) => u.pathname === '/shop/done', { timeout: 90_000 });
+      const landed = new URL(page.url());
+      expect(landed.searchParams.get('status')).toBe('pass');
+      expect(landed.searchParams.get('verificationId')).toBe(created.verificationId);
+    } finally {
+      await browser.close();
+    }
+    // The person went through the emulator's hosted page and came back through the callback.
+    expect(visited.some((u) => u.startsWith(`${emulatorServer.url}/?s=`))).toBe(true);
+    expect(visited.some((u) => u.startsWith(`${origin}/device/?verification=${created.verificationId}&quickLink=done`))).toBe(true);
+    const event = await eventually(async () => receiver.deliveries.find((d) => d.verified && d.payload?.type === 'liveness.session.decided'
+      && d.payload.data.verificationId === created.verificationId), 'the decided event', 30_000);
+    expect(event.payload!.data).toMatchObject({ outcome: 'pass', clientReferenceId: 'order-quick' });
+    const read = await getJson(`${stack.api}/verifications/${created.verificationId}`, { headers: bearer(await rpToken()) });
+    expect(read.body).toMatchObject({ status: 'pass', outcome: 'pass' });
+    // The callback's secret (in the callbackUrl handed to Face's page) is in no log line of the dev host.
+    const hosted = new URL(visited.find((u) => u.startsWith(`${emulatorServer.url}/?s=`))!);
+    const callback = new URL(hosted.searchParams.get('callbackUrl')!);
+    expect(callback.pathname).toBe(`/api/verifications/${created.verificationId}/quick-link-callback`);
+    const callbackSecret = callback.searchParams.get('secret')!;
+    expect(callbackSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(stack.logs()).not.toContain(callbackSecret);
+  }, 180_000);
+
+  it('a callback without the right secret is a 404 and triggers nothing', async () => {
+    const id = '019ac1f2-7a3b-7c4d-8e5f-0123456789ab';
+    const res = await fetch(`${stack.api}/verifications/${id}/quick-link-callback?secret=${'A'.repeat(43)}`, { redirect: 'manual' });
+    expect(res.status).toBe(404);
+    const post = await fetch(`${stack.api}/verifications/${id}/quick-link-callback`, { method: 'POST', redirect: 'manual' });
+    expect(post.status).toBe(404);
+  });
+});

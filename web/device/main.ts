@@ -193,7 +193,40 @@ function returnTo(link: LinkStart, status: DeviceOutcome): void {
   location.assign(url.toString());
 }
 
+/** Kept in this tab while the person is on Face's hosted Quick Link page (FACE_QUICK_LINK=on), read when they return. */
+const quickLinkKey = (verificationId: string) => `liveness:quickLink:${verificationId}`;
+interface QuickLinkState extends LinkStart { sessionId: string }
+
+/** Back from Face's hosted page: the check's outcome (collected by the app), then back to the relying party. */
+async function quickLinkReturn(): Promise<boolean> {
+  const params = new URLSearchParams(location.search);
+  const verificationId = params.get('verification');
+  if (params.get('quickLink') !== 'done' || !verificationId) return false;
+  const stored = sessionStorage.getItem(quickLinkKey(verificationId));
+  sessionStorage.removeItem(quickLinkKey(verificationId));
+  if (!stored) {
+    showProblem(problem, 'This check was started in another browser tab or window. Go back to it, or ask the service that sent you the link for a new one.');
+    return true;
+  }
+  const state = JSON.parse(stored) as QuickLinkState;
+  const config = await pagesConfig();
+  signInButton.hidden = true;
+  signOutButton.hidden = true;
+  checkView.hidden = false;
+  progress.textContent = `Check ${state.sessionId}: waiting for the result.`;
+  try {
+    const result = await pollOutcome(config.apiBase, state.accessToken, state.sessionId);
+    showOutcome(result);
+    progress.textContent = `Check ${state.sessionId}.`;
+    if (result !== 'pending') returnTo(state, result);
+  } catch (error) {
+    showProblem(problem, error instanceof ApiError ? apiMessage(error) : (error as Error).message);
+  }
+  return true;
+}
+
 async function main(): Promise<void> {
+  if (await quickLinkReturn()) return;
   let token: string;
   let link: LinkStart | undefined;
   let config: Awaited<ReturnType<typeof pagesConfig>>;
@@ -300,6 +333,13 @@ async function main(): Promise<void> {
       const started = await apiJson<Schemas['StartedSession']>(`${config.apiBase}/liveness-sessions`, token, {
         method: 'POST', body: form, headers: { 'idempotency-key': crypto.randomUUID() },
       });
+      if (link && started.quickLinkUrl) {
+        // FACE_QUICK_LINK=on: the capture runs on Face's hosted page, which sends the person back here.
+        sessionStorage.setItem(quickLinkKey(link.verificationId), JSON.stringify({ ...link, sessionId: started.sessionId } satisfies QuickLinkState));
+        camera.stop();
+        location.assign(started.quickLinkUrl);
+        return;
+      }
       progress.textContent = 'Look at the camera and keep still…';
       // A session made for an attested app carries no token (the app fetches it sealed); the browser never asks for one.
       if (!started.authToken) throw new Error('This check needs the attested app, not the browser.');

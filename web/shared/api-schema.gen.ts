@@ -292,6 +292,30 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/verifications/{verificationId}/quick-link-callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quick Link: the browser comes back
+         * @description FACE_QUICK_LINK=on: Face's hosted page sends the browser here when the capture ends. This only triggers collection (as /complete does; the result is always read from Face), then sends the browser to the device page's result view. The per-session secret in the query is the credential; any other call is a 404.
+         */
+        get: operations["quickLinkCallback"];
+        put?: never;
+        /**
+         * Quick Link: Face calls back
+         * @description FACE_QUICK_LINK=on: the server-to-server form of the callback. Whatever the body says, it only triggers collection; the result is read from Face.
+         */
+        post: operations["quickLinkCallbackNotify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/backoffice/verifications": {
         parameters: {
             query?: never;
@@ -3480,6 +3504,76 @@ export interface operations {
             };
             /** @description UnsupportedMediaType: the body is not application/json. */
             415: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    quickLinkCallback: {
+        parameters: {
+            query: {
+                /** @description The per-session secret (from the callbackUrl this app built). */
+                secret: string;
+            };
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the device page's result view. */
+            303: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    quickLinkCallbackNotify: {
+        parameters: {
+            query: {
+                /** @description The per-session secret (from the callbackUrl this app built). */
+                secret: string;
+            };
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Collection requested. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
