@@ -13,7 +13,7 @@ import type {
 import type {
   deliveryAttemptListSchema, deliveryMessageSchema, failedDeliveryPageSchema, redeliveryAcceptedSchema,
   reviewSettledEventSchema, sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
-  subjectErasedEventSchema,
+  subjectErasedEventSchema, verificationExpiredEventSchema,
 } from './webhooks.js';
 
 // Queue messages
@@ -25,6 +25,7 @@ export type LivenessEvent = DeliveryMessage['event'];
 // Webhook events, as the core builds them
 export type SessionDecidedEvent = z.input<typeof sessionDecidedEventSchema>;
 export type SessionExpiredEvent = z.input<typeof sessionExpiredEventSchema>;
+export type VerificationExpiredEvent = z.input<typeof verificationExpiredEventSchema>;
 export type SessionErasedEvent = z.input<typeof sessionErasedEventSchema>;
 export type ReviewSettledEvent = z.input<typeof reviewSettledEventSchema>;
 export type SubjectErasedEvent = z.input<typeof subjectErasedEventSchema>;

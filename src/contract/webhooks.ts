@@ -158,6 +158,27 @@ export const sessionErasedEventSchema = z.strictObject({
   }],
 });
 
+export const verificationExpiredEventSchema = z.strictObject({
+  id: eventIdSchema,
+  type: z.literal('liveness.verification.expired'),
+  timestamp: dateTime('When the sweep found the link expired.'),
+  data: z.strictObject({
+    verificationId: z.guid(),
+    clientReferenceId: about.clientReferenceId,
+    status: z.literal('expired'),
+    linkState: z.literal('expired'),
+    linkExpiresDateTime: dateTime('When the link stopped working.'),
+  }),
+}).meta({
+  id: 'VerificationExpiredEvent',
+  description: "A verification's link (or the access token it gave) ran out before a check was started from it: no "
+    + 'session, so no other event follows. Issue a new link (back office) or create a new verification.',
+  examples: [{
+    id: 'evt_019ac1f2-9b00-7a2b-9c3d-4e5f60718293', type: 'liveness.verification.expired', timestamp: '2026-11-26T09:46:00.000Z',
+    data: { verificationId: EXAMPLE_SESSION, clientReferenceId: 'order-7731', status: 'expired', linkState: 'expired', linkExpiresDateTime: '2026-11-26T09:45:00.000Z' },
+  }],
+});
+
 /** A queued delivery. Events are checked loosely here (any known type), so new event types pass through unchanged. */
 export const deliveryMessageSchema = z.object({
   event: z.object({

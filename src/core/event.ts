@@ -2,7 +2,7 @@
 // their outbox, ports deliver them).
 export const LIVENESS_EVENT_TYPES = [
   'liveness.session.decided', 'liveness.review.settled', 'liveness.session.expired', 'liveness.session.erased',
-  'liveness.subject.erased',
+  'liveness.subject.erased', 'liveness.verification.expired',
 ] as const;
 export type LivenessEventType = (typeof LIVENESS_EVENT_TYPES)[number];
 

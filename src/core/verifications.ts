@@ -16,7 +16,7 @@ import {
   ConflictError, IdempotencyError, LinkGoneError, NotFoundError, TooManyAttemptsError, UnauthorizedError, ValidationError,
 } from './errors.js';
 import type { LinkCaller, Page } from './ports.js';
-import type { PrivacyBody } from '../contract/types.js';
+import type { PrivacyBody, VerificationExpiredEvent } from '../contract/types.js';
 import type { LivenessSession, StoredImage } from './session.js';
 import {
   allowedReturnUrl, newToken, tokenHash, tokenMatches, tokenVerificationId, verificationFacts,
@@ -373,6 +373,9 @@ export async function sweepVerifications(deps: LivenessDeps): Promise<{ expired:
       const linkLive = due.linkState === 'sent' && now.getTime() < Date.parse(due.linkExpiresDateTime);
       if (open && (accessLive || linkLive)) continue; // reissued meanwhile; its new due time is in the future
       if (open && due.linkState !== 'expired') {
+        // The event first (its id follows from the link, so a sweep that repeats this after a crash sends a copy
+        // receivers drop), then the mark.
+        await publishVerificationExpired(deps, due, now);
         if (due.referenceImage) await deps.images.delete(due.referenceImage.blobName);
         await deps.verifications.mutate(due.verificationId, (current) => (current.sessionId || current.cancelledDateTime ? undefined : {
           ...current, linkState: 'expired', linkTokenHash: undefined, accessTokenHash: undefined, referenceImage: undefined,
@@ -394,6 +397,23 @@ export async function sweepVerifications(deps: LivenessDeps): Promise<{ expired:
     }
   }
   return { expired, deleted };
+}
+
+/** liveness.verification.expired: the link ran out unused. One id per issued link (a new link expires on its own). */
+async function publishVerificationExpired(deps: LivenessDeps, v: Verification, now: Date): Promise<void> {
+  if (!deps.events) return;
+  const random = createHash('sha256').update(`${v.verificationId}|${v.linkIssuedDateTime}`).digest().subarray(0, 16);
+  const id = `evt_${uuidv7({ msecs: Date.parse(v.linkExpiresDateTime), random })}`;
+  const event: VerificationExpiredEvent = {
+    id, type: 'liveness.verification.expired', timestamp: now.toISOString(),
+    data: {
+      verificationId: v.verificationId,
+      ...(v.clientReferenceId !== undefined ? { clientReferenceId: v.clientReferenceId } : {}),
+      status: 'expired', linkState: 'expired', linkExpiresDateTime: v.linkExpiresDateTime,
+    },
+  };
+  // Routed under the person's key: erasure finds its delivery rows.
+  await deps.events.enqueue({ ...event, subjectKey: v.subjectKey });
 }
 
 /** Erasure and export reach a subject's verifications by key. @returns how many rows and images were deleted */

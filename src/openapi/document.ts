@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import {
   reviewSettledEventSchema, sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
-  subjectErasedEventSchema, webhookRequestHeadersSchema,
+  subjectErasedEventSchema, verificationExpiredEventSchema, webhookRequestHeadersSchema,
 } from '../contract/index.js';
 import { BACKOFFICE_ROLE_NOTE, VERIFICATIONS_ROLE_NOTE, json, OPERATION_CONTRACTS, ref, RESPONSE_COMPONENTS, type OperationContract } from '../contract/operations.js';
 import { BACKOFFICE_PREFIX, ENTRA_ID_SUFFIX, OPERATIONS, type OperationRoute } from '../operations.js';
@@ -137,6 +137,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       'liveness.session.decided': { post: webhook('livenessSessionDecided', 'A session was decided', sessionDecidedEventSchema) },
       'liveness.review.settled': { post: webhook('livenessReviewSettled', 'A review was settled', reviewSettledEventSchema) },
       'liveness.session.expired': { post: webhook('livenessSessionExpired', 'A session ended without a result', sessionExpiredEventSchema) },
+      'liveness.verification.expired': { post: webhook('livenessVerificationExpired', "A verification's link expired unused", verificationExpiredEventSchema) },
       'liveness.session.erased': { post: webhook('livenessSessionErased', 'A session was erased', sessionErasedEventSchema) },
       'liveness.subject.erased': { post: webhook('livenessSubjectErased', 'A subject was erased', subjectErasedEventSchema) },
     },

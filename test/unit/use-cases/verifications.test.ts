@@ -9,6 +9,7 @@ import { exportSubject, subjectImage } from '../../../src/core/subject-export.js
 import { startSession } from '../../../src/core/start-session.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
 import { allowedReturnUrl } from '../../../src/core/verification.js';
+import { verificationExpiredEventSchema } from '../../../src/contract/webhooks.js';
 import {
   cancelVerification, createVerification, exchangeLink, linkCaller, readVerification, reissueLink,
 } from '../../../src/core/verifications.js';
@@ -18,8 +19,9 @@ import { DEFAULT_SETTINGS } from '../../fakes/world.js';
 const image = fixtureImage();
 const RP = 'rp-app-1';
 
-function world(overrides: Partial<typeof DEFAULT_SETTINGS.verifications> = {}): FakeWorld {
+function world(overrides: Partial<typeof DEFAULT_SETTINGS.verifications> = {}, webhooks = false): FakeWorld {
   return fakeWorld({
+    webhooks,
     settings: {
       verifications: {
         ...DEFAULT_SETTINGS.verifications,
@@ -69,6 +71,21 @@ describe('verification links', () => {
     await sweepSessions(w.deps);
     expect(w.images.names()).toEqual([]);
     expect(w.verifications.rows.get(verificationId)).toMatchObject({ linkState: 'expired' });
+  });
+
+  it('a link that expires unused sends liveness.verification.expired once (a repeated sweep sends nothing new)', async () => {
+    const w = world({}, true);
+    const { verificationId } = await create(w);
+    w.clock.advance({ minutes: 16 });
+    await sweepSessions(w.deps);
+    await sweepSessions(w.deps);
+    const events = w.webhookQueue.events().filter((e) => e.type === 'liveness.verification.expired');
+    expect(events).toHaveLength(1);
+    const { subjectKey: _key, ...sent } = events[0]!;
+    expect(verificationExpiredEventSchema.parse(sent).data).toEqual({
+      verificationId, clientReferenceId: 'order-1', status: 'expired', linkState: 'expired', linkExpiresDateTime: expect.any(String),
+    });
+    expect(events[0]!.subjectKey).toBe(w.subjects.keyOf('user-1'));
   });
 
   it('a link caller reads and completes only its own session; a second create is 409', async () => {
