@@ -2,7 +2,7 @@
 // dependencies, so sessions, receipts and ports can name these types without importing the log's logic.
 export const EVIDENCE_TYPES = [
   'session.decided', 'review.settled', 'session.deleted', 'subject.erased', 'reference.enrolled', 'reference.removed',
-  'consent.recorded',
+  'consent.recorded', 'verification.link.issued', 'verification.link.exchanged',
 ] as const;
 export type EvidenceType = (typeof EVIDENCE_TYPES)[number];
 

@@ -114,6 +114,21 @@ export function referenceEntry(type: 'reference.enrolled' | 'reference.removed',
   };
 }
 
+/**
+ * A verification link was issued (create, reissue) or exchanged (opened): who, which link (by its issue time) and
+ * when; never a token or its hash. In the person's chain, found by the verification's id.
+ */
+export function verificationLinkEntry(
+  type: 'verification.link.issued' | 'verification.link.exchanged',
+  v: { verificationId: string; subjectKey: string; owner: string; linkIssuedDateTime: string; linkExpiresDateTime: string },
+  at: Date,
+): EvidenceEntry {
+  return {
+    recordId: `${type}|${v.verificationId}|${v.linkIssuedDateTime}`, type, time: at.toISOString(), subjectKey: v.subjectKey,
+    digest: digestOf({ verificationId: v.verificationId, owner: v.owner, linkIssuedDateTime: v.linkIssuedDateTime, linkExpiresDateTime: v.linkExpiresDateTime }),
+  };
+}
+
 // --- Appending ---------------------------------------------------------------------------------------------------
 
 /** Appends one record (idempotent by record id). */

@@ -10,6 +10,7 @@ import { v7 as uuidv7, validate as uuidValidate } from 'uuid';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import { privacyNotice } from './consent.js';
 import { deleteSession } from './delete-session.js';
+import { appendEvidence, verificationLinkEntry } from './evidence.js';
 import { requestCompletion } from './complete-session.js';
 import type { LivenessDeps } from './deps.js';
 import {
@@ -147,8 +148,19 @@ async function storeVerification(deps: LivenessDeps, input: {
     await deps.verifications.delete(verification).catch(() => undefined);
     throw error;
   }
+  await recordLinkEvidence(deps, 'verification.link.issued', verification, now);
   deps.logger.info('verification created', { verificationId, reference: referenceImage ? 'given' : 'enrolled' });
   return { verificationId, linkToken, expiresDateTime };
+}
+
+/**
+ * The evidence log's record of a link issued or exchanged (idempotent by link). The link works whether or not the
+ * record could be written now; a failure is logged (the link's own record keeps the facts).
+ */
+async function recordLinkEvidence(deps: LivenessDeps, type: 'verification.link.issued' | 'verification.link.exchanged', v: Verification, at: Date): Promise<void> {
+  await appendEvidence(deps, verificationLinkEntry(type, v, at)).catch((error: unknown) => {
+    deps.logger.warn('could not record verification link evidence', { verificationId: v.verificationId, type, error: (error as Error).name });
+  });
 }
 
 /** The relying party's own verification, or 404 (another relying party's included). */
@@ -237,6 +249,7 @@ export async function reissueLink(deps: LivenessDeps, verificationId: string, ow
     };
   });
   if (!v) throw notFound();
+  await recordLinkEvidence(deps, 'verification.link.issued', v, now);
   deps.logger.info('verification link issued', { verificationId: v.verificationId });
   return { verificationId: v.verificationId, linkToken, expiresDateTime };
 }
@@ -281,6 +294,7 @@ export async function exchangeLink(deps: LivenessDeps, token: string): Promise<L
     throw gone(tokenMatches(token, current.usedLinkTokenHash) ? 'LinkUsed' : 'LinkInvalid');
   });
   if (!v) throw gone('LinkInvalid');
+  await recordLinkEvidence(deps, 'verification.link.exchanged', v, now);
   deps.logger.info('verification link exchanged', { verificationId });
   return {
     verificationId,

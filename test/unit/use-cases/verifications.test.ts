@@ -8,7 +8,7 @@ import { eraseSubject } from '../../../src/core/erase-subject.js';
 import { exportSubject, subjectImage } from '../../../src/core/subject-export.js';
 import { startSession } from '../../../src/core/start-session.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
-import { allowedReturnUrl } from '../../../src/core/verification.js';
+import { allowedReturnUrl, tokenHash } from '../../../src/core/verification.js';
 import { verificationExpiredEventSchema } from '../../../src/contract/webhooks.js';
 import {
   cancelVerification, createVerification, exchangeLink, linkCaller, readVerification, reissueLink,
@@ -51,6 +51,20 @@ describe('verification links', () => {
     // Nothing stores a token in the clear.
     expect(JSON.stringify([...w.verifications.rows.values()])).not.toContain(linkToken.split('.')[1]);
     expect(JSON.stringify([...w.verifications.rows.values()])).not.toContain(exchanged.accessToken.split('.')[1]);
+  });
+
+  it('records each link issued and exchanged in the evidence log (no token, no hash)', async () => {
+    const w = world();
+    const { linkToken, verificationId } = await create(w);
+    w.clock.advance({ seconds: 5 });
+    await exchangeLink(w.deps, linkToken);
+    w.clock.advance({ seconds: 5 });
+    await reissueLink(w.deps, verificationId);
+    const types = w.evidence.all().sort((a, b) => a.record.time.localeCompare(b.record.time) || a.record.seq - b.record.seq).map((r) => r.record.type).filter((t) => t.startsWith('verification.'));
+    expect(types).toEqual(['verification.link.issued', 'verification.link.exchanged', 'verification.link.issued']);
+    const text = JSON.stringify(w.evidence.all());
+    expect(text).not.toContain(linkToken.split('.')[1]);
+    expect(text).not.toContain(tokenHash(linkToken));
   });
 
   it('of two concurrent exchanges exactly one wins', async () => {
