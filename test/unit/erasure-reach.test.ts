@@ -8,7 +8,10 @@ import { handleCompletionMessage } from '../../src/core/collect-result.js';
 import { eraseSubject, IDLE_ERASURE_ACTOR } from '../../src/core/erase-subject.js';
 import { sweepSessions } from '../../src/core/sweep.js';
 import { deliverEvent, redeliverEvent, type WebhookDeps } from '../../src/core/webhook-delivery.js';
-import { DEFAULT_WEBHOOK_RETRY, fakeWorld, startFor, type FakeWorld } from '../fakes/index.js';
+import { DEFAULT_WEBHOOK_RETRY, deviceFields, fakeWorld, fixtureImage, startFor, type FakeWorld } from '../fakes/index.js';
+import { parseStartSessionForm } from '../../src/contract/requests.js';
+import { startSession } from '../../src/core/start-session.js';
+import { createVerification, exchangeLink, linkCaller } from '../../src/core/verifications.js';
 
 async function decided(w: FakeWorld, subject: string) {
   const s = await startFor(w, subject);
@@ -109,5 +112,29 @@ describe('BIPA: subjects idle past the setting', () => {
     expect(await w.deps.activity.listIdle(new Date(w.clock.now().getTime() - 1095 * 86_400_000), 10)).toEqual([]);
     w.clock.advance({ days: 2 });
     expect(await w.deps.activity.listIdle(new Date(w.clock.now().getTime() - 1095 * 86_400_000), 10)).toHaveLength(1);
+  });
+});
+
+describe('erasure and verification links', () => {
+  it("reaches the person's verifications, their link sessions, reference images and the expiry events' delivery rows", async () => {
+    const w = fakeWorld({ webhooks: true });
+    const image = fixtureImage();
+    const used = await createVerification(w.deps, { owner: 'rp', fields: { externalUserId: 'carol', clientReferenceId: 'c-1' }, referenceImage: image });
+    const { accessToken } = await exchangeLink(w.deps, used.linkToken);
+    const started = await startSession(w.deps, { caller: await linkCaller(w.deps, accessToken), fields: parseStartSessionForm(deviceFields(w)) });
+    const unused = await createVerification(w.deps, { owner: 'rp', fields: { externalUserId: 'carol' }, referenceImage: image });
+    w.clock.advance({ minutes: 16 });
+    await sweepSessions(w.deps); // the unused link expires: its event is queued under carol's key
+    await deliverFailing(w);
+    expect(w.deliveryLog.dump()).toContain(unused.verificationId);
+
+    const key = w.subjects.keyOf('carol');
+    const receipt = await eraseSubject(w.deps, key, 'admin-key');
+    expect(receipt.deleted).toMatchObject({ verifications: 2, sessions: 1 });
+    expect(w.verifications.rows.size).toBe(0);
+    expect(w.sessions.peek(started.sessionId)).toBeUndefined();
+    expect(w.images.names()).toEqual([]);
+    expect(w.deliveryLog.dump()).not.toContain(unused.verificationId);
+    expect(w.deliveryLog.dump()).not.toContain(key);
   });
 });
