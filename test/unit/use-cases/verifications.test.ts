@@ -181,6 +181,21 @@ describe('verification links', () => {
     expect((await exchangeLink(w.deps, ok.linkToken)).returnUrl).toBe('https://good.example/cb/done?x=1');
   });
 
+  it('an Idempotency-Key replay answers the same verification with a new link (the first one dies); another request with it is 422', async () => {
+    const w = world();
+    const request = { owner: RP, fields: { externalUserId: 'user-i', clientReferenceId: 'o-1' }, referenceImage: image, idempotencyKey: 'k-1' };
+    const first = await createVerification(w.deps, request);
+    const again = await createVerification(w.deps, request);
+    expect(again).toMatchObject({ verificationId: first.verificationId, replayed: true });
+    expect(again.linkToken).not.toBe(first.linkToken);
+    expect(w.verifications.rows.size).toBe(1);
+    await expect(exchangeLink(w.deps, first.linkToken)).rejects.toMatchObject({ code: 'LinkInvalid' });
+    await expect(createVerification(w.deps, { ...request, fields: { ...request.fields, clientReferenceId: 'o-2' } })).rejects.toMatchObject({ code: 'IdempotencyKeyReused' });
+    // Another relying party's key of the same name is its own.
+    const other = await createVerification(w.deps, { ...request, owner: 'rp-app-2' });
+    expect(other.verificationId).not.toBe(first.verificationId);
+  });
+
   it('needs a reference: none enrolled and no image is 400 ReferenceRequired', async () => {
     const w = world();
     await expect(createVerification(w.deps, { owner: RP, fields: { externalUserId: 'x' } })).rejects.toBeInstanceOf(ValidationError);
