@@ -189,7 +189,8 @@ function returnTo(link: LinkStart, status: DeviceOutcome): void {
   if (!link.returnUrl) return;
   const url = new URL(link.returnUrl);
   url.searchParams.set('verificationId', link.verificationId);
-  url.searchParams.set('status', status);
+  // A link starts one check: a retry cannot follow, so it is a fail (as GET /api/verifications/{id} says).
+  url.searchParams.set('status', status === 'retry' ? 'fail' : status);
   location.assign(url.toString());
 }
 
