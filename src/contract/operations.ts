@@ -564,7 +564,8 @@ const reissueVerificationLink: OperationContract = {
   responses: {
     200: okJson('The new link.', verificationLinkSchema),
     404: verificationNotFound,
-    409: error('VerificationUsed: a check was already started from this verification (or it is cancelled or decided).'),
+    409: error('VerificationUsed: a check was already started from this verification (or it is cancelled or decided). '
+      + "ReferenceGone: the relying party's reference image was deleted when the link expired (create a new verification)."),
   },
 };
 

@@ -21,6 +21,8 @@ export interface Verification {
   locale?: string;
   /** The photo the relying party gave at create, until a session copies it (then deleted), or the link expires. */
   referenceImage?: StoredImage;
+  /** Where the reference comes from: the relying party's image (`given`) or the person's enrolled one. */
+  referenceSource?: 'given' | 'enrolled';
   createdDateTime: string;
   /** SHA-256 (hex) of the current link token; absent once exchanged, expired or cancelled. */
   linkTokenHash?: string;

@@ -130,6 +130,7 @@ async function storeVerification(deps: LivenessDeps, input: {
     ...(input.returnUrl !== undefined ? { returnUrl: input.returnUrl } : {}),
     ...(fields.locale !== undefined ? { locale: fields.locale } : {}),
     ...(referenceImage ? { referenceImage } : {}),
+    referenceSource: referenceImage ? 'given' : 'enrolled',
     createdDateTime: now.toISOString(),
     linkTokenHash: tokenHash(linkToken),
     linkIssuedDateTime: now.toISOString(),
@@ -239,6 +240,9 @@ export async function reissueLink(deps: LivenessDeps, verificationId: string, ow
   const v = await deps.verifications.mutate(found.verificationId, (current) => {
     if (current.cancelledDateTime || current.sessionId) {
       throw new ConflictError('VerificationUsed', 'A check was already started from this verification (or it was cancelled); create a new verification.');
+    }
+    if (current.referenceSource === 'given' && !current.referenceImage) {
+      throw new ConflictError('ReferenceGone', "The relying party's reference image was deleted when the link expired; create a new verification.");
     }
     return {
       ...current,

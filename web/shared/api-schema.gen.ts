@@ -3708,7 +3708,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). */
+            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). ReferenceGone: the relying party's reference image was deleted when the link expired (create a new verification). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
@@ -3756,7 +3756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). */
+            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). ReferenceGone: the relying party's reference image was deleted when the link expired (create a new verification). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];

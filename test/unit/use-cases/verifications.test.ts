@@ -165,6 +165,18 @@ describe('verification links', () => {
     await expect(reissueLink(w.deps, verificationId)).rejects.toBeInstanceOf(ConflictError);
   });
 
+  it("a new link after expiry: allowed until the sweep deleted the relying party's image, then 409 ReferenceGone", async () => {
+    const w = world();
+    const { verificationId } = await create(w);
+    w.clock.advance({ minutes: 16 });
+    const fresh = await reissueLink(w.deps, verificationId);
+    expect((await exchangeLink(w.deps, fresh.linkToken)).verificationId).toBe(verificationId);
+    w.clock.advance({ minutes: 21 });
+    await sweepSessions(w.deps);
+    expect(w.images.names()).toEqual([]);
+    await expect(reissueLink(w.deps, verificationId)).rejects.toMatchObject({ code: 'ReferenceGone' });
+  });
+
   it('the access token expires', async () => {
     const w = world();
     const { accessToken } = await exchangeLink(w.deps, (await create(w)).linkToken);
