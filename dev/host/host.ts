@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { installCoreSeam, scalarText, triggerOf, type Registration } from './core.js';
 import { resolveEntryPoints } from './glob.js';
 import { parseCors } from './cors.js';
-import { createHttpServer, keyConfigFromEnv } from './http.js';
+import { createHttpServer, DEFAULT_REQUEST_TIMEOUT_MS, keyConfigFromEnv } from './http.js';
 import { Invoker, type FunctionsLibrary } from './invoke.js';
 import { describeError, enabled, hostLog, type LogLevel } from './log.js';
 import { adminQueueInvocation, QueueListener, resolveConnectionString, validateQueueName } from './queues.js';
@@ -93,6 +93,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   const { server, functions } = createHttpServer({
     registrations, routePrefix: hostConfig.routePrefix, invoker, lib, keys, admin: { invokeNonHttp }, streaming: () => streaming, cors,
     ...(process.env.DEVHOST_MAX_BODY_BYTES ? { maxBodyBytes: Number(process.env.DEVHOST_MAX_BODY_BYTES) } : {}),
+    requestTimeoutMs: requestTimeoutFromEnv(),
   });
   const bindHost = options.host ?? process.env.DEVHOST_HOST ?? '127.0.0.1';
   const port = options.port ?? firstPort(process.env.PORT, process.env.FUNCTIONS_HTTPWORKER_PORT, settings.localHttpPort, 7071);
@@ -157,6 +158,15 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   })());
 
   return { url, port: actualPort, registrations, stop };
+}
+
+/** DEVHOST_REQUEST_TIMEOUT_SECONDS (default 230, Azure's limit for any HTTP request; 0 = none) in ms. */
+function requestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DEVHOST_REQUEST_TIMEOUT_SECONDS?.trim();
+  if (!raw) return DEFAULT_REQUEST_TIMEOUT_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`DEVHOST_REQUEST_TIMEOUT_SECONDS must be a number of seconds >= 0 (got '${raw}')`);
+  return Math.round(seconds * 1000);
 }
 
 function firstPort(...candidates: (string | number | undefined)[]): number {
