@@ -1,4 +1,5 @@
 // Wires the pieces together: seam → settings → app import → appStart hooks → HTTP server, queue listeners, timers.
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +14,7 @@ import { adminQueueInvocation, QueueListener, resolveConnectionString, validateQ
 import { parseSchedule, timerTimeZone } from './schedule.js';
 import { loadLocalSettings, readHostConfig, resolveSettingRefs } from './settings.js';
 import { TimerScheduler } from './timers.js';
+import { BlobLeaseStore, HOSTS_CONTAINER, hostIdFor, ListenerLock, listenerLockBlobName, parseSingletonOptions } from './singleton.js';
 
 export interface DevHostOptions {
   appRoot: string;
@@ -137,7 +139,26 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   }
 
   for (const listener of listeners) listener.start();
-  for (const timer of timers.values()) timer.start();
+  // Timers run as singletons across instances (singleton.ts): each listens only while this instance holds its lease.
+  const locks: ListenerLock[] = [];
+  if (timers.size > 0) {
+    let storage: string | undefined;
+    try { storage = resolveConnectionString(undefined); } catch { storage = undefined; }
+    if (!storage) {
+      hostLog('AzureWebJobsStorage is not set: timers run without the singleton lock (as the host does with in-memory locks); several instances would all run them.', 'warning');
+      for (const timer of timers.values()) timer.start();
+    } else {
+      const hostId = hostIdFor(appRoot);
+      const singleton = parseSingletonOptions(hostConfig.singleton);
+      hostLog(`Timers are singletons across instances: host id '${hostId}', lease ${singleton.listenerLockPeriodMs / 1000} s, recovery every ${singleton.listenerLockRecoveryPollingIntervalMs / 1000} s.`);
+      for (const [name, timer] of timers) {
+        const blobName = listenerLockBlobName(hostId, name);
+        locks.push(new ListenerLock(`${HOSTS_CONTAINER}/${blobName}`, BlobLeaseStore.fromConnectionString(storage, blobName), singleton,
+          { onAcquired: () => timer.start(), onLost: () => timer.pause() }, () => randomUUID()));
+      }
+    }
+  }
+  await Promise.all(locks.map((lock) => lock.start()));
   hostLog(`Functions (${registrations.length}) loaded from ${files.length} file(s) matching '${main}':`);
   if (registrations.length === 0) hostLog('  No job functions found.', 'warning');
   for (const line of lines) hostLog(line);
@@ -151,6 +172,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
     hostLog('Stopping the dev host...');
     server.close();
     await Promise.all([...listeners.map((l) => l.stop()), ...[...timers.values()].map((t) => t.stop())]);
+    await Promise.all(locks.map((lock) => lock.stop()));
     if (!(await invoker.drain(10_000))) hostLog(`${invoker.activeInvocations} invocation(s) still running; not waiting any longer.`, 'warning');
     try { await invoker.runAppHooks('appTerminate', appRoot); } catch (err) { hostLog(`appTerminate hook failed: ${describeError(err)}`, 'error'); }
     server.closeAllConnections();

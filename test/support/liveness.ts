@@ -68,6 +68,9 @@ export async function startStack(
     FACE_ENDPOINT: faceEndpoint,
     FACE_API_KEY: faceKey,
     LIVENESS_STORAGE_PREFIX: prefix,
+    // One function app per stack: its own host id, so its timers' singleton leases are its own (a restarted or
+    // scaled-out host of the same stack shares them).
+    AzureFunctionsWebHost__hostid: prefix.toLowerCase(),
     LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
     // Never fires by itself during a test; suites fire it through the admin endpoint.
     LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
