@@ -10,7 +10,7 @@ import { parseCors } from './cors.js';
 import { createHttpServer, DEFAULT_REQUEST_TIMEOUT_MS, keyConfigFromEnv } from './http.js';
 import { Invoker, type FunctionsLibrary } from './invoke.js';
 import { describeError, enabled, hostLog, type LogLevel } from './log.js';
-import { adminQueueInvocation, QueueListener, resolveConnectionString, validateQueueName } from './queues.js';
+import { adminQueueInvocation, leaseSecondsFromEnv, QueueListener, resolveConnectionString, validateQueueName } from './queues.js';
 import { parseSchedule, timerTimeZone } from './schedule.js';
 import { loadLocalSettings, readHostConfig, resolveSettingRefs } from './settings.js';
 import { TimerScheduler } from './timers.js';
@@ -64,6 +64,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   await invoker.runAppHooks('appStart', appRoot);
 
   const registrations = registry.registrations;
+  const queueLeaseSeconds = leaseSecondsFromEnv();
   const listeners: QueueListener[] = [];
   const timers = new Map<string, TimerScheduler>();
   const lines: string[] = [];
@@ -119,7 +120,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
       } else if (type === 'queuetrigger') {
         const queueName = validateQueueName(resolveSettingRefs(scalarText(trigger.queueName)).toLowerCase());
         const connectionString = resolveConnectionString(trigger.connection);
-        const listener = new QueueListener({ registration, queueName, connectionString, options: hostConfig.queues, invoker });
+        const listener = new QueueListener({ registration, queueName, connectionString, options: hostConfig.queues, invoker, leaseSeconds: queueLeaseSeconds });
         listeners.push(listener);
         lines.push(`  ${name}: queueTrigger '${queueName}'${listener.poison ? ` (poison: '${listener.poison.name}')` : ' (no poison queue)'}`);
       } else if (type === 'timertrigger') {
