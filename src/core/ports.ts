@@ -215,7 +215,13 @@ export interface SubjectRecords<K extends { subjectKey: string }, T> {
 }
 
 /** A lockout counter's record: recent failure times (epoch ms) and the lockout deadline, if any. */
-export interface LimitRecord { kind: LimitKey['kind']; failures: number[]; lockedUntil?: string }
+export interface LimitRecord {
+  kind: LimitKey['kind'];
+  failures: number[];
+  lockedUntil?: string;
+  /** The sessions whose failures are counted in `failures` (the latest few): a session counts once, however often collected. */
+  counted?: string[];
+}
 export type LimitRecords = SubjectRecords<LimitKey, LimitRecord>;
 
 /** A subject's quota record: its open sessions (until their token expiry, epoch ms) and its recent creates. */
@@ -232,7 +238,8 @@ export interface AttemptLimiter {
   /** @returns seconds until the lockout ends, or 0 when the key may start a check */
   lockedFor(key: LimitKey, now: Date): Promise<number>;
   /** Counts `count` failed attempts; locks the key when the window fills. */
-  recordFailure(key: LimitKey, now: Date, count?: number): Promise<void>;
+  /** Counts `count` failures (default 1); with a session id, only if that session's failures are not counted yet. */
+  recordFailure(key: LimitKey, now: Date, count?: number, sessionId?: string): Promise<void>;
 }
 
 /** Why a subject may not start another session now, and when it may. */
