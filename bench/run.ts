@@ -25,6 +25,7 @@ import { createTimeline, importCosts, queuePickups } from './diagnostics.js';
 import { installRecorder, measureSweep, pointOpCost, seed, warmSweep, type SweepRun } from './sweep.js';
 import { erasureScaling } from './erasure.js';
 import { evidenceCost } from './evidence.js';
+import { scaleOut } from './scale-out.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Settings (printed and written to the results)
@@ -46,6 +47,7 @@ const SETTINGS = {
   memory: { concurrent: 16, imageBytes: 6_200_000, faceLatencyMs: 150, pollEveryMs: 5, freshHosts: 3 },
   coldStart: { runs: 5, discardFirst: 1 },
   faceCalls: { checks: 10, stormCompletes: 30 },
+  scaleOut: { checks: 120, concurrency: 8, faceLatencyMs: 0 },
   devHostEnv: {
     LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
     AUTH_ATTEMPT_LIMITS_ENABLED: 'false',
@@ -698,6 +700,26 @@ const ms = performance.now() - t0; process.stdout.write('\\nCOLDSTART ' + JSON.s
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// (10) Scale-out (bench/scale-out.ts)
+
+async function scaleOutSection(stack: Stack): Promise<void> {
+  const s = SETTINGS.scaleOut;
+  await setFaceLatency(s.faceLatencyMs);
+  const { bytes: image } = await faceJpegNear(SETTINGS.verifyImageTargetBytes);
+  const r = await scaleOut({
+    settings: s, emulator, azuritePid: stack.azurite.pid, form: createForm(image, 'bench-scale-out'), capture: fixture('face-astronaut.png'),
+    deviceToken, log, startHost: () => startDevHost({ env: stack.env, counters: [/\/error\]|\(Failed,/] }),
+  }, stack.host);
+  results.scaleOut = { settings: s, ...r, devHostFailedInvocations: stack.host.count(/\/error\]|\(Failed,/) };
+  const cpu = (seg: typeof r.one) => Object.entries(seg.cpuMsPerCheck).map(([k, v]) => `${k} ${v}`).join(', ');
+  rows.push({
+    name: '10. scale-out: whole checks/s, 1 vs 3 dev hosts (c=8, same Azurite)',
+    figure: `${r.one.checksPerSecond}/s vs ${r.three.checksPerSecond}/s = ${r.ratio}; errors ${r.one.errors}+${r.three.errors}; time to result p50 ${r.one.timeToResultMs.p50} vs ${r.three.timeToResultMs.p50} ms; CPU ms per check: 1 host (${cpu(r.one)}); 3 hosts (${cpu(r.three)})`,
+    target: '0 errors', verdict: r.one.errors + r.three.errors === 0 ? 'info' : 'miss',
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /** BENCH_ONLY=1,2 runs only those sections (for working on the bench; a full run is the default). */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((x) => x.trim()).filter(Boolean);
@@ -810,6 +832,17 @@ async function main(): Promise<void> {
     azurite = await freshAzurite();
     await section('9. evidence log', () => evidence(azurite));
   } finally {
+    await azurite.stop();
+  }
+
+  // Phase F: a fresh Azurite for scale-out (one dev host, then three, then one).
+  stack = undefined;
+  if (wanted('10')) try {
+    azurite = await freshAzurite();
+    stack = await startStack(azurite, 'F');
+    await section('10. scale-out', () => scaleOutSection(stack!));
+  } finally {
+    await stack?.host.stop();
     await azurite.stop();
   }
 

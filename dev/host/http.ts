@@ -74,7 +74,7 @@ function requestDeadline(req: http.IncomingMessage, res: http.ServerResponse, ti
   const timer = setTimeout(() => {
     if (req.complete || res.writableEnded) return;
     fired = true;
-    hostLog(`Request ${req.method ?? ''} ${new URL(req.url ?? '/', 'http://host').pathname} did not arrive whole within ${timeoutMs / 1000} s: answered 408.`, 'warning');
+    hostLog(`Request ${req.method ?? ''} ${(req.url ?? '/').split('?')[0]} did not arrive whole within ${timeoutMs / 1000} s: answered 408.`, 'warning');
     if (res.headersSent) { req.socket.destroy(); return; }
     sendJson(res, 408, { error: { code: 'RequestTimeout', message: `The request did not arrive within ${timeoutMs / 1000} seconds.` } });
   }, timeoutMs);
