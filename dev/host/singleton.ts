@@ -111,7 +111,10 @@ export class ListenerLock {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.busy;
+    // A step stuck on unreachable storage must not hold the host's shutdown: the lease then simply runs out.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([this.busy, new Promise<void>((resolve) => { waited = setTimeout(resolve, 5_000); })]);
+    clearTimeout(waited);
     const leaseId = this.leaseId;
     this.leaseId = undefined;
     if (leaseId) {

@@ -213,7 +213,7 @@ describe('three hosts, one app', () => {
     expect(timerSweeps(a.logs())).toBeGreaterThan(0); // A ran it until it died
 
     const count = (h: Instance, re: RegExp) => (h.logs().match(re) ?? []).length;
-    console.log(`[scale-out] seed ${seed}; per host (collections / deliveries / timer sweeps): ${instances.map((h) => `${h.name}${h.alive ? '' : ' (killed)'} ${count(h, /Executing 'Functions\.liveness-completions'/g)}/${count(h, /Executing 'Functions\.liveness-webhooks'/g)}/${timerSweeps(h.logs())}`).join(', ')}; `
+    console.log(`[scale-out] seed ${seed}; per host (completion / webhook queue runs / timer sweeps): ${instances.map((h) => `${h.name}${h.alive ? '' : ' (killed)'} ${count(h, /Executing 'Functions\.liveness-completions'/g)}/${count(h, /Executing 'Functions\.liveness-webhooks'/g)}/${timerSweeps(h.logs())}`).join(', ')}; `
       + `${receiver.deliveries.length} deliveries of ${new Set(receiver.deliveries.map((d) => d.webhookId)).size} events; timer taken over by ${takeover.name} ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
 
     // Exactly once, per session.
