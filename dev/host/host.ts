@@ -1,4 +1,5 @@
 // Wires the pieces together: seam → settings → app import → appStart hooks → HTTP server, queue listeners, timers.
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,13 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { installCoreSeam, scalarText, triggerOf, type Registration } from './core.js';
 import { resolveEntryPoints } from './glob.js';
 import { parseCors } from './cors.js';
-import { createHttpServer, keyConfigFromEnv } from './http.js';
+import { createHttpServer, DEFAULT_REQUEST_TIMEOUT_MS, keyConfigFromEnv } from './http.js';
 import { Invoker, type FunctionsLibrary } from './invoke.js';
 import { describeError, enabled, hostLog, type LogLevel } from './log.js';
-import { adminQueueInvocation, QueueListener, resolveConnectionString, validateQueueName } from './queues.js';
+import { adminQueueInvocation, leaseSecondsFromEnv, QueueListener, resolveConnectionString, validateQueueName } from './queues.js';
 import { parseSchedule, timerTimeZone } from './schedule.js';
 import { loadLocalSettings, readHostConfig, resolveSettingRefs } from './settings.js';
 import { TimerScheduler } from './timers.js';
+import { BlobLeaseStore, HOSTS_CONTAINER, hostIdFor, ListenerLock, listenerLockBlobName, parseSingletonOptions } from './singleton.js';
 
 export interface DevHostOptions {
   appRoot: string;
@@ -62,6 +64,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   await invoker.runAppHooks('appStart', appRoot);
 
   const registrations = registry.registrations;
+  const queueLeaseSeconds = leaseSecondsFromEnv();
   const listeners: QueueListener[] = [];
   const timers = new Map<string, TimerScheduler>();
   const lines: string[] = [];
@@ -93,6 +96,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   const { server, functions } = createHttpServer({
     registrations, routePrefix: hostConfig.routePrefix, invoker, lib, keys, admin: { invokeNonHttp }, streaming: () => streaming, cors,
     ...(process.env.DEVHOST_MAX_BODY_BYTES ? { maxBodyBytes: Number(process.env.DEVHOST_MAX_BODY_BYTES) } : {}),
+    requestTimeoutMs: requestTimeoutFromEnv(),
   });
   const bindHost = options.host ?? process.env.DEVHOST_HOST ?? '127.0.0.1';
   const port = options.port ?? firstPort(process.env.PORT, process.env.FUNCTIONS_HTTPWORKER_PORT, settings.localHttpPort, 7071);
@@ -116,7 +120,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
       } else if (type === 'queuetrigger') {
         const queueName = validateQueueName(resolveSettingRefs(scalarText(trigger.queueName)).toLowerCase());
         const connectionString = resolveConnectionString(trigger.connection);
-        const listener = new QueueListener({ registration, queueName, connectionString, options: hostConfig.queues, invoker });
+        const listener = new QueueListener({ registration, queueName, connectionString, options: hostConfig.queues, invoker, leaseSeconds: queueLeaseSeconds });
         listeners.push(listener);
         lines.push(`  ${name}: queueTrigger '${queueName}'${listener.poison ? ` (poison: '${listener.poison.name}')` : ' (no poison queue)'}`);
       } else if (type === 'timertrigger') {
@@ -136,7 +140,26 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   }
 
   for (const listener of listeners) listener.start();
-  for (const timer of timers.values()) timer.start();
+  // Timers run as singletons across instances (singleton.ts): each listens only while this instance holds its lease.
+  const locks: ListenerLock[] = [];
+  if (timers.size > 0) {
+    let storage: string | undefined;
+    try { storage = resolveConnectionString(undefined); } catch { storage = undefined; }
+    if (!storage) {
+      hostLog('AzureWebJobsStorage is not set: timers run without the singleton lock (as the host does with in-memory locks); several instances would all run them.', 'warning');
+      for (const timer of timers.values()) timer.start();
+    } else {
+      const hostId = hostIdFor(appRoot);
+      const singleton = parseSingletonOptions(hostConfig.singleton);
+      hostLog(`Timers are singletons across instances: host id '${hostId}', lease ${singleton.listenerLockPeriodMs / 1000} s, recovery every ${singleton.listenerLockRecoveryPollingIntervalMs / 1000} s.`);
+      for (const [name, timer] of timers) {
+        const blobName = listenerLockBlobName(hostId, name);
+        locks.push(new ListenerLock(`${HOSTS_CONTAINER}/${blobName}`, BlobLeaseStore.fromConnectionString(storage, blobName), singleton,
+          { onAcquired: () => timer.start(), onLost: () => timer.pause() }, () => randomUUID()));
+      }
+    }
+  }
+  await Promise.all(locks.map((lock) => lock.start()));
   hostLog(`Functions (${registrations.length}) loaded from ${files.length} file(s) matching '${main}':`);
   if (registrations.length === 0) hostLog('  No job functions found.', 'warning');
   for (const line of lines) hostLog(line);
@@ -150,6 +173,7 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
     hostLog('Stopping the dev host...');
     server.close();
     await Promise.all([...listeners.map((l) => l.stop()), ...[...timers.values()].map((t) => t.stop())]);
+    await Promise.all(locks.map((lock) => lock.stop()));
     if (!(await invoker.drain(10_000))) hostLog(`${invoker.activeInvocations} invocation(s) still running; not waiting any longer.`, 'warning');
     try { await invoker.runAppHooks('appTerminate', appRoot); } catch (err) { hostLog(`appTerminate hook failed: ${describeError(err)}`, 'error'); }
     server.closeAllConnections();
@@ -157,6 +181,15 @@ export async function startDevHost(options: DevHostOptions): Promise<RunningDevH
   })());
 
   return { url, port: actualPort, registrations, stop };
+}
+
+/** DEVHOST_REQUEST_TIMEOUT_SECONDS (default 230, Azure's limit for any HTTP request; 0 = none) in ms. */
+function requestTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DEVHOST_REQUEST_TIMEOUT_SECONDS?.trim();
+  if (!raw) return DEFAULT_REQUEST_TIMEOUT_MS;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`DEVHOST_REQUEST_TIMEOUT_SECONDS must be a number of seconds >= 0 (got '${raw}')`);
+  return Math.round(seconds * 1000);
 }
 
 function firstPort(...candidates: (string | number | undefined)[]): number {

@@ -3,6 +3,7 @@
 // 405 JSON with an `Allow` header (the real host answers 404 there; 405 tells a developer what went wrong).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import type net from 'node:net';
 import { applyCors, type CorsConfig } from './cors.js';
 import { scalarText, triggerOf, type Registration } from './core.js';
 import type { FunctionsLibrary, Invoker } from './invoke.js';
@@ -53,6 +54,34 @@ export interface HttpServerOptions {
   streaming?: () => boolean;
   /** Allowed origins (Host.CORS); undefined: no CORS headers at all, as the host without CORS settings. */
   cors?: CorsConfig;
+  /**
+   * How long a request may take to arrive whole (headers and body), in ms; 0 = no limit. Past it the host answers 408
+   * and closes, whatever the function is doing with the body (DEVHOST_REQUEST_TIMEOUT_SECONDS).
+   */
+  requestTimeoutMs?: number;
+}
+
+/** Default of DEVHOST_REQUEST_TIMEOUT_SECONDS: 230 s, the longest any HTTP request may take on Azure (its load balancer). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 230_000;
+
+/**
+ * Starts the request's deadline: when its body has not arrived whole in time, answer 408 (JSON, like the app's errors)
+ * and close the connection; the function, if it is reading the body, then sees the body fail. Returns whether it fired.
+ */
+function requestDeadline(req: http.IncomingMessage, res: http.ServerResponse, timeoutMs: number): () => boolean {
+  let fired = false;
+  if (timeoutMs <= 0 || req.complete) return () => fired;
+  const timer = setTimeout(() => {
+    if (req.complete || res.writableEnded) return;
+    fired = true;
+    hostLog(`Request ${req.method ?? ''} ${(req.url ?? '/').split('?')[0]} did not arrive whole within ${timeoutMs / 1000} s: answered 408.`, 'warning');
+    if (res.headersSent) { req.socket.destroy(); return; }
+    sendJson(res, 408, { error: { code: 'RequestTimeout', message: `The request did not arrive within ${timeoutMs / 1000} seconds.` } });
+  }, timeoutMs);
+  timer.unref();
+  res.once('close', () => clearTimeout(timer));
+  req.once('end', () => clearTimeout(timer));
+  return () => fired;
 }
 
 /** Computes the HTTP functions' routes (route prefix + route, or the function name). */
@@ -80,40 +109,39 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(text);
 }
 
-/** How much of an unread request body the host still reads (and discards) after answering, before it hangs up. */
+/** How much of an unread request body the host still reads (and discards) after an early answer, before it hangs up. */
 const LINGER_BYTES = 1_048_576;
 const LINGER_MS = 1_000;
-/** How long a client that is still sending gets to read the answer once the host has stopped reading. */
-const CLOSE_GRACE_MS = 2_000;
 
 /**
- * Answered before the body has arrived (a 401 for an upload, say): after the answer, read and discard at most
- * LINGER_BYTES for at most LINGER_MS, so a short rest leaves the connection usable. Past that the host stops reading
- * and hangs up CLOSE_GRACE_MS later (or when the client closes): closing a socket with unread data resets it, and a
- * reset drops whatever the client had not read yet, the answer included, so the client gets a moment to read it.
- * Nothing more is read meanwhile: reading everything would let anyone make the host swallow any number of bytes
- * without credentials.
+ * An answer written before the request body has arrived (a 401 for an upload, the app's 400 to a malformed form, a
+ * 413, a 408) ends the connection: it says `Connection: close`, so no client sends its next request on it, and the host
+ * closes the way a server must when the client may still be sending (a "lingering close"): once the answer is
+ * flushed it sends FIN, keeps reading and discarding at most LINGER_BYTES for at most LINGER_MS, then closes.
+ * Closing at once with unread data would reset the connection, and a reset drops whatever the client had not read
+ * yet, the answer included. Nothing more is read: reading everything would let anyone make the host swallow any
+ * number of bytes without credentials. Must run before the answer's headers are written.
  */
 function closeIfBodyUnread(res: http.ServerResponse): void {
   const req = res.req;
   if (!req || req.complete) return;
-  res.once('finish', () => {
-    if (req.complete) return;
-    let drained = 0;
-    const socket = req.socket;
-    const hangUp = (): void => {
-      clearTimeout(timer);
-      req.removeAllListeners('data');
-      req.pause();
-      const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-      socket.once('close', () => clearTimeout(grace));
-    };
-    const timer = setTimeout(hangUp, LINGER_MS);
-    req.on('data', (chunk: Buffer) => { drained += chunk.length; if (drained > LINGER_BYTES) hangUp(); });
-    req.once('end', () => clearTimeout(timer));
-    req.once('error', () => clearTimeout(timer));
-    req.resume();
-  });
+  res.setHeader('connection', 'close');
+  const socket = req.socket as net.Socket & { destroySoon?: () => void };
+  // Node ends a `Connection: close` response with socket.destroySoon() (FIN, then destroy as soon as it is flushed):
+  // this socket lingers instead.
+  socket.destroySoon = () => lingeringClose(req, socket);
+}
+
+function lingeringClose(req: http.IncomingMessage, socket: net.Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  let drained = 0;
+  const close = (): void => { clearTimeout(timer); socket.destroy(); };
+  const timer = setTimeout(close, LINGER_MS);
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', (chunk: Buffer) => { drained += chunk.length; if (drained > LINGER_BYTES) close(); });
+  req.on('error', () => {});
+  req.resume();
 }
 
 /**
@@ -137,11 +165,11 @@ function limitedBody(req: http.IncomingMessage, limit: number): { body: AsyncIte
 /** Reads the body up to `limit` bytes; resolves undefined (after answering 413) when it is larger. */
 async function readBody(req: http.IncomingMessage, res: http.ServerResponse, limit: number): Promise<Buffer | undefined> {
   const tooLarge = (): undefined => {
-    sendJson(res, 413, { error: 'Request body too large', limitBytes: limit }, { connection: 'close' });
-    res.once('finish', () => req.destroy());
-    req.resume();
+    sendJson(res, 413, { error: 'Request body too large', limitBytes: limit }); // then a lingering close
     return undefined;
   };
+  // destroyOnReturn false: leaving the loop early (413) must not reset the socket before the answer is read.
+  const incoming = (): AsyncIterable<Buffer> => req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return tooLarge();
   // With a Content-Length, read straight into one buffer of that size: no chunk list plus a concatenated copy, which
@@ -149,7 +177,7 @@ async function readBody(req: http.IncomingMessage, res: http.ServerResponse, lim
   if (Number.isInteger(declared) && declared >= 0) {
     const body = Buffer.allocUnsafe(declared);
     let offset = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+    for await (const chunk of incoming()) {
       if (offset + chunk.length > declared) return tooLarge();
       chunk.copy(body, offset);
       offset += chunk.length;
@@ -158,7 +186,7 @@ async function readBody(req: http.IncomingMessage, res: http.ServerResponse, lim
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of incoming()) {
     size += chunk.length;
     if (size > limit) { chunks.length = 0; return tooLarge(); }
     chunks.push(chunk);
@@ -215,7 +243,9 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
   for (const f of functions) table.add(f.route, f.methods, f);
   const byName = new Map(options.registrations.map((r) => [r.metadata.name.toLowerCase(), r]));
 
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const server = http.createServer(async (req, res) => {
+    const timedOut = requestDeadline(req, res, requestTimeoutMs);
     try {
       const rawUrl = req.url ?? '/';
       if (rawUrl.length > MAX_URL_LENGTH) return sendJson(res, 414, { error: 'URI too long', limit: MAX_URL_LENGTH });
@@ -281,9 +311,11 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
         result = await invoker.invoke(fn.registration, [request], { reason: `This function was programmatically called via the host APIs.` });
       } catch {
         // already logged with its stack by the invoker; the client gets no details
+        if (timedOut()) return;
         return sendJson(res, overLimit() ? 413 : 500, overLimit() ? { error: 'Request body too large', limitBytes: maxBody } : { error: 'Internal Server Error' });
       }
       if (overLimit()) return sendJson(res, 413, { error: 'Request body too large', limitBytes: maxBody });
+      if (timedOut()) return; // answered 408 already; the function's own answer has nowhere to go
       try {
         await writeResult(res, lib, result);
       } catch (err) {
@@ -291,10 +323,13 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
         sendJson(res, 500, { error: 'Internal Server Error' });
       }
     } catch (err) {
+      if (timedOut()) return; // the body stopped arriving: answered 408
       hostLog(`HTTP pipeline error: ${describeError(err)}`, 'error');
       if (!res.headersSent) sendJson(res, 500, { error: 'Internal Server Error' }); else res.destroy();
     }
   });
   server.maxHeadersCount = 200;
+  // Node's own whole-request timeout would answer a bare 408 without a body; the deadline above answers instead.
+  server.requestTimeout = 0;
   return { server, functions };
 }

@@ -12,7 +12,20 @@ import type { Invoker } from './invoke.js';
 import { describeError, hostLog } from './log.js';
 import type { QueueOptions } from './settings.js';
 
+/**
+ * How long a received message stays invisible to other instances while its function runs (renewed at half that while
+ * it runs). The host's is 10 minutes, fixed: a message held by an instance that died comes back after it.
+ * DEVHOST_QUEUE_LEASE_SECONDS shortens it so a crash test sees the redelivery within the test.
+ */
 export const LEASE_SECONDS = 600;
+
+export function leaseSecondsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DEVHOST_QUEUE_LEASE_SECONDS?.trim();
+  if (!raw) return LEASE_SECONDS;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 2 || seconds > 604_800) throw new Error(`DEVHOST_QUEUE_LEASE_SECONDS must be whole seconds from 2 to 604800 (got '${raw}')`);
+  return seconds;
+}
 export const MIN_POLLING_MS = 100;
 
 /** Resolves a binding's `connection` (an app-setting name, default AzureWebJobsStorage) to a connection string. */
@@ -79,6 +92,8 @@ export interface QueueListenerOptions {
   connectionString: string;
   options: QueueOptions;
   invoker: Invoker;
+  /** Default LEASE_SECONDS. */
+  leaseSeconds?: number;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
@@ -95,7 +110,10 @@ export class QueueListener {
   private loop: Promise<void> | undefined;
   private lastErrorLog = 0;
 
+  private readonly leaseSeconds: number;
+
   constructor(private readonly o: QueueListenerOptions) {
+    this.leaseSeconds = o.leaseSeconds ?? LEASE_SECONDS;
     const service = QueueServiceClient.fromConnectionString(o.connectionString);
     this.queue = service.getQueueClient(o.queueName);
     const poisonName = poisonQueueName(o.queueName);
@@ -122,7 +140,7 @@ export class QueueListener {
       let batch: DequeuedMessageItem[] = [];
       try {
         if (!created) { await this.queue.createIfNotExists({ abortSignal: signal }); created = true; }
-        batch = (await this.queue.receiveMessages({ numberOfMessages: batchSize, visibilityTimeout: LEASE_SECONDS, abortSignal: signal })).receivedMessageItems;
+        batch = (await this.queue.receiveMessages({ numberOfMessages: batchSize, visibilityTimeout: this.leaseSeconds, abortSignal: signal })).receivedMessageItems;
       } catch (err) {
         if (signal.aborted) break;
         if (Date.now() - this.lastErrorLog > 30_000) {
@@ -162,10 +180,10 @@ export class QueueListener {
     }
     // Renew the lease while the handler runs (the host renews at half the visibility timeout).
     const renew = setInterval(() => {
-      this.queue.updateMessage(message.messageId, lease.popReceipt, undefined, LEASE_SECONDS)
+      this.queue.updateMessage(message.messageId, lease.popReceipt, undefined, this.leaseSeconds)
         .then((r) => { if (r.popReceipt) lease.popReceipt = r.popReceipt; })
         .catch((err) => hostLog(`Could not renew the lease of message ${message.messageId}: ${String(err)}`, 'warning'));
-    }, (LEASE_SECONDS * 1000) / 2);
+    }, (this.leaseSeconds * 1000) / 2);
     let failed = false;
     try {
       await this.o.invoker.invoke(this.o.registration, [parseMessageValue(text)], {

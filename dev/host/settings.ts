@@ -74,6 +74,8 @@ export interface HostConfig {
   queues: QueueOptions;
   /** host.json functionTimeout in ms; undefined when absent or "-1" (unbounded). */
   functionTimeoutMs: number | undefined;
+  /** host.json `singleton` as written (singleton.ts parses it, with its app-setting overrides). */
+  singleton: unknown;
 }
 
 /** Defaults of the Storage Queues extension 5.x (QueuesOptions) and the HTTP extension. */
@@ -88,6 +90,7 @@ export const DEFAULT_QUEUE_OPTIONS: QueueOptions = {
 export function parseHostJson(json: unknown): HostConfig {
   const host = (json ?? {}) as {
     functionTimeout?: unknown;
+    singleton?: unknown;
     extensions?: { http?: { routePrefix?: unknown }; queues?: Record<string, unknown> };
   };
   const q = host.extensions?.queues ?? {};
@@ -110,6 +113,7 @@ export function parseHostJson(json: unknown): HostConfig {
       messageEncoding: encoding,
     },
     functionTimeoutMs: timeout !== undefined && timeout > 0 ? timeout : undefined,
+    singleton: host.singleton,
   };
 }
 

@@ -18,6 +18,7 @@ export interface TimerInfo {
 export class TimerScheduler {
   private handle: NodeJS.Timeout | undefined;
   private stopped = false;
+  private listening = false;
   private chain: Promise<void> = Promise.resolve();
   private last: Date | undefined;
   private lastUpdated = new Date();
@@ -30,14 +31,28 @@ export class TimerScheduler {
     private readonly invoker: Invoker,
   ) {}
 
+  /**
+   * Starts listening: the schedule runs (and runOnStartup fires) from now on. With the singleton lock this happens
+   * when this instance takes the timer's lease, which may be long after the host started (as in the real host).
+   */
   start(): void {
+    if (this.stopped || this.listening) return;
+    this.listening = true;
     if (this.runOnStartup) void this.enqueue(false, 'Timer fired at startup (runOnStartup).').then(() => this.arm());
     else this.arm();
   }
 
+  /** Stops listening (the lease went to another instance): no more scheduled runs; a run in progress finishes. */
+  pause(): void {
+    this.listening = false;
+    clearTimeout(this.handle);
+  }
+
+  get isListening(): boolean { return this.listening; }
+
   stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.handle);
+    this.pause();
     return this.chain;
   }
 
@@ -68,7 +83,8 @@ export class TimerScheduler {
   }
 
   private arm(): void {
-    if (this.stopped) return;
+    clearTimeout(this.handle);
+    if (this.stopped || !this.listening) return;
     let next: Date | null;
     try { next = nextOccurrence(this.schedule, new Date()); } catch (err) { hostLog(`Timer '${this.registration.metadata.name}' cannot be scheduled: ${describeError(err)}`, 'error'); return; }
     this.next = next;
@@ -77,7 +93,7 @@ export class TimerScheduler {
       const remaining = next.getTime() - Date.now();
       if (remaining > MAX_TIMEOUT_MS) { this.handle = setTimeout(wait, MAX_TIMEOUT_MS); return; }
       this.handle = setTimeout(() => {
-        if (this.stopped) return;
+        if (this.stopped || !this.listening) return;
         const firedAt = new Date();
         const following = nextOccurrence(this.schedule, next);
         const isPastDue = !!following && firedAt.getTime() >= following.getTime();

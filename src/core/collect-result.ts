@@ -151,6 +151,7 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
 
   // The session is finished for its subject as soon as its result is written: its quota slot goes first, before the
   // evidence record and the events, so a device that sees its result and starts again is not refused meanwhile.
+  // (finishCollection below repeats these steps for a redelivery whose first delivery died after the result write.)
   await releaseQuota(deps, written);
   if (abuse) await linkBack(deps, written.sessionId, ourLinks(abuse));
   let session = await recordEvidenceThenEvents(deps, written);
@@ -196,6 +197,18 @@ async function linkBack(deps: LivenessDeps, sessionId: string, others: string[])
   })));
 }
 
+/**
+ * The steps after the result write, again, for a redelivered message whose first delivery wrote the result and then
+ * died: each is idempotent (the quota slot is released by session id, the outboxes hold only what is not yet done,
+ * the Face session is deleted only if it is not recorded as deleted), so this costs no Face call when nothing is left.
+ */
+async function finishCollection(deps: LivenessDeps, written: LivenessSession): Promise<void> {
+  await releaseQuota(deps, written);
+  let session = await recordEvidenceThenEvents(deps, written);
+  if (deps.settings.deleteFaceSessionAfterCollect && !session.faceSessionDeleted) session = await deleteFaceSession(deps, session);
+  deps.logger.info('finished a collection whose first delivery stopped after the result write', { sessionId: session.sessionId });
+}
+
 /** Deletes the Face session (its token dies with it) and records that; the sweep time moves on with it. */
 export async function deleteFaceSession(deps: LivenessDeps, session: LivenessSession): Promise<LivenessSession> {
   if (session.faceSessionId) await deps.face.delete(session.faceSessionId);
@@ -218,11 +231,20 @@ const MAX_EARLY_REDELIVERIES = 10;
  */
 export async function handleCompletionMessage(deps: LivenessDeps, message: CompletionMessage, delivery = 1): Promise<string> {
   const { completions, settings, logger } = deps;
-  let verdict = 'claimed' as 'claimed' | 'session-gone' | 'already-collected' | 'stale-message' | 'early';
+  let verdict = 'claimed' as 'claimed' | 'session-gone' | 'already-collected' | 'stale-message' | 'early' | 'finish';
   const session = await updateSession(deps, message.sessionId, (current) => {
     verdict = 'claimed';
     if (current.deleting) { verdict = 'session-gone'; return undefined; }
-    if (current.result) { verdict = 'already-collected'; return undefined; }
+    if (current.result) {
+      // The delivery that wrote this result may have died (its host killed, or a throw) before the steps after the
+      // write: this message again, redelivered (same chain and try, a higher dequeue count), finishes them. Any other
+      // copy is a duplicate.
+      const chain = current.collection;
+      const redelivered = !!message.chainId && chain?.chainId === message.chainId && message.try === chain.try && delivery > chain.delivery;
+      if (!redelivered) { verdict = 'already-collected'; return undefined; }
+      verdict = 'finish';
+      return { ...current, collection: { chainId: chain.chainId, try: chain.try, delivery } };
+    }
     if (!message.chainId) return undefined; // a message from before chains: runs unclaimed
     const chain = current.collection;
     if (!chain) {
@@ -236,6 +258,10 @@ export async function handleCompletionMessage(deps: LivenessDeps, message: Compl
     return { ...current, collection: { chainId: message.chainId, try: message.try, delivery } };
   });
   if (!session) return 'session-gone';
+  if (verdict === 'finish') {
+    await finishCollection(deps, session);
+    return 'already-collected';
+  }
   if (verdict === 'early') {
     // Looked at again shortly, a bounded number of times: a completion whose write failed (the device got a 503 and
     // will complete again, with a chain of its own) leaves a message that no chain will ever claim.

@@ -12,7 +12,7 @@ import { TableAuditLog } from '../../src/adapters/storage/table-audit-log.js';
 import { TableSessionRepository } from '../../src/adapters/storage/table-session-repository.js';
 import { BACKOFFICE_AUDIENCE, BACKOFFICE_ROLE, DEVICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { DEFAULT_CONSENT_VERSION } from '../../src/config/config.js';
-import { spawnDevHost } from './dev-host.js';
+import { spawnDevHost, type RunningDevHost } from './dev-host.js';
 import { eventually } from '../../dev/eventually.js';
 import { validateExchange } from './openapi.js';
 
@@ -53,6 +53,8 @@ export interface Stack {
   pid(): number | undefined;
   /** Starts a new dev host on the same settings and storage prefix (after a kill); `api` then points at it. */
   restart(): Promise<void>;
+  /** Starts one more instance of the same app (same settings, storage and host id), as a scale-out would. */
+  scaleOut(): Promise<RunningDevHost>;
 }
 
 export async function startStack(
@@ -68,6 +70,9 @@ export async function startStack(
     FACE_ENDPOINT: faceEndpoint,
     FACE_API_KEY: faceKey,
     LIVENESS_STORAGE_PREFIX: prefix,
+    // One function app per stack: its own host id, so its timers' singleton leases are its own (a restarted or
+    // scaled-out host of the same stack shares them).
+    AzureFunctionsWebHost__hostid: prefix.toLowerCase(),
     LIVENESS_COMPLETION_QUEUE: `${prefix.toLowerCase()}-completions`,
     // Never fires by itself during a test; suites fire it through the admin endpoint.
     LIVENESS_SWEEP_SCHEDULE: '0 0 0 1 1 *',
@@ -97,6 +102,11 @@ export async function startStack(
     logs: () => host.logs(),
     stop: () => host.stop(),
     pid: () => host.pid,
+    scaleOut: async () => {
+      const more = await spawnDevHost({ env: hostEnv });
+      appApis.add(`${more.url}/api`);
+      return more;
+    },
     restart: async () => {
       await host.stop();
       host = await spawnDevHost({ env: hostEnv });

@@ -238,6 +238,43 @@ describe('duplicates and races', () => {
     expect(world.face.hooks.allCalls()).toEqual({});
   });
 
+  // Found by the scale-out test (a host SIGKILLed mid-collection): the delivery that wrote the result died before the
+  // steps after it, and its redelivery was dropped as a duplicate, so the Face session (and its token) lived on until
+  // the sweep reached token expiry and the subject's quota slot stayed taken.
+  it('a redelivery after the first delivery stopped past the result write finishes the collection; a duplicate copy does not', async () => {
+    const world = fakeWorld({ webhooks: true });
+    const s = await startedAndCompleted(world);
+    const chainId = '0b9f5c1e-3a52-4f0e-9d55-6a1f2f4b7c11';
+    await world.sessions.mutate(s.sessionId, (c) => ({ ...c, collection: { chainId, try: 0, delivery: 0 } }));
+    world.face.addSucceededAttempt(s.faceSessionId);
+    const message = { sessionId: s.sessionId, try: 1, chainId };
+
+    world.face.hooks.failNext('delete', () => new FaceUnavailableError('503', 2, 503)); // the delivery stops after the result write
+    await expect(handleCompletionMessage(world.deps, message, 1)).rejects.toBeInstanceOf(FaceUnavailableError);
+    expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'ResultAvailable', faceSessionDeleted: false });
+    expect(world.face.live()).toEqual([s.faceSessionId]);
+
+    // A duplicate copy (dequeue count 1) changes nothing and calls nothing.
+    world.face.hooks.resetCalls();
+    expect(await handleCompletionMessage(world.deps, message, 1)).toBe('already-collected');
+    expect(world.face.hooks.allCalls()).toEqual({});
+    expect(world.face.live()).toEqual([s.faceSessionId]);
+
+    // The same message redelivered (dequeue count 2) finishes: Face session deleted, quota slot free, one decided event.
+    expect(await handleCompletionMessage(world.deps, message, 2)).toBe('already-collected');
+    expect(world.face.live()).toEqual([]);
+    expect(world.sessions.peek(s.sessionId)).toMatchObject({ status: 'ResultAvailable', faceSessionDeleted: true });
+    expect(world.records.quotas.peek({ subjectKey: s.subjectKey })?.open ?? []).toEqual([]);
+    expect(world.webhookQueue.events().filter((e) => e.type === 'liveness.session.decided')).toHaveLength(1);
+    expect(world.audit.peek(s.sessionId)).toHaveLength(1);
+    expect(world.metrics.decisions).toEqual(['pass']);
+
+    // Once finished, a further redelivery costs no Face call.
+    world.face.hooks.resetCalls();
+    expect(await handleCompletionMessage(world.deps, message, 3)).toBe('already-collected');
+    expect(world.face.hooks.allCalls()).toEqual({});
+  });
+
   it('ten concurrent messages write one result, one audit entry and count one failed check', async () => {
     const world = fakeWorld();
     const s = await startedAndCompleted(world, { deviceCorrelationId: 'dev-1' });
