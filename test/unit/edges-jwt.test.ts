@@ -69,3 +69,15 @@ describe('device token edge cases', () => {
     await expect(strict.verify(`Bearer ${await sign({ sub: 'd' }, { iat: now - 10 })}`)).resolves.toMatchObject({ subject: 'd' });
   });
 });
+
+describe("the relying party's client application (verification ownership)", () => {
+  it.each([
+    ['azp (Entra v2)', { sub: 'sp-object-id', azp: 'client-app-a' }, 'client-app-a'],
+    ['appid (Entra v1)', { sub: 'sp-object-id', appid: 'client-app-b' }, 'client-app-b'],
+    ['neither: none (the edge then uses sub)', { sub: 'sp-object-id' }, undefined],
+    ['an azp that is not a string: none', { sub: 'sp-object-id', azp: 42 }, undefined],
+  ])('reads %s', async (_name, payload, clientId) => {
+    const verified = await verifier().verify(`Bearer ${await sign(payload as JWTPayload)}`);
+    expect(verified.clientId).toBe(clientId);
+  });
+});
