@@ -34,13 +34,17 @@ import { attemptLimiter, noAttemptLimits } from './core/attempt-limits.js';
 import { idempotencyStore } from './core/idempotency.js';
 import { noSubjectQuota, subjectQuota } from './core/quota.js';
 import { subjectRows } from './core/subject-rows.js';
-import { systemClock } from './core/ports.js';
+import { systemClock, type LinkCaller } from './core/ports.js';
+import { UnauthorizedError } from './core/errors.js';
 import { HealthCache } from './shared/health-cache.js';
 import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
 import { appMetrics } from './telemetry/metrics.js';
 
 /** Verifies a bearer token; the edge's view of JwtVerifier (tests pass fakes). */
-export interface TokenVerifier { verify(authorization: string | null): Promise<{ subject: string; roles: string[] }> }
+export interface TokenVerifier { verify(authorization: string | null): Promise<{ subject: string; roles: string[]; clientId?: string }> }
+
+/** Checks a verification link's access token (`vla_…`) and says whose it is. */
+export interface LinkAccessVerifier { verify(accessToken: string): Promise<LinkCaller> }
 
 /** Everything the function adapters get: the core's dependencies (less the per-invocation logger) and the edge's. */
 export interface AppServices {
@@ -50,6 +54,12 @@ export interface AppServices {
   deviceAuth: TokenVerifier;
   /** Absent when no back-office issuer is configured: the /api/backoffice routes then refuse everyone. */
   backOfficeAuth?: TokenVerifier;
+  /** Relying parties (the back office's issuer and audience, the verifications app role); absent like backOfficeAuth. */
+  relyingPartyAuth?: TokenVerifier;
+  /** Verification links' access tokens on the device routes. */
+  linkAccess: LinkAccessVerifier;
+  /** The pages' origin (PAGES_ORIGIN): verification links point there. */
+  pagesOrigin?: string;
   /** Whether the back office may use the Functions admin key (local runs only; off in Azure). */
   adminKeyEnabled: boolean;
   /** The health answer, probed at most once per interval whoever asks. */
@@ -141,6 +151,11 @@ export function composeServices(config: AppConfig): AppServices {
     ...(config.auth.backOffice ? {
       backOfficeAuth: new JwtVerifier({ ...config.auth.backOffice, requiredRole: config.auth.backOffice.role }),
     } : {}),
+    ...(config.auth.relyingParty ? {
+      relyingPartyAuth: new JwtVerifier({ ...config.auth.relyingParty, requiredRole: config.auth.relyingParty.role }),
+    } : {}),
+    linkAccess: { verify: async () => { throw new UnauthorizedError(); } },
+    ...(config.pages.origin ? { pagesOrigin: config.pages.origin } : {}),
   };
 }
 

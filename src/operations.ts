@@ -16,9 +16,11 @@
  *   documents) or, for the device-attestation protocol, a device proving itself with its attested key (checked by the core);
  * - device: a bearer JWT from the device identity provider;
  * - backOffice: registered twice, at `route` with the Functions admin key (checked by the host) and at
- *   `backoffice/route` with an Entra ID token carrying the back-office app role (checked by the app).
+ *   `backoffice/route` with an Entra ID token carrying the back-office app role (checked by the app);
+ * - relyingParty: a relying party's back end: an Entra ID token (the back office's issuer and audience) carrying the
+ *   app role VERIFICATIONS_AUTH_ROLE. A device token (or a link's access token) is refused with 403.
  */
-export type OperationAuth = 'anonymous' | 'device' | 'backOffice';
+export type OperationAuth = 'anonymous' | 'device' | 'backOffice' | 'relyingParty';
 export type OperationMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface OperationRoute {
@@ -44,6 +46,14 @@ export const OPERATIONS = {
   livenessDigest: { name: 'liveness-digest', route: 'liveness/digest', method: 'POST', auth: 'anonymous' },
   appleAppSiteAssociation: { name: 'well-known-aasa', route: 'well-known/apple-app-site-association', method: 'GET', auth: 'anonymous' },
   assetLinks: { name: 'well-known-assetlinks', route: 'well-known/assetlinks.json', method: 'GET', auth: 'anonymous' },
+  // Relying parties: verifications (a check started for one of their users, by a single-use link)
+  createVerification: { name: 'verifications-create', route: 'verifications', method: 'POST', auth: 'relyingParty' },
+  getVerification: { name: 'verifications-get', route: 'verifications/{verificationId}', method: 'GET', auth: 'relyingParty' },
+  cancelVerification: { name: 'verifications-cancel', route: 'verifications/{verificationId}', method: 'DELETE', auth: 'relyingParty' },
+  exchangeVerificationLink: { name: 'verification-links-exchange', route: 'verification-links/exchange', method: 'POST', auth: 'anonymous' },
+  // Back office: verifications
+  listVerifications: { name: 'verifications-list', route: 'verifications', method: 'GET', auth: 'backOffice' },
+  reissueVerificationLink: { name: 'verifications-link-reissue', route: 'verifications/{verificationId}/link', method: 'POST', auth: 'backOffice' },
   // Back office: sessions
   listLivenessSessions: { name: 'liveness-sessions-list', route: 'liveness-sessions', method: 'GET', auth: 'backOffice' },
   getLivenessSession: { name: 'liveness-sessions-get', route: 'liveness-sessions/{sessionId}', method: 'GET', auth: 'backOffice' },

@@ -172,6 +172,30 @@ const consentTextsJson = z.string().optional().transform((v, ctx) => {
   return parsed.data;
 });
 
+/**
+ * One entry of VERIFICATION_RETURN_URLS: an absolute https URL (http only to a loopback host), no user info, query or
+ * fragment. A returnUrl matches it when scheme, host and port are equal and its path is the entry's or below it.
+ */
+export interface ReturnUrlEntry { origin: string; path: string }
+
+const returnUrlList = z.string().optional().transform((v, ctx): ReturnUrlEntry[] => {
+  const entries: ReturnUrlEntry[] = [];
+  for (const item of (v ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    let url: URL;
+    try { url = new URL(item); } catch {
+      ctx.addIssue({ code: 'custom', message: `'${item.slice(0, 80)}' is not an absolute URL` });
+      return z.NEVER;
+    }
+    const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+    if (!secure || url.username || url.password || url.search || url.hash) {
+      ctx.addIssue({ code: 'custom', message: `'${item.slice(0, 80)}' must be https (http only to a loopback host), without user info, query or fragment` });
+      return z.NEVER;
+    }
+    entries.push({ origin: url.origin, path: url.pathname });
+  }
+  return entries;
+});
+
 /** The core's settings (src/core/deps.ts LivenessSettings is this section's output). */
 export const livenessSettingsSchema = z.object({
   LIVENESS_OPERATION_MODE: z.enum(LIVENESS_OPERATION_MODES).default('Passive'),
@@ -203,6 +227,11 @@ export const livenessSettingsSchema = z.object({
   SUBJECT_IDLE_ERASURE_DAYS: int(1095, 1, 3650),
   LIVENESS_ATTESTATION_IOS: z.enum(['off', 'required']).default('off'),
   LIVENESS_ATTESTATION_ANDROID: z.enum(['off', 'required']).default('off'),
+  VERIFICATION_LINK_TTL_MINUTES: num(15, 0.05, 7 * 24 * 60),
+  VERIFICATION_ACCESS_TTL_MINUTES: num(20, 0.05, 24 * 60),
+  VERIFICATION_RETURN_URLS: returnUrlList,
+  FACE_QUICK_LINK: z.enum(['off', 'on']).default('off'),
+  FACE_QUICK_LINK_ENDPOINT: z.url().default('https://liveness.face.azure.com'),
 }).superRefine((e, ctx) => {
   if (e.DECISION_REVIEW_LOWER_BOUND !== undefined && e.DECISION_REVIEW_LOWER_BOUND >= e.DECISION_MATCH_THRESHOLD) {
     ctx.addIssue({ code: 'custom', path: ['DECISION_REVIEW_LOWER_BOUND'], message: 'must be below DECISION_MATCH_THRESHOLD' });
@@ -262,6 +291,15 @@ export const livenessSettingsSchema = z.object({
   subjectIdleErasureDays: e.SUBJECT_IDLE_ERASURE_DAYS as number | undefined,
   /** Per platform: `required` holds a session's token back for the device-attestation protocol. */
   attestationPolicy: { ios: e.LIVENESS_ATTESTATION_IOS, android: e.LIVENESS_ATTESTATION_ANDROID },
+  /** Verification links (relying parties): lifetimes, where the page may send the person back to, Quick Link. */
+  verifications: {
+    linkTtlSeconds: Math.round(e.VERIFICATION_LINK_TTL_MINUTES * 60),
+    accessTtlSeconds: Math.round(e.VERIFICATION_ACCESS_TTL_MINUTES * 60),
+    returnUrls: e.VERIFICATION_RETURN_URLS,
+    /** on: a link session runs on Face's hosted Quick Link page instead of ours. */
+    quickLink: e.FACE_QUICK_LINK === 'on',
+    quickLinkEndpoint: e.FACE_QUICK_LINK_ENDPOINT.replace(/\/+$/, ''),
+  },
 }));
 
 const queueName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, 'must be a valid queue name (lower-case letters, digits, single hyphens)');
@@ -311,6 +349,7 @@ const authSection = z.object({
   BACKOFFICE_AUTH_AUDIENCE: z.string().min(1).optional(),
   BACKOFFICE_AUTH_JWKS_URI: z.url().optional(),
   BACKOFFICE_AUTH_ROLE: z.string().min(1).default('LivenessSessions.Manage'),
+  VERIFICATIONS_AUTH_ROLE: z.string().min(1).default('Verifications.Create'),
   BACKOFFICE_ADMIN_KEY_ENABLED: bool(true),
 }).superRefine((e, ctx) => {
   if ((e.BACKOFFICE_AUTH_ISSUER === undefined) !== (e.BACKOFFICE_AUTH_AUDIENCE === undefined)) {
@@ -324,6 +363,8 @@ const authSection = z.object({
   /** Entra ID (or another OIDC issuer) for the /api/backoffice routes; absent = those routes refuse everyone. */
   ...(e.BACKOFFICE_AUTH_ISSUER && e.BACKOFFICE_AUTH_AUDIENCE ? {
     backOffice: { issuer: e.BACKOFFICE_AUTH_ISSUER, audience: e.BACKOFFICE_AUTH_AUDIENCE, jwksUri: e.BACKOFFICE_AUTH_JWKS_URI, role: e.BACKOFFICE_AUTH_ROLE },
+    /** Relying parties (POST /verifications): the same issuer and audience, another app role. */
+    relyingParty: { issuer: e.BACKOFFICE_AUTH_ISSUER, audience: e.BACKOFFICE_AUTH_AUDIENCE, jwksUri: e.BACKOFFICE_AUTH_JWKS_URI, role: e.VERIFICATIONS_AUTH_ROLE },
   } : {}),
   /** Whether the back office may use the Functions admin key (local runs); off in Azure, where Entra ID is the way. */
   adminKeyEnabled: e.BACKOFFICE_ADMIN_KEY_ENABLED,

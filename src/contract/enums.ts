@@ -3,7 +3,7 @@
 // against that type at compile time in both directions, so neither side can gain or lose a value alone.
 import { z } from 'zod';
 import {
-  FINISHED_ATTEMPT_STATES, LIVENESS_OPERATION_MODES, SESSION_STATUSES,
+  FINISHED_ATTEMPT_STATES, LINK_STATES, LIVENESS_OPERATION_MODES, SESSION_ORIGINS, SESSION_STATUSES, VERIFICATION_STATUSES,
   type DecisionOutcome, type DeviceOutcome, type QualityForRecognition,
 } from '../core/vocabulary.js';
 
@@ -63,4 +63,22 @@ export const failureReasonSchema = z.enum(FAILURE_REASONS).meta({
     + 'longer knew the session; collection kept failing (poison queue); the token expired without an attempt; '
     + 'the attempt was about another verify image, or its hash was missing; the digest the device reported is not '
     + "Face's digest of the attempt.",
+});
+
+export const verificationStatusSchema = z.enum(VERIFICATION_STATUSES).meta({
+  id: 'VerificationStatus',
+  description: 'pending: the link was issued, no check started yet. in_progress: the person started the check. pass, '
+    + 'fail, review: the outcome (a settled review turns into pass or fail). expired: the link, or the check, ran out '
+    + 'without an outcome. cancelled: the relying party cancelled it.',
+});
+
+export const linkStateSchema = z.enum(LINK_STATES).meta({
+  id: 'LinkState',
+  description: 'sent: issued, not opened yet. opened: the page exchanged the link token. used: a check was started '
+    + 'from it. expired: its lifetime (VERIFICATION_LINK_TTL_MINUTES) ended before it was used.',
+});
+
+export const sessionOriginSchema = z.enum(SESSION_ORIGINS).meta({
+  id: 'SessionOrigin',
+  description: "device: started by a device with its identity provider's token. link: started from a verification link.",
 });

@@ -22,6 +22,9 @@ import {
   startedSessionSchema, subjectExportSchema, subjectImageQuerySchema, subjectKeyPathSchema, subjectKeyRequestSchema,
   subjectKeySchema, subjectReferenceSchema, wwwAuthenticateHeaderSchema, SESSION_IMAGE_MEDIA_TYPES,
   checkpointWrittenSchema, evidenceExportQuerySchema, evidenceExportSchema, evidenceKeysSchema,
+  createVerificationRequestBodySchema, createdVerificationSchema, exchangeLinkRequestSchema, linkExchangeSchema,
+  listVerificationsQuerySchema, verificationIdPathSchema, verificationLinkSchema, verificationLocationHeaderSchema,
+  verificationPageSchema, verificationSchema,
 } from './index.js';
 import {
   attestationIdentitySchema, attestationSessionQuerySchema, challengeResponseSchema, registerResponseSchema,
@@ -29,7 +32,7 @@ import {
 } from './attestation.js';
 
 export interface OperationContract {
-  tag: 'device' | 'back office' | 'evidence' | 'operations' | 'device attestation';
+  tag: 'device' | 'back office' | 'evidence' | 'operations' | 'device attestation' | 'relying party';
   summary: string;
   description: string;
   requestParams?: ZodOpenApiOperationObject['requestParams'];
@@ -42,6 +45,7 @@ export interface OperationContract {
 }
 
 export const BACKOFFICE_ROLE_NOTE = "The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').";
+export const VERIFICATIONS_ROLE_NOTE = "The app role is set by VERIFICATIONS_AUTH_ROLE (default 'Verifications.Create').";
 
 export const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
 export const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
@@ -67,6 +71,10 @@ export const RESPONSE_COMPONENTS = {
   BackOfficeUnauthorized: error(`No bearer token, an invalid one, or back-office sign-in is not configured for this app. `
     + BACKOFFICE_ROLE_NOTE, { 'WWW-Authenticate': wwwAuthenticateHeaderSchema }),
   BackOfficeForbidden: error(`Forbidden: a valid token without the back-office app role. ${BACKOFFICE_ROLE_NOTE}`),
+  RelyingPartyUnauthorized: error('No bearer token, an invalid one, or relying-party sign-in is not configured for this '
+    + `app (it uses the back office's Entra ID issuer and audience). ${VERIFICATIONS_ROLE_NOTE}`, { 'WWW-Authenticate': wwwAuthenticateHeaderSchema }),
+  RelyingPartyForbidden: error('Forbidden: a valid token that is not a relying party\'s: without the app role, or a '
+    + `device's token (or a verification link's access token). ${VERIFICATIONS_ROLE_NOTE}`),
   FunctionsKeyUnauthorized: {
     description: 'No valid Functions admin (master) key. Answered by the Functions host before the app runs; the body is '
       + 'not part of this API.',
@@ -464,6 +472,102 @@ const wellKnown = (summary: string): OperationContract => ({
 });
 
 /** One contract per row of the operation table: a row without one (or one without a row) does not compile. */
+const verificationNotFound = error('VerificationNotFound: no such verification of yours (another relying party\'s is '
+  + 'a 404 too; so is an id that is not a GUID).');
+const linkGone = error('The link cannot be used (a person-readable message): LinkUsed (already opened once), '
+  + 'LinkExpired (its lifetime ended), LinkInvalid (unknown, replaced by a newer link, or the verification was cancelled).');
+
+const createVerification: OperationContract = {
+  tag: 'relying party',
+  summary: 'Create a verification',
+  description: "The relying party's back end starts a check for one of its users and gets a single-use link to hand "
+    + 'to the person. Everything is checked before anything is stored: the returnUrl against VERIFICATION_RETURN_URLS, '
+    + "the person's policy as for a device create (erasure in progress, lockout, quota) and the reference rules (an "
+    + 'enrolled reference, or the referenceImage given here). The outcome arrives by webhook (events carry '
+    + 'verificationId and clientReferenceId) and by GET /verifications/{verificationId}. With an Idempotency-Key, a '
+    + 'retried request returns the same verification (with a new link: the earlier one dies).',
+  requestParams: { header: idempotencyKeyHeaderSchema },
+  requestBody: {
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: createVerificationRequestBodySchema,
+        encoding: { referenceImage: { contentType: 'image/jpeg, image/png, image/bmp, image/gif, image/webp, application/octet-stream' } },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: 'The verification was created (or, with a repeated Idempotency-Key, the earlier one is returned).',
+      headers: z.object({ ...noStore, Location: verificationLocationHeaderSchema, 'Idempotent-Replayed': idempotentReplayedHeaderSchema }),
+      content: json(createdVerificationSchema),
+    },
+    400: error('ReturnUrlNotAllowed (not in VERIFICATION_RETURN_URLS), InvalidExternalUserId, InvalidClientReferenceId, '
+      + 'InvalidLocale, ReferenceEnrolled, ReferenceRequired, DeviceReferenceNotAllowed, an image that is not one, ...'),
+    409: error('SubjectErasing: the person is being erased. RequestInProgress: the first request with this '
+      + 'Idempotency-Key is still running.', { 'Retry-After': requestInProgressRetryAfterHeaderSchema }),
+    413: error('InvalidImageSize: the reference image (or the whole body) is larger than 6 MB.'),
+    415: error('UnsupportedMediaType: the body is not multipart/form-data.'),
+    422: error('IdempotencyKeyReused: this Idempotency-Key was used with a different request.'),
+    429: error('TooManyAttempts: the person is locked out after failed checks. QuotaExceeded: too many checks open or '
+      + 'started for the person.', { 'Retry-After': retryAfterHeaderSchema }),
+  },
+};
+
+const getVerification: OperationContract = {
+  tag: 'relying party',
+  summary: 'Read a verification',
+  description: 'Status, link state, outcome, coarse reasons and times of one of your verifications. Never scores.',
+  requestParams: { path: verificationIdPathSchema },
+  responses: { 200: okJson('The verification.', verificationSchema), 404: verificationNotFound },
+};
+
+const cancelVerification: OperationContract = {
+  tag: 'relying party',
+  summary: 'Cancel a verification',
+  description: 'Kills the link (it then answers 410) and deletes the check as the back office delete does (the Face '
+    + 'session, images, audit entries and the session record) and the reference image given at create. The '
+    + 'verification then reads as cancelled. Idempotent.',
+  requestParams: { path: verificationIdPathSchema },
+  responses: { 204: { description: 'Cancelled.' }, 404: verificationNotFound, 409: ref('Conflict') },
+};
+
+const exchangeVerificationLink: OperationContract = {
+  tag: 'device',
+  summary: 'Exchange a verification link',
+  description: 'The page opened from a verification link trades the link token (from the URL fragment, sent in this '
+    + 'body: never in a URL) for a short-lived access token for the device routes, plus what it needs to show: the '
+    + 'consent texts, the returnUrl and locale. Single use: of two concurrent exchanges of one token exactly one wins.',
+  requestBody: jsonBody(exchangeLinkRequestSchema, { token: 'vlt_019ac1f2-7a3b-7c4d-8e5f-0123456789ab.<secret>' }),
+  responses: {
+    200: okJson('The access token and what the page shows.', linkExchangeSchema),
+    400: ref('BadRequest'),
+    410: linkGone,
+    415: error('UnsupportedMediaType: the body is not application/json.'),
+  },
+};
+
+const listVerifications: OperationContract = {
+  tag: 'back office',
+  summary: 'List verifications',
+  description: 'Verifications newest first, a page at a time: status, link state, the session started from the link.',
+  requestParams: { query: listVerificationsQuerySchema },
+  responses: { 200: okJson('A page of verifications.', verificationPageSchema), 400: ref('BadRequest') },
+};
+
+const reissueVerificationLink: OperationContract = {
+  tag: 'back office',
+  summary: 'Issue a new link for a verification',
+  description: 'A new single-use link (shown by the console as a QR code, so the person can move to a phone); the '
+    + 'previous link and any access token from it die. Only while no check was started from the verification.',
+  requestParams: { path: verificationIdPathSchema },
+  responses: {
+    200: okJson('The new link.', verificationLinkSchema),
+    404: verificationNotFound,
+    409: error('VerificationUsed: a check was already started from this verification (or it is cancelled or decided).'),
+  },
+};
+
 export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   createLivenessSession: create,
   completeLivenessSession: complete,
@@ -500,4 +604,10 @@ export const OPERATION_CONTRACTS: { [Id in OperationId]: OperationContract } = {
   exportEvidence: evidenceExport,
   getHealth: health,
   getOpenApiDocument: openapi,
+  createVerification,
+  getVerification,
+  cancelVerification,
+  exchangeVerificationLink,
+  listVerifications,
+  reissueVerificationLink,
 };

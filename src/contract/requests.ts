@@ -266,3 +266,102 @@ export const evidenceExportQueryCodes: ParseCodes = {
   otherwise: 'BadArgument',
   unknownKey: (key) => `Unknown query parameter '${printable(key)}'.`,
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Verifications (relying parties) and their links.
+
+/** The text fields of POST /verifications (multipart/form-data), as the handler parses them. */
+export const createVerificationFormSchema = z.strictObject({
+  externalUserId: z.string({ error: "'externalUserId' must be 1 to 256 characters without control characters" })
+    .min(1, "'externalUserId' must be 1 to 256 characters without control characters")
+    .max(256, "'externalUserId' must be 1 to 256 characters without control characters")
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\x00-\x1f\x7f]+$/, "'externalUserId' must be 1 to 256 characters without control characters")
+    .meta({
+      description: "Your id for the person. Keyed exactly as a device token's `sub` (HMAC-SHA256 under "
+        + 'SUBJECT_KEY_SECRET): the same person checked by device token and by link is one subject. Stored and logged '
+        + 'only as that key, never as given.',
+      examples: ['user-8c1f42'],
+    }),
+  returnUrl: z.string({ error: "'returnUrl' must be an absolute URL of at most 2048 characters" })
+    .min(1, "'returnUrl' must be an absolute URL of at most 2048 characters")
+    .max(2048, "'returnUrl' must be an absolute URL of at most 2048 characters")
+    .optional()
+    .meta({
+      description: 'Where the page sends the person when the check ends, with `verificationId` and a coarse `status` '
+        + 'as query parameters (never scores). Must match an entry of VERIFICATION_RETURN_URLS: same scheme, host and '
+        + 'port, and a path under the entry\'s path (at a segment boundary); no user info; https (http only for '
+        + 'loopback). Anything else is 400 ReturnUrlNotAllowed.',
+      examples: ['https://shop.example/verify/done'],
+    }),
+  clientReferenceId: z.string({ error: "'clientReferenceId' must be 1 to 64 printable ASCII characters" })
+    .regex(/^[\x20-\x7e]{1,64}$/, "'clientReferenceId' must be 1 to 64 printable ASCII characters")
+    .optional()
+    .meta({
+      description: 'Your opaque reference (at most 64 printable ASCII characters), echoed back in reads and webhook '
+        + 'events so you can map the result without sending us your user id in the clear.',
+      examples: ['order-7731'],
+    }),
+  locale: z.string({ error: "'locale' must be a BCP 47 language tag such as 'en' or 'de-CH'" })
+    .max(35, "'locale' must be a BCP 47 language tag such as 'en' or 'de-CH'")
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/, "'locale' must be a BCP 47 language tag such as 'en' or 'de-CH'")
+    .optional()
+    .meta({ description: "The language the page should speak (BCP 47, e.g. 'en', 'de-CH'); handed to the page on exchange.", examples: ['en'] }),
+});
+
+export type CreateVerificationForm = z.output<typeof createVerificationFormSchema>;
+export const CREATE_VERIFICATION_FORM_FIELDS = Object.keys(createVerificationFormSchema.shape) as Array<keyof CreateVerificationForm>;
+export const CREATE_VERIFICATION_FORM_FILES = ['referenceImage'] as const;
+
+export const createVerificationRequestBodySchema = createVerificationFormSchema.extend({
+  referenceImage: z.file().optional().meta({
+    description: `The photo to verify against (a file part; ${MIN_VERIFY_IMAGE_BYTES / 1024} KB to ${MAX_VERIFY_IMAGE_BYTES / 1024 / 1024} MB; `
+      + 'JPEG, PNG, BMP, GIF or WebP, recognised by its bytes). Leave it out when the back office enrolled a reference '
+      + 'for the person: that one is used, and an image next to it is refused (400 ReferenceEnrolled). Without an '
+      + 'enrolled reference it is required (400 ReferenceRequired); SUBJECT_DEVICE_REFERENCE_ALLOWED=false refuses it '
+      + '(400 DeviceReferenceNotAllowed).',
+    contentMediaType: 'application/octet-stream',
+  }),
+});
+
+export const createVerificationFormCodes: ParseCodes = {
+  byField: {
+    externalUserId: 'InvalidExternalUserId',
+    returnUrl: 'ReturnUrlNotAllowed',
+    clientReferenceId: 'InvalidClientReferenceId',
+    locale: 'InvalidLocale',
+  },
+  otherwise: 'UnknownField',
+  unknownKey: (key) => `Unexpected form field '${printable(key)}'.`,
+};
+
+/** Parses the create form's text fields; a bad field is a 400 with the field's own code. */
+export function parseCreateVerificationForm(fields: Record<string, string>): CreateVerificationForm {
+  return parseWith(createVerificationFormSchema, fields, createVerificationFormCodes);
+}
+
+/** The path parameter of every /verifications/{verificationId} route. */
+export const verificationIdPathSchema = z.object({
+  verificationId: z.string().meta({
+    description: 'The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404.',
+    examples: ['019ac1f2-7a3b-7c4d-8e5f-0123456789ab'],
+  }),
+});
+
+/** The body of POST /verification-links/exchange: the link token from the URL fragment (never sent in a URL). */
+export const exchangeLinkRequestSchema = z.strictObject({
+  token: z.string({ error: "'token' must be the link token from the verification link" })
+    .min(1, "'token' must be the link token from the verification link")
+    .max(512, "'token' must be the link token from the verification link")
+    .meta({ description: 'The `link` value of the URL fragment of the verification link. Single use.' }),
+}).meta({ id: 'ExchangeVerificationLinkRequest' });
+
+/** The back-office list of verifications: a page at a time, newest first. */
+export const listVerificationsQuerySchema = z.strictObject({
+  top: z.preprocess(wholeNumberText(4), z.int().min(1).max(1000))
+    .default(50)
+    .meta({ description: 'Page size.', override: { default: 50 } }),
+  continuationToken: z.string().max(1024).optional().meta({ description: 'From the previous page.' }),
+});
+
+export const listVerificationsQueryCodes: ParseCodes = reviewQueueQueryCodes;

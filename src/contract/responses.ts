@@ -3,8 +3,8 @@
 // output is fully known, so an extra field (a score leaking to the device, say) is caught.
 import { z } from 'zod';
 import {
-  attemptStatusSchema, decisionOutcomeSchema, deviceOutcomeSchema, failureReasonSchema, livenessOperationModeSchema,
-  qualityForRecognitionSchema, sessionStatusSchema,
+  attemptStatusSchema, decisionOutcomeSchema, deviceOutcomeSchema, failureReasonSchema, linkStateSchema, livenessOperationModeSchema,
+  qualityForRecognitionSchema, sessionOriginSchema, sessionStatusSchema, verificationStatusSchema,
 } from './enums.js';
 
 const dateTime = (description?: string) => z.iso.datetime({ offset: true }).meta(description ? { description } : {});
@@ -51,6 +51,11 @@ export const startedSessionSchema = z.strictObject({
     platform: z.enum(['ios', 'android']),
     message: z.string(),
   }).optional().meta({ description: 'Present when the platform requires device attestation: the token is released only to an attested app, through POST /api/attestation/challenge, /register (or /verify) and /api/session/token.' }),
+  quickLinkUrl: z.url().optional().meta({
+    description: "Only for a session started from a verification link while FACE_QUICK_LINK is on: Face's hosted capture "
+      + 'page for this session (single use). The page sends the person there instead of running the capture itself; '
+      + '`authToken` is then absent.',
+  }),
 }).meta({
   id: 'StartedSession',
   examples: [{
@@ -187,6 +192,8 @@ export const livenessSessionSchema = z.strictObject({
   abuseLinks: z.array(sessionIdSchema).meta({
     description: 'Sessions of this app that Face abuse monitoring flagged together with this one (either side).',
   }).optional(),
+  origin: sessionOriginSchema.optional().meta({ description: 'Where the session came from (absent on sessions made before verification links: device).' }),
+  verificationId: z.guid().optional().meta({ description: 'The verification the session was started from (origin link).' }),
 }).refine((s) => (s.decision === undefined) === (s.reviewRequired === undefined), {
   message: 'decision and reviewRequired come together', path: ['reviewRequired'],
 }).meta({
@@ -209,6 +216,8 @@ export const livenessSessionListItemSchema = z.strictObject({
   resultCollectedDateTime: dateTime('When the result was collected from Face.').optional(),
   outcome: decisionOutcomeSchema.optional().meta({ description: "The decision's outcome, once there is one (no scores in the list)." }),
   reviewRequired: z.boolean().meta({ description: 'True when the decision is review: a person must decide.' }).optional(),
+  origin: sessionOriginSchema.optional().meta({ description: 'Where the session came from (absent on sessions made before verification links: device).' }),
+  verificationId: z.guid().optional().meta({ description: 'The verification the session was started from (origin link).' }),
 }).refine((s) => (s.outcome === undefined) === (s.reviewRequired === undefined), {
   message: 'outcome and reviewRequired come together', path: ['reviewRequired'],
 }).meta({
@@ -431,3 +440,83 @@ export const evidenceExportSchema = z.strictObject({
   description: 'The checkpoints written in a time range (after the base checkpoint they continue from) and every record '
     + 'they cover, chain by chain. Check it offline with `npm run evidence:verify -- <file>`.',
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Verifications (relying parties) and their links.
+
+export const verificationIdSchema = z.guid().meta({
+  id: 'VerificationId',
+  description: 'The verification id (a UUIDv7 minted by this app).',
+  examples: ['019ac1f2-7a3b-7c4d-8e5f-0123456789ab'],
+});
+
+const clientReferenceIdSchema = z.string().regex(/^[\x20-\x7e]{1,64}$/)
+  .meta({ description: 'The reference you gave at create, echoed back.' });
+
+export const verificationLinkSchema = z.strictObject({
+  url: z.url().meta({
+    description: 'The link to hand to the person (redirect, e-mail, SMS, QR code). Single use; the token is in the URL '
+      + 'fragment, so it never reaches a server log. A secret until used: do not log it.',
+    examples: ['https://pages.example/device/?verification=019ac1f2-7a3b-7c4d-8e5f-0123456789ab#link=vlt_…'],
+  }),
+  expiresDateTime: dateTime('When the link stops working unless opened (VERIFICATION_LINK_TTL_MINUTES).'),
+}).meta({ id: 'VerificationLink', description: 'A verification link (a new one kills the previous one).' });
+
+export const createdVerificationSchema = z.strictObject({
+  verificationId: verificationIdSchema,
+  ...verificationLinkSchema.shape,
+}).meta({ id: 'CreatedVerification', description: 'A new verification and its link.' });
+
+export const verificationSchema = z.strictObject({
+  verificationId: verificationIdSchema,
+  status: verificationStatusSchema,
+  linkState: linkStateSchema,
+  outcome: decisionOutcomeSchema.optional().meta({ description: "The check's outcome, once there is one (a settled review gives the reviewer's)." }),
+  reasons: z.array(z.string()).optional().meta({ description: 'Coarse reason codes of a fail or review (never scores).' }),
+  clientReferenceId: clientReferenceIdSchema.optional(),
+  createdDateTime: dateTime(),
+  expiresDateTime: dateTime('When the current link stops working unless opened.'),
+  openedDateTime: dateTime('When the page exchanged the link.').optional(),
+  decidedDateTime: dateTime('When the outcome became final.').optional(),
+}).meta({
+  id: 'Verification',
+  description: 'A verification as its relying party reads it: status, link state, outcome and times. Never scores, '
+    + 'never the person\'s id or key.',
+  examples: [{
+    verificationId: '019ac1f2-7a3b-7c4d-8e5f-0123456789ab', status: 'pass', linkState: 'used', outcome: 'pass', reasons: [],
+    clientReferenceId: 'order-7731', createdDateTime: '2026-11-26T09:30:00.000Z', expiresDateTime: '2026-11-26T09:45:00.000Z',
+    openedDateTime: '2026-11-26T09:31:10.000Z', decidedDateTime: '2026-11-26T09:32:05.120Z',
+  }],
+});
+
+export const linkExchangeSchema = z.strictObject({
+  verificationId: verificationIdSchema,
+  accessToken: z.string().regex(/^vla_[A-Za-z0-9._-]+$/).meta({
+    description: 'A short-lived bearer for the device routes (POST /liveness-sessions, /complete, /status), scoped to '
+      + 'this verification and its one session. Opaque; a secret: never log it.',
+  }),
+  accessTokenExpiresDateTime: dateTime('When the access token stops working (VERIFICATION_ACCESS_TTL_MINUTES).'),
+  returnUrl: z.url().optional().meta({ description: "Where to send the person at the end (with verificationId and status)." }),
+  locale: z.string().optional().meta({ description: 'The language the relying party asked for.' }),
+  consent: privacySchema.shape.consent,
+  quickLink: z.boolean().meta({ description: "Whether the check runs on Face's hosted page (FACE_QUICK_LINK=on): the create answers quickLinkUrl." }),
+}).meta({ id: 'VerificationLinkExchange', description: 'The link, exchanged for what the page needs to run the check.' });
+
+export const verificationListItemSchema = z.strictObject({
+  verificationId: verificationIdSchema,
+  status: verificationStatusSchema,
+  linkState: linkStateSchema,
+  origin: z.literal('link'),
+  createdDateTime: dateTime(),
+  expiresDateTime: dateTime('When the current link stops working unless opened.'),
+  sessionId: sessionIdSchema.optional(),
+  clientReferenceId: clientReferenceIdSchema.optional(),
+}).meta({ id: 'VerificationListItem', description: 'A verification in the back-office list.' });
+
+export const verificationPageSchema = z.strictObject({
+  value: z.array(verificationListItemSchema),
+  continuationToken: z.string().min(1).max(1024).optional().meta({ description: 'Present when there are more: pass it back for the next page.' }),
+}).meta({ id: 'VerificationPage', description: 'One page of verifications, newest first.' });
+
+export const verificationLocationHeaderSchema = z.string().regex(/^\/api\/verifications\/[0-9a-fA-F-]{36}$/)
+  .meta({ description: 'The verification just created.' });

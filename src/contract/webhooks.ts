@@ -23,6 +23,8 @@ const about = {
   sessionId: sessionIdSchema,
   subject: z.string().meta({ description: "The device token's subject: the user as your identity provider knows them." }).optional(),
   deviceCorrelationId: z.string().min(1).max(64).meta({ description: 'Your id for the device, when the start request gave one.' }).optional(),
+  verificationId: z.guid().meta({ description: 'The verification the session was started from (a verification link).' }).optional(),
+  clientReferenceId: z.string().regex(/^[\x20-\x7e]{1,64}$/).meta({ description: 'The reference the relying party gave when it created the verification.' }).optional(),
 };
 
 const EXAMPLE_SESSION = '019ac1f2-7a3b-7c4d-8e5f-0123456789ab';

@@ -9,12 +9,12 @@ import { NotFoundError } from './errors.js';
 import { acceptedDigest } from './trust-signals.js';
 import { deviceOutcome, type DeviceOutcome } from './decision.js';
 import type { DeviceCaller } from './ports.js';
-import { isVisible, type LivenessSession } from './session.js';
+import { visibleTo, type LivenessSession } from './session.js';
 
 /** The session if `caller` owns it; another subject gets the same 404 as for a session that does not exist. */
 async function ownedSession(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<LivenessSession> {
   const session = await deps.sessions.get(sessionId);
-  if (!isVisible(session, caller.subject)) throw new NotFoundError();
+  if (!visibleTo(session, caller)) throw new NotFoundError();
   return session;
 }
 
@@ -40,7 +40,7 @@ export async function requestCompletion(deps: LivenessDeps, sessionId: string, c
   let moved = false;
   await updateSession(deps, session, (current) => {
     moved = false;
-    if (!isVisible(current, caller.subject)) throw new NotFoundError();
+    if (!visibleTo(current, caller)) throw new NotFoundError();
     if (current.status !== 'NotStarted') return undefined; // a racing completion got there first
     moved = true;
     return {

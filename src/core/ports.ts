@@ -174,8 +174,14 @@ export interface Logger {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-/** Who is asking: a device's token subject. Only the edge verifies tokens; the core sees the subject. */
-export interface DeviceCaller { subject: string }
+/**
+ * Who is asking on the device routes. Only the edge verifies tokens; the core sees the result: a device token's
+ * subject, or the holder of a verification link's access token (the verification's person, by subject key only: the
+ * raw id the relying party gave is never kept).
+ */
+export type DeviceCaller = TokenCaller | LinkCaller;
+export interface TokenCaller { subject: string; verificationId?: undefined }
+export interface LinkCaller { subject?: undefined; subjectKey: string; verificationId: string }
 
 /**
  * A lockout counter: per subject, or per device of that subject. `subjectKey` is the subject's keyed hash (the

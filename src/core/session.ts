@@ -12,7 +12,7 @@ export {
   FINISHED_ATTEMPT_STATES, LIVENESS_OPERATION_MODES, SESSION_STATUSES,
   type DecisionOutcome, type LivenessOperationMode, type QualityForRecognition, type SessionStatus,
 } from './vocabulary.js';
-import type { DecisionOutcome, LivenessOperationMode, QualityForRecognition, SessionStatus } from './vocabulary.js';
+import type { DecisionOutcome, LivenessOperationMode, QualityForRecognition, SessionOrigin, SessionStatus } from './vocabulary.js';
 import { FINISHED_ATTEMPT_STATES } from './vocabulary.js';
 
 
@@ -41,8 +41,14 @@ export interface LivenessSession {
   authTokenExpiresDateTime: string;
   livenessOperationMode: LivenessOperationMode;
   deviceCorrelationId?: string;
-  /** The device token's subject: the only caller who may complete or poll this session. */
+  /** The device token's subject: the only caller who may complete or poll this session (absent for origin link). */
   subject?: string;
+  /** Where the session came from (absent on older rows: device). */
+  origin?: SessionOrigin;
+  /** The verification the session was started from (origin link): its access token is the one caller. */
+  verificationId?: string;
+  /** The relying party's reference for the verification, echoed in events. */
+  clientReferenceId?: string;
   /** The subject's key (keyed hash of `subject`): the partition of everything the subject owns. */
   subjectKey?: string;
   /** The enrolled reference the session verifies against (absent when the device brought the verify image). */
@@ -171,6 +177,18 @@ export type AuditEntryResponseBody = AuditEntry['response']['body'];
 export function isVisible(session: LivenessSession | undefined, subject?: string): session is LivenessSession {
   if (!session || session.deleting || session.status === 'Creating') return false;
   return subject === undefined || session.subject === subject;
+}
+
+/**
+ * Whether a device caller may see the session: a token's subject sees its own sessions; a verification link's
+ * access token sees only the one session started from its verification (and only for the same subject key).
+ */
+export function visibleTo(session: LivenessSession | undefined, caller: { subject?: string; subjectKey?: string; verificationId?: string }): session is LivenessSession {
+  if (!isVisible(session)) return false;
+  if (caller.verificationId !== undefined) {
+    return session.verificationId === caller.verificationId && session.subjectKey === caller.subjectKey;
+  }
+  return caller.subject !== undefined && session.subject === caller.subject && session.verificationId === undefined;
 }
 
 /** Whether a Face attempt has finished (only finished attempts become audit entries). */

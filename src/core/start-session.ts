@@ -13,7 +13,7 @@ import {
   ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
 } from './errors.js';
 import type { DeviceCaller } from './ports.js';
-import { isVisible, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
+import { visibleTo, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { assertConsent } from './consent.js';
 import { userCorrelationIdFor } from './correlation-ids.js';
 import type { SubjectRecord } from './subject.js';
@@ -117,7 +117,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   const { caller, fields, idempotencyKey } = request;
   assertConsent(deps.settings.privacy, fields.consentVersion);
   const policy = sessionPolicy(fields, deps.settings);
-  const subjectKey = deps.subjects.keyOf(caller.subject);
+  const subjectKey = caller.subject !== undefined ? deps.subjects.keyOf(caller.subject) : caller.subjectKey;
   // Two independent reads, side by side: every storage round trip before the Face call adds to the person's wait.
   const [record] = await Promise.all([
     deps.subjects.get(subjectKey),
@@ -165,7 +165,7 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
 /** The response of the first request with a key, rebuilt from storage and Face (which still holds the token). */
 async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCaller): Promise<StartedSession> {
   const session = await deps.sessions.get(sessionId);
-  if (!isVisible(session, caller.subject)) throw new NotFoundError();
+  if (!visibleTo(session, caller)) throw new NotFoundError();
   try {
     if (!session.faceSessionId || session.faceSessionDeleted) throw new FaceSessionNotFoundError();
     const state = await deps.face.get(session.faceSessionId);

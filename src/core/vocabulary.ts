@@ -23,3 +23,19 @@ export const FINISHED_ATTEMPT_STATES: ReadonlySet<string> = new Set(FINISHED_ATT
 /** The decision policy's outcomes (the device hears only pass, fail, retry or pending). */
 export type DecisionOutcome = 'pass' | 'fail' | 'review' | 'retry';
 export type DeviceOutcome = 'pending' | 'pass' | 'fail' | 'retry';
+
+/**
+ * A verification (a relying party's check for one of its users, started by a link): pending (no session yet),
+ * in_progress (a session runs), pass | fail | review (the session's outcome; a settled review gives pass or fail),
+ * expired (the link or the session ran out without an outcome), cancelled (the relying party cancelled it).
+ */
+export const VERIFICATION_STATUSES = ['pending', 'in_progress', 'pass', 'fail', 'review', 'expired', 'cancelled'] as const;
+export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+
+/** The link of a verification: sent (issued, not opened), opened (exchanged), used (a session started), expired. */
+export const LINK_STATES = ['sent', 'opened', 'used', 'expired'] as const;
+export type LinkState = (typeof LINK_STATES)[number];
+
+/** Where a session came from: a device with its identity provider's token, or a verification link. */
+export const SESSION_ORIGINS = ['device', 'link'] as const;
+export type SessionOrigin = (typeof SESSION_ORIGINS)[number];

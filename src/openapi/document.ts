@@ -12,7 +12,7 @@ import {
   reviewSettledEventSchema, sessionDecidedEventSchema, sessionErasedEventSchema, sessionExpiredEventSchema,
   subjectErasedEventSchema, webhookRequestHeadersSchema,
 } from '../contract/index.js';
-import { BACKOFFICE_ROLE_NOTE, json, OPERATION_CONTRACTS, ref, RESPONSE_COMPONENTS, type OperationContract } from '../contract/operations.js';
+import { BACKOFFICE_ROLE_NOTE, VERIFICATIONS_ROLE_NOTE, json, OPERATION_CONTRACTS, ref, RESPONSE_COMPONENTS, type OperationContract } from '../contract/operations.js';
 import { BACKOFFICE_PREFIX, ENTRA_ID_SUFFIX, OPERATIONS, type OperationRoute } from '../operations.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -35,6 +35,12 @@ function documented(id: string, row: OperationRoute, contract: OperationContract
       return [[path, operation({ operationId: id, summary, description, security: [] }, {})]];
     case 'device':
       return [[path, operation({ operationId: id, summary, description, security: [{ deviceBearer: [] }] }, { 401: ref('DeviceUnauthorized'), ...failures })]];
+    case 'relyingParty':
+      return [[path, operation({
+        operationId: id, summary,
+        description: `${description} Authorized by an Entra ID bearer token of the relying party's app with the app role. ${VERIFICATIONS_ROLE_NOTE}`,
+        security: [{ relyingPartyBearer: ['Verifications.Create'] }],
+      }, { 401: ref('RelyingPartyUnauthorized'), 403: ref('RelyingPartyForbidden'), ...failures })]];
     case 'backOffice':
       return [
         [path, operation({ operationId: id, summary, description: description + ADMIN_KEY_NOTE, security: [{ functionsKeyHeader: [] }] }, {
@@ -123,6 +129,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'operations', description: 'Health and API description.' },
       { name: 'evidence', description: 'The public keys of the tamper-evident evidence log (README: Evidence).' },
       { name: 'device attestation', description: "Microsoft's device-attestation protocol: the attested app's key, not a bearer, is the credential." },
+      { name: 'relying party', description: "Called by a relying party's back end (Entra ID app role): verifications by link." },
       { name: 'webhooks', description: 'Events this app sends to the relying party\'s receiver (WEBHOOK_URL).' },
     ],
     paths: documentPaths(),
@@ -141,7 +148,9 @@ export function createOpenApiDocument(): OpenApiDocument {
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: "A JWT from the device identity provider (DEVICE_AUTH_ISSUER) for this API's audience "
-            + '(DEVICE_AUTH_AUDIENCE). Its subject owns the sessions it creates; other subjects get 404.',
+            + '(DEVICE_AUTH_AUDIENCE). Its subject owns the sessions it creates; other subjects get 404. Or a verification '
+            + "link's access token (`vla_…`, from POST /verification-links/exchange): the caller is then the verification's "
+            + 'person, limited to the one session of that verification, which verifies against its reference.',
         },
         functionsKeyHeader: {
           type: 'apiKey',
@@ -155,6 +164,14 @@ export function createOpenApiDocument(): OpenApiDocument {
           bearerFormat: 'JWT',
           description: `An Entra ID access token (BACKOFFICE_AUTH_ISSUER, BACKOFFICE_AUTH_AUDIENCE) carrying the back-office `
             + `app role in its roles claim. ${BACKOFFICE_ROLE_NOTE}`,
+        },
+        relyingPartyBearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: "An Entra ID access token of the relying party's app (client credentials; same issuer and audience as "
+            + `the back office: BACKOFFICE_AUTH_ISSUER, BACKOFFICE_AUTH_AUDIENCE) carrying the app role. ${VERIFICATIONS_ROLE_NOTE} `
+            + "A verification belongs to the app that created it (the token's azp/appid claim, else sub).",
         },
       },
     },

@@ -9,14 +9,47 @@ import { appServices, httpHandler, type Authenticate, type HttpRoute, type Servi
 
 export type BackOfficeCaller = { via: 'admin-key' } | { via: 'entra'; objectId: string };
 
+/**
+ * A relying party's back end: `owner` is the client application its token was issued to (Entra's `azp`, or `appid`
+ * in v1 tokens; the subject where neither is present). Verifications belong to their owner.
+ */
+export interface RelyingPartyCaller { owner: string }
+
 /** The identity recorded with what a back-office caller does (reviewer, enroller, eraser). */
 export const actor = (caller: BackOfficeCaller): string => (caller.via === 'entra' ? caller.objectId : 'admin-key');
 
 export const anonymous: Authenticate<undefined> = async () => undefined;
 
+/** A verification link's access token (`vla_…`): opaque, checked against the verification's stored hash. */
+export const LINK_ACCESS_BEARER = /^Bearer\s+(vla_[A-Za-z0-9._-]{1,200})\s*$/i;
+
 export const deviceBearer: Authenticate<DeviceCaller> = async (request, services) => {
-  const { subject } = await services.deviceAuth.verify(request.headers.get('authorization'));
+  const authorization = request.headers.get('authorization');
+  const link = LINK_ACCESS_BEARER.exec(authorization ?? '');
+  if (link) return services.linkAccess.verify(link[1]!);
+  const { subject } = await services.deviceAuth.verify(authorization);
   return { subject };
+};
+
+/**
+ * The relying party's Entra ID token with the verifications app role. A device's token, or a link's access token,
+ * is authenticated but the wrong kind of caller: 403, not 401.
+ */
+export const relyingPartyBearer: Authenticate<RelyingPartyCaller> = async (request, services) => {
+  const authorization = request.headers.get('authorization');
+  if (LINK_ACCESS_BEARER.test(authorization ?? '')) {
+    throw new ForbiddenError("A verification link's access token cannot call the relying-party routes.");
+  }
+  if (!services.relyingPartyAuth) throw new UnauthorizedError('Relying-party sign-in is not configured for this app.');
+  try {
+    const { subject, clientId } = await services.relyingPartyAuth.verify(authorization);
+    return { owner: clientId ?? subject };
+  } catch (error) {
+    if (error instanceof UnauthorizedError && await services.deviceAuth.verify(authorization).then(() => true, () => false)) {
+      throw new ForbiddenError("A device's token cannot call the relying-party routes.");
+    }
+    throw error;
+  }
 };
 
 /**
@@ -41,7 +74,7 @@ export const entraBackOffice: Authenticate<BackOfficeCaller> = async (request, s
 };
 
 /** The caller each kind of operation auth yields. */
-export interface CallerOf { anonymous: undefined; device: DeviceCaller; backOffice: BackOfficeCaller }
+export interface CallerOf { anonymous: undefined; device: DeviceCaller; backOffice: BackOfficeCaller; relyingParty: RelyingPartyCaller }
 
 export interface HttpOperationOptions {
   /** Answers before the services are resolved and the caller authenticated, when it returns an answer (health). */
@@ -70,6 +103,8 @@ export function httpOperation<Id extends OperationId>(
     const route_ = handler as HttpRoute<BackOfficeCaller>;
     app.http(name, { route, methods, authLevel: 'admin', handler: guarded(httpHandler(hostAdminKey, route_, resolve)) });
     app.http(`${name}-entra`, { route: `${BACKOFFICE_PREFIX}${route}`, methods, authLevel: 'anonymous', handler: guarded(httpHandler(entraBackOffice, route_, resolve)) });
+  } else if (auth === 'relyingParty') {
+    app.http(name, { route, methods, authLevel: 'anonymous', handler: guarded(httpHandler(relyingPartyBearer, handler as HttpRoute<RelyingPartyCaller>, resolve)) });
   } else if (auth === 'device') {
     app.http(name, { route, methods, authLevel: 'anonymous', handler: guarded(httpHandler(deviceBearer, handler as HttpRoute<DeviceCaller>, resolve)) });
   } else {

@@ -15,7 +15,12 @@ export interface JwtVerifierOptions {
   maxTokenAgeSeconds?: number;
 }
 
-export interface VerifiedCaller { subject: string; roles: string[] }
+export interface VerifiedCaller {
+  subject: string;
+  roles: string[];
+  /** The client application the token was issued to: Entra's `azp` (v2) or `appid` (v1), when present. */
+  clientId?: string;
+}
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'];
 
@@ -57,7 +62,9 @@ export class JwtVerifier {
     if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) {
       throw new UnauthorizedError('The bearer token has no usable subject.', { cause: new TypeError('sub is not a non-empty string of at most 256 characters') });
     }
-    return { subject, roles };
+    const client: unknown = payload.azp ?? payload.appid;
+    const clientId = typeof client === 'string' && client.length > 0 && client.length <= 256 ? client : undefined;
+    return { subject, roles, ...(clientId ? { clientId } : {}) };
   }
 
   private async jwks() {
