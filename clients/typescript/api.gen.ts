@@ -224,6 +224,134 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List verifications
+         * @description Verifications newest first, a page at a time: status, link state, the session started from the link. Authorized by the Functions admin (master) key in the x-functions-key header, for local runs: the key is refused in the URL (?code=, 401) and BACKOFFICE_ADMIN_KEY_ENABLED=false (as in Azure) turns it off (403). In Azure, use the /backoffice route with Entra ID.
+         */
+        get: operations["listVerifications"];
+        put?: never;
+        /**
+         * Create a verification
+         * @description The relying party's back end starts a check for one of its users and gets a single-use link to hand to the person. Everything is checked before anything is stored: the returnUrl against VERIFICATION_RETURN_URLS, the person's policy as for a device create (erasure in progress, lockout, quota) and the reference rules (an enrolled reference, or the referenceImage given here). The outcome arrives by webhook (events carry verificationId and clientReferenceId) and by GET /verifications/{verificationId}. With an Idempotency-Key, a retried request returns the same verification (with a new link: the earlier one dies). Authorized by an Entra ID bearer token of the relying party's app with the app role. The app role is set by VERIFICATIONS_AUTH_ROLE (default 'Verifications.Create').
+         */
+        post: operations["createVerification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/verifications/{verificationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a verification
+         * @description Status, link state, outcome, coarse reasons and times of one of your verifications. Never scores. Authorized by an Entra ID bearer token of the relying party's app with the app role. The app role is set by VERIFICATIONS_AUTH_ROLE (default 'Verifications.Create').
+         */
+        get: operations["getVerification"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a verification
+         * @description Kills the link (it then answers 410) and deletes the check as the back office delete does (the Face session, images, audit entries and the session record) and the reference image given at create. The verification then reads as cancelled. Idempotent. Authorized by an Entra ID bearer token of the relying party's app with the app role. The app role is set by VERIFICATIONS_AUTH_ROLE (default 'Verifications.Create').
+         */
+        delete: operations["cancelVerification"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/verification-links/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a verification link
+         * @description The page opened from a verification link trades the link token (from the URL fragment, sent in this body: never in a URL) for a short-lived access token for the device routes, plus what it needs to show: the consent texts, the returnUrl and locale. Single use: of two concurrent exchanges of one token exactly one wins.
+         */
+        post: operations["exchangeVerificationLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backoffice/verifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List verifications (Entra ID)
+         * @description Verifications newest first, a page at a time: status, link state, the session started from the link. Authorized by an Entra ID bearer token with the back-office app role. The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').
+         */
+        get: operations["listVerificationsWithEntraId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/verifications/{verificationId}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a new link for a verification
+         * @description A new single-use link (shown by the console as a QR code, so the person can move to a phone); the previous link and any access token from it die. Only while no check was started from the verification. Authorized by the Functions admin (master) key in the x-functions-key header, for local runs: the key is refused in the URL (?code=, 401) and BACKOFFICE_ADMIN_KEY_ENABLED=false (as in Azure) turns it off (403). In Azure, use the /backoffice route with Entra ID.
+         */
+        post: operations["reissueVerificationLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backoffice/verifications/{verificationId}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a new link for a verification (Entra ID)
+         * @description A new single-use link (shown by the console as a QR code, so the person can move to a phone); the previous link and any access token from it die. Only while no check was started from the verification. Authorized by an Entra ID bearer token with the back-office app role. The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage').
+         */
+        post: operations["reissueVerificationLinkWithEntraId"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/backoffice/liveness-sessions": {
         parameters: {
             query?: never;
@@ -1130,6 +1258,10 @@ export type components = {
              */
             digest?: string;
         };
+        ExchangeVerificationLinkRequest: {
+            /** @description The `link` value of the URL fragment of the verification link. Single use. */
+            token: string;
+        };
         SettleReviewRequest: {
             /**
              * @description The reviewer's decision; the device sees it as its status.
@@ -1197,6 +1329,13 @@ export type components = {
                 subject?: string;
                 /** @description Your id for the device, when the start request gave one. */
                 deviceCorrelationId?: string;
+                /**
+                 * Format: uuid
+                 * @description The verification the session was started from (a verification link).
+                 */
+                verificationId?: string;
+                /** @description The reference the relying party gave when it created the verification. */
+                clientReferenceId?: string;
                 status: components["schemas"]["SessionStatus"];
                 /**
                  * @description pass: live and matching above DECISION_MATCH_THRESHOLD. fail: spoof, mismatch, or evidence that does not bind to the stored verify image. review: match confidence in the review band; a person decides (the device sees pending). retry: the attempt failed or liveness was uncertain.
@@ -1268,6 +1407,13 @@ export type components = {
                 /** @description Your id for the device, when the start request gave one. */
                 deviceCorrelationId?: string;
                 /**
+                 * Format: uuid
+                 * @description The verification the session was started from (a verification link).
+                 */
+                verificationId?: string;
+                /** @description The reference the relying party gave when it created the verification. */
+                clientReferenceId?: string;
+                /**
                  * @description The reviewer's outcome: what the device now sees.
                  * @enum {string}
                  */
@@ -1314,6 +1460,13 @@ export type components = {
                 subject?: string;
                 /** @description Your id for the device, when the start request gave one. */
                 deviceCorrelationId?: string;
+                /**
+                 * Format: uuid
+                 * @description The verification the session was started from (a verification link).
+                 */
+                verificationId?: string;
+                /** @description The reference the relying party gave when it created the verification. */
+                clientReferenceId?: string;
                 /** @enum {string} */
                 status: "Expired" | "Failed";
                 /**
@@ -1354,6 +1507,13 @@ export type components = {
                 subject?: string;
                 /** @description Your id for the device, when the start request gave one. */
                 deviceCorrelationId?: string;
+                /**
+                 * Format: uuid
+                 * @description The verification the session was started from (a verification link).
+                 */
+                verificationId?: string;
+                /** @description The reference the relying party gave when it created the verification. */
+                clientReferenceId?: string;
                 /** Format: date-time */
                 erasedDateTime: string;
             };
@@ -1455,6 +1615,11 @@ export type components = {
                 platform: "ios" | "android";
                 message: string;
             };
+            /**
+             * Format: uri
+             * @description Only for a session started from a verification link while FACE_QUICK_LINK is on: Face's hosted capture page for this session (single use). The page sends the person there instead of running the capture itself; `authToken` is then absent.
+             */
+            quickLinkUrl?: string;
         };
         /** @description What Face found in the verify image (the reference photo the live face is compared with). */
         VerifyImageInfo: {
@@ -1515,7 +1680,19 @@ export type components = {
             outcome?: "pass" | "fail" | "review" | "retry";
             /** @description True when the decision is review: a person must decide. */
             reviewRequired?: boolean;
+            /** @description Where the session came from (absent on sessions made before verification links: device). */
+            origin?: components["schemas"]["SessionOrigin"];
+            /**
+             * Format: uuid
+             * @description The verification the session was started from (origin link).
+             */
+            verificationId?: string;
         };
+        /**
+         * @description device: started by a device with its identity provider's token. link: started from a verification link.
+         * @enum {string}
+         */
+        SessionOrigin: "device" | "link";
         /** @description The completion was accepted; poll the status endpoint for the outcome. Never contains scores. */
         CompletionAccepted: {
             sessionId: components["schemas"]["SessionId"];
@@ -1607,6 +1784,153 @@ export type components = {
         SealedResponse: {
             encryptedData: string;
         };
+        /** @description A new verification and its link. */
+        CreatedVerification: {
+            verificationId: components["schemas"]["VerificationId"];
+            /**
+             * Format: uri
+             * @description The link to hand to the person (redirect, e-mail, SMS, QR code). Single use; the token is in the URL fragment, so it never reaches a server log. A secret until used: do not log it.
+             * @example https://pages.example/device/?verification=019ac1f2-7a3b-7c4d-8e5f-0123456789ab#link=vlt_…
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @description When the link stops working unless opened (VERIFICATION_LINK_TTL_MINUTES).
+             */
+            expiresDateTime: string;
+        };
+        /**
+         * Format: uuid
+         * @description The verification id (a UUIDv7 minted by this app).
+         * @example 019ac1f2-7a3b-7c4d-8e5f-0123456789ab
+         */
+        VerificationId: string;
+        /** @description One page of verifications, newest first. */
+        VerificationPage: {
+            value: components["schemas"]["VerificationListItem"][];
+            /** @description Present when there are more: pass it back for the next page. */
+            continuationToken?: string;
+        };
+        /** @description A verification in the back-office list. */
+        VerificationListItem: {
+            verificationId: components["schemas"]["VerificationId"];
+            status: components["schemas"]["VerificationStatus"];
+            linkState: components["schemas"]["LinkState"];
+            /** @constant */
+            origin: "link";
+            /** Format: date-time */
+            createdDateTime: string;
+            /**
+             * Format: date-time
+             * @description When the current link stops working unless opened.
+             */
+            expiresDateTime: string;
+            sessionId?: components["schemas"]["SessionId"];
+            /** @description The reference you gave at create, echoed back. */
+            clientReferenceId?: string;
+        };
+        /**
+         * @description pending: the link was issued, no check started yet. in_progress: the person started the check. pass, fail, review: the outcome (a settled review turns into pass or fail). expired: the link, or the check, ran out without an outcome. cancelled: the relying party cancelled it.
+         * @enum {string}
+         */
+        VerificationStatus: "pending" | "in_progress" | "pass" | "fail" | "review" | "expired" | "cancelled";
+        /**
+         * @description sent: issued, not opened yet. opened: the page exchanged the link token. used: a check was started from it. expired: its lifetime (VERIFICATION_LINK_TTL_MINUTES) ended before it was used.
+         * @enum {string}
+         */
+        LinkState: "sent" | "opened" | "used" | "expired";
+        /**
+         * @description A verification as its relying party reads it: status, link state, outcome and times. Never scores, never the person's id or key.
+         * @example {
+         *       "verificationId": "019ac1f2-7a3b-7c4d-8e5f-0123456789ab",
+         *       "status": "pass",
+         *       "linkState": "used",
+         *       "outcome": "pass",
+         *       "reasons": [],
+         *       "clientReferenceId": "order-7731",
+         *       "createdDateTime": "2026-11-26T09:30:00.000Z",
+         *       "expiresDateTime": "2026-11-26T09:45:00.000Z",
+         *       "openedDateTime": "2026-11-26T09:31:10.000Z",
+         *       "decidedDateTime": "2026-11-26T09:32:05.120Z"
+         *     }
+         */
+        Verification: {
+            verificationId: components["schemas"]["VerificationId"];
+            status: components["schemas"]["VerificationStatus"];
+            linkState: components["schemas"]["LinkState"];
+            /**
+             * @description The check's outcome, once there is one (a settled review gives the reviewer's).
+             * @enum {string}
+             */
+            outcome?: "pass" | "fail" | "review" | "retry";
+            /** @description Coarse reason codes of a fail or review (never scores). */
+            reasons?: string[];
+            /** @description The reference you gave at create, echoed back. */
+            clientReferenceId?: string;
+            /** Format: date-time */
+            createdDateTime: string;
+            /**
+             * Format: date-time
+             * @description When the current link stops working unless opened.
+             */
+            expiresDateTime: string;
+            /**
+             * Format: date-time
+             * @description When the page exchanged the link.
+             */
+            openedDateTime?: string;
+            /**
+             * Format: date-time
+             * @description When the outcome became final.
+             */
+            decidedDateTime?: string;
+        };
+        /** @description The link, exchanged for what the page needs to run the check. */
+        VerificationLinkExchange: {
+            verificationId: components["schemas"]["VerificationId"];
+            /** @description A short-lived bearer for the device routes (POST /liveness-sessions, /complete, /status), scoped to this verification and its one session. Opaque; a secret: never log it. */
+            accessToken: string;
+            /**
+             * Format: date-time
+             * @description When the access token stops working (VERIFICATION_ACCESS_TTL_MINUTES).
+             */
+            accessTokenExpiresDateTime: string;
+            /**
+             * Format: uri
+             * @description Where to send the person at the end (with verificationId and status).
+             */
+            returnUrl?: string;
+            /** @description The language the relying party asked for. */
+            locale?: string;
+            consent: {
+                /** @description Whether a create must carry consentVersion (CONSENT_REQUIRED). */
+                required: boolean;
+                /** @description The version a device must send as consentVersion. */
+                currentVersion: string;
+                versions: {
+                    version: string;
+                    /** Format: date */
+                    publishedDate: string;
+                    text: string;
+                }[];
+            };
+            /** @description Whether the check runs on Face's hosted page (FACE_QUICK_LINK=on): the create answers quickLinkUrl. */
+            quickLink: boolean;
+        };
+        /** @description A verification link (a new one kills the previous one). */
+        VerificationLink: {
+            /**
+             * Format: uri
+             * @description The link to hand to the person (redirect, e-mail, SMS, QR code). Single use; the token is in the URL fragment, so it never reaches a server log. A secret until used: do not log it.
+             * @example https://pages.example/device/?verification=019ac1f2-7a3b-7c4d-8e5f-0123456789ab#link=vlt_…
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @description When the link stops working unless opened (VERIFICATION_LINK_TTL_MINUTES).
+             */
+            expiresDateTime: string;
+        };
         /** @description A session as the back office reads it (the Azure sample's GetLivenessWithVerifySessionResult fields, plus the decision). */
         LivenessSession: {
             id: components["schemas"]["SessionId"];
@@ -1659,6 +1983,13 @@ export type components = {
             clientDigest?: string;
             /** @description Sessions of this app that Face abuse monitoring flagged together with this one (either side). */
             abuseLinks?: components["schemas"]["SessionId"][];
+            /** @description Where the session came from (absent on sessions made before verification links: device). */
+            origin?: components["schemas"]["SessionOrigin"];
+            /**
+             * Format: uuid
+             * @description The verification the session was started from (origin link).
+             */
+            verificationId?: string;
         };
         /** @description One finished Face attempt, in the shape of the Azure sample's audit entry. Face v1.2 reports no request details for an attempt, so the sample's request fields are absent. */
         AuditEntry: {
@@ -2132,6 +2463,27 @@ export type components = {
         };
         /** @description Forbidden: a valid token without the back-office app role. The app role is set by BACKOFFICE_AUTH_ROLE (default 'LivenessSessions.Manage'). */
         BackOfficeForbidden: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description No bearer token, an invalid one, or relying-party sign-in is not configured for this app (it uses the back office's Entra ID issuer and audience). The app role is set by VERIFICATIONS_AUTH_ROLE (default 'Verifications.Create'). */
+        RelyingPartyUnauthorized: {
+            headers: {
+                "Cache-Control": components["headers"]["CacheControl"];
+                "WWW-Authenticate": components["headers"]["WwwAuthenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Forbidden: a valid token that is not a relying party's: without the app role, or a device's token (or a verification link's access token). The app role is set by VERIFICATIONS_AUTH_ROLE (default 'Verifications.Create'). */
+        RelyingPartyForbidden: {
             headers: {
                 "Cache-Control": components["headers"]["CacheControl"];
                 [name: string]: unknown;
@@ -2834,6 +3186,407 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+        };
+    };
+    listVerifications: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                top?: number;
+                /** @description From the previous page. */
+                continuationToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of verifications. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["FunctionsKeyUnauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createVerification: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Any 1 to 255 printable ASCII characters, unique per request the client means. Remembered per device subject for IDEMPOTENCY_TTL_SECONDS (default 24 h). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * @description Your id for the person. Keyed exactly as a device token's `sub` (HMAC-SHA256 under SUBJECT_KEY_SECRET): the same person checked by device token and by link is one subject. Stored and logged only as that key, never as given.
+                     * @example user-8c1f42
+                     */
+                    externalUserId: string;
+                    /**
+                     * @description Where the page sends the person when the check ends, with `verificationId` and a coarse `status` as query parameters (never scores). Must match an entry of VERIFICATION_RETURN_URLS: same scheme, host and port, and a path under the entry's path (at a segment boundary); no user info; https (http only for loopback). Anything else is 400 ReturnUrlNotAllowed.
+                     * @example https://shop.example/verify/done
+                     */
+                    returnUrl?: string;
+                    /**
+                     * @description Your opaque reference (at most 64 printable ASCII characters), echoed back in reads and webhook events so you can map the result without sending us your user id in the clear.
+                     * @example order-7731
+                     */
+                    clientReferenceId?: string;
+                    /**
+                     * @description The language the page should speak (BCP 47, e.g. 'en', 'de-CH'); handed to the page on exchange.
+                     * @example en
+                     */
+                    locale?: string;
+                    /**
+                     * Format: binary
+                     * @description The photo to verify against (a file part; 1 KB to 6 MB; JPEG, PNG, BMP, GIF or WebP, recognised by its bytes). Leave it out when the back office enrolled a reference for the person: that one is used, and an image next to it is refused (400 ReferenceEnrolled). Without an enrolled reference it is required (400 ReferenceRequired); SUBJECT_DEVICE_REFERENCE_ALLOWED=false refuses it (400 DeviceReferenceNotAllowed).
+                     */
+                    referenceImage?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The verification was created (or, with a repeated Idempotency-Key, the earlier one is returned). */
+            201: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    /** @description The verification just created. */
+                    Location: string;
+                    /** @description Present (true) when this is the stored answer to an earlier request with the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedVerification"];
+                };
+            };
+            /** @description ReturnUrlNotAllowed (not in VERIFICATION_RETURN_URLS), InvalidExternalUserId, InvalidClientReferenceId, InvalidLocale, ReferenceEnrolled, ReferenceRequired, DeviceReferenceNotAllowed, an image that is not one, ... */
+            400: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: components["responses"]["RelyingPartyUnauthorized"];
+            403: components["responses"]["RelyingPartyForbidden"];
+            /** @description SubjectErasing: the person is being erased. RequestInProgress: the first request with this Idempotency-Key is still running. */
+            409: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    /** @description Set (1) for RequestInProgress. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description InvalidImageSize: the reference image (or the whole body) is larger than 6 MB. */
+            413: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UnsupportedMediaType: the body is not multipart/form-data. */
+            415: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description IdempotencyKeyReused: this Idempotency-Key was used with a different request. */
+            422: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description TooManyAttempts: the person is locked out after failed checks. QuotaExceeded: too many checks open or started for the person. */
+            429: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Verification"];
+                };
+            };
+            401: components["responses"]["RelyingPartyUnauthorized"];
+            403: components["responses"]["RelyingPartyForbidden"];
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["RelyingPartyUnauthorized"];
+            403: components["responses"]["RelyingPartyForbidden"];
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            409: components["responses"]["Conflict"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exchangeVerificationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeVerificationLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description The access token and what the page shows. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationLinkExchange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The link cannot be used (a person-readable message): LinkUsed (already opened once), LinkExpired (its lifetime ended), LinkInvalid (unknown, replaced by a newer link, or the verification was cancelled). */
+            410: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UnsupportedMediaType: the body is not application/json. */
+            415: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listVerificationsWithEntraId: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                top?: number;
+                /** @description From the previous page. */
+                continuationToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of verifications. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reissueVerificationLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new link. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationLink"];
+                };
+            };
+            401: components["responses"]["FunctionsKeyUnauthorized"];
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). */
+            409: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reissueVerificationLinkWithEntraId: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new link. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationLink"];
+                };
+            };
+            401: components["responses"]["BackOfficeUnauthorized"];
+            403: components["responses"]["BackOfficeForbidden"];
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). */
+            409: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listLivenessSessionsWithEntraId: {
