@@ -22,6 +22,8 @@ import { tableIdempotencyRecords } from './adapters/storage/table-idempotency-re
 import { tableLimitRecords } from './adapters/storage/table-limit-records.js';
 import { tableQuotaRecords } from './adapters/storage/table-quota-records.js';
 import { TableSessionRepository } from './adapters/storage/table-session-repository.js';
+import { TableVerificationStore } from './adapters/storage/table-verification-store.js';
+import { linkCaller } from './core/verifications.js';
 import { subjectKeyer, TableSubjectStore } from './adapters/storage/table-subject-store.js';
 import { appConfig, ConfigurationError, type AppConfig } from './config/config.js';
 import { KeyVaultEvidenceSigner } from './adapters/evidence/key-vault-signer.js';
@@ -35,7 +37,6 @@ import { idempotencyStore } from './core/idempotency.js';
 import { noSubjectQuota, subjectQuota } from './core/quota.js';
 import { subjectRows } from './core/subject-rows.js';
 import { systemClock, type LinkCaller } from './core/ports.js';
-import { UnauthorizedError } from './core/errors.js';
 import { HealthCache } from './shared/health-cache.js';
 import { faceCallObserver, TracingCompletionQueue } from './telemetry/decorators.js';
 import { appMetrics } from './telemetry/metrics.js';
@@ -98,6 +99,7 @@ export function composeServices(config: AppConfig): AppServices {
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
   const sessions = new TableSessionRepository(storage, prefix);
+  const verifications = new TableVerificationStore(storage, prefix);
   const hooks = config.webhooks;
   const webhookQueue = new StorageWebhookQueue(storage, config.names.webhookQueue);
   // The per-subject records: storage here, their rules in the core.
@@ -130,6 +132,7 @@ export function composeServices(config: AppConfig): AppServices {
         ? new KeyVaultEvidenceSigner(config.evidence.keyUrl, lazyDefaultAzureCredential(config.face.clientId))
         : new LocalEvidenceSigner(config.evidence.localKeyDir),
       attestation: attestationDeps(config, storage),
+      verifications,
       // Events are made only when a receiver is configured.
       ...(hooks.url ? { events: webhookQueue } : {}),
     },
@@ -154,7 +157,7 @@ export function composeServices(config: AppConfig): AppServices {
     ...(config.auth.relyingParty ? {
       relyingPartyAuth: new JwtVerifier({ ...config.auth.relyingParty, requiredRole: config.auth.relyingParty.role }),
     } : {}),
-    linkAccess: { verify: async () => { throw new UnauthorizedError(); } },
+    linkAccess: { verify: (accessToken) => linkCaller({ verifications, clock: systemClock }, accessToken) },
     ...(config.pages.origin ? { pagesOrigin: config.pages.origin } : {}),
   };
 }

@@ -26,7 +26,12 @@ export function lockedForSeconds(record: LimitRecord | undefined, now: Date): nu
  * drop out (at most twice the limit are kept); reaching the limit within the window locks the key for the lockout
  * time from now, and a lockout already running stays.
  */
-export function withFailures(record: LimitRecord | undefined, key: LimitKey, now: Date, count: number, policy: AttemptLimitPolicy): LimitRecord {
+export function withFailures(
+  record: LimitRecord | undefined, key: LimitKey, now: Date, count: number, policy: AttemptLimitPolicy, sessionId?: string,
+): LimitRecord {
+  // A session's failures count once: a repeated collection (a duplicate message, a lost write answer) adds nothing.
+  if (record && sessionId && record.counted?.includes(sessionId)) return record;
+  const counted = sessionId ? [...(record?.counted ?? []), sessionId].slice(-COUNTED_SESSIONS) : record?.counted;
   const windowStart = now.getTime() - policy.windowSeconds * 1000;
   const failures = [...(record?.failures ?? []), ...Array<number>(count).fill(now.getTime())]
     .filter((t) => t > windowStart)
@@ -34,15 +39,21 @@ export function withFailures(record: LimitRecord | undefined, key: LimitKey, now
   const lockedUntil = failures.length >= policy.maxFailures
     ? new Date(now.getTime() + policy.lockoutSeconds * 1000).toISOString()
     : record?.lockedUntil;
-  return { kind: key.kind, failures, ...(lockedUntil ? { lockedUntil } : {}) };
+  return { kind: key.kind, failures, ...(lockedUntil ? { lockedUntil } : {}), ...(counted ? { counted } : {}) };
 }
+
+/** How many counted session ids a limit record remembers: far more than can be collected twice in a window. */
+export const COUNTED_SESSIONS = 32;
 
 /** The attempt limiter: the rules above, applied through the store's conditional read-modify-write. */
 export function attemptLimiter(records: LimitRecords, policy: AttemptLimitPolicy): AttemptLimiter {
   return {
     lockedFor: async (key, now) => lockedForSeconds(await records.get(key), now),
-    recordFailure: (key, now, count = 1) =>
-      records.update(key, (current) => ({ next: withFailures(current, key, now, count, policy), result: undefined })),
+    recordFailure: (key, now, count = 1, sessionId) =>
+      records.update(key, (current) => {
+        const next = withFailures(current, key, now, count, policy, sessionId);
+        return { next: next === current ? undefined : next, result: undefined }; // already counted: nothing to write
+      }),
   };
 }
 
@@ -76,10 +87,11 @@ export async function lockedOutFor(deps: LivenessDeps, keys: LimitKey[]): Promis
   return Math.max(0, ...await Promise.all(keys.map((k) => deps.limiter.lockedFor(k, now))));
 }
 
-export async function recordFailedAttempts(deps: LivenessDeps, keys: LimitKey[], count: number): Promise<void> {
+/** Counts a session's failed attempts against its keys, once per session (`sessionId`) however often it is called. */
+export async function recordFailedAttempts(deps: LivenessDeps, keys: LimitKey[], count: number, sessionId?: string): Promise<void> {
   if (count <= 0) return;
   const now = deps.clock.now();
-  await Promise.all(keys.map((k) => deps.limiter.recordFailure(k, now, count)));
+  await Promise.all(keys.map((k) => deps.limiter.recordFailure(k, now, count, sessionId)));
 }
 
 /** Frees a finished session's quota slot. Best effort: a slot that is not freed frees itself at token expiry. */

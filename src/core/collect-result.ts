@@ -91,14 +91,20 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   const abuse = await resolveAbuse(deps, initial, entries);
   const trust = settings.trust;
 
-  let failedAttempts = 0;
+  // The failed attempts count towards the lockout before the result is written: a device that sees its failure the
+  // moment the result lands must not be able to start again before it counts. Counted once per session (by its id),
+  // so a repeated collection, or one that loses the race for the result below, adds nothing.
+  if (!initial.result) {
+    const { failedAttempts } = judgeSession(initial, entries, settings.policy, now, { lockedOut });
+    await recordFailedAttempts(deps, sessionLimitKeys(deps, initial), failedAttempts, initial.sessionId);
+  }
   const writeId = randomUUID();
   let outcome = 'recorded' as 'recorded' | 'already-collected' | 'deleting';
   const written = await updateSession(deps, initial, (current) => {
     if (current.deleting) { outcome = 'deleting'; return undefined; }
     if (current.result) {
       // Our own write, whose answer was lost (the storage SDK retried it and got 412): the result is ours, so the
-      // rest of this collection (counting failures, deleting the Face session) must still run. Anyone else's result
+      // rest of this collection (freeing the quota slot, deleting the Face session) must still run. Anyone else's result
       // (a duplicate message, the sweep) carries another write id.
       const ours = current.resultWriteId === writeId;
       outcome = ours ? 'recorded' : 'already-collected';
@@ -109,7 +115,6 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
     // Digest binding first (a result the device did not get is not this capture's), then abuse monitoring: a flagged
     // session never passes silently.
     const decision = applyAbusePolicy(bindDigest(judgement.decision, latest, current.attestedDigest?.digest ?? current.clientDigest, trust.digestBinding), abuse, trust.abusePolicy);
-    failedAttempts = judgement.failedAttempts;
     // Evidence binding: a result about another verify image than the one we stored, or whose digest is not the one
     // the device reported, fails the session outright.
     const evidenceFailure = decision.reasons.find((r) => r.startsWith('VerifyImageHash') || r === 'DigestMismatch');
@@ -147,11 +152,6 @@ export async function collectOnce(deps: LivenessDeps, initial: LivenessSession):
   // The session is finished for its subject as soon as its result is written: its quota slot goes first, before the
   // evidence record and the events, so a device that sees its result and starts again is not refused meanwhile.
   await releaseQuota(deps, written);
-  // Counted once per session: only the collection that recorded the result gets here. Counted before anything else
-  // follows the result, like the quota, so a device that saw a failure cannot start again before it counts.
-  await recordFailedAttempts(deps, sessionLimitKeys(deps, written), failedAttempts).catch((error: unknown) => {
-    deps.logger.warn('could not count failed attempts', { sessionId: written.sessionId, error: (error as Error).name });
-  });
   if (abuse) await linkBack(deps, written.sessionId, ourLinks(abuse));
   let session = await recordEvidenceThenEvents(deps, written);
   if (session.decision) {

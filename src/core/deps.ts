@@ -2,7 +2,7 @@ import type { LivenessSettings } from '../config/config.js';
 import type { AttestationDeps } from './attestation.js';
 import type {
   AttemptLimiter, AuditLog, Clock, EvidenceLog, EvidenceSigner, SubjectActivity, SubjectDeliveries, CompletionQueue, EventQueue, FaceSessions, IdempotencyStore, ImageStore, LivenessMetrics,
-  Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore,
+  Logger, SessionChange, SessionRepository, SubjectQuota, SubjectRows, SubjectStore, VerificationStore,
 } from './ports.js';
 import { scheduled } from './retention.js';
 import type { LivenessSession } from './session.js';
@@ -43,6 +43,8 @@ export interface LivenessDeps {
    * made. Use cases write session events through the session outbox (events.ts), not by calling this directly.
    */
   events?: EventQueue;
+  /** Verifications (a relying party's check by link) and their link and access token hashes. */
+  verifications: VerificationStore;
   /** The device-attestation protocol's adapters (core/attestation.ts). */
   attestation?: AttestationDeps;
 }

@@ -10,6 +10,7 @@ import { purgeSession } from './delete-session.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { appendEvidence, digestOf, receiptFacts, refOf } from './evidence.js';
 import { publishSubjectErased } from './events.js';
+import { eraseVerifications } from './verifications.js';
 import { newSubjectRecord, type DeletionReceipt, type SubjectRecord } from './subject.js';
 
 /** How many times the subject's sessions are re-listed: a create that raced the erasure mark adds at most one round. */
@@ -71,6 +72,12 @@ async function finishErasure(deps: LivenessDeps, record: SubjectRecord): Promise
       await save();
     }
   }
+
+  // Verifications of the person (their rows, and a reference image a relying party gave that no session took yet).
+  const verifications = await eraseVerifications(deps, subjectKey);
+  add('verifications', verifications.verifications);
+  add('images', verifications.images);
+  await save();
 
   const current = (await deps.subjects.get(subjectKey)) ?? record;
   const referenceBlobs = [...new Set([...(current.reference ? [current.reference.blobName] : []), ...current.retiredBlobs])];

@@ -19,7 +19,7 @@ export class UnsupportedMediaTypeError extends AppError {}
 
 /** The resource does not exist (404): SessionNotFound unless another code says what is missing (ImageNotFound). */
 export class NotFoundError extends AppError {
-  constructor(message = 'The liveness session does not exist.', options?: ErrorOptions & { code?: 'SessionNotFound' | 'SubjectNotFound' | 'ReferenceNotFound' | 'ImageNotFound' | 'DeliveryNotFound' }) {
+  constructor(message = 'The liveness session does not exist.', options?: ErrorOptions & { code?: 'SessionNotFound' | 'SubjectNotFound' | 'ReferenceNotFound' | 'ImageNotFound' | 'DeliveryNotFound' | 'VerificationNotFound' }) {
     super(options?.code ?? 'SessionNotFound', message, options);
   }
 }
@@ -91,5 +91,12 @@ export class IdempotencyError extends AppError {
 export class FaceAnswerInvalidError extends FaceUnavailableError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, 5, undefined, options);
+  }
+}
+
+/** A verification link that can no longer be used: already used, expired, or unknown / replaced / cancelled (410). */
+export class LinkGoneError extends AppError {
+  constructor(code: 'LinkUsed' | 'LinkExpired' | 'LinkInvalid', message: string, options?: ErrorOptions) {
+    super(code, message, options);
   }
 }

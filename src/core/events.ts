@@ -25,11 +25,13 @@ export function newEvent<E extends TypedEvent>(type: E['type'], at: Date, data: 
 }
 
 /** Who and what the event is about, as the relying party knows them: never images, tokens or keys. */
-function about(session: LivenessSession): Pick<SessionDecidedEvent['data'], 'sessionId' | 'subject' | 'deviceCorrelationId'> {
+function about(session: LivenessSession): Pick<SessionDecidedEvent['data'], 'sessionId' | 'subject' | 'deviceCorrelationId' | 'verificationId' | 'clientReferenceId'> {
   return {
     sessionId: session.sessionId,
     ...(session.subject !== undefined ? { subject: session.subject } : {}),
     ...(session.deviceCorrelationId !== undefined ? { deviceCorrelationId: session.deviceCorrelationId } : {}),
+    ...(session.verificationId !== undefined ? { verificationId: session.verificationId } : {}),
+    ...(session.clientReferenceId !== undefined ? { clientReferenceId: session.clientReferenceId } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import type {
 } from './session.js';
 import type { ChainHead, EvidenceEntry, SignedCheckpoint, StoredEvidence } from './evidence-record.js';
 import type { CompletionMessage, DeliveryMessage } from '../contract/types.js';
+import type { Verification } from './verification.js';
 import type { ConsentRecord, DeletionReceipt, SubjectChange, SubjectRecord, SubjectRowsExport } from './subject.js';
 
 export interface CallOptions { abortSignal?: AbortSignal }
@@ -221,7 +222,13 @@ export interface SubjectRecords<K extends { subjectKey: string }, T> {
 }
 
 /** A lockout counter's record: recent failure times (epoch ms) and the lockout deadline, if any. */
-export interface LimitRecord { kind: LimitKey['kind']; failures: number[]; lockedUntil?: string }
+export interface LimitRecord {
+  kind: LimitKey['kind'];
+  failures: number[];
+  lockedUntil?: string;
+  /** The sessions whose failures are counted in `failures` (the latest few): a session counts once, however often collected. */
+  counted?: string[];
+}
 export type LimitRecords = SubjectRecords<LimitKey, LimitRecord>;
 
 /** A subject's quota record: its open sessions (until their token expiry, epoch ms) and its recent creates. */
@@ -238,7 +245,8 @@ export interface AttemptLimiter {
   /** @returns seconds until the lockout ends, or 0 when the key may start a check */
   lockedFor(key: LimitKey, now: Date): Promise<number>;
   /** Counts `count` failed attempts; locks the key when the window fills. */
-  recordFailure(key: LimitKey, now: Date, count?: number): Promise<void>;
+  /** Counts `count` failures (default 1); with a session id, only if that session's failures are not counted yet. */
+  recordFailure(key: LimitKey, now: Date, count?: number, sessionId?: string): Promise<void>;
 }
 
 /** Why a subject may not start another session now, and when it may. */
@@ -250,6 +258,8 @@ export interface SubjectQuota {
   reserve(subjectKey: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
   /** Frees the session's slot (it ended). Idempotent. */
   release(subjectKey: string, sessionId: string): Promise<void>;
+  /** Whether a reserve now would be refused (writes nothing): a verification's create checks before its link is made. */
+  check?(subjectKey: string, now: Date): Promise<QuotaRefusal | undefined>;
 }
 
 export interface IdempotencyRecord {
@@ -457,4 +467,31 @@ export interface SubjectActivity {
   listIdle(before: Date, top: number): Promise<Array<{ subjectKey: string; seen: string }>>;
   /** Removes the subject's row for an interaction at `seen`. Idempotent. */
   remove(subjectKey: string, seen: string): Promise<void>;
+}
+
+/** A pure change to a verification (may run more than once; may throw a domain error to refuse). */
+export type VerificationChange = (current: Verification) => Verification | undefined;
+
+/**
+ * Verification records (a relying party's check by link). Every write after create is conditional on the row's ETag
+ * (`mutate`, the one write path), so two concurrent exchanges of one link cannot both win. A subject's verifications
+ * are found by subject key (erasure, export).
+ */
+export interface VerificationStore {
+  /** Writes a new verification (its subject index row first). @throws ConflictError if the id exists */
+  create(verification: Verification): Promise<Verification>;
+  /** @returns undefined when there is no such verification (or the id is not one of ours) */
+  get(verificationId: string): Promise<Verification | undefined>;
+  /**
+   * Reads, applies `change`, writes with the ETag; on a conflict reads again and re-applies (bounded).
+   * @returns the verification as written (or as found when nothing was written); undefined when there is none
+   */
+  mutate(verificationId: string, change: VerificationChange): Promise<Verification | undefined>;
+  /** Removes the verification and its index rows. Idempotent. */
+  delete(verification: Verification): Promise<void>;
+  /** Newest first. */
+  list(top: number, continuationToken?: string): Promise<Page<Verification>>;
+  listBySubject(subjectKey: string): Promise<Verification[]>;
+  /** Verifications the sweep has work on at `now` (their `sweepDateTime` is at or before it), at most `top`. */
+  listDue(now: Date, top: number): Promise<Verification[]>;
 }

@@ -42,5 +42,6 @@ export function subjectQuota(records: QuotaRecords, policy: QuotaPolicy): Subjec
     reserve: (subjectKey, sessionId, expiresAt, now) =>
       records.update({ subjectKey }, (current) => reserveSlot(current, sessionId, expiresAt, now, policy)),
     release: (subjectKey, sessionId) => records.update({ subjectKey }, (current) => releaseSlot(current, sessionId)),
+    check: async (subjectKey, now) => reserveSlot(await records.get({ subjectKey }), '', now, now, policy).result,
   };
 }

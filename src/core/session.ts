@@ -229,6 +229,8 @@ export function sessionView(session: LivenessSession, now: Date): LivenessSessio
     ...(session.consentVersion ? { consentVersion: session.consentVersion } : {}),
     ...(session.clientDigest ? { clientDigest: session.clientDigest } : {}),
     ...(session.abuseLinks?.length ? { abuseLinks: session.abuseLinks } : {}),
+    ...(session.origin === 'link' ? { origin: 'link' as const } : {}),
+    ...(session.verificationId !== undefined ? { verificationId: session.verificationId } : {}),
   };
 }
 
@@ -243,6 +245,9 @@ export interface SessionListItem {
   resultCollectedDateTime?: string;
   /** The decision's outcome only (never its scores): enough for a list, a review backlog and outcome charts. */
   outcome?: DecisionOutcome;
+  /** Absent: device. */
+  origin?: SessionOrigin;
+  verificationId?: string;
 }
 
 /** A session record as a list row (the table adapter reads the same fields from the row's columns). */
@@ -257,6 +262,8 @@ export function listItemOf(session: LivenessSession): SessionListItem {
     ...(session.completionRequestedDateTime ? { completionRequestedDateTime: session.completionRequestedDateTime } : {}),
     ...(session.resultCollectedDateTime ? { resultCollectedDateTime: session.resultCollectedDateTime } : {}),
     ...(session.decision ? { outcome: session.decision.outcome } : {}),
+    ...(session.origin === 'link' ? { origin: 'link' as const } : {}),
+    ...(session.verificationId !== undefined ? { verificationId: session.verificationId } : {}),
   };
 }
 

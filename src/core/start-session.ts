@@ -12,7 +12,8 @@ import { appendEvidence, consentEntry } from './evidence.js';
 import {
   ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
 } from './errors.js';
-import type { DeviceCaller } from './ports.js';
+import type { DeviceCaller, LinkCaller } from './ports.js';
+import { claimForSession, linkSessionFacts, releaseClaim, settleClaim } from './verifications.js';
 import { visibleTo, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { assertConsent } from './consent.js';
 import { userCorrelationIdFor } from './correlation-ids.js';
@@ -117,6 +118,10 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   const { caller, fields, idempotencyKey } = request;
   assertConsent(deps.settings.privacy, fields.consentVersion);
   const policy = sessionPolicy(fields, deps.settings);
+  // A verification link's caller verifies against the verification's reference, never an image of its own.
+  if (caller.verificationId !== undefined && request.verifyImage) {
+    throw new ValidationError('VerifyImageNotAllowed', 'A check started from a verification link verifies against the reference of the verification: start it without a verifyImage.');
+  }
   const subjectKey = caller.subject !== undefined ? deps.subjects.keyOf(caller.subject) : caller.subjectKey;
   // Two independent reads, side by side: every storage round trip before the Face call adds to the person's wait.
   const [record] = await Promise.all([
@@ -124,16 +129,18 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
     assertNotLockedOut(deps, limitKeys(subjectKey, fields.deviceCorrelationId)),
   ]);
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
-  const image = await verifyImageFor(deps, record, request.verifyImage);
+  const image = caller.verificationId === undefined ? await verifyImageFor(deps, record, request.verifyImage) : undefined;
   // Face v1.3 abuse monitoring correlates per-user ids: each subject gets its own (the adapter says whether it speaks it).
   const userCorrelationId = deps.face.correlatesUsers ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
-  const subject = { ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime, ...(userCorrelationId ? { userCorrelationId } : {}) };
-  const fresh = () => createWithinQuota(deps, subject, fields, policy, image);
+  const subject: Subject = { ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime, ...(userCorrelationId ? { userCorrelationId } : {}) };
+  const fresh = caller.verificationId === undefined
+    ? () => createWithinQuota(deps, subject, fields, policy, image!)
+    : () => createForLink(deps, caller, subject, record, fields, policy);
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
 
   const now = deps.clock.now();
-  const requestHash = createHash('sha256').update(JSON.stringify([fields, image.sha256])).digest('hex');
+  const requestHash = createHash('sha256').update(JSON.stringify([fields, image?.sha256 ?? caller.verificationId])).digest('hex');
   const existing = await deps.idempotency.claim(subjectKey, idempotencyKey, {
     requestHash, state: 'in-progress', createdDateTime: now.toISOString(),
   }, now);
@@ -185,9 +192,42 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
   }
 }
 
+/**
+ * A session from a verification link: the verification is claimed first (a conditional write, so it gets at most one
+ * session), then the session is made against the verification's reference (the relying party's image, or the
+ * person's enrolled one); a failed create gives the claim back.
+ */
+async function createForLink(
+  deps: LivenessDeps, caller: LinkCaller, subject: Subject, record: SubjectRecord | undefined, fields: StartSessionFields, policy: SessionPolicy,
+): Promise<StartedSession> {
+  const sessionId = uuidv7({ msecs: deps.clock.now().getTime() });
+  const claim = await claimForSession(deps, caller, sessionId);
+  let started: StartedSession;
+  try {
+    let image: VerifyAgainst;
+    if (claim.image) {
+      const { bytes, contentType, extension, sha256 } = claim.image;
+      image = { bytes, sniffed: { contentType, extension }, sha256 };
+    } else {
+      if (!record?.reference) throw new ValidationError('ReferenceRequired', 'No reference is enrolled for this user any more; ask for a new verification.');
+      image = await verifyImageFor(deps, record, undefined);
+    }
+    started = await createWithinQuota(deps, { ...subject, sessionId, link: linkSessionFacts(claim.verification) }, fields, policy, image);
+  } catch (error) {
+    await releaseClaim(deps, caller.verificationId, sessionId);
+    throw error;
+  }
+  await settleClaim(deps, claim.verification);
+  return started;
+}
+
 /** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
 /** `seenBefore`: the subject's last interaction before this one (its row in the activity index moves from there). */
-type Subject = DeviceCaller & { subjectKey: string; seenBefore?: string; userCorrelationId?: string };
+/** `sessionId` and `link`: a session from a verification link (its id minted when the verification was claimed). */
+type Subject = DeviceCaller & {
+  subjectKey: string; seenBefore?: string; userCorrelationId?: string;
+  sessionId?: string; link?: Pick<LivenessSession, 'origin' | 'verificationId' | 'clientReferenceId'>;
+};
 
 async function createWithinQuota(
   deps: LivenessDeps,
@@ -198,7 +238,7 @@ async function createWithinQuota(
 ): Promise<StartedSession> {
   const now = deps.clock.now();
   // Time-ordered (UUIDv7): the storage keys, and so newest-first listing, follow from the id itself.
-  const sessionId = uuidv7({ msecs: now.getTime() });
+  const sessionId = caller.sessionId ?? uuidv7({ msecs: now.getTime() });
   const expires = new Date(now.getTime() + policy.authTokenTimeToLiveInSeconds * 1000);
   const refusal = await deps.quota.reserve(caller.subjectKey, sessionId, expires, now);
   if (refusal) {
@@ -236,8 +276,10 @@ async function createFresh(
     authTokenExpiresDateTime: expires.toISOString(),
     livenessOperationMode: policy.livenessOperationMode,
     ...(fields.deviceCorrelationId ? { deviceCorrelationId: fields.deviceCorrelationId } : {}),
-    subject: caller.subject,
+    ...(caller.subject !== undefined ? { subject: caller.subject } : {}),
     subjectKey: caller.subjectKey,
+    origin: caller.link ? 'link' : 'device',
+    ...(caller.link ?? {}),
     ...(image.reference ? { reference: image.reference } : {}),
     ...(fields.consentVersion ? { consentVersion: fields.consentVersion } : {}),
     ...(fields.platform ? { platform: fields.platform } : {}),

@@ -4,6 +4,7 @@
 // session; when image retention ends, the verify and session images; when record retention ends, the records. A row
 // still Creating belongs to a create that never finished: it is undone. Events a crash left in a session's outbox are
 // enqueued first; a session that reaches expiry without a result gets its expired event.
+import { sweepVerifications } from './verifications.js';
 import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
 import { eraseIdleSubjects, resumeErasures } from './erase-subject.js';
@@ -31,6 +32,10 @@ export interface SweepReport {
   deliveryAttemptsDeleted: number;
   /** Subjects idle past the BIPA limit, erased like an operator erasure. */
   idleSubjectsErased: number;
+  /** Verification links that expired unused (marked expired, their reference image deleted). */
+  verificationLinksExpired: number;
+  /** Closed verifications past retention, deleted. */
+  verificationsDeleted: number;
   /** Whether a signed evidence checkpoint was written (none when nothing was appended since the last one). */
   checkpointWritten: boolean;
   failures: number;
@@ -44,7 +49,7 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const report: SweepReport = {
     due: 0, collected: 0, expiredWithoutResult: 0, faceSessionsDeleted: 0, imagesDeleted: 0, recordsDeleted: 0,
     resumedDeletes: 0, abandonedCreatesUndone: 0, eventsRecovered: 0, erasuresFinished: 0, checkpointWritten: false, deliveryAttemptsDeleted: 0, idleSubjectsErased: 0,
-    failures: 0, pages: 0, durationMs: 0,
+    verificationLinksExpired: 0, verificationsDeleted: 0, failures: 0, pages: 0, durationMs: 0,
   };
   let continuationToken: string | undefined;
   const seen = new Set<string>();
@@ -71,6 +76,14 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   } catch (error) {
     report.failures++;
     deps.logger.warn('sweep could not read the interrupted erasures; the next sweep retries', { error: (error as Error).name });
+  }
+  try {
+    const verifications = await sweepVerifications(deps);
+    report.verificationLinksExpired = verifications.expired;
+    report.verificationsDeleted = verifications.deleted;
+  } catch (error) {
+    report.failures++;
+    deps.logger.warn('sweep could not read the due verifications; the next sweep retries', { error: (error as Error).name });
   }
   try {
     report.idleSubjectsErased = await eraseIdleSubjects(deps);

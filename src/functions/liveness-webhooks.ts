@@ -1,7 +1,6 @@
 import { app } from '@azure/functions';
 import { deliverEvent } from '../core/webhook-delivery.js';
-import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-import { contract } from '../shared/contract.js';
+import { deliveryMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
 
 /**
  * Queue trigger: one delivery try of one event to the relying party's webhook (signed, with a timeout, no redirects).
@@ -9,12 +8,8 @@ import { contract } from '../shared/contract.js';
  * failure throws, so the host retries the message (and, after maxDequeueCount, poisons it: see below).
  */
 export async function deliverWebhook({ input, webhooks }: TriggerInvocation<unknown>): Promise<void> {
-  const parsed = (await contract()).deliveryMessageSchema.safeParse(queueMessage(input));
-  if (!parsed.success) {
-    webhooks.logger.warn('ignoring malformed webhook message'); // it cannot succeed on a retry
-    return;
-  }
-  await deliverEvent(webhooks, parsed.data);
+  const message = await deliveryMessage(input, webhooks, 'ignoring malformed webhook message'); // it cannot succeed on a retry
+  if (message) await deliverEvent(webhooks, message);
 }
 
 // The queue's name follows the completion queue's (`<LIVENESS_COMPLETION_QUEUE>-webhooks`), so it needs no setting

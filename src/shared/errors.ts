@@ -3,7 +3,7 @@
 // not know is a bug: 500, logged with the invocation id as correlation id, never a stack trace to the caller.
 import type { HttpResponseInit } from '@azure/functions';
 import {
-  ConflictError, FaceRejectedError, FaceUnavailableError, ForbiddenError, IdempotencyError, NotFoundError,
+  ConflictError, FaceRejectedError, LinkGoneError, FaceUnavailableError, ForbiddenError, IdempotencyError, NotFoundError,
   PayloadTooLargeError, StorageUnavailableError, TooManyAttemptsError, UnauthorizedError, UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors.js';
@@ -33,6 +33,7 @@ const RULES: Rule<any>[] = [
     return { status: 401 };
   }),
   rule(NotFoundError, 404),
+  rule(LinkGoneError, 410),
   rule(ConflictError, 409),
   rule(IdempotencyError, (error) => ({
     status: error.status,

@@ -7,6 +7,8 @@ import type { AppServices } from '../composition.js';
 import type { LivenessDeps } from '../core/deps.js';
 import type { Logger } from '../core/ports.js';
 import type { WebhookDeps } from '../core/webhook-delivery.js';
+import type { DeliveryMessage } from '../contract/types.js';
+import { contract } from './contract.js';
 import { errorResponse } from './errors.js';
 import { SECURITY_HEADERS } from './http.js';
 import { contextLogger } from './logger.js';
@@ -60,6 +62,14 @@ export function httpHandler<C>(authenticate: Authenticate<C>, route: HttpRoute<C
 export function queueMessage(input: unknown): unknown {
   if (typeof input !== 'string') return input;
   try { return JSON.parse(input); } catch { return undefined; }
+}
+
+/** The delivery message of a webhook queue item, or undefined (logged, never retried) when it is not one. */
+export async function deliveryMessage(input: unknown, webhooks: WebhookDeps, whenMalformed: string): Promise<DeliveryMessage | undefined> {
+  const parsed = (await contract()).deliveryMessageSchema.safeParse(queueMessage(input));
+  if (parsed.success) return parsed.data;
+  webhooks.logger.warn(whenMalformed);
+  return undefined;
 }
 
 export interface TriggerInvocation<T> { input: T; context: InvocationContext; deps: LivenessDeps; webhooks: WebhookDeps }

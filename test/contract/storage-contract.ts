@@ -47,9 +47,9 @@ export function subjectRecordsContract(make: Make<RecordStoresHarness>): void {
       expect(await limits.store.get(subjectLimit)).toBeUndefined();
 
       expect(await limits.store.update(subjectLimit, () => ({ next: { kind: 'subject', failures: [T0, T0 + 1] }, result: 1 }))).toBe(1);
-      await limits.store.update(deviceLimit('phone'), () => ({ next: { kind: 'device', failures: [T0], lockedUntil: iso(1800) }, result: undefined }));
+      await limits.store.update(deviceLimit('phone'), () => ({ next: { kind: 'device', failures: [T0], lockedUntil: iso(1800), counted: ['s-1'] }, result: undefined }));
       expect(await limits.store.get(subjectLimit)).toEqual({ kind: 'subject', failures: [T0, T0 + 1] });
-      expect(await limits.store.get(deviceLimit('phone'))).toEqual({ kind: 'device', failures: [T0], lockedUntil: iso(1800) });
+      expect(await limits.store.get(deviceLimit('phone'))).toEqual({ kind: 'device', failures: [T0], lockedUntil: iso(1800), counted: ['s-1'] });
       expect(await limits.store.get(deviceLimit('tablet'))).toBeUndefined();
 
       const quota = { open: [{ id: 's1', expires: T0 + 600_000 }], creates: [T0] };

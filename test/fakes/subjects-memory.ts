@@ -2,6 +2,7 @@
 // the same contracts as the Table adapters where the rules depend on them (indexes kept in step on every write,
 // conditional writes, idempotent deletes) and nothing more.
 import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from './evidence.js';
+import { InMemoryVerificationStore } from './verifications.js';
 import { InMemoryDeliveryLog } from './webhooks.js';
 import { livenessSettingsSchema } from '../../src/config/config.js';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -218,6 +219,7 @@ export function subjectFakes(settings: Partial<LivenessSettings> = {}): SubjectF
     evidenceSigner,
     deliveries: new InMemoryDeliveryLog(),
     activity: new InMemorySubjectActivity(),
+    verifications: new InMemoryVerificationStore(),
   };
   return { deps, sessions, images, audit, face, subjects, records, events, logs, clock, evidence, evidenceSigner };
 }

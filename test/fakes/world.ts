@@ -25,6 +25,8 @@ import { InMemoryAuditLog, InMemoryCompletionQueue, InMemoryImageStore } from '.
 import { MemorySubjects } from './subjects-memory.js';
 import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from './evidence.js';
 import { InMemoryDeliveryLog, InMemoryWebhookQueue, RecordingWebhookSender } from './webhooks.js';
+import { InMemoryVerificationStore } from './verifications.js';
+import { linkCaller } from '../../src/core/verifications.js';
 
 /** The core's settings as the app parses them from an environment that sets none (src/config/config.ts). */
 export const DEFAULT_SETTINGS: LivenessSettings = livenessSettingsSchema.parse({});
@@ -72,6 +74,8 @@ export interface FakeWorld {
   evidenceSigner: MemoryEvidenceSigner;
   /** When each subject last interacted (BIPA expiry). */
   activity: InMemorySubjectActivity;
+  /** Verifications (relying parties' checks by link). */
+  verifications: InMemoryVerificationStore;
   /** The same fakes, as the core sees them. */
   deps: LivenessDeps;
 }
@@ -111,6 +115,7 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
     evidence: new InMemoryEvidenceLog(),
     evidenceSigner: new MemoryEvidenceSigner(),
     activity: new InMemorySubjectActivity(),
+    verifications: new InMemoryVerificationStore(),
   };
   const deliveryLog = new InMemoryDeliveryLog();
   return {
@@ -124,18 +129,18 @@ export function fakeWorld(options: FakeWorldOptions = {}): FakeWorld {
  * refused with UnauthorizedError, and a token without `requiredRole` with ForbiddenError (as JwtVerifier does).
  */
 export class FakeTokenVerifier implements TokenVerifier {
-  private readonly tokens = new Map<string, { subject: string; roles: string[] }>();
+  private readonly tokens = new Map<string, { subject: string; roles: string[]; clientId?: string }>();
   calls = 0;
 
   constructor(private readonly name: string, private readonly requiredRole?: string) {}
 
-  issue(subject: string, roles: string[] = []): string {
+  issue(subject: string, roles: string[] = [], clientId?: string): string {
     const token = `${this.name}.${this.tokens.size + 1}.${subject}`;
-    this.tokens.set(token, { subject, roles });
+    this.tokens.set(token, { subject, roles, ...(clientId ? { clientId } : {}) });
     return token;
   }
 
-  async verify(authorization: string | null): Promise<{ subject: string; roles: string[] }> {
+  async verify(authorization: string | null): Promise<{ subject: string; roles: string[]; clientId?: string }> {
     this.calls++;
     const match = /^Bearer ([^\s]+)$/.exec(authorization ?? '');
     const claims = match && this.tokens.get(match[1]!);
@@ -148,16 +153,20 @@ export class FakeTokenVerifier implements TokenVerifier {
 }
 
 export const BACK_OFFICE_ROLE = 'LivenessSessions.Manage';
+export const VERIFICATIONS_ROLE = 'Verifications.Create';
 
 export interface FakeServices {
   services: AppServices;
   deviceAuth: FakeTokenVerifier;
   backOfficeAuth: FakeTokenVerifier;
+  /** Relying parties: same issuer as the back office, the verifications role (issue(sub, roles, clientId)). */
+  relyingPartyAuth: FakeTokenVerifier;
 }
 
 export function fakeServices(world: FakeWorld, options: { backOffice?: boolean; adminKeyEnabled?: boolean } = {}): FakeServices {
   const deviceAuth = new FakeTokenVerifier('device');
   const backOfficeAuth = new FakeTokenVerifier('backoffice', BACK_OFFICE_ROLE);
+  const relyingPartyAuth = new FakeTokenVerifier('relyingparty', VERIFICATIONS_ROLE);
   const { logger: _logger, ...liveness } = world.deps;
   return {
     services: {
@@ -172,10 +181,13 @@ export function fakeServices(world: FakeWorld, options: { backOffice?: boolean; 
         storage: () => world.sessions.get('00000000-0000-7000-8000-000000000000'),
         face: (signal) => world.face.probe({ abortSignal: signal }),
       }),
-      ...(options.backOffice === false ? {} : { backOfficeAuth }),
+      ...(options.backOffice === false ? {} : { backOfficeAuth, relyingPartyAuth }),
+      linkAccess: { verify: (accessToken) => linkCaller(world.deps, accessToken) },
+      pagesOrigin: 'https://pages.test',
     },
     deviceAuth,
     backOfficeAuth,
+    relyingPartyAuth,
   };
 }
 

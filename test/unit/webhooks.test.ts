@@ -2,6 +2,7 @@
 // safety rules against a local HTTP server (timeout, no redirects, capped answer), the retry schedule, one delivery
 // try with fakes, and the session outbox (an event written with its change survives a failed enqueue, and the sweep
 // sends it). Storage is an in-memory repository that behaves like the Table one (ETags, sweep times).
+import { InMemoryVerificationStore } from '../fakes/verifications.js';
 import { InMemoryEvidenceLog, InMemorySubjectActivity, MemoryEvidenceSigner } from '../fakes/evidence.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -284,6 +285,8 @@ describe('the session outbox', () => {
       evidence: new InMemoryEvidenceLog(), evidenceSigner: new MemoryEvidenceSigner(),
       deliveries: { erase: async () => ({ deliveryAttempts: 0, deadLetters: 0 }), pruneAttempts: async () => 0 },
       activity: new InMemorySubjectActivity(),
+      // The sweep also expires verification links (none here).
+      verifications: new InMemoryVerificationStore(),
       metrics: { sessionCreated: () => undefined, decisionRecorded: () => undefined, timeToResult: () => undefined, sweepDeletions: () => undefined },
     } as unknown as LivenessDeps;
     return { sessions, sent, deps, failNext: (n: number) => { failures = n; } };

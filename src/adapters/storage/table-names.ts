@@ -6,7 +6,7 @@ export interface TableNames {
   sessions: string; auditEntries: string; sweepSchedule: string; subjectSessions: string; reviewQueue: string;
   subjects: string; deletionReceipts: string; attemptLimits: string; idempotencyKeys: string;
   webhookAttempts: string; webhookDeadLetters: string; webhookSubjects: string; evidence: string; subjectActivity: string;
-  attestedDevices: string;
+  attestedDevices: string; verifications: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -26,5 +26,6 @@ export function tableNames(prefix: string): TableNames {
     evidence: `${prefix}LivenessEvidence`,
     subjectActivity: `${prefix}LivenessSubjectActivity`,
     attestedDevices: `${prefix}LivenessAttestedDevices`,
+    verifications: `${prefix}LivenessVerifications`,
   };
 }

@@ -71,6 +71,9 @@ interface SessionEntity {
   faceSessionId?: string;
   subject?: string;
   subjectKey?: string;
+  origin?: string;
+  verificationId?: string;
+  clientReferenceId?: string;
   referenceJson?: string;
   consentVersion?: string;
   reviewJson?: string;
@@ -388,7 +391,7 @@ function keyOf(sessionId: string): { partitionKey: string; rowKey: string } {
 // The decision column is read for its outcome only (the list shows no scores).
 const LIST_COLUMNS = [
   'RowKey', 'createdDateTime', 'status', 'deviceCorrelationId', 'authTokenTimeToLiveInSeconds', 'authTokenExpiresDateTime',
-  'completionRequestedDateTime', 'resultCollectedDateTime', 'decisionJson',
+  'completionRequestedDateTime', 'resultCollectedDateTime', 'decisionJson', 'origin', 'verificationId',
 ];
 
 function sessionIdOf(rowKey: string): string {
@@ -406,6 +409,9 @@ function toEntity(s: LivenessSession): SessionEntity {
     ...(s.faceSessionId !== undefined ? { faceSessionId: s.faceSessionId } : {}),
     ...(s.subject !== undefined ? { subject: s.subject } : {}),
     ...(s.subjectKey !== undefined ? { subjectKey: s.subjectKey } : {}),
+    ...(s.origin !== undefined ? { origin: s.origin } : {}),
+    ...(s.verificationId !== undefined ? { verificationId: s.verificationId } : {}),
+    ...(s.clientReferenceId !== undefined ? { clientReferenceId: s.clientReferenceId } : {}),
     ...(s.reference ? { referenceJson: JSON.stringify(s.reference) } : {}),
     ...(s.consentVersion !== undefined ? { consentVersion: s.consentVersion } : {}),
     ...(s.review ? { reviewJson: JSON.stringify(s.review) } : {}),
@@ -449,6 +455,9 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
     ...(e.faceSessionId !== undefined ? { faceSessionId: e.faceSessionId } : {}),
     ...(e.subject !== undefined ? { subject: e.subject } : {}),
     ...(e.subjectKey !== undefined ? { subjectKey: e.subjectKey } : {}),
+    ...(e.origin === 'device' || e.origin === 'link' ? { origin: e.origin } : {}),
+    ...(e.verificationId !== undefined ? { verificationId: e.verificationId } : {}),
+    ...(e.clientReferenceId !== undefined ? { clientReferenceId: e.clientReferenceId } : {}),
     ...(e.referenceJson ? { reference: JSON.parse(e.referenceJson) as LivenessSession['reference'] } : {}),
     ...(e.consentVersion !== undefined ? { consentVersion: e.consentVersion } : {}),
     ...(e.reviewJson ? { review: JSON.parse(e.reviewJson) as LivenessSession['review'] } : {}),
@@ -482,7 +491,7 @@ function fromEntity(e: TableEntityResult<SessionEntity>): LivenessSession {
   };
 }
 
-function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' | 'status' | 'deviceCorrelationId' | 'authTokenTimeToLiveInSeconds' | 'authTokenExpiresDateTime' | 'completionRequestedDateTime' | 'resultCollectedDateTime' | 'decisionJson'>>): SessionListItem {
+function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' | 'status' | 'deviceCorrelationId' | 'authTokenTimeToLiveInSeconds' | 'authTokenExpiresDateTime' | 'completionRequestedDateTime' | 'resultCollectedDateTime' | 'decisionJson' | 'origin' | 'verificationId'>>): SessionListItem {
   const decision = e.decisionJson ? (JSON.parse(e.decisionJson) as Decision) : undefined;
   return {
     id: sessionIdOf(e.rowKey!),
@@ -494,6 +503,8 @@ function toListItem(e: TableEntityResult<Pick<SessionEntity, 'createdDateTime' |
     ...(e.completionRequestedDateTime ? { completionRequestedDateTime: e.completionRequestedDateTime } : {}),
     ...(e.resultCollectedDateTime ? { resultCollectedDateTime: e.resultCollectedDateTime } : {}),
     ...(decision ? { outcome: decision.outcome } : {}),
+    ...(e.origin === 'link' ? { origin: 'link' as const } : {}),
+    ...(e.verificationId !== undefined ? { verificationId: e.verificationId } : {}),
   };
 }
 

@@ -288,6 +288,29 @@ describe('duplicates and races', () => {
     expect(world.face.live()).toEqual([]);
   });
 
+  // Race seen in the e2e lockout test: the failures were counted after the result write, so a device that polled its
+  // outcome the moment the result landed (fail) could start again before the failure counted towards the lockout.
+  it('a failed check counts before its result is visible to the device, and counts once however often it is collected', async () => {
+    const world = fakeWorld();
+    const s = await startedAndCompleted(world, { deviceCorrelationId: 'dev-1' });
+    world.face.addSucceededAttempt(s.faceSessionId, { livenessDecision: 'spoofface' });
+    const keys = limitKeysOf(world, 'alice', 'dev-1');
+    const seenWithResult: number[] = [];
+    const mutate = world.sessions.mutate.bind(world.sessions);
+    world.sessions.mutate = async (target, change) => {
+      const written = await mutate(target, change);
+      if (written?.result) seenWithResult.push(world.records.limits.peek(keys.subject)?.failures.length ?? 0);
+      return written;
+    };
+    world.sessions.loseNextWriteAnswer(); // the result write lands, its answer is lost: the collection runs on
+    await collect(world, s.sessionId);
+    await collect(world, s.sessionId); // a duplicate message
+    expect(seenWithResult.length).toBeGreaterThan(0);
+    expect(seenWithResult.every((n) => n === 1)).toBe(true);
+    expect(world.records.limits.peek(keys.subject)?.failures).toHaveLength(1);
+    expect(world.records.limits.peek(keys.device)?.failures).toHaveLength(1);
+  });
+
   it('a lost answer on the result write still leaves one result and one audit entry', async () => {
     const world = fakeWorld();
     const s = await startedAndCompleted(world);
