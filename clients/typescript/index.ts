@@ -57,7 +57,7 @@ export interface VerificationsClient {
   createVerification(input: CreateVerificationInput): Promise<CreatedVerification>;
   /** Reads a verification you created: status, link state, outcome and coarse reasons (never scores). */
   getVerification(verificationId: string): Promise<Verification>;
-  /** Cancels a verification you created: its link stops working and its session, images and records are deleted. */
+  /** Cancels a verification you created: its link stops working, its session goes with its images and records; it then reads `cancelled`. */
   cancelVerification(verificationId: string): Promise<void>;
   /** The openapi-fetch client underneath, typed from the whole document, for anything else. */
   readonly raw: Client<paths>;

@@ -77,7 +77,7 @@ describe("relying parties' client (clients/typescript) against the local stack",
     await receiver?.close();
   });
 
-  it('creates a verification (pending, link sent), reads it, cancels it; then it reads 404 and its link is dead', async () => {
+  it('creates a verification (pending, link sent), reads it, cancels it (then cancelled, its link dead); an unknown one reads 404', async () => {
     const before = tokenRequests;
     const created = await client.createVerification({
       externalUserId: `user-${randomBytes(4).toString('hex')}`, clientReferenceId: 'order-7731', returnUrl: RETURN_URL, locale: 'en',
@@ -96,10 +96,14 @@ describe("relying parties' client (clients/typescript) against the local stack",
     expect(read).toMatchObject({ verificationId: created.verificationId, status: 'pending', linkState: 'sent', clientReferenceId: 'order-7731' });
     expect(JSON.stringify(read)).not.toMatch(/user-|subject|score|confidence/i);
 
+    // Cancelled: the record stays (status cancelled, until its retention ends); the link is dead.
     await client.cancelVerification(created.verificationId);
-    const gone = await client.getVerification(created.verificationId).catch((e: unknown) => e);
-    expect(gone).toBeInstanceOf(VerificationsApiError);
-    expect(gone).toMatchObject({ status: 404 });
+    expect(await client.getVerification(created.verificationId)).toMatchObject({ verificationId: created.verificationId, status: 'cancelled' });
+    // One the caller never created reads 404, as a typed error with the API's code.
+    const unknown = await client.getVerification('019ac1f2-7a3b-7c4d-8e5f-0123456789ab').catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(VerificationsApiError);
+    expect(unknown).toMatchObject({ status: 404 });
+    expect((unknown as VerificationsApiError).code).toMatch(/NotFound/);
     const exchange = await getJson(`${stack.api}/verification-links/exchange`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: url.hash.slice('#link='.length) }),
     });
