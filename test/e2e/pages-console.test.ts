@@ -239,7 +239,7 @@ describe('operator console (Chromium)', () => {
       await page.getByRole('button', { name: 'Issue a new link…' }).click();
       await confirmation.getByRole('button', { name: 'Yes, issue a new link' }).click();
       await page.getByRole('status').filter({ hasText: 'A new link was issued' }).waitFor();
-      const shown = await page.getByLabel('New link').inputValue();
+      const shown = await page.getByRole('textbox', { name: 'New link', exact: true }).inputValue();
       expect(new URL(shown).searchParams.get('verification')).toBe(verificationId);
       expect(tokenOf(shown)).not.toBe(tokenOf(created.body.url as string));
 

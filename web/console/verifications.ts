@@ -83,28 +83,30 @@ export async function showVerification(api: string, token: string, id: string): 
     return;
   }
   const reissuable = item.linkState !== 'used';
+  const summary = (v: Item) => facts([
+    ['Status', v.status],
+    ['Link', linkStateText[v.linkState] ?? v.linkState],
+    ['Origin', v.origin],
+    ['Your reference', v.clientReferenceId ?? '–'],
+    ['Created', time(v.createdDateTime)],
+    ['Link expires', time(v.expiresDateTime)],
+    ['Session', sessionLink(v.sessionId)],
+  ]);
+  const card = h('article', {}, h('h3', { textContent: 'Verification' }), summary(item));
   target.replaceChildren(
     h('h2', {}, 'Verification ', h('code', { textContent: item.verificationId })),
     h('section', { className: 'cards' },
-      h('article', {}, h('h3', { textContent: 'Verification' }), facts([
-        ['Status', item.status],
-        ['Link', linkStateText[item.linkState] ?? item.linkState],
-        ['Origin', item.origin],
-        ['Your reference', item.clientReferenceId ?? '–'],
-        ['Created', time(item.createdDateTime)],
-        ['Link expires', time(item.expiresDateTime)],
-        ['Session', sessionLink(item.sessionId)],
-      ])),
+      card,
       h('article', { className: 'link-card' }, h('h3', { textContent: 'Link' }),
         reissuable
-          ? reissueForm(api, token, item)
+          ? reissueForm(api, token, item, (updated) => card.lastElementChild!.replaceWith(summary(updated)))
           : h('p', { className: 'note', textContent: 'The link was used: the person started the check. A new link cannot be issued.' })),
     ),
   );
 }
 
 /** Issue a new link, in two steps: the button asks first (the current link stops working), then shows URL and QR code. */
-function reissueForm(api: string, token: string, item: Item): HTMLElement {
+function reissueForm(api: string, token: string, item: Item, issued: (updated: Item) => void): HTMLElement {
   const start = h('button', { type: 'button', textContent: 'Issue a new link…' });
   const confirm = h('button', { type: 'button', className: 'primary', textContent: 'Yes, issue a new link' });
   const cancel = h('button', { type: 'button', textContent: 'Cancel' });
@@ -120,7 +122,9 @@ function reissueForm(api: string, token: string, item: Item): HTMLElement {
       const link = await apiJson<Schemas['VerificationLink']>(`${api}/verifications/${item.verificationId}/link`, token, { method: 'POST' });
       confirmation.hidden = true;
       start.hidden = false;
-      known.set(item.verificationId, { ...item, linkState: 'sent', expiresDateTime: link.expiresDateTime });
+      const updated: Item = { ...item, linkState: 'sent', expiresDateTime: link.expiresDateTime };
+      known.set(item.verificationId, updated);
+      issued(updated);
       const url = h('input', { type: 'text', readOnly: true, value: link.url, ariaLabel: 'New link', className: 'link-url', spellcheck: false });
       url.addEventListener('focus', () => url.select());
       result.replaceChildren(
