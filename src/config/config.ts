@@ -2,6 +2,8 @@
 // bounds, place in the config); the config types are the schemas' outputs. The README's configuration table and
 // infra/ are kept in step with this file (test/unit/infra-settings.test.ts). Errors name each bad setting.
 import { z } from 'zod';
+import { ConfigurationError } from './errors.js';
+import { parsePagesOrigin, unresolvedKeyVaultReferences } from './values.js';
 import { APPLE_APP_ATTESTATION_ROOT_CA, GOOGLE_HARDWARE_ATTESTATION_ROOTS } from './attestation-roots.js';
 import { LIVENESS_OPERATION_MODES } from '../core/vocabulary.js';
 import { ABUSE_POLICIES, DIGEST_BINDINGS } from '../core/trust-signals.js';
@@ -412,13 +414,6 @@ const evidenceSection = z.object({
   EVIDENCE_LOCAL_KEY_DIR: z.string().min(1).default('.evidence-keys'),
 }).transform((e) => ({ ...(e.EVIDENCE_KEY_URL ? { keyUrl: e.EVIDENCE_KEY_URL } : {}), localKeyDir: e.EVIDENCE_LOCAL_KEY_DIR }));
 
-/** PAGES_ORIGIN: undefined when unset, null when it is not an origin (https, or http for local runs). */
-export function parsePagesOrigin(value: string | undefined): string | undefined | null {
-  const v = value?.trim().replace(/\/+$/, '');
-  if (!v) return undefined;
-  return /^https?:\/\/[^/\s?#@]+$/i.test(v) ? v : null;
-}
-
 /** The pages' origin: the one origin whose CORS preflights the app answers itself (src/functions/cors-preflight.ts). */
 const pagesSection = z.object({
   PAGES_ORIGIN: z.string().optional().transform((v, ctx) => {
@@ -431,13 +426,6 @@ const pagesSection = z.object({
   }),
 }).transform((e) => ({ ...(e.PAGES_ORIGIN ? { origin: e.PAGES_ORIGIN } : {}) }));
 
-/**
- * Names of settings that are still Key Vault references: App Service hands an unresolved reference (the secret is
- * missing, or the identity may not read it) to the app as its own text. Names only, never values.
- */
-export function unresolvedKeyVaultReferences(env: Record<string, string | undefined>): string[] {
-  return Object.entries(env).filter(([, v]) => /^\s*@Microsoft\.KeyVault\(/i.test(v ?? '')).map(([name]) => name).sort();
-}
 
 /**
  * Used when SUBJECT_KEY_SECRET is unset (local runs). Subject keys are then still keyed hashes, but of a public
@@ -541,12 +529,7 @@ export type AttemptLimitSettings = AppConfig['limits']['attempts'];
 export type QuotaSettings = AppConfig['limits']['quota'];
 export type WebhookRetrySettings = AppConfig['webhooks']['retry'];
 
-export class ConfigurationError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid app settings:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigurationError';
-  }
-}
+export { ConfigurationError, parsePagesOrigin, unresolvedKeyVaultReferences };
 
 export function parseConfig(env: Record<string, string | undefined>): AppConfig {
   const unresolved = unresolvedKeyVaultReferences(env);

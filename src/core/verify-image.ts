@@ -1,8 +1,13 @@
 // Checks a verify image before anything is stored or sent to Face: its size and its real format, sniffed from the
 // bytes (the file name and the declared content type are never trusted).
-import { fileTypeFromBuffer } from 'file-type';
 import { PayloadTooLargeError, ValidationError } from './errors.js';
 import { stripImageMetadata } from './image-metadata.js';
+
+/** file-type, loaded with the first image rather than when the functions are indexed (cold start). */
+async function sniff(bytes: Uint8Array) {
+  const { fileTypeFromBuffer } = await import('file-type');
+  return fileTypeFromBuffer(bytes);
+}
 
 export const MIN_VERIFY_IMAGE_BYTES = 1024;
 export const MAX_VERIFY_IMAGE_BYTES = 6 * 1024 * 1024;
@@ -25,7 +30,7 @@ export async function checkVerifyImage(bytes: Uint8Array): Promise<SniffedImage>
   if (bytes.byteLength > MAX_VERIFY_IMAGE_BYTES) {
     throw new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.');
   }
-  const type = await fileTypeFromBuffer(bytes);
+  const type = await sniff(bytes);
   const extension = type && ACCEPTED.get(type.mime);
   if (!type || !extension) {
     throw new ValidationError('InvalidImageFormat', 'verifyImage must be a JPEG, PNG, BMP, GIF or WebP image.');
@@ -38,7 +43,7 @@ export async function checkVerifyImage(bytes: Uint8Array): Promise<SniffedImage>
  * is served as what it is: one of the image types above, else application/octet-stream.
  */
 export async function sessionImageType(bytes: Uint8Array): Promise<string> {
-  const type = await fileTypeFromBuffer(bytes);
+  const type = await sniff(bytes);
   return type && ACCEPTED.has(type.mime) ? type.mime : 'application/octet-stream';
 }
 

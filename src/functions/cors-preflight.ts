@@ -9,7 +9,7 @@
 // Registered only when PAGES_ORIGIN is set (in Azure, by Bicep): an OPTIONS route on every API path, and a hook that
 // adds the origin header to the HTTP answers the pages' origin receives.
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { parsePagesOrigin } from '../config/config.js';
+import { parsePagesOrigin } from '../config/values.js';
 
 type Headers = Pick<HttpRequest['headers'], 'get'>;
 

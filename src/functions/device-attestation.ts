@@ -5,8 +5,7 @@
 // JSON, capped before they are read.
 import type { HttpRequest } from '@azure/functions';
 import { acceptDigest, challenge, register, releaseToken, verifyReturning, type AttestationUseCaseDeps } from '../core/device-attestation.js';
-import { parseAttestationIdentity, parseAttestationSession, parseSealedRequest, parseSignedPayload } from '../contract/attestation.js';
-import { ConfigurationError } from '../config/config.js';
+import { ConfigurationError } from '../config/errors.js';
 import type { LivenessDeps } from '../core/deps.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
@@ -16,35 +15,43 @@ export const MAX_ATTESTATION_BODY_BYTES = 64 * 1024;
 
 const query = (request: HttpRequest) => Object.fromEntries(new URL(request.url).searchParams.entries());
 
+/** The protocol's schemas (zod), loaded with its first request rather than when the functions are indexed. */
+const schemas = () => import('../contract/attestation.js');
+
 function attestationDeps(deps: LivenessDeps): AttestationUseCaseDeps {
   if (!deps.attestation) throw new ConfigurationError(['device attestation is not wired']);
   return { ...deps, attestation: deps.attestation };
 }
 
 export const attestationChallenge: OperationHandler<'attestationChallenge'> = async ({ request, deps }) => {
+  const { parseAttestationIdentity } = await schemas();
   const q = parseAttestationIdentity(query(request));
   return json(200, await challenge(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }));
 };
 
 export const attestationRegister: OperationHandler<'attestationRegister'> = async ({ request, deps }) => {
+  const { parseAttestationIdentity, parseSignedPayload } = await schemas();
   const q = parseAttestationIdentity(query(request));
   const body = parseSignedPayload(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await register(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
 };
 
 export const attestationVerify: OperationHandler<'attestationVerify'> = async ({ request, deps }) => {
+  const { parseAttestationIdentity, parseSignedPayload } = await schemas();
   const q = parseAttestationIdentity(query(request));
   const body = parseSignedPayload(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await verifyReturning(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
 };
 
 export const sessionToken: OperationHandler<'sessionToken'> = async ({ request, deps }) => {
+  const { parseAttestationSession, parseSealedRequest } = await schemas();
   const q = parseAttestationSession(query(request));
   const body = parseSealedRequest(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await releaseToken(attestationDeps(deps), q.s, body));
 };
 
 export const livenessDigest: OperationHandler<'livenessDigest'> = async ({ request, deps }) => {
+  const { parseAttestationSession, parseSealedRequest } = await schemas();
   const q = parseAttestationSession(query(request));
   const body = parseSealedRequest(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
   return json(200, await acceptDigest(attestationDeps(deps), q.s, body));

@@ -1,4 +1,4 @@
-import { unresolvedKeyVaultReferences } from '../config/config.js';
+import { unresolvedKeyVaultReferences } from '../config/values.js';
 import { appServices } from '../shared/handler.js';
 import type { SettingsHealthReport } from '../shared/health-cache.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';

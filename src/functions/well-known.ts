@@ -1,48 +1,21 @@
-// The app-link documents of the device-attestation protocol, generated from settings: Apple's
-// apple-app-site-association (Universal Links, and App Clips when one is set) and Android's Digital Asset Links.
+// The app-link documents of the device-attestation protocol and of verification links, generated from settings
+// (src/shared/app-link-documents.ts): Apple's apple-app-site-association and Android's Digital Asset Links.
 // Served at /api/well-known/*; the OS fetches them at https://<host>/.well-known/*, so the front end maps that path
 // here (docs/deploy.md). Public by design: they name the app, nothing secret.
-//
-// Two kinds of link open the app: the attestation hand-over (`ATTESTATION_APPLINK_PATH`, `/native?s=<session id>`)
-// and a relying party's verification link (`ATTESTATION_APPLINK_VERIFICATION_PATH`, by default `/device/*`, the
-// device page's path, matched only with a `verification` query item, so a plain visit to the device page stays in the
-// browser). The verification link's token is in the fragment, which the OS hands to the app with the URL. Android
-// has no paths here: the app's manifest (intent filter with autoVerify) names them; assetlinks.json only vouches
-// for the app.
-import { appConfig, type AppConfig } from '../config/config.js';
+import { appleAppSiteAssociationDocument, assetLinksDocument } from '../shared/app-link-documents.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json } from '../shared/http.js';
 
 const cacheable = { 'cache-control': 'public, max-age=3600' };
 
-type AppLinks = AppConfig['attestation']['appLinks'];
-
-/** apple-app-site-association for the app-link settings. */
-export function appleAppSiteAssociationDocument(links: AppLinks) {
-  const appIds = [...links.iosAppIds, ...(links.iosAppClipId ? [links.iosAppClipId] : [])];
-  const components: Array<Record<string, unknown>> = [{ '/': links.path, comment: 'Opens the app for liveness sessions.' }];
-  if (links.verificationPath) {
-    components.push({ '/': links.verificationPath, '?': { verification: '?*' }, comment: 'Opens the app for verification links (the link token is in the fragment).' });
-  }
-  return {
-    applinks: { details: [{ appIDs: appIds, components }] },
-    ...(links.iosAppClipId ? { appclips: { apps: [links.iosAppClipId] } } : {}),
-  };
-}
-
-/** assetlinks.json for the app-link settings: empty without an Android package. */
-export function assetLinksDocument(links: AppLinks) {
-  return links.androidPackageName ? [{
-    relation: ['delegate_permission/common.handle_all_urls'],
-    target: { namespace: 'android_app', package_name: links.androidPackageName, sha256_cert_fingerprints: links.androidFingerprints },
-  }] : [];
-}
+/** The app-link settings; the settings schemas load with the first request, not while the functions are indexed. */
+const appLinks = async () => (await import('../config/config.js')).appConfig().attestation.appLinks;
 
 export const appleAppSiteAssociation: OperationHandler<'appleAppSiteAssociation'> = async () =>
-  json(200, appleAppSiteAssociationDocument(appConfig().attestation.appLinks), cacheable);
+  json(200, appleAppSiteAssociationDocument(await appLinks()), cacheable);
 
 export const assetLinks: OperationHandler<'assetLinks'> = async () =>
-  json(200, assetLinksDocument(appConfig().attestation.appLinks), cacheable);
+  json(200, assetLinksDocument(await appLinks()), cacheable);
 
 httpOperation('appleAppSiteAssociation', appleAppSiteAssociation);
 httpOperation('assetLinks', assetLinks);

@@ -9,7 +9,7 @@ import {
 } from '../core/errors.js';
 import type { Logger } from '../core/ports.js';
 import { AttestationRefusedError } from '../core/attestation.js';
-import { ConfigurationError } from '../config/config.js';
+import { ConfigurationError } from '../config/errors.js';
 import { errorBody, json } from './http.js';
 
 interface Answer { status: number; code?: string; message?: string; headers?: Record<string, string> }

@@ -2,7 +2,7 @@
 // errorResponse in ./errors.ts.
 import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import { NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../core/errors.js';
 import { MAX_VERIFY_IMAGE_BYTES } from '../core/verify-image.js';
 
@@ -55,9 +55,11 @@ export async function readMultipart(
     throw new PayloadTooLargeError('InvalidImageSize', 'verifyImage is larger than 6 MB.');
   }
   const invalid = () => new ValidationError('InvalidMultipartBody', 'The multipart/form-data body could not be read.');
+  // busboy is loaded with the first multipart body, not when the functions are indexed (cold start).
+  const { default: createParser } = await import('busboy');
   let parser: busboy.Busboy;
   try {
-    parser = busboy({
+    parser = createParser({
       headers: { 'content-type': contentType },
       limits: { fileSize: MAX_VERIFY_IMAGE_BYTES, files: allowedFiles.length + 1, fields: allowedFields.length + 1, parts: allowedFields.length + allowedFiles.length + 1, fieldSize: 1024, fieldNameSize: 200, headerPairs: 20 },
     });

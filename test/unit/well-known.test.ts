@@ -3,7 +3,7 @@
 // and a plain visit to the device page (no `verification` query item) is not claimed by the app.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.js';
-import { appleAppSiteAssociationDocument, assetLinksDocument } from '../../src/functions/well-known.js';
+import { appleAppSiteAssociationDocument, assetLinksDocument } from '../../src/shared/app-link-documents.js';
 
 const APP = 'ABCDE12345.com.example.liveness';
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', FACE_ENDPOINT: 'http://127.0.0.1:1', DEVICE_AUTH_ISSUER: 'http://127.0.0.1:2', DEVICE_AUTH_AUDIENCE: 'a' };
