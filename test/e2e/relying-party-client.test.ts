@@ -110,6 +110,16 @@ describe("relying parties' client (clients/typescript) against the local stack",
     expect(exchange.status).toBe(410);
   });
 
+  it('sends idempotencyKey as Idempotency-Key: a retry gets the same verification (with a new link), another request under the key 422', async () => {
+    const input = { externalUserId: `user-${randomBytes(4).toString('hex')}`, clientReferenceId: 'order-retry', referenceImage: face, idempotencyKey: `key-${randomBytes(4).toString('hex')}` };
+    const first = await client.createVerification(input);
+    const retry = await client.createVerification(input);
+    expect(retry.verificationId).toBe(first.verificationId);
+    const other = await client.createVerification({ ...input, clientReferenceId: 'another-order' }).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(VerificationsApiError);
+    expect(other).toMatchObject({ status: 422, code: 'IdempotencyKeyReused' });
+  });
+
   it("refuses a device token and a token without the role with 403, as a typed error carrying the API's code", async () => {
     for (const getAccessToken of [() => deviceToken(), () => relyingPartyToken('rp-without-role', [])]) {
       const other = createVerificationsClient({ baseUrl: stack.api, getAccessToken });
