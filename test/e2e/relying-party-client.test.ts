@@ -169,7 +169,7 @@ describe("relying parties' client (clients/typescript) against the local stack",
 
     // The relying party's receiver verified the decided event (with verifyWebhook), which names the verification.
     const delivery = await eventually(async () => receiver.deliveries.find((d) =>
-      d.event?.type === 'liveness.session.decided' && (d.event.data as { verificationId?: string }).verificationId === created.verificationId),
+      d.event?.type === 'liveness.session.decided' && d.event.data.verificationId === created.verificationId), // typed: no cast
     `the decided event of ${created.verificationId}`, 60_000);
     expect(delivery.status).toBe(204);
     expect(delivery.event!.data).toMatchObject({ verificationId: created.verificationId, clientReferenceId, outcome: 'pass' });
