@@ -9,7 +9,9 @@ import { ConflictError, ValidationError } from '../../src/core/errors.js';
 import type {
   AuditLog, CompletionMessage, CompletionQueue, DeadLetter, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, EventQueue,
   IdempotencyRecords, ImageStore, LimitKey, LimitRecords, LivenessEvent, Page, QuotaRecords, SessionRepository, SubjectStore,
+  VerificationStore,
 } from '../../src/core/ports.js';
+import type { Verification } from '../../src/core/verification.js';
 import type { AuditEntry, LivenessSession } from '../../src/core/session.js';
 import type { DeletionReceipt } from '../../src/core/subject.js';
 
@@ -452,6 +454,78 @@ export function webhookQueueContract(make: Make<QueueHarness<EventQueue & Delive
       const soon: DeliveryMessage = { event, attempt: 2, firstAttemptDateTime: iso(0) };
       await queue.enqueue(soon, 0);
       expect(await visible()).toEqual([{ event, attempt: 1 }, soon]);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------- verifications
+
+export function testVerification(createdMs: number, extra: Partial<Verification> = {}): Verification {
+  return {
+    verificationId: idAt(createdMs, 7), owner: 'rp-app-1', subjectKey: subjectKey(3), clientReferenceId: 'order-1',
+    createdDateTime: new Date(createdMs).toISOString(), linkTokenHash: 'a'.repeat(64),
+    linkIssuedDateTime: new Date(createdMs).toISOString(), linkExpiresDateTime: new Date(createdMs + 900_000).toISOString(),
+    linkState: 'sent', sweepDateTime: new Date(createdMs + 900_000).toISOString(), ...extra,
+  };
+}
+
+export function verificationStoreContract(make: Make<Harness<VerificationStore>>): void {
+  describe('VerificationStore', () => {
+    const strip = ({ etag: _etag, ...v }: Verification) => v;
+
+    it('creates, reads back by id (any case), refuses a second create of the id, and deletes idempotently', async () => {
+      const { store } = await make();
+      const v = testVerification(T0);
+      const written = await store.create(v);
+      expect(written.etag).toBeTruthy();
+      expect(strip((await store.get(v.verificationId))!)).toEqual(v);
+      expect(strip((await store.get(v.verificationId.toUpperCase()))!)).toEqual(v);
+      expect(await store.get('not-an-id')).toBeUndefined();
+      expect(await store.get(idAt(T0, 8))).toBeUndefined();
+      await expect(store.create(v)).rejects.toBeInstanceOf(ConflictError);
+      await store.delete(v);
+      await store.delete(v);
+      expect(await store.get(v.verificationId)).toBeUndefined();
+    });
+
+    it('mutates conditionally: a writer slipping in between makes the change run again on its version', async () => {
+      const { store, beforeNextWrite } = await make();
+      const v = testVerification(T0);
+      await store.create(v);
+      beforeNextWrite(() => store.mutate(v.verificationId, (c) => ({ ...c, linkState: 'opened', linkTokenHash: undefined })));
+      const seen: string[] = [];
+      const result = await store.mutate(v.verificationId, (c) => {
+        seen.push(c.linkState);
+        if (c.linkState !== 'sent') throw new ValidationError('LinkUsed', 'used');
+        return { ...c, linkState: 'opened' };
+      }).catch((error: Error) => error);
+      expect(seen).toEqual(['sent', 'opened']);
+      expect(result).toBeInstanceOf(ValidationError);
+      expect(await store.mutate(idAt(T0, 9), (c) => c)).toBeUndefined();
+      const unchanged = await store.mutate(v.verificationId, () => undefined);
+      expect(unchanged?.linkState).toBe('opened');
+    });
+
+    it('lists newest first in pages, finds a subject\'s verifications by key and the due ones by time', async () => {
+      const { store } = await make();
+      const older = testVerification(T0, { sweepDateTime: iso(60) });
+      const newer = testVerification(T0 + 5_000, { subjectKey: subjectKey(4), sweepDateTime: iso(3600) });
+      await store.create(older);
+      await store.create(newer);
+      const first = await store.list(1);
+      expect(first.items.map((v) => v.verificationId)).toEqual([newer.verificationId]);
+      expect(first.continuationToken).toBeTruthy();
+      const second = await store.list(1, first.continuationToken);
+      expect(second.items.map((v) => v.verificationId)).toEqual([older.verificationId]);
+      expect((await store.listBySubject(subjectKey(3))).map((v) => v.verificationId)).toEqual([older.verificationId]);
+      expect((await store.listDue(new Date(T0 + 120_000), 10)).map((v) => v.verificationId)).toEqual([older.verificationId]);
+      // Moving the due time moves it out of (and back into) the due list.
+      await store.mutate(older.verificationId, (c) => ({ ...c, sweepDateTime: iso(7200) }));
+      expect(await store.listDue(new Date(T0 + 120_000), 10)).toEqual([]);
+      expect((await store.listDue(new Date(T0 + 7_200_000), 10)).map((v) => v.verificationId).sort()).toEqual([older.verificationId, newer.verificationId].sort());
+      await store.delete((await store.get(older.verificationId))!);
+      expect(await store.listBySubject(subjectKey(3))).toEqual([]);
+      expect((await store.listDue(new Date(T0 + 7_200_000), 10)).map((v) => v.verificationId)).toEqual([newer.verificationId]);
     });
   });
 }

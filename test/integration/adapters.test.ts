@@ -1,6 +1,7 @@
 // The storage ports' contract (test/contract/storage-contract.ts) against the real Table, Blob and Queue adapters on
 // Azurite: the same cases the in-memory fakes pass in the unit project. Each case gets its own table prefix, container
 // and queue names, so cases never see each other's rows.
+import { TableVerificationStore } from '../../src/adapters/storage/table-verification-store.js';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { BlobImageStore } from '../../src/adapters/storage/blob-image-store.js';
@@ -16,7 +17,7 @@ import { TableSessionRepository } from '../../src/adapters/storage/table-session
 import { subjectKeyer, TableSubjectStore } from '../../src/adapters/storage/table-subject-store.js';
 import {
   auditLogContract, completionQueueContract, deliveryLogContract, imageStoreContract, sessionRepositoryContract, subjectRecordsContract,
-  subjectStoreContract, webhookQueueContract, type BeforeNextWrite,
+  subjectStoreContract, verificationStoreContract, webhookQueueContract, type BeforeNextWrite,
 } from '../contract/storage-contract.js';
 
 const clients = () => createStorageClients({ kind: 'connectionString', connectionString: inject('storageConnectionString') });
@@ -88,4 +89,9 @@ webhookQueueContract(async () => {
   const c = clients();
   const name = fresh();
   return { queue: new StorageWebhookQueue(c, name), visible: () => visibleOn(c, name) };
+});
+
+verificationStoreContract(async () => {
+  const { clients: c, beforeNextWrite } = intercepted(clients());
+  return { store: new TableVerificationStore(c, fresh()), beforeNextWrite };
 });

@@ -2,8 +2,9 @@
 // against the real adapters on Azurite in the integration project (test/integration/adapters.test.ts).
 import {
   auditLogContract, completionQueueContract, deliveryLogContract, imageStoreContract, sessionRepositoryContract, subjectRecordsContract,
-  subjectStoreContract, webhookQueueContract,
+  subjectStoreContract, verificationStoreContract, webhookQueueContract,
 } from '../contract/storage-contract.js';
+import { InMemoryVerificationStore } from '../fakes/verifications.js';
 import {
   inMemoryRecordStores, InMemoryAuditLog, InMemoryCompletionQueue, InMemoryDeliveryLog, InMemoryImageStore, InMemorySessionRepository,
   InMemoryWebhookQueue, MemorySubjects,
@@ -38,4 +39,11 @@ completionQueueContract(async () => {
 webhookQueueContract(async () => {
   const queue = new InMemoryWebhookQueue();
   return { queue, visible: async () => queue.peek().filter((q) => q.delaySeconds <= 0).map((q) => q.message) };
+});
+
+verificationStoreContract(async () => {
+  const store = new InMemoryVerificationStore();
+  const pending: Array<() => Promise<unknown>> = [];
+  store.beforeWrite = async () => { await pending.shift()?.(); };
+  return { store, beforeNextWrite: (cb) => { pending.push(cb); } };
 });

@@ -4,6 +4,7 @@
 // never scores. A relying party can copy this page: everything it does goes through the public HTTP API.
 import { ApiError, apiFetch, apiJson, type Schemas } from '../shared/api.js';
 import { startPage } from '../shared/bootstrap.js';
+import { pagesConfig } from '../shared/config.js';
 import { Camera, CameraError } from './camera.js';
 import { captureDriver, CaptureFailed } from './capture.js';
 
@@ -12,6 +13,16 @@ type Privacy = Schemas['Privacy'];
 
 /** The reference the check compares with: enrolled by the service (no image sent), or an image from this device. */
 type Reference = { kind: 'enrolled' } | { kind: 'image'; image: Blob };
+
+/**
+ * Opened from a verification link (`?verification=<id>#link=<token>`): the token leaves the address bar and the
+ * history at once (it is single use and a secret until exchanged), before anything else runs.
+ */
+const linkToken = ((): string | undefined => {
+  const token = new URLSearchParams(location.hash.slice(1)).get('link') ?? undefined;
+  if (token !== undefined) history.replaceState(null, '', `${location.pathname}${location.search}`);
+  return new URLSearchParams(location.search).has('verification') ? token : undefined;
+})();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const signedOutView = $('signed-out');
@@ -146,17 +157,68 @@ async function pollOutcome(api: string, token: string, sessionId: string): Promi
   }
 }
 
-async function main(): Promise<void> {
-  const { config, signedIn: session } = await startPage('device', {
-    signInButton, signOutButton, showProblem: (message) => showProblem(problem, message), onSignOut: () => camera.stop(),
-  });
-  if (!session) {
-    signedOutView.hidden = false;
-    return;
+/** A verification link exchanged for an access token: no sign-in; the check verifies against the link's reference. */
+interface LinkStart { accessToken: string; verificationId: string; returnUrl?: string }
+
+const LINK_GONE: Record<string, string> = {
+  LinkUsed: 'This link has already been used. Ask the service that sent it to you for a new one.',
+  LinkExpired: 'This link has expired. Ask the service that sent it to you for a new one.',
+  LinkInvalid: 'This link is not valid any more. Ask the service that sent it to you for a new one.',
+};
+
+async function exchangeLink(apiBase: string, token: string): Promise<LinkStart | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(`${apiBase}/verification-links/exchange`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }), cache: 'no-store',
+    });
+  } catch {
+    showProblem(problem, 'The service could not be reached. Check your connection, then open the link again.');
+    return undefined;
   }
-  const token = session.accessToken;
-  checkView.hidden = false;
-  who.textContent = session.name;
+  const body = (await response.json().catch(() => undefined)) as (Schemas['VerificationLinkExchange'] & Partial<Schemas['ErrorResponse']>) | undefined;
+  if (!response.ok || !body?.accessToken) {
+    showProblem(problem, LINK_GONE[body?.error?.code ?? ''] ?? 'This link cannot be used. Ask the service that sent it to you for a new one.');
+    return undefined;
+  }
+  return { accessToken: body.accessToken, verificationId: body.verificationId, ...(body.returnUrl ? { returnUrl: body.returnUrl } : {}) };
+}
+
+/** Back to the relying party: its returnUrl with the verification id and the coarse status (never scores). */
+function returnTo(link: LinkStart, status: DeviceOutcome): void {
+  if (!link.returnUrl) return;
+  const url = new URL(link.returnUrl);
+  url.searchParams.set('verificationId', link.verificationId);
+  url.searchParams.set('status', status);
+  location.assign(url.toString());
+}
+
+async function main(): Promise<void> {
+  let token: string;
+  let link: LinkStart | undefined;
+  let config: Awaited<ReturnType<typeof pagesConfig>>;
+  if (linkToken !== undefined) {
+    config = await pagesConfig();
+    signInButton.hidden = true;
+    signOutButton.hidden = true;
+    link = await exchangeLink(config.apiBase, linkToken);
+    if (!link) return;
+    token = link.accessToken;
+    checkView.hidden = false;
+    who.textContent = 'your verification link';
+  } else {
+    const started = await startPage('device', {
+      signInButton, signOutButton, showProblem: (message) => showProblem(problem, message), onSignOut: () => camera.stop(),
+    });
+    config = started.config;
+    if (!started.signedIn) {
+      signedOutView.hidden = false;
+      return;
+    }
+    token = started.signedIn.accessToken;
+    checkView.hidden = false;
+    who.textContent = started.signedIn.name;
+  }
 
   let privacy: Privacy | undefined;
   try {
@@ -166,7 +228,13 @@ async function main(): Promise<void> {
     consentText.replaceChildren();
     showProblem(problem, (error as Error).message);
   }
-  if (privacy && !privacy.deviceReferenceAllowed) {
+  if (link) {
+    // The relying party chose the reference: the page sends no image of its own.
+    enrolledButton.hidden = true;
+    selfieButton.hidden = true;
+    $('id-photo-label').hidden = true;
+    setReference({ kind: 'enrolled' }, 'Reference: the photo the service that sent you this link holds.');
+  } else if (privacy && !privacy.deviceReferenceAllowed) {
     // Only enrolled references count here: the device's own photo would be refused.
     selfieButton.hidden = true;
     $('id-photo-label').hidden = true;
@@ -243,8 +311,10 @@ async function main(): Promise<void> {
         : { method: 'POST' });
       // The check's id, for support: shown while it waits (a review can take a while) and afterwards.
       progress.textContent = `Check ${started.sessionId}: waiting for the result.`;
-      showOutcome(await pollOutcome(config.apiBase, token, started.sessionId));
+      const result = await pollOutcome(config.apiBase, token, started.sessionId);
+      showOutcome(result);
       progress.textContent = `Check ${started.sessionId}.`;
+      if (link && result !== 'pending') returnTo(link, result);
     } catch (error) {
       progress.textContent = '';
       if (error instanceof ApiError) showProblem(problem, apiMessage(error));
