@@ -52,8 +52,10 @@ type ExportedReference = NonNullable<SubjectExportBody['reference']>;
 /** An image as the core names it: the HTTP edge turns `name` into a back-office link (`href`) on the caller's route. */
 export type ImageRef<Link extends { href: string }> = Omit<Link, 'href'> & { name: string };
 /** The export as the core builds it: images named, not linked (links are the HTTP edge's business). */
-export type SubjectExport = Omit<SubjectExportBody, 'reference' | 'sessions'> & {
+type ExportedVerification = NonNullable<SubjectExportBody['verifications']>[number];
+export type SubjectExport = Omit<SubjectExportBody, 'reference' | 'sessions' | 'verifications'> & {
   reference?: Omit<ExportedReference, 'image'> & { image: ImageRef<ExportedReference['image']> };
   sessions: Array<Omit<ExportedSession, 'images'> & { images: Array<ImageRef<ExportedSession['images'][number]>> }>;
+  verifications?: Array<Omit<ExportedVerification, 'referenceImage'> & { referenceImage?: ImageRef<NonNullable<ExportedVerification['referenceImage']>> }>;
 };
 export type FailureReason = z.output<typeof failureReasonSchema>;

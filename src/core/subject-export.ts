@@ -7,22 +7,24 @@ import { withCheckpoint } from './evidence.js';
 import { publicReference } from './references.js';
 import { isVisible, sessionView } from './session.js';
 import { subjectKeyOf } from './subject-keys.js';
+import { verificationFacts } from './verification.js';
 
 /**
  * Art. 15: everything held about the subject, records as JSON, images by name (the HTTP edge turns each name into a
  * back-office link on the route the caller used; the core knows no URLs).
  */
 export async function exportSubject(deps: LivenessDeps, subjectKey: string): Promise<SubjectExport> {
-  const [record, consents, sessions, rows, receipts] = await Promise.all([
+  const [record, consents, sessions, rows, receipts, verifications] = await Promise.all([
     deps.subjects.get(subjectKey),
     deps.subjects.listConsents(subjectKey),
     deps.sessions.listBySubject(subjectKey),
     deps.subjectRows.export(subjectKey),
     deps.subjects.listReceipts(subjectKey),
+    deps.verifications.listBySubject(subjectKey),
   ]);
   const visible = sessions.filter((s) => isVisible(s));
   if (!record && consents.length === 0 && visible.length === 0 && rows.lockouts.length === 0 && !rows.quota
-    && rows.idempotencyKeys.length === 0 && receipts.length === 0) {
+    && rows.idempotencyKeys.length === 0 && receipts.length === 0 && verifications.length === 0) {
     throw new NotFoundError('The app holds nothing about this subject.', { code: 'SubjectNotFound' });
   }
   const now = deps.clock.now();
@@ -53,6 +55,22 @@ export async function exportSubject(deps: LivenessDeps, subjectKey: string): Pro
     ...(rows.quota ? { quota: rows.quota } : {}),
     idempotencyKeys: rows.idempotencyKeys,
     // Each receipt names its evidence record and, once one covers it, the signed checkpoint (GET /api/evidence/export).
+    ...(verifications.length ? {
+      verifications: await Promise.all(verifications.sort((a, b) => a.createdDateTime.localeCompare(b.createdDateTime)).map(async (v) => {
+        const session = v.sessionId ? await deps.sessions.get(v.sessionId) : undefined;
+        const facts = verificationFacts(v, session, now);
+        return {
+          verificationId: v.verificationId, owner: v.owner, status: facts.status, linkState: facts.linkState,
+          createdDateTime: v.createdDateTime, expiresDateTime: v.linkExpiresDateTime,
+          ...(v.openedDateTime ? { openedDateTime: v.openedDateTime } : {}),
+          ...(v.sessionId ? { sessionId: v.sessionId } : {}),
+          ...(v.clientReferenceId !== undefined ? { clientReferenceId: v.clientReferenceId } : {}),
+          ...(v.returnUrl ? { returnUrl: v.returnUrl } : {}),
+          ...(v.locale ? { locale: v.locale } : {}),
+          ...(v.referenceImage ? { referenceImage: { name: v.referenceImage.blobName, contentType: v.referenceImage.contentType, sha256: v.referenceImage.sha256 } } : {}),
+        };
+      })),
+    } : {}),
     deletionReceipts: await Promise.all(receipts.map(async (r) => (r.evidence
       ? { ...r, evidence: await withCheckpoint(deps, r.evidence, r.completedDateTime) }
       : r))),
@@ -69,6 +87,10 @@ export async function subjectImage(deps: LivenessDeps, subjectKey: string, blobN
   if (blobName.startsWith(`references/${subjectKey}/`)) {
     const record = await deps.subjects.get(subjectKey);
     if (record?.reference?.blobName === blobName) contentType = record.reference.contentType;
+  } else if (blobName.startsWith('verification-references/')) {
+    const verificationId = /^verification-references\/([0-9a-f-]{36})\./.exec(blobName)?.[1];
+    const v = verificationId ? await deps.verifications.get(verificationId) : undefined;
+    if (v?.subjectKey === subjectKey && v.referenceImage?.blobName === blobName) contentType = v.referenceImage.contentType;
   } else {
     const sessionId = /^(?:verify-images\/|session-images\/)([0-9a-f-]{36})[./]/.exec(blobName)?.[1];
     const session = sessionId ? await deps.sessions.get(sessionId) : undefined;

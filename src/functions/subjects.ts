@@ -19,11 +19,14 @@ const keyParam = (request: { params: Record<string, string> }) => checkSubjectKe
 export function linkedExport(exported: SubjectExport, exportUrl: string): SubjectExportBody {
   const base = new URL(exportUrl).pathname.replace(/\/+$/, '');
   const link = <T extends { name: string }>({ name, ...rest }: T) => ({ ...rest, href: `${base}/images?name=${encodeURIComponent(name)}` });
-  const { reference, sessions, ...rest } = exported;
+  const { reference, sessions, verifications, ...rest } = exported;
   return {
     ...rest,
     ...(reference ? { reference: { ...reference, image: link(reference.image) } } : {}),
     sessions: sessions.map((s) => ({ ...s, images: s.images.map(link) })),
+    ...(verifications ? {
+      verifications: verifications.map(({ referenceImage, ...v }) => ({ ...v, ...(referenceImage ? { referenceImage: link(referenceImage) } : {}) })),
+    } : {}),
   };
 }
 

@@ -164,3 +164,30 @@ describe('verification links (relying parties)', () => {
     expect((await exchange(tokenOf(fresh.url))).status).toBe(200);
   });
 });
+
+describe('verification links: expiry (a dev host with 3-second links)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ PAGES_ORIGIN: 'http://127.0.0.1:7998', VERIFICATION_LINK_TTL_MINUTES: '0.05' });
+  });
+  afterAll(async () => { await stack?.stop(); });
+
+  it('an expired link is 410 LinkExpired, in words a person understands', async () => {
+    const form = createForm({ externalUserId: 'user-late' });
+    const created = await checkedFetch(`${stack.api}/verifications`, { method: 'POST', headers: bearer(await rpToken()), body: form });
+    expect(created.status).toBe(201);
+    const { verificationId, url } = (await created.json()) as { verificationId: string; url: string };
+    // The read turns expired when the lifetime ends (nothing is exchanged meanwhile: that would use the link).
+    await eventually(async () => {
+      const read = await checkedFetch(`${stack.api}/verifications/${verificationId}`, { headers: bearer(await rpToken()) });
+      const body = (await read.json()) as { status: string; linkState: string };
+      return body.status === 'expired' && body.linkState === 'expired' ? true : undefined;
+    }, 'the link to expire', 20_000);
+    const res = await checkedFetch(`${stack.api}/verification-links/exchange`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: new URLSearchParams(new URL(url).hash.slice(1)).get('link') }),
+    });
+    expect(res.status).toBe(410);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'LinkExpired', message: expect.stringMatching(/expired/) });
+  }, 60_000);
+});

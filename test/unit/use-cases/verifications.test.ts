@@ -5,6 +5,7 @@ import { parseStartSessionForm } from '../../../src/contract/requests.js';
 import { deviceStatus, requestCompletion } from '../../../src/core/complete-session.js';
 import { ConflictError, LinkGoneError, NotFoundError, UnauthorizedError, ValidationError } from '../../../src/core/errors.js';
 import { eraseSubject } from '../../../src/core/erase-subject.js';
+import { exportSubject, subjectImage } from '../../../src/core/subject-export.js';
 import { startSession } from '../../../src/core/start-session.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
 import { allowedReturnUrl } from '../../../src/core/verification.js';
@@ -162,6 +163,24 @@ describe('verification links', () => {
     expect(receipt.deleted).toMatchObject({ verifications: 1, images: 1 });
     expect(w.verifications.rows.has(verificationId)).toBe(false);
     expect(w.images.names()).toEqual([]);
+  });
+});
+
+describe('export (Art. 15)', () => {
+  it("lists the person's verifications, without any token, and serves their reference image to that person's key only", async () => {
+    const w = world();
+    const { verificationId, linkToken } = await create(w, 'user-x', { returnUrl: 'https://good.example/cb' });
+    await create(w, 'user-y');
+    const exported = await exportSubject(w.deps, w.subjects.keyOf('user-x'));
+    expect(exported.verifications).toEqual([expect.objectContaining({
+      verificationId, owner: RP, status: 'pending', linkState: 'sent', clientReferenceId: 'order-1', returnUrl: 'https://good.example/cb',
+      referenceImage: expect.objectContaining({ name: `verification-references/${verificationId}.jpg` }),
+    })]);
+    expect(JSON.stringify(exported)).not.toContain(linkToken.split('.')[1]);
+    expect(JSON.stringify(exported)).not.toContain(w.verifications.rows.get(verificationId)!.linkTokenHash);
+    const name = exported.verifications![0]!.referenceImage!.name;
+    expect((await subjectImage(w.deps, w.subjects.keyOf('user-x'), name)).bytes.byteLength).toBeGreaterThan(0);
+    await expect(subjectImage(w.deps, w.subjects.keyOf('user-y'), name)).rejects.toMatchObject({ code: 'ImageNotFound' });
   });
 });
 
