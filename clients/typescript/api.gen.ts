@@ -2188,6 +2188,33 @@ export type components = {
                 createdDateTime: string;
             }[];
             deletionReceipts: components["schemas"]["DeletionReceipt"][];
+            /** @description Verifications relying parties created for the person (link and access tokens only as hashes, never exported). */
+            verifications?: {
+                /** Format: uuid */
+                verificationId: string;
+                /** @description The relying party's client application that created it. */
+                owner: string;
+                status: components["schemas"]["VerificationStatus"];
+                linkState: components["schemas"]["LinkState"];
+                /** Format: date-time */
+                createdDateTime: string;
+                /** Format: date-time */
+                expiresDateTime: string;
+                /** Format: date-time */
+                openedDateTime?: string;
+                sessionId?: components["schemas"]["SessionId"];
+                clientReferenceId?: string;
+                returnUrl?: string;
+                locale?: string;
+                /** @description The reference the relying party gave, until a check used it or the link expired. */
+                referenceImage?: {
+                    /** @description Back-office link to the image bytes (same authorization as this call). */
+                    href: string;
+                    contentType: string;
+                    /** @description SHA-256, upper-case hex. */
+                    sha256: string;
+                };
+            }[];
         };
         /**
          * @description What an erasure deleted, when and by whom. Hashes and counts only: no images, no raw subject id.
