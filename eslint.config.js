@@ -26,6 +26,13 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // The relying parties' client (clients/typescript): shipped as source for them to copy, so type-checked rules too;
+  // it is typed by tsconfig.test.json (it is not part of the function app's build).
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['clients/typescript/**/*.ts'] })),
+  {
+    files: ['clients/typescript/**/*.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
+  },
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', AbortSignal: 'readonly', FormData: 'readonly', File: 'readonly', Blob: 'readonly', Response: 'readonly', Request: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', structuredClone: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URLSearchParams: 'readonly', NodeJS: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly' } },
     rules: {

@@ -34,7 +34,7 @@ function copy(dir: string, into: string, everything: boolean): void {
 copy(source, target, false);
 
 /** Browser libraries: package → its single-file ES module build (no imports of its own), served as vendor/<name>.js. */
-const VENDOR: Record<string, string> = { oauth4webapi: 'build/index.js' };
+const VENDOR: Record<string, string> = { oauth4webapi: 'build/index.js', 'qrcode-generator': 'dist/qrcode.mjs' };
 for (const [name, file] of Object.entries(VENDOR)) {
   const code = fs.readFileSync(path.join(root, 'node_modules', name, file), 'utf8');
   if (/^\s*import\s|\bimport\s*\(|^\s*export\s+\*\s+from/m.test(code)) throw new Error(`${name}/${file} imports other modules; it cannot be served as one file`);

@@ -461,6 +461,9 @@ const attestationSection = z.object({
   ATTESTATION_ALLOW_DEVELOPMENT_BUILDS: bool(false),
   ATTESTATION_DEVICE_TTL_DAYS: int(7, 1, 365),
   ATTESTATION_APPLINK_PATH: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be a path such as /native*').default('/native*'),
+  // Verification links (`<PAGES_ORIGIN>/device/?verification=<id>#link=<token>`) open the app too where it handles
+  // them; `off` keeps them in the browser (the device page) on iOS. Android decides in the app's manifest.
+  ATTESTATION_APPLINK_VERIFICATION_PATH: z.string().regex(/^(off|\/[\x21-\x7e]*)$/, 'must be a path such as /device/* or off').default('/device/*'),
 }).transform((e) => {
   const local = e.ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY && e.ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY
     ? { mode: 'local' as const, decryptionKey: e.ATTESTATION_PLAY_INTEGRITY_DECRYPTION_KEY, verificationKey: e.ATTESTATION_PLAY_INTEGRITY_VERIFICATION_KEY }
@@ -485,6 +488,7 @@ const attestationSection = z.object({
       iosAppIds: [e.ATTESTATION_IOS_APPLINK_APP_ID ?? e.ATTESTATION_IOS_APP_ID].filter((x): x is string => x !== undefined),
       ...(e.ATTESTATION_IOS_APP_CLIP_ID ? { iosAppClipId: e.ATTESTATION_IOS_APP_CLIP_ID } : {}),
       path: e.ATTESTATION_APPLINK_PATH,
+      ...(e.ATTESTATION_APPLINK_VERIFICATION_PATH !== 'off' ? { verificationPath: e.ATTESTATION_APPLINK_VERIFICATION_PATH } : {}),
       ...(e.ATTESTATION_ANDROID_PACKAGE_NAME ? { androidPackageName: e.ATTESTATION_ANDROID_PACKAGE_NAME } : {}),
       androidFingerprints: (e.ATTESTATION_ANDROID_SHA256_CERT_FINGERPRINTS ?? '').split(/[\s,]+/).filter(Boolean),
     },

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WEB_TYPES_FILE, webTypesFor } from '../../scripts/generate-web-types.js';
+import { CLIENT_TYPES_FILE, WEB_TYPES_FILE, webTypesFor } from '../../scripts/generate-web-types.js';
 import { backOfficeToken, bearer, deviceToken, getJson, startStack, type Stack } from '../support/liveness.js';
 import { compileAllSchemas, exchangeProblems, registrationProblems, openApiDocument, responseProblems, validateResponse } from '../support/openapi.js';
 
@@ -39,6 +39,12 @@ describe('the generated document', () => {
 describe("the pages' API types", () => {
   it('are what openapi-typescript makes of the current document (web/shared/api-schema.gen.ts is not stale)', async () => {
     expect(readFileSync(WEB_TYPES_FILE, 'utf8')).toBe(await webTypesFor(doc));
+  });
+});
+
+describe("the relying parties' client types", () => {
+  it('are what openapi-typescript makes of the current document (clients/typescript/api.gen.ts is not stale)', async () => {
+    expect(readFileSync(CLIENT_TYPES_FILE, 'utf8')).toBe(await webTypesFor(doc));
   });
 });
 

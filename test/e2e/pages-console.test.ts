@@ -3,22 +3,31 @@
 // and both images (read through the API with the token). An operator finds a subject, enrols a reference, and erases
 // the subject after a confirmation, after which the console shows nothing of them. Failed webhook deliveries are
 // listed with their attempts, and Redeliver sends them again. A signed-in person without the role is told so.
+// Verifications (relying parties' links) are listed with origin and link state; a new link is issued after a confirm
+// step and shown as a URL and a QR code that decodes to it; the new link works once and the old one is dead (410);
+// a session started from a link shows its origin and verification in the sessions table and detail.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import jsQRModule from 'jsqr';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../dev/azurite.js';
+import { BACKOFFICE_AUDIENCE } from '../../dev/oidc-issuer/issuer.js';
 import { performDeviceAttempt } from '../../dev/face-emulator/device.js';
 import type { RunningPages } from '../../dev/pages/server.js';
 import { startWebhookReceiver, type RunningWebhookReceiver } from '../../dev/webhook-receiver/receiver.js';
 import { launchBrowser, reservePagesOrigin, screenshotDir, servePages, signInAt } from '../support/browser.js';
 import {
-  backOfficeToken, bearer, complete, createSession, deviceToken, eventually, fixture, getJson, startStack, type CreatedSession, type Stack,
+  backOfficeToken, bearer, complete, createSession, deviceToken, eventually, fixture, getJson, issueToken, startForm, startStack,
+  type CreatedSession, type Stack,
 } from '../support/liveness.js';
 
 // Code passed to page.evaluate runs in the browser: its globals, typed loosely here (no DOM lib for Node code).
 declare const document: any;
 
 const face = fixture('face-grace-hopper.jpg');
+// jsqr is CommonJS: its function is the module itself at run time, `default` in its types.
+const jsQR = ((jsQRModule as any).default ?? jsQRModule) as typeof jsQRModule.default;
 
 /** A session the device finished (capture and completion); its result is being collected. */
 async function finishedSession(stack: Stack, token?: string, fields: Record<string, string> = {}): Promise<CreatedSession> {
@@ -44,7 +53,7 @@ describe('operator console (Chromium)', () => {
 
   beforeAll(async () => {
     const { port, origin } = await reservePagesOrigin();
-    stack = await startStack({ DEVHOST_CORS: origin });
+    stack = await startStack({ DEVHOST_CORS: origin, PAGES_ORIGIN: origin });
     pages = await servePages(port, stack.api, inject('issuerUrl'), stack.faceEndpoint);
     finished = await finishedSession(stack, undefined, { deviceCorrelationId: 'console-phone' });
     await collected(stack, finished.sessionId);
@@ -188,6 +197,82 @@ describe('operator console (Chromium)', () => {
       expect(exported.body.reference).toBeUndefined();
       expect(exported.body.subject).toBeUndefined();
       expect(exported.body.deletionReceipts).toHaveLength(1);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('lists verifications with link state; a new link (after a confirm step) is shown with a QR code of it; the new link works once, the old one is dead', async () => {
+    // A relying party's back end creates a verification over HTTP.
+    const relyingParty = bearer(await issueToken({ sub: 'rp-console-test', aud: BACKOFFICE_AUDIENCE, roles: ['Verifications.Create'] }));
+    const form = new FormData();
+    form.set('externalUserId', `person-${randomBytes(4).toString('hex')}`);
+    form.set('clientReferenceId', 'console-order-1');
+    form.set('referenceImage', new File([face], 'reference.jpg', { type: 'image/jpeg' }));
+    const created = await getJson(`${stack.api}/verifications`, { method: 'POST', headers: relyingParty, body: form });
+    expect(created.status).toBe(201);
+    const verificationId = created.body.verificationId as string;
+    const tokenOf = (url: string) => new URL(url).hash.slice('#link='.length);
+    const exchange = (token: string) => getJson(`${stack.api}/verification-links/exchange`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }),
+    });
+
+    const browser = await launchBrowser({ cameraAllowed: false });
+    try {
+      const { page } = browser;
+      await page.goto(`${pages.url}console/`);
+      await signInAt(page, 'operator');
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Verifications' }).click();
+      const row = page.getByRole('table', { name: 'Verifications' }).getByRole('row').filter({ hasText: verificationId });
+      await row.waitFor();
+      expect(await row.innerText()).toMatch(/link\s+sent\s+pending\s+console-order-1/);
+      await page.screenshot({ path: path.join(screenshotDir, 'console-verifications.png'), fullPage: true });
+
+      // The detail: the first button only asks; Cancel issues nothing (the first link still works afterwards).
+      await row.getByRole('link', { name: verificationId }).click();
+      await page.getByRole('heading', { name: `Verification ${verificationId}` }).waitFor();
+      await page.getByRole('button', { name: 'Issue a new link…' }).click();
+      const confirmation = page.getByRole('group', { name: 'Confirm new link' });
+      await confirmation.waitFor();
+      await confirmation.getByRole('button', { name: 'Cancel' }).click();
+      await confirmation.waitFor({ state: 'hidden' });
+      await page.getByRole('button', { name: 'Issue a new link…' }).click();
+      await confirmation.getByRole('button', { name: 'Yes, issue a new link' }).click();
+      await page.getByRole('status').filter({ hasText: 'A new link was issued' }).waitFor();
+      const shown = await page.getByRole('textbox', { name: 'New link', exact: true }).inputValue();
+      expect(new URL(shown).searchParams.get('verification')).toBe(verificationId);
+      expect(tokenOf(shown)).not.toBe(tokenOf(created.body.url as string));
+
+      // The QR code is an SVG that decodes (from the pixels Chromium drew) to exactly the URL shown.
+      const qr = page.getByRole('img', { name: 'QR code of the new link' });
+      await qr.waitFor();
+      expect(await qr.evaluate((e: any) => e.tagName.toLowerCase())).toBe('svg');
+      const { data, info } = await sharp(await qr.screenshot()).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(jsQR(new Uint8ClampedArray(data.buffer, data.byteOffset, data.length), info.width, info.height)?.data).toBe(shown);
+      await page.screenshot({ path: path.join(screenshotDir, 'console-verification-link.png'), fullPage: true });
+
+      // The old link is dead; the new one works once.
+      expect((await exchange(tokenOf(created.body.url as string))).status).toBe(410);
+      const exchanged = await exchange(tokenOf(shown));
+      expect(exchanged.status).toBe(200);
+      expect((await exchange(tokenOf(shown))).status).toBe(410);
+
+      // The person starts the check with the link's access token: the session shows its origin and verification.
+      const started = await getJson(`${stack.api}/liveness-sessions`, { method: 'POST', headers: bearer(exchanged.body.accessToken as string), body: startForm(undefined) });
+      expect(started.status).toBe(201);
+      const sessionId = started.body.sessionId as string;
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Verifications' }).click();
+      const used = page.getByRole('table', { name: 'Verifications' }).getByRole('row').filter({ hasText: verificationId });
+      await used.filter({ hasText: sessionId }).waitFor();
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
+      const sessionRow = page.getByRole('table', { name: 'Sessions' }).getByRole('row').filter({ hasText: sessionId });
+      await sessionRow.waitFor();
+      expect(await sessionRow.innerText()).toMatch(/link/);
+      await sessionRow.getByRole('link', { name: sessionId }).click();
+      const detail = page.locator('#detail');
+      await detail.getByText('Origin').waitFor();
+      expect(await detail.innerText()).toMatch(/Origin\s+link/);
+      expect(await detail.innerText()).toContain(verificationId);
     } finally {
       await browser.close();
     }

@@ -1,7 +1,8 @@
 // The operator console: back office over /api/backoffice with a bearer token from the identity provider (Entra ID in
 // Azure, with the LivenessSessions.Manage app role; the dev issuer locally). A dashboard, the sessions list (newest
 // first, status filter, paging), a session's detail with its decision, review, attempts, images and evidence, the
-// review queue, subjects (export, reference, erasure) and failed webhook deliveries. Images are fetched through the
+// review queue, verifications (relying parties' links: list, a new link with its QR code), subjects (export, reference,
+// erasure) and failed webhook deliveries. Images are fetched through the
 // API with the token and shown from memory: there are no public blob URLs.
 import { ApiError, apiJson, type Schemas } from '../shared/api.js';
 import { startPage } from '../shared/bootstrap.js';
@@ -10,6 +11,7 @@ import { showDeliveries } from './deliveries.js';
 import { $, facts, h, loadImage, outcomeBadge, time } from './dom.js';
 import { reviewBacklog, reviewFacts, settleForm, showReviewQueue } from './review.js';
 import { showSubject, subjectSearch } from './subjects.js';
+import { showVerification, VerificationsList } from './verifications.js';
 
 type Page = Schemas['LivenessSessionPage'];
 type AuditEntry = Schemas['AuditEntry'];
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     else showProblem((error as Error).message);
   };
 
-  const views = ['overview', 'detail', 'review', 'subjects', 'deliveries'] as const;
+  const views = ['overview', 'detail', 'verifications', 'verification', 'review', 'subjects', 'deliveries'] as const;
   const show = (view: typeof views[number], navKey = view) => {
     for (const v of views) $(v).hidden = v !== view;
     for (const link of document.querySelectorAll<HTMLAnchorElement>('nav a')) {
@@ -59,6 +61,12 @@ async function main(): Promise<void> {
     if ((match = /^#\/sessions\/([0-9a-f-]{36})$/i.exec(hash))) {
       show('detail', 'overview');
       void showDetail(api, token, match[1]!).catch(failed);
+    } else if (hash === '#/verifications') {
+      show('verifications');
+      void verificationsList.load().catch(failed);
+    } else if ((match = /^#\/verifications\/([0-9a-f-]{36})$/i.exec(hash))) {
+      show('verification', 'verifications');
+      void showVerification(api, token, match[1]!).catch(failed);
     } else if (hash === '#/review') {
       show('review');
       void showReviewQueue(api, token).catch(failed);
@@ -76,6 +84,7 @@ async function main(): Promise<void> {
     }
   };
   const sessionsList = new SessionsList(api, token, failed);
+  const verificationsList = new VerificationsList(api, token, failed);
   subjectSearch(api, token, failed);
   window.addEventListener('hashchange', route);
   route();
@@ -98,7 +107,7 @@ class SessionsList {
     const query = new URLSearchParams({ top: String(PAGE_SIZE) });
     if (this.filter.value) query.set('status', this.filter.value);
     // Never show an earlier load's rows as current (e.g. sessions erased since): clear first.
-    $('sessions-body').replaceChildren(h('tr', {}, h('td', { colSpan: 5, textContent: 'Loading…' })));
+    $('sessions-body').replaceChildren(h('tr', {}, h('td', { colSpan: 6, textContent: 'Loading…' })));
     const continuation = this.tokens[this.page];
     if (continuation) query.set('continuationToken', continuation);
     const result = await apiJson<Page>(`${this.api}/liveness-sessions?${query}`, this.token);
@@ -111,10 +120,17 @@ class SessionsList {
       h('td', {}, h('a', { href: `#/sessions/${item.id}`, textContent: item.id, className: 'id' })),
       h('td', {}, item.status),
       h('td', {}, outcomeBadge(item.outcome)),
+      h('td', {}, originCell(item.origin, item.verificationId)),
       h('td', {}, item.deviceCorrelationId ?? '–'),
     ));
-    $('sessions-body').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colSpan: 5, textContent: 'No sessions.' }))]));
+    $('sessions-body').replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colSpan: 6, textContent: 'No sessions.' }))]));
   }
+}
+
+/** Where a session came from: the device (its own sign-in) or a relying party's verification link (linked). */
+function originCell(origin: string | undefined, verificationId: string | undefined): Node | string {
+  if (origin !== 'link' || !verificationId) return origin ?? 'device';
+  return h('span', {}, 'link ', h('a', { href: `#/verifications/${verificationId}`, textContent: `(verification ${verificationId.slice(0, 8)}…)`, title: verificationId }));
 }
 
 /** The newest sessions (up to 1,000, the last 24 hours) as three charts and a backlog. */
@@ -214,6 +230,8 @@ async function showDetail(api: string, token: string, id: string): Promise<void>
         ['Completion requested', time(session.completionRequestedDateTime)],
         ['Result collected', time(session.resultCollectedDateTime)],
         ['Device', session.deviceCorrelationId ?? '–'],
+        ['Origin', session.origin ?? 'device'],
+        ['Verification', session.verificationId ? h('a', { href: `#/verifications/${session.verificationId}`, textContent: session.verificationId, className: 'id' }) : '–'],
         ['Mode', session.livenessOperationMode],
         ['Face session', h('code', { textContent: session.faceSessionId })],
       ])),
