@@ -292,6 +292,30 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/verifications/{verificationId}/quick-link-callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quick Link: the browser comes back
+         * @description FACE_QUICK_LINK=on: Face's hosted page sends the browser here when the capture ends. This only triggers collection (as /complete does; the result is always read from Face), then sends the browser to the device page's result view. The per-session secret in the query is the credential; any other call is a 404.
+         */
+        get: operations["quickLinkCallback"];
+        put?: never;
+        /**
+         * Quick Link: Face calls back
+         * @description FACE_QUICK_LINK=on: the server-to-server form of the callback. Whatever the body says, it only triggers collection; the result is read from Face.
+         */
+        post: operations["quickLinkCallbackNotify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/backoffice/verifications": {
         parameters: {
             query?: never;
@@ -1198,6 +1222,26 @@ export type webhooks = {
         patch?: never;
         trace?: never;
     };
+    "liveness.verification.expired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A verification's link expired unused
+         * @description Sent to WEBHOOK_URL as a Standard Webhooks delivery (https://www.standardwebhooks.com): a JSON body signed with HMAC-SHA256 under the shared whsec_ secret (headers webhook-id, webhook-timestamp, webhook-signature). Verify with a standardwebhooks library over the raw body before parsing it. Answer 2xx within WEBHOOK_TIMEOUT_MS (10 s) to acknowledge; anything else (a redirect included: they are not followed) is retried with exponential backoff for WEBHOOK_RETRY_WINDOW_SECONDS (24 h), then dead-lettered for the back office. Delivery is at least once: the same event may arrive twice with the same webhook-id; drop copies by id.
+         */
+        post: operations["livenessVerificationExpired"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "liveness.session.erased": {
         parameters: {
             query?: never;
@@ -1476,6 +1520,46 @@ export type components = {
                 reason?: "NoFinishedAttempt" | "FaceSessionNotFound" | "CollectionFailedRepeatedly" | "NoFinishedAttemptBeforeExpiry" | "VerifyImageHashMismatch" | "VerifyImageHashMissing" | "FaceAnswerInvalid" | "DigestMismatch";
                 /** Format: date-time */
                 authTokenExpiresDateTime: string;
+            };
+        };
+        /**
+         * @description A verification's link (or the access token it gave) ran out before a check was started from it: no session, so no other event follows. Issue a new link (back office) or create a new verification.
+         * @example {
+         *       "id": "evt_019ac1f2-9b00-7a2b-9c3d-4e5f60718293",
+         *       "type": "liveness.verification.expired",
+         *       "timestamp": "2026-11-26T09:46:00.000Z",
+         *       "data": {
+         *         "verificationId": "019ac1f2-7a3b-7c4d-8e5f-0123456789ab",
+         *         "clientReferenceId": "order-7731",
+         *         "status": "expired",
+         *         "linkState": "expired",
+         *         "linkExpiresDateTime": "2026-11-26T09:45:00.000Z"
+         *       }
+         *     }
+         */
+        VerificationExpiredEvent: {
+            id: components["schemas"]["EventId"];
+            /** @constant */
+            type: "liveness.verification.expired";
+            /**
+             * Format: date-time
+             * @description When the sweep found the link expired.
+             */
+            timestamp: string;
+            data: {
+                /** Format: uuid */
+                verificationId: string;
+                /** @description The reference the relying party gave when it created the verification. */
+                clientReferenceId?: string;
+                /** @constant */
+                status: "expired";
+                /** @constant */
+                linkState: "expired";
+                /**
+                 * Format: date-time
+                 * @description When the link stopped working.
+                 */
+                linkExpiresDateTime: string;
             };
         };
         /**
@@ -2324,7 +2408,7 @@ export type components = {
             lastError?: ("Timeout" | "NetworkError" | "Redirect" | "HttpStatus" | "NotConfigured") | "DeliveryFailedRepeatedly";
         };
         /** @enum {string} */
-        EventType: "liveness.session.decided" | "liveness.review.settled" | "liveness.session.expired" | "liveness.session.erased" | "liveness.subject.erased";
+        EventType: "liveness.session.decided" | "liveness.review.settled" | "liveness.session.expired" | "liveness.session.erased" | "liveness.subject.erased" | "liveness.verification.expired";
         /** @description The event's delivery tries, oldest first. */
         DeliveryAttemptList: {
             value: components["schemas"]["DeliveryAttempt"][];
@@ -3490,6 +3574,76 @@ export interface operations {
             };
         };
     };
+    quickLinkCallback: {
+        parameters: {
+            query: {
+                /** @description The per-session secret (from the callbackUrl this app built). */
+                secret: string;
+            };
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the device page's result view. */
+            303: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    quickLinkCallbackNotify: {
+        parameters: {
+            query: {
+                /** @description The per-session secret (from the callbackUrl this app built). */
+                secret: string;
+            };
+            header?: never;
+            path: {
+                /** @description The verification id (a GUID, case-insensitive). Anything that is not a GUID is answered 404. */
+                verificationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Collection requested. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VerificationNotFound: no such verification of yours (another relying party's is a 404 too; so is an id that is not a GUID). */
+            404: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listVerificationsWithEntraId: {
         parameters: {
             query?: {
@@ -3554,7 +3708,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). */
+            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). ReferenceGone: the relying party's reference image was deleted when the link expired (create a new verification). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
@@ -3602,7 +3756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). */
+            /** @description VerificationUsed: a check was already started from this verification (or it is cancelled or decided). ReferenceGone: the relying party's reference image was deleted when the link expired (create a new verification). */
             409: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
@@ -5462,6 +5616,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["SessionExpiredEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (the body of the answer is ignored and never logged). */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: the delivery is tried again later. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    livenessVerificationExpired: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per event and the same on every delivery of it (the webhook-id header): a receiver that has seen the id before must treat the delivery as a copy. */
+                "webhook-id": components["schemas"]["EventId"];
+                /** @description Unix seconds when this try was signed. Reject deliveries more than 5 minutes off your clock (the standardwebhooks libraries do). */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>"> with the shared whsec_ secret; during a secret rotation two signatures, space-separated: accept the delivery if either verifies. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationExpiredEvent"];
             };
         };
         responses: {
