@@ -5,7 +5,7 @@
 // Idempotent and resumable: the record is first marked erasing (while marked, nothing new is stored for the
 // subject); each step is idempotent and its counts are saved on the record as it goes; the record goes last. A crash
 // half-way is finished by a repeat call or by the sweep (which reads the erasing index).
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from './ids.js';
 import { purgeSession } from './delete-session.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { appendEvidence, digestOf, receiptFacts, refOf } from './evidence.js';
@@ -22,7 +22,7 @@ export async function eraseSubject(deps: LivenessDeps, subjectKey: string, reque
     if (current?.erasure) return undefined; // already erasing: resume it
     return {
       ...(current ?? newSubjectRecord(subjectKey, now)),
-      erasure: { erasureId: uuidv7({ msecs: now.getTime() }), requestedDateTime: now.toISOString(), requestedBy, counts: {} },
+      erasure: { erasureId: timeOrderedId(now.getTime()), requestedDateTime: now.toISOString(), requestedBy, counts: {} },
     };
   });
   return finishErasure(deps, marked!);

@@ -6,7 +6,7 @@
 // the process dies (or the queue fails) in between, the events stay on the row, and retention.ts makes the session due
 // for the sweep soon after (eventRecoverySeconds), which publishes them. Delivery is therefore at least once: a crash
 // after the enqueue but before the removal sends an event twice, with the same id, which receivers de-duplicate on.
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from './ids.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import type {
   ReviewSettledEvent, SessionDecidedEvent, SessionErasedEvent, SessionExpiredEvent, SubjectErasedEvent,
@@ -21,7 +21,7 @@ type TypedEvent = SessionDecidedEvent | SessionExpiredEvent | SessionErasedEvent
 
 /** A new event: a time-ordered unique id (so dead letters list oldest first) and the time the thing happened. */
 export function newEvent<E extends TypedEvent>(type: E['type'], at: Date, data: E['data']): E {
-  return { id: `evt_${uuidv7({ msecs: at.getTime() })}`, type, timestamp: at.toISOString(), data } as E;
+  return { id: `evt_${timeOrderedId(at.getTime())}`, type, timestamp: at.toISOString(), data } as E;
 }
 
 /** Who and what the event is about, as the relying party knows them: never images, tokens or keys. */

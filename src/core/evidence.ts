@@ -16,7 +16,7 @@
 // until the sweep (the outbox makes the session due soon).
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from './ids.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import type { LivenessSession } from './session.js';
 
@@ -199,7 +199,7 @@ export async function writeCheckpoint(deps: Pick<LivenessDeps, 'evidence' | 'evi
   }
   const now = deps.clock.now();
   const payload: CheckpointPayload = {
-    v: 1, checkpointId: uuidv7({ msecs: now.getTime() }), time: now.toISOString(),
+    v: 1, checkpointId: timeOrderedId(now.getTime()), time: now.toISOString(),
     ...(latest ? { previous: { checkpointId: latest.checkpointId, time: latest.time } } : {}),
     heads,
   };

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { deleteSession } from './delete-session.js';
 import { tokenHash } from './verification.js';
-import { v7 as uuidv7 } from 'uuid';
+import { timeOrderedId } from './ids.js';
 import { attestationRequired, type DevicePlatform } from './attestation.js';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
 import { updateSession, type LivenessDeps } from './deps.js';
@@ -207,7 +207,7 @@ async function replay(deps: LivenessDeps, sessionId: string, caller: DeviceCalle
 async function createForLink(
   deps: LivenessDeps, caller: LinkCaller, subject: Subject, record: SubjectRecord | undefined, fields: StartSessionFields, policy: SessionPolicy,
 ): Promise<StartedSession> {
-  const sessionId = uuidv7({ msecs: deps.clock.now().getTime() });
+  const sessionId = timeOrderedId(deps.clock.now().getTime());
   const claim = await claimForSession(deps, caller, sessionId);
   let started: StartedSession;
   try {
@@ -264,7 +264,7 @@ async function createWithinQuota(
 ): Promise<StartedSession> {
   const now = deps.clock.now();
   // Time-ordered (UUIDv7): the storage keys, and so newest-first listing, follow from the id itself.
-  const sessionId = caller.sessionId ?? uuidv7({ msecs: now.getTime() });
+  const sessionId = caller.sessionId ?? timeOrderedId(now.getTime());
   const expires = new Date(now.getTime() + policy.authTokenTimeToLiveInSeconds * 1000);
   const refusal = await deps.quota.reserve(caller.subjectKey, sessionId, expires, now);
   if (refusal) {

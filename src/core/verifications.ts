@@ -6,7 +6,7 @@
 // every change is a conditional write of the verification record (VerificationStore.mutate): of two concurrent
 // exchanges of one link exactly one wins.
 import { createHash } from 'node:crypto';
-import { v7 as uuidv7, validate as uuidValidate } from 'uuid';
+import { isUuid, timeOrderedId } from './ids.js';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import { privacyNotice } from './consent.js';
 import { deleteSession } from './delete-session.js';
@@ -115,7 +115,7 @@ async function storeVerification(deps: LivenessDeps, input: {
   image?: { bytes: Uint8Array; contentType: string; extension: string };
 }): Promise<IssuedLink> {
   const { now, image, fields } = input;
-  const verificationId = uuidv7({ msecs: now.getTime() });
+  const verificationId = timeOrderedId(now.getTime());
   const linkToken = newToken('link', verificationId);
   const expiresDateTime = later(now, deps.settings.verifications.linkTtlSeconds);
   const referenceImage: StoredImage | undefined = image ? {
@@ -166,7 +166,7 @@ async function recordLinkEvidence(deps: LivenessDeps, type: 'verification.link.i
 
 /** The relying party's own verification, or 404 (another relying party's included). */
 async function owned(deps: LivenessDeps, verificationId: string, owner: string | undefined): Promise<Verification> {
-  if (!uuidValidate(verificationId)) throw notFound();
+  if (!isUuid(verificationId)) throw notFound();
   const v = await deps.verifications.get(verificationId.toLowerCase());
   if (!v || (owner !== undefined && v.owner !== owner)) throw notFound();
   return v;
@@ -421,7 +421,7 @@ export async function sweepVerifications(deps: LivenessDeps): Promise<{ expired:
 async function publishVerificationExpired(deps: LivenessDeps, v: Verification, now: Date): Promise<void> {
   if (!deps.events) return;
   const random = createHash('sha256').update(`${v.verificationId}|${v.linkIssuedDateTime}`).digest().subarray(0, 16);
-  const id = `evt_${uuidv7({ msecs: Date.parse(v.linkExpiresDateTime), random })}`;
+  const id = `evt_${timeOrderedId(Date.parse(v.linkExpiresDateTime), random)}`;
   const event: VerificationExpiredEvent = {
     id, type: 'liveness.verification.expired', timestamp: now.toISOString(),
     data: {

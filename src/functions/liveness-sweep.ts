@@ -1,11 +1,14 @@
 import { app, type Timer } from '@azure/functions';
-import { sweepSessions, type SweepReport } from '../core/sweep.js';
+import type { SweepReport } from '../core/sweep.js';
 import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
+
+// The use cases load with the first invocation, not while the host indexes the functions (cold start).
+const sweepModule = () => import('../core/sweep.js');
 
 /** Timer: sweeps sessions whose token expired or whose retention ended (schedule from LIVENESS_SWEEP_SCHEDULE). */
 export async function sweepLivenessSessions({ input: timer, deps }: TriggerInvocation<Timer>): Promise<SweepReport> {
   if (timer.isPastDue) deps.logger.warn('sweep is running late');
-  return sweepSessions(deps);
+  return (await sweepModule()).sweepSessions(deps);
 }
 
 app.timer('liveness-sweep', {
