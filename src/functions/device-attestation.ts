@@ -4,14 +4,11 @@
 // only sessions created for attestation (LIVENESS_ATTESTATION_<PLATFORM>=required) answer at all. Bodies are small
 // JSON, capped before they are read.
 import type { HttpRequest } from '@azure/functions';
-import type { AttestationUseCaseDeps } from '../core/device-attestation.js';
+import { acceptDigest, challenge, register, releaseToken, verifyReturning, type AttestationUseCaseDeps } from '../core/device-attestation.js';
 import { ConfigurationError } from '../config/errors.js';
 import type { LivenessDeps } from '../core/deps.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const deviceAttestationModule = () => import('../core/device-attestation.js');
 
 /** Register carries two certificates and the platform attestation (an iOS receipt, an Android chain and token). */
 export const MAX_ATTESTATION_BODY_BYTES = 64 * 1024;
@@ -29,35 +26,35 @@ function attestationDeps(deps: LivenessDeps): AttestationUseCaseDeps {
 export const attestationChallenge: OperationHandler<'attestationChallenge'> = async ({ request, deps }) => {
   const { parseAttestationIdentity } = await schemas();
   const q = parseAttestationIdentity(query(request));
-  return json(200, await (await deviceAttestationModule()).challenge(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }));
+  return json(200, await challenge(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }));
 };
 
 export const attestationRegister: OperationHandler<'attestationRegister'> = async ({ request, deps }) => {
   const { parseAttestationIdentity, parseSignedPayload } = await schemas();
   const q = parseAttestationIdentity(query(request));
   const body = parseSignedPayload(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
-  return json(200, await (await deviceAttestationModule()).register(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
+  return json(200, await register(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
 };
 
 export const attestationVerify: OperationHandler<'attestationVerify'> = async ({ request, deps }) => {
   const { parseAttestationIdentity, parseSignedPayload } = await schemas();
   const q = parseAttestationIdentity(query(request));
   const body = parseSignedPayload(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
-  return json(200, await (await deviceAttestationModule()).verifyReturning(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
+  return json(200, await verifyReturning(attestationDeps(deps), { sessionId: q.s, clientId: q.cid, platform: q.sys }, body));
 };
 
 export const sessionToken: OperationHandler<'sessionToken'> = async ({ request, deps }) => {
   const { parseAttestationSession, parseSealedRequest } = await schemas();
   const q = parseAttestationSession(query(request));
   const body = parseSealedRequest(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
-  return json(200, await (await deviceAttestationModule()).releaseToken(attestationDeps(deps), q.s, body));
+  return json(200, await releaseToken(attestationDeps(deps), q.s, body));
 };
 
 export const livenessDigest: OperationHandler<'livenessDigest'> = async ({ request, deps }) => {
   const { parseAttestationSession, parseSealedRequest } = await schemas();
   const q = parseAttestationSession(query(request));
   const body = parseSealedRequest(await readJson(request, MAX_ATTESTATION_BODY_BYTES));
-  return json(200, await (await deviceAttestationModule()).acceptDigest(attestationDeps(deps), q.s, body));
+  return json(200, await acceptDigest(attestationDeps(deps), q.s, body));
 };
 
 httpOperation('attestationChallenge', attestationChallenge);

@@ -1,8 +1,6 @@
 import { app } from '@azure/functions';
+import { markFailed } from '../core/collect-result.js';
 import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const collectResultModule = () => import('../core/collect-result.js');
 
 /**
  * Poison-queue trigger: a completion message that failed maxDequeueCount times marks its session Failed, so that
@@ -14,7 +12,7 @@ export async function failPoisonedCompletion({ input, deps }: TriggerInvocation<
     deps.logger.warn('poison message without a session id dropped');
     return;
   }
-  await (await collectResultModule()).markFailed(deps, sessionId, 'CollectionFailedRepeatedly');
+  await markFailed(deps, sessionId, 'CollectionFailedRepeatedly');
 }
 
 app.storageQueue('liveness-completions-poison', {

@@ -1,9 +1,7 @@
 import { app } from '@azure/functions';
+import { handleCompletionMessage } from '../core/collect-result.js';
 import { contract } from '../shared/contract.js';
 import { queueMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const collectResultModule = () => import('../core/collect-result.js');
 
 /**
  * Queue trigger: pulls the liveness decision and face-match result from Face into Table storage. Throwing lets the
@@ -17,7 +15,7 @@ export async function collectLivenessResult({ input, context, deps }: TriggerInv
     return;
   }
   const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
-  const outcome = await (await collectResultModule()).handleCompletionMessage(deps, parsed.data, Number.isInteger(dequeueCount) && dequeueCount > 0 ? dequeueCount : 1);
+  const outcome = await handleCompletionMessage(deps, parsed.data, Number.isInteger(dequeueCount) && dequeueCount > 0 ? dequeueCount : 1);
   deps.logger.info('completion message handled', { sessionId: parsed.data.sessionId, outcome, try: parsed.data.try });
 }
 

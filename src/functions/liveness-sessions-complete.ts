@@ -1,9 +1,7 @@
+import { requestCompletion } from '../core/complete-session.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { contract } from '../shared/contract.js';
 import { json, readJson, sessionIdParam } from '../shared/http.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const completeSessionModule = () => import('../core/complete-session.js');
 
 /**
  * POST /api/liveness-sessions/{sessionId}/complete — the device says its capture is done. Idempotent. An optional
@@ -18,7 +16,7 @@ export const completeLivenessSession: OperationHandler<'completeLivenessSession'
     const { parseJsonBody, completeRequestSchema } = await contract();
     digest = parseJsonBody(completeRequestSchema, await readJson(request), { digest: 'InvalidDigest' }).digest;
   }
-  await (await completeSessionModule()).requestCompletion(deps, sessionId, caller, digest);
+  await requestCompletion(deps, sessionId, caller, digest);
   // The device learns that the request was accepted, never the decision or scores.
   return json(202, { sessionId, status: 'Accepted' });
 };

@@ -1,10 +1,8 @@
+import { startSession } from '../core/start-session.js';
+import { assertConsent } from '../core/consent.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readMultipart } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const startSessionModule = () => import('../core/start-session.js');
-const consentModule = () => import('../core/consent.js');
 
 /**
  * POST /api/liveness-sessions — the device (bearer token) starts a liveness check, against the subject's enrolled
@@ -15,13 +13,12 @@ export const createLivenessSession: OperationHandler<'createLivenessSession'> = 
   const { START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, parseIdempotencyKey, parseStartSessionForm } = await contract();
   const idempotencyKey = parseIdempotencyKey(request.headers);
   const privacy = deps.settings.privacy;
-  const { assertConsent } = await consentModule();
   const body = await readMultipart(request, START_SESSION_FORM_FIELDS, START_SESSION_FORM_FILES, {
     onField: (name, value) => { if (name === 'consentVersion') assertConsent(privacy, value); },
   });
   assertConsent(privacy, body.fields.consentVersion);
   const fields = parseStartSessionForm(body.fields);
-  const { replayed, attestationRequired, platform, authToken, quickLink, ...started } = await (await startSessionModule()).startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
+  const { replayed, attestationRequired, platform, authToken, quickLink, ...started } = await startSession(deps, { caller, fields, verifyImage: body.files.verifyImage?.bytes, idempotencyKey });
   // Under LIVENESS_ATTESTATION_<PLATFORM>=required the token goes only to an attested app, through the protocol.
   // Under FACE_QUICK_LINK=on a link's session runs on Face's hosted page: the page gets its address, not the token.
   const answer = attestationRequired

@@ -1,11 +1,8 @@
 import type { HttpRequest } from '@azure/functions';
 import { NotFoundError } from '../core/errors.js';
-import type { SessionImage } from '../core/queries.js';
+import { getSessionImage, type SessionImage } from '../core/queries.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { SECURITY_HEADERS, sessionIdParam } from '../shared/http.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const queriesModule = () => import('../core/queries.js');
 
 /**
  * Biometric images reach the back office only through these routes (authenticated, never a public blob URL), are
@@ -28,12 +25,12 @@ function attemptIdParam(request: HttpRequest): number {
 
 /** GET /api/liveness-sessions/{sessionId}/verify-image — back office: the reference photo the session was started with. */
 export const getVerifyImage: OperationHandler<'getLivenessSessionVerifyImage'> = async ({ request, deps }) =>
-  imageResponse(await (await queriesModule()).getSessionImage(deps, sessionIdParam(request), { kind: 'verify' }));
+  imageResponse(await getSessionImage(deps, sessionIdParam(request), { kind: 'verify' }));
 
 /** GET /api/liveness-sessions/{sessionId}/session-images/{attemptId} — back office: what the camera saw in that attempt. */
 export const getSessionImageOfAttempt: OperationHandler<'getLivenessSessionImage'> = async ({ request, deps }) => {
   const sessionId = sessionIdParam(request);
-  return imageResponse(await (await queriesModule()).getSessionImage(deps, sessionId, { kind: 'session', attemptId: attemptIdParam(request) }));
+  return imageResponse(await getSessionImage(deps, sessionId, { kind: 'session', attemptId: attemptIdParam(request) }));
 };
 
 httpOperation('getLivenessSessionVerifyImage', getVerifyImage);

@@ -1,14 +1,11 @@
 import { app, type Timer } from '@azure/functions';
-import type { SweepReport } from '../core/sweep.js';
+import { sweepSessions, type SweepReport } from '../core/sweep.js';
 import { triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const sweepModule = () => import('../core/sweep.js');
 
 /** Timer: sweeps sessions whose token expired or whose retention ended (schedule from LIVENESS_SWEEP_SCHEDULE). */
 export async function sweepLivenessSessions({ input: timer, deps }: TriggerInvocation<Timer>): Promise<SweepReport> {
   if (timer.isPastDue) deps.logger.warn('sweep is running late');
-  return (await sweepModule()).sweepSessions(deps);
+  return sweepSessions(deps);
 }
 
 app.timer('liveness-sweep', {

@@ -1,8 +1,6 @@
 import { app } from '@azure/functions';
+import { deadLetterPoisoned } from '../core/webhook-delivery.js';
 import { deliveryMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const webhookDeliveryModule = () => import('../core/webhook-delivery.js');
 
 /**
  * Poison-queue trigger: a webhook message the host gave up on (its tries kept failing to store their outcome) becomes
@@ -10,7 +8,7 @@ const webhookDeliveryModule = () => import('../core/webhook-delivery.js');
  */
 export async function deadLetterPoisonedWebhook({ input, webhooks }: TriggerInvocation<unknown>): Promise<void> {
   const message = await deliveryMessage(input, webhooks, 'poison webhook message without an event dropped');
-  if (message) await (await webhookDeliveryModule()).deadLetterPoisoned(webhooks, message);
+  if (message) await deadLetterPoisoned(webhooks, message);
 }
 
 app.storageQueue('liveness-webhooks-poison', {

@@ -1,8 +1,6 @@
 import { app } from '@azure/functions';
+import { deliverEvent } from '../core/webhook-delivery.js';
 import { deliveryMessage, triggerHandler, type TriggerInvocation } from '../shared/handler.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const webhookDeliveryModule = () => import('../core/webhook-delivery.js');
 
 /**
  * Queue trigger: one delivery try of one event to the relying party's webhook (signed, with a timeout, no redirects).
@@ -11,7 +9,7 @@ const webhookDeliveryModule = () => import('../core/webhook-delivery.js');
  */
 export async function deliverWebhook({ input, webhooks }: TriggerInvocation<unknown>): Promise<void> {
   const message = await deliveryMessage(input, webhooks, 'ignoring malformed webhook message'); // it cannot succeed on a retry
-  if (message) await (await webhookDeliveryModule()).deliverEvent(webhooks, message);
+  if (message) await deliverEvent(webhooks, message);
 }
 
 // The queue's name follows the completion queue's (`<LIVENESS_COMPLETION_QUEUE>-webhooks`), so it needs no setting

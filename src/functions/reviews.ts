@@ -1,10 +1,8 @@
 // Review decisions: the queue of sessions awaiting a person, and settling one.
+import { listReviewQueue, settleReview } from '../core/review.js';
 import { actor, httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson, sessionIdParam } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const reviewModule = () => import('../core/review.js');
 
 async function queueQuery(query: URLSearchParams) {
   const { parseQuery, reviewQueueQueryCodes, reviewQueueQuerySchema } = await contract();
@@ -13,14 +11,14 @@ async function queueQuery(query: URLSearchParams) {
 
 /** GET /api/review-queue?top=&continuationToken= — sessions awaiting review, oldest first. */
 export const getReviewQueue: OperationHandler<'listReviewQueue'> = async ({ request, deps }) =>
-  json(200, await (await reviewModule()).listReviewQueue(deps, await queueQuery(request.query)));
+  json(200, await listReviewQueue(deps, await queueQuery(request.query)));
 
 /** POST /api/liveness-sessions/{sessionId}/review — settle a session awaiting review (409 if not, or already). */
 export const settleSessionReview: OperationHandler<'settleLivenessSessionReview'> = async ({ request, deps, caller }) => {
   const sessionId = sessionIdParam(request);
   const { parseJsonBody, settleReviewRequestSchema } = await contract();
   const body = parseJsonBody(settleReviewRequestSchema, await readJson(request), { outcome: 'InvalidOutcome', reason: 'InvalidReason' });
-  return json(200, await (await reviewModule()).settleReview(deps, sessionId, body, actor(caller)));
+  return json(200, await settleReview(deps, sessionId, body, actor(caller)));
 };
 
 httpOperation('listReviewQueue', getReviewQueue);

@@ -1,9 +1,7 @@
+import { resolveSubjectKey } from '../core/subject-keys.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const subjectKeysModule = () => import('../core/subject-keys.js');
 
 /**
  * POST /api/subject-keys — back office: the subject key of a device token subject. The raw subject travels in this
@@ -12,7 +10,7 @@ const subjectKeysModule = () => import('../core/subject-keys.js');
 export const createSubjectKey: OperationHandler<'createSubjectKey'> = async ({ request, deps }) => {
   const { parseJsonBody, subjectKeyRequestSchema } = await contract();
   const { subject } = parseJsonBody(subjectKeyRequestSchema, await readJson(request), { subject: 'InvalidSubject' });
-  return json(200, (await subjectKeysModule()).resolveSubjectKey(deps, subject));
+  return json(200, resolveSubjectKey(deps, subject));
 };
 
 httpOperation('createSubjectKey', createSubjectKey);

@@ -1,18 +1,16 @@
 // The /subjects routes of the back office: export (Art. 15), erasure (Art. 17) and the enrolled reference.
 import type { SubjectExport, SubjectExportBody } from '../contract/types.js';
+import { eraseSubject } from '../core/erase-subject.js';
 import { ValidationError } from '../core/errors.js';
+import { enrolReference, promoteReference, publicReference, removeReference } from '../core/references.js';
+import { checkSubjectKey } from '../core/subject.js';
+import { exportSubject, subjectImage } from '../core/subject-export.js';
+import { resetCorrelationId } from '../core/correlation-ids.js';
 import { actor, httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson, readMultipart, SECURITY_HEADERS } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
 
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const eraseSubjectModule = () => import('../core/erase-subject.js');
-const referencesModule = () => import('../core/references.js');
-const subjectModule = () => import('../core/subject.js');
-const subjectExportModule = () => import('../core/subject-export.js');
-const correlationIdsModule = () => import('../core/correlation-ids.js');
-
-const keyParam = async (request: { params: Record<string, string> }) => (await subjectModule()).checkSubjectKey(request.params.subjectKey ?? '');
+const keyParam = (request: { params: Record<string, string> }) => checkSubjectKey(request.params.subjectKey ?? '');
 
 /**
  * The export with its images as links: the core names each image, the link is this route's images route, on the
@@ -34,45 +32,45 @@ export function linkedExport(exported: SubjectExport, exportUrl: string): Subjec
 
 /** GET /api/subjects/{subjectKey} — everything held about the subject. */
 export const exportSubjectData: OperationHandler<'exportSubject'> = async ({ request, deps }) =>
-  json(200, linkedExport(await (await subjectExportModule()).exportSubject(deps, await keyParam(request)), request.url));
+  json(200, linkedExport(await exportSubject(deps, keyParam(request)), request.url));
 
 /** DELETE /api/subjects/{subjectKey} — erase everything of the subject; answers the deletion receipt. */
 export const eraseSubjectData: OperationHandler<'eraseSubject'> = async ({ request, deps, caller }) =>
-  json(200, await (await eraseSubjectModule()).eraseSubject(deps, await keyParam(request), actor(caller)));
+  json(200, await eraseSubject(deps, keyParam(request), actor(caller)));
 
 /** PUT /api/subjects/{subjectKey}/reference — enrol (or replace) the reference from an upload. */
 export const enrolSubjectReference: OperationHandler<'enrolSubjectReference'> = async ({ request, deps, caller }) => {
-  const subjectKey = await keyParam(request);
+  const subjectKey = keyParam(request);
   const body = await readMultipart(request, [], (await contract()).ENROL_REFERENCE_FORM_FILES);
   const image = body.files.referenceImage;
   if (!image) throw new ValidationError('MissingReferenceImage', "The form must include a 'referenceImage' file part.");
-  return json(200, (await referencesModule()).publicReference(await (await referencesModule()).enrolReference(deps, subjectKey, image.bytes, actor(caller))));
+  return json(200, publicReference(await enrolReference(deps, subjectKey, image.bytes, actor(caller))));
 };
 
 /** POST /api/subjects/{subjectKey}/reference/promote — the verify image of a passed session becomes the reference. */
 export const promoteSubjectReference: OperationHandler<'promoteSubjectReference'> = async ({ request, deps, caller }) => {
-  const subjectKey = await keyParam(request);
+  const subjectKey = keyParam(request);
   const { parseJsonBody, promoteReferenceRequestSchema } = await contract();
   const { sessionId } = parseJsonBody(promoteReferenceRequestSchema, await readJson(request), { sessionId: 'InvalidSessionId' });
-  return json(200, (await referencesModule()).publicReference(await (await referencesModule()).promoteReference(deps, subjectKey, sessionId.toLowerCase(), actor(caller))));
+  return json(200, publicReference(await promoteReference(deps, subjectKey, sessionId.toLowerCase(), actor(caller))));
 };
 
 /** DELETE /api/subjects/{subjectKey}/reference — remove the enrolled reference. */
 export const removeSubjectReference: OperationHandler<'removeSubjectReference'> = async ({ request, deps }) => {
-  await (await referencesModule()).removeReference(deps, await keyParam(request));
+  await removeReference(deps, keyParam(request));
   return { status: 204 };
 };
 
 /** POST /api/subjects/{subjectKey}/correlation-id/reset — a new abuse-monitoring correlation id, after a review. */
 export const resetSubjectCorrelationId: OperationHandler<'resetSubjectCorrelationId'> = async ({ request, deps, caller }) =>
-  json(200, await (await correlationIdsModule()).resetCorrelationId(deps, await keyParam(request), actor(caller)));
+  json(200, await resetCorrelationId(deps, keyParam(request), actor(caller)));
 
 /** GET /api/subjects/{subjectKey}/images?name= — an image of the subject (the links in the export). */
 export const getSubjectImage: OperationHandler<'getSubjectImage'> = async ({ request, deps }) => {
-  const subjectKey = await keyParam(request);
+  const subjectKey = keyParam(request);
   const { parseQuery, subjectImageQuerySchema } = await contract();
   const { name } = parseQuery(subjectImageQuerySchema, request.query, { byField: { name: 'BadArgument' }, otherwise: 'BadArgument' });
-  const image = await (await subjectExportModule()).subjectImage(deps, subjectKey, name);
+  const image = await subjectImage(deps, subjectKey, name);
   return { status: 200, body: image.bytes, headers: { ...SECURITY_HEADERS, 'content-type': image.contentType } };
 };
 

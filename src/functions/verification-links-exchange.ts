@@ -1,9 +1,7 @@
+import { exchangeLink } from '../core/verifications.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readJson } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const verificationsModule = () => import('../core/verifications.js');
 
 /**
  * POST /api/verification-links/exchange — the page opened from a verification link trades the link token (from the
@@ -12,7 +10,7 @@ const verificationsModule = () => import('../core/verifications.js');
 export const exchangeVerificationLink: OperationHandler<'exchangeVerificationLink'> = async ({ request, deps }) => {
   const { parseJsonBody, exchangeLinkRequestSchema } = await contract();
   const { token } = parseJsonBody(exchangeLinkRequestSchema, await readJson(request), { token: 'InvalidLinkToken' });
-  return json(200, await (await verificationsModule()).exchangeLink(deps, token));
+  return json(200, await exchangeLink(deps, token));
 };
 
 httpOperation('exchangeVerificationLink', exchangeVerificationLink);

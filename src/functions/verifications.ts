@@ -2,15 +2,14 @@
 // single-use link; it reads the result and can cancel. The back office lists verifications and issues new links.
 // The core hands out link tokens; the URL is built here (the pages' origin is the edge's business).
 import { ConfigurationError } from '../config/errors.js';
-import type { IssuedLink, VerificationView } from '../core/verifications.js';
+import {
+  cancelVerification, createVerification, listVerifications, quickLinkCallback, readVerification, reissueLink, type IssuedLink, type VerificationView,
+} from '../core/verifications.js';
 import { NotFoundError } from '../core/errors.js';
 import type { AppServices } from '../composition.js';
 import { httpOperation, type OperationHandler } from '../shared/auth.js';
 import { json, readMultipart } from '../shared/http.js';
 import { contract } from '../shared/contract.js';
-
-// The use cases load with the first invocation, not while the host indexes the functions (cold start).
-const verificationsModule = () => import('../core/verifications.js');
 
 /** `<pages origin>/device/?verification=<id>#link=<token>`: the token in the fragment never reaches a server log. */
 function pagesOrigin(services: AppServices): string {
@@ -40,7 +39,7 @@ export const createVerificationHandler: OperationHandler<'createVerification'> =
   const idempotencyKey = parseIdempotencyKey(request.headers);
   const body = await readMultipart(request, CREATE_VERIFICATION_FORM_FIELDS, CREATE_VERIFICATION_FORM_FILES);
   const fields = parseCreateVerificationForm(body.fields);
-  const { replayed, ...issued } = await (await verificationsModule()).createVerification(deps, {
+  const { replayed, ...issued } = await createVerification(deps, {
     owner: caller.owner, fields, referenceImage: body.files.referenceImage?.bytes, ...(idempotencyKey ? { idempotencyKey } : {}),
   });
   return json(201, { verificationId: issued.verificationId, url: linkUrl(services, issued), expiresDateTime: issued.expiresDateTime }, {
@@ -53,11 +52,11 @@ const readView = ({ sessionId: _sessionId, ...rest }: VerificationView) => rest;
 
 /** GET /api/verifications/{verificationId} — the relying party reads its verification. */
 export const getVerificationHandler: OperationHandler<'getVerification'> = async ({ request, deps, caller }) =>
-  json(200, readView(await (await verificationsModule()).readVerification(deps, verificationId(request.params), caller.owner)));
+  json(200, readView(await readVerification(deps, verificationId(request.params), caller.owner)));
 
 /** DELETE /api/verifications/{verificationId} — the relying party cancels; the link then answers 410. */
 export const cancelVerificationHandler: OperationHandler<'cancelVerification'> = async ({ request, deps, caller }) => {
-  await (await verificationsModule()).cancelVerification(deps, verificationId(request.params), caller.owner);
+  await cancelVerification(deps, verificationId(request.params), caller.owner);
   return { status: 204 };
 };
 
@@ -65,7 +64,7 @@ export const cancelVerificationHandler: OperationHandler<'cancelVerification'> =
 export const listVerificationsHandler: OperationHandler<'listVerifications'> = async ({ request, deps }) => {
   const { parseQuery, listVerificationsQuerySchema, listVerificationsQueryCodes } = await contract();
   const query = parseQuery(listVerificationsQuerySchema, request.query, listVerificationsQueryCodes);
-  const page = await (await verificationsModule()).listVerifications(deps, query.top, query.continuationToken);
+  const page = await listVerifications(deps, query.top, query.continuationToken);
   return json(200, {
     value: page.items.map((v) => ({
       verificationId: v.verificationId, status: v.status, linkState: v.linkState, origin: 'link',
@@ -80,7 +79,7 @@ export const listVerificationsHandler: OperationHandler<'listVerifications'> = a
 /** POST /api/verifications/{verificationId}/link (back office) — a new link (the console shows it as a QR code). */
 export const reissueVerificationLinkHandler: OperationHandler<'reissueVerificationLink'> = async ({ request, deps, services }) => {
   pagesOrigin(services);
-  const issued = await (await verificationsModule()).reissueLink(deps, verificationId(request.params));
+  const issued = await reissueLink(deps, verificationId(request.params));
   return json(200, { url: linkUrl(services, issued), expiresDateTime: issued.expiresDateTime });
 };
 
@@ -100,14 +99,14 @@ async function callbackParams(request: { params: Record<string, string | undefin
 /** GET …/quick-link-callback — the browser back from Face's hosted page: collect, then the page's result view. */
 export const quickLinkCallbackHandler: OperationHandler<'quickLinkCallback'> = async ({ request, deps, services }) => {
   const [id, secret] = await callbackParams(request);
-  await (await verificationsModule()).quickLinkCallback(deps, id, secret);
+  await quickLinkCallback(deps, id, secret);
   return { status: 303, headers: { location: `${pagesOrigin(services)}/device/?verification=${id}&quickLink=done` } };
 };
 
 /** POST …/quick-link-callback — Face, server to server: collect. */
 export const quickLinkCallbackNotifyHandler: OperationHandler<'quickLinkCallbackNotify'> = async ({ request, deps }) => {
   const [id, secret] = await callbackParams(request);
-  await (await verificationsModule()).quickLinkCallback(deps, id, secret);
+  await quickLinkCallback(deps, id, secret);
   return { status: 204 };
 };
 
