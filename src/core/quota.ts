@@ -3,6 +3,7 @@
 // window. The rules are pure functions over the subject's quota record; subjectQuota applies them through the store's
 // conditional read-modify-write, so concurrent creates of one subject cannot overshoot the cap.
 import type { QuotaSettings } from '../config/config.js';
+import { TooManyAttemptsError } from './errors.js';
 import type { QuotaRecord, QuotaRecords, QuotaRefusal, RecordUpdate, SubjectQuota } from './ports.js';
 
 /** The quota policy: the quota settings (LIVENESS_MAX_*_PER_SUBJECT, LIVENESS_CREATE_WINDOW_SECONDS), declared once in the config. */
@@ -44,4 +45,11 @@ export function subjectQuota(records: QuotaRecords, policy: QuotaPolicy): Subjec
     release: (subjectKey, sessionId) => records.update({ subjectKey }, (current) => releaseSlot(current, sessionId)),
     check: async (subjectKey, now) => reserveSlot(await records.get({ subjectKey }), '', now, now, policy).result,
   };
+}
+
+/** The 429 a refused reservation (or check) answers, naming which of the two limits was hit. */
+export function quotaExceeded(refusal: QuotaRefusal): TooManyAttemptsError {
+  return new TooManyAttemptsError(refusal.reason === 'OpenSessions'
+    ? 'Too many liveness sessions are open for this user; finish or wait for one to expire.'
+    : 'Too many liveness sessions were started for this user; try again later.', refusal.retryAfterSeconds, 'QuotaExceeded');
 }

@@ -9,10 +9,12 @@ import { tokenHash } from './verification.js';
 import { timeOrderedId } from './ids.js';
 import { attestationRequired, type DevicePlatform } from './attestation.js';
 import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js';
+import { createOncePerKey } from './idempotency.js';
+import { quotaExceeded } from './quota.js';
 import { updateSession, type LivenessDeps } from './deps.js';
 import { appendEvidence, consentEntry } from './evidence.js';
 import {
-  ConflictError, FaceSessionNotFoundError, IdempotencyError, NotFoundError, TooManyAttemptsError, ValidationError,
+  ConflictError, FaceSessionNotFoundError, NotFoundError, ValidationError,
 } from './errors.js';
 import type { DeviceCaller, LinkCaller } from './ports.js';
 import { claimForSession, linkSessionFacts, releaseClaim, settleClaim } from './verifications.js';
@@ -146,34 +148,11 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
 
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
 
-  const now = deps.clock.now();
-  const requestHash = createHash('sha256').update(JSON.stringify([fields, image?.sha256 ?? caller.verificationId])).digest('hex');
-  const existing = await deps.idempotency.claim(subjectKey, idempotencyKey, {
-    requestHash, state: 'in-progress', createdDateTime: now.toISOString(),
-  }, now);
-  if (existing) {
-    if (existing.requestHash !== requestHash) {
-      throw new IdempotencyError('IdempotencyKeyReused', 'This Idempotency-Key was used with a different request.', 422);
-    }
-    if (existing.state !== 'done' || !existing.sessionId) {
-      throw new IdempotencyError('RequestInProgress', 'A request with this Idempotency-Key is still being processed.', 409);
-    }
-    return { ...(await replay(deps, existing.sessionId, caller)), replayed: true };
-  }
-  let started: StartedSession;
-  try {
-    started = await fresh();
-  } catch (error) {
-    await deps.idempotency.release(subjectKey, idempotencyKey).catch(() => undefined);
-    throw error;
-  }
-  try {
-    await deps.idempotency.complete(subjectKey, idempotencyKey, started.sessionId);
-  } catch (error) {
-    // The session exists and is returned; a retry with this key sees "in progress" until the claim times out (2 min).
-    deps.logger.warn('could not record the idempotency key', { sessionId: started.sessionId, error: (error as Error).name });
-  }
-  return { ...started, replayed: false };
+  return createOncePerKey(deps, {
+    subjectKey, key: idempotencyKey, now: deps.clock.now(),
+    requestHash: createHash('sha256').update(JSON.stringify([fields, image?.sha256 ?? caller.verificationId])).digest('hex'),
+    create: fresh, idOf: (started) => started.sessionId, replay: (sessionId) => replay(deps, sessionId, caller),
+  });
 }
 
 /** The response of the first request with a key, rebuilt from storage and Face (which still holds the token). */
@@ -268,9 +247,7 @@ async function createWithinQuota(
   const expires = new Date(now.getTime() + policy.authTokenTimeToLiveInSeconds * 1000);
   const refusal = await deps.quota.reserve(caller.subjectKey, sessionId, expires, now);
   if (refusal) {
-    throw new TooManyAttemptsError(refusal.reason === 'OpenSessions'
-      ? 'Too many liveness sessions are open for this user; finish or wait for one to expire.'
-      : 'Too many liveness sessions were started for this user; try again later.', refusal.retryAfterSeconds, 'QuotaExceeded');
+    throw quotaExceeded(refusal);
   }
   try {
     return await createFresh(deps, caller, fields, policy, { sessionId, now, expires }, image);

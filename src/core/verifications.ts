@@ -6,6 +6,8 @@
 // every change is a conditional write of the verification record (VerificationStore.mutate): of two concurrent
 // exchanges of one link exactly one wins.
 import { createHash } from 'node:crypto';
+import { createOncePerKey } from './idempotency.js';
+import { quotaExceeded } from './quota.js';
 import { isUuid, timeOrderedId } from './ids.js';
 import { assertNotLockedOut, limitKeys } from './attempt-limits.js';
 import { privacyNotice } from './consent.js';
@@ -14,7 +16,7 @@ import { appendEvidence, verificationLinkEntry } from './evidence.js';
 import { requestCompletion } from './complete-session.js';
 import type { LivenessDeps } from './deps.js';
 import {
-  ConflictError, IdempotencyError, LinkGoneError, NotFoundError, TooManyAttemptsError, UnauthorizedError, ValidationError,
+  ConflictError, LinkGoneError, NotFoundError, UnauthorizedError, ValidationError,
 } from './errors.js';
 import type { LinkCaller, Page } from './ports.js';
 import type { PrivacyBody, VerificationExpiredEvent } from '../contract/types.js';
@@ -78,36 +80,18 @@ export async function createVerification(deps: LivenessDeps, request: CreateVeri
     image = { bytes, contentType: sniffed.contentType, extension: sniffed.extension };
   }
   const refusal = await deps.quota.check?.(subjectKey, now);
-  if (refusal) {
-    throw new TooManyAttemptsError(refusal.reason === 'OpenSessions'
-      ? 'Too many liveness sessions are open for this user; finish or wait for one to expire.'
-      : 'Too many liveness sessions were started for this user; try again later.', refusal.retryAfterSeconds, 'QuotaExceeded');
-  }
+  if (refusal) throw quotaExceeded(refusal);
 
   const fresh = () => storeVerification(deps, { owner, subjectKey, fields, returnUrl, image, now, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime });
   if (!idempotencyKey) return { ...(await fresh()), replayed: false };
 
   // The Idempotency-Key rule of session creates, under the person's key: a retry gets the same verification (with a
   // new link: the first one's token was never stored, so it cannot be handed out again).
-  const scopeKey = `verification|${owner}|${idempotencyKey}`;
-  const requestHash = createHash('sha256').update(JSON.stringify([owner, fields, image ? sha256Upper(image.bytes) : null])).digest('hex');
-  const existing = await deps.idempotency.claim(subjectKey, scopeKey, { requestHash, state: 'in-progress', createdDateTime: now.toISOString() }, now);
-  if (existing) {
-    if (existing.requestHash !== requestHash) throw new IdempotencyError('IdempotencyKeyReused', 'This Idempotency-Key was used with a different request.', 422);
-    if (existing.state !== 'done' || !existing.sessionId) throw new IdempotencyError('RequestInProgress', 'A request with this Idempotency-Key is still being processed.', 409);
-    return { ...(await reissueLink(deps, existing.sessionId, owner)), replayed: true };
-  }
-  let issued: IssuedLink;
-  try {
-    issued = await fresh();
-  } catch (error) {
-    await deps.idempotency.release(subjectKey, scopeKey).catch(() => undefined);
-    throw error;
-  }
-  await deps.idempotency.complete(subjectKey, scopeKey, issued.verificationId).catch((error: unknown) => {
-    deps.logger.warn('could not record the idempotency key', { verificationId: issued.verificationId, error: (error as Error).name });
+  return createOncePerKey(deps, {
+    subjectKey, key: `verification|${owner}|${idempotencyKey}`, now,
+    requestHash: createHash('sha256').update(JSON.stringify([owner, fields, image ? sha256Upper(image.bytes) : null])).digest('hex'),
+    create: fresh, idOf: (issued) => issued.verificationId, replay: (verificationId) => reissueLink(deps, verificationId, owner),
   });
-  return { ...issued, replayed: false };
 }
 
 async function storeVerification(deps: LivenessDeps, input: {
