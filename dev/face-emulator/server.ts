@@ -19,7 +19,7 @@ import {
   API_VERSIONS, EmulatorClock, SessionStore, sha256Hex, toWire,
   type AbuseMonitoringResult, type ApiVersion, type Attempt, type FaceRectangle, type Session, type VerifyReference,
 } from './store.js';
-import { checkImageSize, MAX_IMAGE_BYTES, validateCreate, validateCreateLiveness } from './validation.js';
+import { checkImageSize, MAX_IMAGE_BYTES, validateCreate, validateCreateLiveness, type SessionCreateParams } from './validation.js';
 
 export interface FaceEmulatorOptions {
   port: number;            // 0 = any free port
@@ -214,6 +214,21 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
 
   // ---- management API ------------------------------------------------------------------------------------------
 
+  /** The fields of a new session that both creates take the same way. */
+  function sessionFields(params: SessionCreateParams, version: ApiVersion) {
+    return {
+      apiVersion: version,
+      maxAttempts: params.numberOfClientAttemptsAllowed,
+      isAbuseMonitoringEnabled: version !== 'v1.2' && settings.livenessAbuseMonitoring.enabled,
+      livenessOperationMode: params.livenessOperationMode,
+      modelVersion: params.modelVersion,
+      deviceCorrelationIdSetInClient: params.deviceCorrelationIdSetInClient,
+      authTokenTimeToLiveInSeconds: params.authTokenTimeToLiveInSeconds,
+      enableSessionImage: params.enableSessionImage,
+      ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
+    };
+  }
+
   async function createSession(req: IncomingMessage, res: ServerResponse, version: ApiVersion): Promise<void> {
     if (!isMultipart(req)) { await drain(req); throw errors.invalidMediaType(); }
     const body = await parseMultipart(req, { fileSize: MAX_IMAGE_BYTES, fileParts: ['verifyimage'] });
@@ -224,18 +239,10 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     const verifyImageHash = sha256Hex(params.verifyImage.bytes);
     const session = store.create({
       kind: 'livenessWithVerify',
-      apiVersion: version,
-      maxAttempts: params.numberOfClientAttemptsAllowed,
-      isAbuseMonitoringEnabled: version !== 'v1.2' && settings.livenessAbuseMonitoring.enabled,
-      livenessOperationMode: params.livenessOperationMode,
-      modelVersion: params.modelVersion,
-      deviceCorrelationIdSetInClient: params.deviceCorrelationIdSetInClient,
-      authTokenTimeToLiveInSeconds: params.authTokenTimeToLiveInSeconds,
-      enableSessionImage: params.enableSessionImage,
+      ...sessionFields(params, version),
       returnVerifyImageHash: params.returnVerifyImageHash,
       verifyConfidenceThreshold: params.verifyConfidenceThreshold,
       verifyReferences,
-      ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
       verifyImageHash,
       ...(verifyEmbedding !== undefined ? { verifyEmbedding } : {}),
     });
@@ -248,18 +255,10 @@ export async function startFaceEmulator(options: FaceEmulatorOptions): Promise<R
     const params = validateCreateLiveness(await readJson(req), version);
     const session = store.create({
       kind: 'liveness',
-      apiVersion: version,
-      maxAttempts: params.numberOfClientAttemptsAllowed,
-      isAbuseMonitoringEnabled: version !== 'v1.2' && settings.livenessAbuseMonitoring.enabled,
-      livenessOperationMode: params.livenessOperationMode,
-      modelVersion: params.modelVersion,
-      deviceCorrelationIdSetInClient: params.deviceCorrelationIdSetInClient,
-      authTokenTimeToLiveInSeconds: params.authTokenTimeToLiveInSeconds,
-      enableSessionImage: params.enableSessionImage,
+      ...sessionFields(params, version),
       returnVerifyImageHash: false,
       verifyConfidenceThreshold: 0.5,
       verifyReferences: [],
-      ...(params.deviceCorrelationId !== undefined ? { deviceCorrelationId: params.deviceCorrelationId } : {}),
       ...(params.userCorrelationId !== undefined ? { userCorrelationId: params.userCorrelationId } : {}),
       userCorrelationIdSetInClient: params.userCorrelationIdSetInClient,
       ...(params.expectedClientIpAddress !== undefined ? { expectedClientIpAddress: params.expectedClientIpAddress } : {}),

@@ -12,7 +12,7 @@ export const DEFAULT_MODEL_VERSION = '2024-11-15';
 export const LIVENESS_MODEL_VERSIONS = ['2024-11-15'] as const;
 
 /** What both creates (plain liveness and with verify) take. */
-interface SessionCreateParams {
+export interface SessionCreateParams {
   livenessOperationMode: 'Passive' | 'PassiveActive';
   deviceCorrelationId?: string;
   deviceCorrelationIdSetInClient: boolean;
