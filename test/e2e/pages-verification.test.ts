@@ -21,50 +21,71 @@ const GRACE = fixture('face-grace-hopper.jpg');
 const ASTRONAUT = fixture('face-astronaut.png');
 const rpToken = () => issueToken({ sub: 'rp-shop', aud: BACKOFFICE_AUDIENCE, roles: ['Verifications.Create'] });
 
-describe('verification links in the device page (Chromium, fake camera, vision emulator)', () => {
-  const key = 'pages-verification-key';
+/** The stack one describe runs against: its own emulator (vision decisions), webhook receiver, dev host and pages. */
+interface RelyingPartyWorld {
+  emulatorServer: RunningFaceEmulator;
+  receiver: RunningWebhookReceiver;
+  stack: Stack;
+  origin: string;
+  dir: string;
+  close(): Promise<void>;
+  /** The relying party's create: this reference, this clientReferenceId, back to `<origin>/shop/done?order=<id>`. */
+  createVerification(reference: Uint8Array, clientReferenceId: string): Promise<{ verificationId: string; url: string }>;
+  /** The decided event the receiver got for a verification (polled). */
+  decidedFor(verificationId: string): ReturnType<typeof eventually<RunningWebhookReceiver['deliveries'][number]>>;
+}
+
+async function startRelyingPartyWorld(name: string, settings: (emulatorUrl: string) => Record<string, string> = () => ({})): Promise<RelyingPartyWorld> {
+  const key = `${name}-key`;
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  let emulatorServer: RunningFaceEmulator;
-  let receiver: RunningWebhookReceiver;
-  let stack: Stack;
-  let pages: RunningPages;
-  let origin: string;
-  let dir: string;
+  const dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  const emulatorServer = await startFaceEmulator({ port: 0, apiKey: key, decisions: 'vision' });
+  const receiver = await startWebhookReceiver({ secrets: [secret], print: () => undefined });
+  const reserved = await reservePagesOrigin();
+  const origin = reserved.origin;
+  const stack = await startStack({
+    DEVHOST_CORS: origin, PAGES_ORIGIN: origin, VERIFICATION_RETURN_URLS: `${origin}/shop`,
+    WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, WEBHOOK_OUTBOX_RECOVERY_SECONDS: '0',
+    ...settings(emulatorServer.url),
+  }, { endpoint: emulatorServer.url, key });
+  const pages: RunningPages = await servePages(reserved.port, stack.api, inject('issuerUrl'), emulatorServer.url);
+  return {
+    emulatorServer, receiver, stack, origin, dir,
+    async close() {
+      await pages.close();
+      await stack.stop();
+      await receiver.close();
+      await emulatorServer.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+    async createVerification(reference, clientReferenceId) {
+      const form = new FormData();
+      form.set('externalUserId', `shopper-${randomBytes(4).toString('hex')}`);
+      form.set('clientReferenceId', clientReferenceId);
+      form.set('returnUrl', `${origin}/shop/done?order=${clientReferenceId}`);
+      form.set('referenceImage', new File([reference], 'reference.jpg', { type: 'image/jpeg' }));
+      const res = await getJson(`${stack.api}/verifications`, { method: 'POST', headers: bearer(await rpToken()), body: form });
+      expect(res.status).toBe(201);
+      return res.body as { verificationId: string; url: string };
+    },
+    decidedFor: (verificationId) => eventually(async () => receiver.deliveries.find((d) => d.verified
+      && d.payload?.type === 'liveness.session.decided' && d.payload.data.verificationId === verificationId), `the decided event of ${verificationId}`, 30_000),
+  };
+}
+
+describe('verification links in the device page (Chromium, fake camera, vision emulator)', () => {
+  let world: RelyingPartyWorld;
   let graceCamera: string;
   let astronautCamera: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'pages-verification-'));
-    [graceCamera, astronautCamera] = await Promise.all([fakeCameraFile(GRACE, dir, 'grace.y4m'), fakeCameraFile(ASTRONAUT, dir, 'astronaut.y4m')]);
-    emulatorServer = await startFaceEmulator({ port: 0, apiKey: key, decisions: 'vision' });
-    receiver = await startWebhookReceiver({ secrets: [secret], print: () => undefined });
-    const reserved = await reservePagesOrigin();
-    origin = reserved.origin;
-    stack = await startStack({
-      DEVHOST_CORS: origin, PAGES_ORIGIN: origin, VERIFICATION_RETURN_URLS: `${origin}/shop`,
-      WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, WEBHOOK_OUTBOX_RECOVERY_SECONDS: '0',
-    }, { endpoint: emulatorServer.url, key });
-    pages = await servePages(reserved.port, stack.api, inject('issuerUrl'), emulatorServer.url);
+    world = await startRelyingPartyWorld('pages-verification');
+    [graceCamera, astronautCamera] = await Promise.all([
+      fakeCameraFile(GRACE, world.dir, 'grace.y4m'), fakeCameraFile(ASTRONAUT, world.dir, 'astronaut.y4m'),
+    ]);
   }, 180_000);
 
-  afterAll(async () => {
-    await pages?.close();
-    await stack?.stop();
-    await receiver?.close();
-    await emulatorServer?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  async function createVerification(reference: Uint8Array, clientReferenceId: string): Promise<{ verificationId: string; url: string }> {
-    const form = new FormData();
-    form.set('externalUserId', `shopper-${randomBytes(4).toString('hex')}`);
-    form.set('clientReferenceId', clientReferenceId);
-    form.set('returnUrl', `${origin}/shop/done?order=${clientReferenceId}`);
-    form.set('referenceImage', new File([reference], 'reference.jpg', { type: 'image/jpeg' }));
-    const res = await getJson(`${stack.api}/verifications`, { method: 'POST', headers: bearer(await rpToken()), body: form });
-    expect(res.status).toBe(201);
-    return res.body as { verificationId: string; url: string };
-  }
+  afterAll(async () => { await world?.close(); });
 
   /** Opens the link in a fresh browser, consents and starts the check; resolves with where the page sent the person. */
   async function runLink(url: string, cameraFile: string): Promise<URL> {
@@ -86,16 +107,14 @@ describe('verification links in the device page (Chromium, fake camera, vision e
     }
   }
 
-  const decidedFor = (verificationId: string) => eventually(async () => receiver.deliveries.find((d) => d.verified
-    && d.payload?.type === 'liveness.session.decided' && d.payload.data.verificationId === verificationId), `the decided event of ${verificationId}`, 30_000);
 
   it('the person passes with their own face and lands on the returnUrl with status=pass; the webhook and the read say pass', async () => {
-    const created = await createVerification(GRACE, 'order-pass');
+    const created = await world.createVerification(GRACE, 'order-pass');
     const landed = await runLink(created.url, graceCamera);
     expect(Object.fromEntries(landed.searchParams)).toEqual({ order: 'order-pass', verificationId: created.verificationId, status: 'pass' });
-    const event = await decidedFor(created.verificationId);
+    const event = await world.decidedFor(created.verificationId);
     expect(event.payload!.data).toMatchObject({ outcome: 'pass', clientReferenceId: 'order-pass' });
-    const read = await getJson(`${stack.api}/verifications/${created.verificationId}`, { headers: bearer(await rpToken()) });
+    const read = await getJson(`${world.stack.api}/verifications/${created.verificationId}`, { headers: bearer(await rpToken()) });
     expect(read.body).toMatchObject({ status: 'pass', linkState: 'used', outcome: 'pass' });
 
     // The same link a second time: a page a person understands, no check.
@@ -110,60 +129,31 @@ describe('verification links in the device page (Chromium, fake camera, vision e
   }, 180_000);
 
   it("another face against the relying party's reference fails, and the person lands on the returnUrl with status=fail", async () => {
-    const created = await createVerification(GRACE, 'order-fail');
+    const created = await world.createVerification(GRACE, 'order-fail');
     const landed = await runLink(created.url, astronautCamera);
     expect(landed.searchParams.get('status')).toBe('fail');
     expect(landed.searchParams.get('verificationId')).toBe(created.verificationId);
-    const event = await decidedFor(created.verificationId);
+    const event = await world.decidedFor(created.verificationId);
     expect(event.payload!.data).toMatchObject({ outcome: 'fail', clientReferenceId: 'order-fail' });
-    const read = await getJson(`${stack.api}/verifications/${created.verificationId}`, { headers: bearer(await rpToken()) });
+    const read = await getJson(`${world.stack.api}/verifications/${created.verificationId}`, { headers: bearer(await rpToken()) });
     expect(read.body).toMatchObject({ status: 'fail', outcome: 'fail' });
   }, 180_000);
 });
 
 describe("verification links through Face Quick Link (FACE_QUICK_LINK=on; the emulator's hosted page)", () => {
-  const key = 'pages-quicklink-key';
-  const secret = `whsec_${randomBytes(32).toString('base64')}`;
-  let emulatorServer: RunningFaceEmulator;
-  let receiver: RunningWebhookReceiver;
-  let stack: Stack;
-  let pages: RunningPages;
-  let origin: string;
-  let dir: string;
+  let world: RelyingPartyWorld;
   let graceCamera: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'pages-quicklink-'));
-    graceCamera = await fakeCameraFile(GRACE, dir, 'grace.y4m');
-    emulatorServer = await startFaceEmulator({ port: 0, apiKey: key, decisions: 'vision' });
-    receiver = await startWebhookReceiver({ secrets: [secret], print: () => undefined });
-    const reserved = await reservePagesOrigin();
-    origin = reserved.origin;
-    stack = await startStack({
-      DEVHOST_CORS: origin, PAGES_ORIGIN: origin, VERIFICATION_RETURN_URLS: `${origin}/shop`,
-      WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: secret, WEBHOOK_OUTBOX_RECOVERY_SECONDS: '0',
-      FACE_QUICK_LINK: 'on', FACE_QUICK_LINK_ENDPOINT: emulatorServer.url,
-    }, { endpoint: emulatorServer.url, key });
-    pages = await servePages(reserved.port, stack.api, inject('issuerUrl'), emulatorServer.url);
+    world = await startRelyingPartyWorld('pages-quicklink', (emulatorUrl) => ({ FACE_QUICK_LINK: 'on', FACE_QUICK_LINK_ENDPOINT: emulatorUrl }));
+    graceCamera = await fakeCameraFile(GRACE, world.dir, 'grace.y4m');
   }, 180_000);
 
-  afterAll(async () => {
-    await pages?.close();
-    await stack?.stop();
-    await receiver?.close();
-    await emulatorServer?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => { await world?.close(); });
 
   it("consent on our page, the capture on Face's hosted page, the callback, the result, the returnUrl", async () => {
-    const form = new FormData();
-    form.set('externalUserId', `shopper-${randomBytes(4).toString('hex')}`);
-    form.set('clientReferenceId', 'order-quick');
-    form.set('returnUrl', `${origin}/shop/done`);
-    form.set('referenceImage', new File([GRACE], 'reference.jpg', { type: 'image/jpeg' }));
-    const res = await getJson(`${stack.api}/verifications`, { method: 'POST', headers: bearer(await rpToken()), body: form });
-    expect(res.status).toBe(201);
-    const created = res.body as { verificationId: string; url: string };
+    const { emulatorServer, origin, stack } = world;
+    const created = await world.createVerification(GRACE, 'order-quick');
 
     const browser = await launchBrowser({ cameraFile: graceCamera, cameraAllowed: true });
     const visited: string[] = [];
@@ -184,8 +174,7 @@ describe("verification links through Face Quick Link (FACE_QUICK_LINK=on; the em
     // The person went through the emulator's hosted page and came back through the callback.
     expect(visited.some((u) => u.startsWith(`${emulatorServer.url}/?s=`))).toBe(true);
     expect(visited.some((u) => u.startsWith(`${origin}/device/?verification=${created.verificationId}&quickLink=done`))).toBe(true);
-    const event = await eventually(async () => receiver.deliveries.find((d) => d.verified && d.payload?.type === 'liveness.session.decided'
-      && d.payload.data.verificationId === created.verificationId), 'the decided event', 30_000);
+    const event = await world.decidedFor(created.verificationId);
     expect(event.payload!.data).toMatchObject({ outcome: 'pass', clientReferenceId: 'order-quick' });
     const read = await getJson(`${stack.api}/verifications/${created.verificationId}`, { headers: bearer(await rpToken()) });
     expect(read.body).toMatchObject({ status: 'pass', outcome: 'pass' });
@@ -200,9 +189,9 @@ describe("verification links through Face Quick Link (FACE_QUICK_LINK=on; the em
 
   it('a callback without the right secret is a 404 and triggers nothing', async () => {
     const id = '019ac1f2-7a3b-7c4d-8e5f-0123456789ab';
-    const res = await fetch(`${stack.api}/verifications/${id}/quick-link-callback?secret=${'A'.repeat(43)}`, { redirect: 'manual' });
+    const res = await fetch(`${world.stack.api}/verifications/${id}/quick-link-callback?secret=${'A'.repeat(43)}`, { redirect: 'manual' });
     expect(res.status).toBe(404);
-    const post = await fetch(`${stack.api}/verifications/${id}/quick-link-callback`, { method: 'POST', redirect: 'manual' });
+    const post = await fetch(`${world.stack.api}/verifications/${id}/quick-link-callback`, { method: 'POST', redirect: 'manual' });
     expect(post.status).toBe(404);
   });
 });
