@@ -125,27 +125,33 @@ export function queuePickups(logs: string, windows: Array<{ from: number; to: nu
   return { pickupMs, executionMs };
 }
 
+/**
+ * Milliseconds a fresh node process takes to `import()` the given specifiers one after the other (Node's own start-up
+ * excluded). Bare specifiers resolve from the repo root, as the app's own imports do.
+ */
+export async function timeImports(specifiers: string[]): Promise<number> {
+  const script = `const t0 = performance.now(); for (const s of ${JSON.stringify(specifiers)}) await import(s);
+process.stdout.write('\\nIMPORT ' + (performance.now() - t0) + '\\n'); process.exit(0);`;
+  const text = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let t = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { t += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { t += d; });
+    child.on('error', reject);
+    child.on('exit', () => resolve(t));
+  });
+  const m = /IMPORT ([\d.]+)/.exec(text);
+  if (!m) throw new Error(`the import timing child printed no timing:\n${text.slice(-2000)}`);
+  return Number(m[1]);
+}
+
 /** Import cost of each runtime dependency on its own, in a fresh node process each (median of `runs`). */
 export async function importCosts(specifiers: string[], runs = 3): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const spec of specifiers) {
     const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      // bare specifiers in an -e module resolve from the working directory (the repo root)
-      const script = `const t0 = performance.now(); await import(${JSON.stringify(spec)});
-process.stdout.write('\\nIMPORT ' + (performance.now() - t0) + '\\n'); process.exit(0);`;
-      const text = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-        let t = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => { t += d; });
-        child.stderr.setEncoding('utf8').on('data', (d: string) => { t += d; });
-        child.on('error', reject);
-        child.on('exit', () => resolve(t));
-      });
-      const m = /IMPORT ([\d.]+)/.exec(text);
-      if (m) times.push(Number(m[1]));
-    }
-    out[spec] = times.length ? round(median(times), 1) : Number.NaN;
+    for (let i = 0; i < runs; i++) times.push(await timeImports([spec]));
+    out[spec] = round(median(times), 1);
   }
   return out;
 }

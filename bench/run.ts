@@ -1,7 +1,6 @@
 // `npm run bench` (= tsc, then node dist/bench/run.js): measures the app as its users feel it, side by side with the
 // limit in the same run, on the local stack (Azurite, the Face v1.2 emulator, the dev host, the dev OIDC issuer).
 // Prints a table and writes bench/results/latest.json. See bench/README.md for what each figure means.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,7 +20,7 @@ import { faceJpegNear, fixture, padJpeg } from './lib/images.js';
 import { killAllNow, startAzurite, startDevHost, startFaceEmulatorProcess, stopAll, type RunningAzurite, type RunningService } from '../dev/stack.js';
 import { cpuSnapshot, foreignCpu, memory, REPO_ROOT, resetPeak, withCpu } from './lib/procs.js';
 import { median, round, runPool, sleep, summarize } from './lib/stats.js';
-import { createTimeline, importCosts, queuePickups } from './diagnostics.js';
+import { createTimeline, importCosts, queuePickups, timeImports } from './diagnostics.js';
 import { installRecorder, measureSweep, pointOpCost, seed, warmSweep, type SweepRun } from './sweep.js';
 import { erasureScaling } from './erasure.js';
 import { evidenceCost } from './evidence.js';
@@ -669,27 +668,11 @@ async function coldStart(): Promise<void> {
   // One child process per run, timing the imports in package.json "main" order (index first, then the functions),
   // one after the other, like the worker. The baseline is a bare `@azure/functions` import (what any v4 app pays),
   // measured in the same run, alternating with the app's, so both see the same machine.
-  const timed = async (list: string[]): Promise<number> => {
-    const script = `const urls = ${JSON.stringify(list)}; const t0 = performance.now();
-for (const u of urls) await import(u);
-const ms = performance.now() - t0; process.stdout.write('\\nCOLDSTART ' + JSON.stringify({ ms }) + '\\n'); process.exit(0);`;
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
-      child.stderr.setEncoding('utf8').on('data', (d: string) => { text += d; });
-      child.on('error', reject);
-      child.on('exit', () => resolve(text));
-    });
-    const m = /COLDSTART (\{.*\})/.exec(out);
-    if (!m) throw new Error(`cold start child printed no timing:\n${out.slice(-2000)}`);
-    return (JSON.parse(m[1]!) as { ms: number }).ms;
-  };
   const runs: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < s.runs + s.discardFirst; i++) {
-    const app = await timed(urls);
-    const lib = await timed(['@azure/functions']);
+    const app = await timeImports(urls);
+    const lib = await timeImports(['@azure/functions']);
     if (i >= s.discardFirst) { runs.push(app); bare.push(lib); }
   }
   const med = round(median(runs), 1);
