@@ -99,7 +99,8 @@ export function composeServices(config: AppConfig): AppServices {
   const limits = config.limits;
   const metrics = appMetrics();
   const face = new AzureFaceSessions({ ...config.face, onCall: faceCallObserver(metrics) });
-  const sessions = new TableSessionRepository(storage, prefix);
+  // Face v1.2 has no abuse monitoring, so nothing looks a session up by its Face session id there.
+  const sessions = new TableSessionRepository(storage, prefix, { indexFaceSessions: config.face.apiVersion !== 'v1.2' });
   const verifications = new TableVerificationStore(storage, prefix);
   const hooks = config.webhooks;
   const webhookQueue = new StorageWebhookQueue(storage, config.names.webhookQueue);

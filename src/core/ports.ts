@@ -117,7 +117,8 @@ export interface SessionRepository {
   mutate(target: string | LivenessSession, change: SessionChange): Promise<LivenessSession | undefined>;
   /**
    * The session that holds Face session `faceSessionId` (an index row written with the row's Face id), or undefined
-   * when no session of ours does (Face names other flagged sessions by its own ids).
+   * when no session of ours does (Face names other flagged sessions by its own ids). Only Face v1.3's abuse
+   * monitoring names other sessions; an adapter may keep no such index under v1.2 and always answer undefined.
    */
   findByFaceSessionId(faceSessionId: string): Promise<LivenessSession | undefined>;
   /** Removes the session row and its sweep index row. Idempotent. Audit entries belong to the AuditLog. */

@@ -26,7 +26,10 @@ export function nextSweepTime(session: LivenessSession, policy: RetentionPolicy)
   if (!session.faceSessionDeleted) candidates.push(expiry);
   if (!session.imagesDeleted) candidates.push(imagesDueAt(session, policy));
   candidates.push(recordDueAt(session, policy));
-  const pending = [...(session.pendingEvents ?? []).map((e) => e.timestamp), ...(session.pendingEvidence ?? []).map((e) => e.time)];
+  // A consent record waits for the session's next step (decision, deletion, the sweep at expiry): it proves what was
+  // agreed and nothing waits on it, so it does not bring the sweep early (which would cost every create a sweep visit).
+  const urgentEvidence = (session.pendingEvidence ?? []).filter((e) => e.type !== 'consent.recorded');
+  const pending = [...(session.pendingEvents ?? []).map((e) => e.timestamp), ...urgentEvidence.map((e) => e.time)];
   if (pending.length > 0) {
     const oldest = Math.min(...pending.map((t) => Date.parse(t)));
     candidates.push(oldest + policy.eventRecoverySeconds * 1000);

@@ -12,7 +12,7 @@ import { assertNotLockedOut, limitKeys, releaseQuota } from './attempt-limits.js
 import { createOncePerKey } from './idempotency.js';
 import { quotaExceeded } from './quota.js';
 import { updateSession, type LivenessDeps } from './deps.js';
-import { appendEvidence, consentEntry } from './evidence.js';
+import { appendEvidence, consentEntry, withEvidence } from './evidence.js';
 import {
   ConflictError, FaceSessionNotFoundError, NotFoundError, ValidationError,
 } from './errors.js';
@@ -98,7 +98,9 @@ const sha256Upper = (bytes: Uint8Array) => createHash('sha256').update(bytes).di
  * An enrolled reference wins and cannot be swapped: a device image next to it is refused. Without one, the device
  * brings the image, if the service allows it.
  */
-async function verifyImageFor(deps: LivenessDeps, record: SubjectRecord | undefined, deviceImage: Uint8Array | undefined): Promise<VerifyAgainst> {
+async function verifyImageFor(
+  deps: LivenessDeps, record: SubjectRecord | undefined, deviceImage: Uint8Array | undefined, cleaned?: ReturnType<typeof acceptedImage>,
+): Promise<VerifyAgainst> {
   const reference = record?.reference;
   if (reference) {
     if (deviceImage) {
@@ -119,7 +121,7 @@ async function verifyImageFor(deps: LivenessDeps, record: SubjectRecord | undefi
   }
   if (!deviceImage) throw new ValidationError('MissingVerifyImage', "The form must include a 'verifyImage' file part.");
   // Metadata (EXIF, GPS, XMP, text) goes before the image is hashed, sent to Face or stored.
-  const { bytes, sniffed } = await acceptedImage(deviceImage);
+  const { bytes, sniffed } = await (cleaned ?? acceptedImage(deviceImage));
   return { bytes, sniffed, sha256: sha256Upper(bytes) };
 }
 
@@ -133,12 +135,17 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
   }
   const subjectKey = caller.subject !== undefined ? deps.subjects.keyOf(caller.subject) : caller.subjectKey;
   // Two independent reads, side by side: every storage round trip before the Face call adds to the person's wait.
-  const [record] = await Promise.all([
+  const reads = Promise.all([
     deps.subjects.get(subjectKey),
     assertNotLockedOut(deps, limitKeys(subjectKey, fields.deviceCorrelationId)),
   ]);
+  // The device's image is checked and cleaned while the reads are under way (CPU while waiting on storage). Whether it
+  // may be used at all is decided after them; if a read refuses the check first, the result is simply dropped.
+  const cleaned = request.verifyImage ? acceptedImage(request.verifyImage) : undefined;
+  cleaned?.catch(() => undefined); // awaited below unless a read fails first
+  const [record] = await reads;
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
-  const image = caller.verificationId === undefined ? await verifyImageFor(deps, record, request.verifyImage) : undefined;
+  const image = caller.verificationId === undefined ? await verifyImageFor(deps, record, request.verifyImage, cleaned) : undefined;
   // Face v1.3 abuse monitoring correlates per-user ids: each subject gets its own (the adapter says whether it speaks it).
   const userCorrelationId = deps.face.correlatesUsers ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
   const subject: Subject = { ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime, ...(userCorrelationId ? { userCorrelationId } : {}) };
@@ -272,7 +279,7 @@ async function createFresh(
   const enableSessionImage = policy.enableSessionImage;
   // Until Face answers, the row is a note of work in flight: the sweep reaches it by this time at the latest.
   const abandonedAt = new Date(Math.min(expires.getTime(), now.getTime() + settings.abandonedCreateSeconds * 1000));
-  const draft: LivenessSession = {
+  const row: LivenessSession = {
     sessionId,
     createdDateTime: now.toISOString(),
     authTokenTimeToLiveInSeconds: ttl,
@@ -297,25 +304,27 @@ async function createFresh(
     deleting: false,
     nextSweepDateTime: abandonedAt.toISOString(),
   };
+  // The consent given, as evidence: in the row's evidence outbox, appended with the session's next record (its
+  // decision, its deletion, or the sweep at expiry), so it costs the create no write of its own.
+  const draft = fields.consentVersion ? withEvidence(row, consentEntry(row)) : row;
 
   // All of it overlaps the Face call (storage must not add to the wait): the row with its sweep index row, then the
   // image it points to. A host that dies after Face answered but before the update below leaves a Face session no one
   // knows (Face deletes it after 48 h; its token never reached a device). Calling Face only after the row lands would
   // narrow that window when storage is slower than Face, at the cost of a storage round trip on every create.
   // The subject's visit (and the consent it gave) is written alongside; the session row's create writes the
-  // subject-sessions index row before the session row, so erasure can always reach the session.
+  // subject-sessions index row before the session row, so erasure can always reach the session. The consent's
+  // evidence record travels in the row (above).
   const consent = fields.consentVersion ? { version: fields.consentVersion, givenDateTime: now.toISOString() } : undefined;
   const storage = Promise.all([
-    sessions.create(draft).then(async (row) => {
+    sessions.create(draft).then(async (created) => {
       await images.put(blobName, verifyImage, sniffed.contentType, { sha256 });
-      return row;
+      return created;
     }),
     deps.subjects.recordVisit(caller.subjectKey, now, consent),
     // The activity index the sweep reads to erase subjects idle past the BIPA limit.
     deps.activity.touch(caller.subjectKey, now, caller.seenBefore),
-    // The consent given, as evidence (idempotent per session; kept even if the create is undone: it was given).
-    ...(consent ? [appendEvidence(deps, consentEntry(draft))] : []),
-  ]).then(([row]) => row);
+  ]).then(([created]) => created);
   const faceCall = face.create({
     livenessOperationMode: draft.livenessOperationMode,
     deviceCorrelationId: fields.deviceCorrelationId,
@@ -329,6 +338,8 @@ async function createFresh(
 
   const undoSteps: Array<[string, () => Promise<void>]> = [
     ...(faceResult.status === 'fulfilled' ? [['Face session', () => face.delete(faceResult.value.sessionId)] as [string, () => Promise<void>]] : []),
+    // The consent was given even if the create fails: its record is appended before the row holding it goes.
+    ...(fields.consentVersion ? [['consent evidence', async () => { await appendEvidence(deps, consentEntry(row)); }] as [string, () => Promise<void>]] : []),
     ['verify image blob', () => images.delete(blobName)],
     ['session rows', () => sessions.delete(draft)],
   ];

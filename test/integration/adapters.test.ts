@@ -3,7 +3,7 @@
 // and queue names, so cases never see each other's rows.
 import { TableVerificationStore } from '../../src/adapters/storage/table-verification-store.js';
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { BlobImageStore } from '../../src/adapters/storage/blob-image-store.js';
 import { createStorageClients, type StorageClients } from '../../src/adapters/storage/clients.js';
 import { StorageCompletionQueue } from '../../src/adapters/storage/queue-completion-queue.js';
@@ -17,7 +17,7 @@ import { TableSessionRepository } from '../../src/adapters/storage/table-session
 import { subjectKeyer, TableSubjectStore } from '../../src/adapters/storage/table-subject-store.js';
 import {
   auditLogContract, completionQueueContract, deliveryLogContract, imageStoreContract, sessionRepositoryContract, subjectRecordsContract,
-  subjectStoreContract, verificationStoreContract, webhookQueueContract, type BeforeNextWrite,
+  subjectStoreContract, testSession, verificationStoreContract, webhookQueueContract, type BeforeNextWrite,
 } from '../contract/storage-contract.js';
 
 const clients = () => createStorageClients({ kind: 'connectionString', connectionString: inject('storageConnectionString') });
@@ -62,6 +62,21 @@ subjectRecordsContract(async () => {
 sessionRepositoryContract(async () => {
   const { clients: c, beforeNextWrite } = intercepted(clients());
   return { store: new TableSessionRepository(c, fresh()), beforeNextWrite };
+});
+
+describe('TableSessionRepository under Face v1.2 (indexFaceSessions: false)', () => {
+  it('writes no Face-session index row when a session names its Face session, and finds nothing by that id', async () => {
+    const c = clients();
+    const prefix = fresh();
+    const store = new TableSessionRepository(c, prefix, { indexFaceSessions: false });
+    const indexed = new TableSessionRepository(c, prefix); // the same tables, read as a v1.3 deployment would
+    const faceId = 'a1b2c3d4-0000-4000-8000-0000000000f1';
+    const created = await store.create(testSession(Date.now(), { status: 'Creating' }));
+    await store.mutate(created, (current) => ({ ...current, status: 'NotStarted', faceSessionId: faceId }));
+    expect((await store.get(created.sessionId))?.faceSessionId).toBe(faceId);
+    expect(await store.findByFaceSessionId(faceId)).toBeUndefined();
+    expect(await indexed.findByFaceSessionId(faceId)).toBeUndefined(); // no index row was written
+  });
 });
 
 subjectStoreContract(async () => {

@@ -112,6 +112,12 @@ interface SessionEntity {
 export interface TableSessionRepositoryOptions {
   /** Observes every query filter sent (the bench prints them to show the sweep uses key ranges). */
   onQuery?: (table: string, filter: string) => void;
+  /**
+   * Whether sessions are found by their Face session id (findByFaceSessionId, through an index row written before a
+   * session first names its Face session). Only Face's abuse monitoring (v1.3) names other Face sessions, so under
+   * v1.2 the index would be a write, in series after Face on every create, that nothing reads. Default true.
+   */
+  indexFaceSessions?: boolean;
 }
 
 export class TableSessionRepository implements SessionRepository {
@@ -129,7 +135,10 @@ export class TableSessionRepository implements SessionRepository {
     this.bySubject = clients.table(names.subjectSessions);
     this.reviews = clients.table(names.reviewQueue);
     this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.sweep, this.bySubject, this.reviews].map((t) => t.createTable())));
+    this.indexesFace = options.indexFaceSessions ?? true;
   }
+
+  private readonly indexesFace: boolean;
 
   async create(session: LivenessSession): Promise<LivenessSession> {
     return guard(async () => {
@@ -142,7 +151,7 @@ export class TableSessionRepository implements SessionRepository {
       await Promise.all([
         session.nextSweepDateTime ? this.upsertSweepRow(session.sessionId, session.nextSweepDateTime) : undefined,
         session.subjectKey ? this.upsertSubjectRow(session.subjectKey, session.sessionId) : undefined,
-        session.faceSessionId ? this.upsertFaceRow(session.faceSessionId, session.sessionId) : undefined,
+        this.indexesFace && session.faceSessionId ? this.upsertFaceRow(session.faceSessionId, session.sessionId) : undefined,
       ]);
       try {
         return { ...session, etag: await this.insertSessionRow(session) };
@@ -215,7 +224,7 @@ export class TableSessionRepository implements SessionRepository {
     if (nextDue && nextDue !== previousDue) await this.upsertSweepRow(next.sessionId, nextDue);
     // The review index follows the same rule: its row exists before the session awaits review, and goes after.
     // The Face-session index row likewise: written before the row first names its Face session.
-    if (next.faceSessionId && next.faceSessionId !== current.faceSessionId) await this.upsertFaceRow(next.faceSessionId, next.sessionId);
+    if (this.indexesFace && next.faceSessionId && next.faceSessionId !== current.faceSessionId) await this.upsertFaceRow(next.faceSessionId, next.sessionId);
     const wasAwaiting = awaitingReview(current);
     const isAwaiting = awaitingReview(next);
     if (isAwaiting && !wasAwaiting) await this.reviews.upsertEntity({ ...reviewKey(next), sessionId: next.sessionId }, 'Replace');
@@ -249,6 +258,7 @@ export class TableSessionRepository implements SessionRepository {
   }
 
   async findByFaceSessionId(faceSessionId: string): Promise<LivenessSession | undefined> {
+    if (!this.indexesFace) return undefined;
     return guard(async () => {
       await this.ensureTables();
       let sessionId: string;

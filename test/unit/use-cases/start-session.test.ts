@@ -9,6 +9,7 @@ import {
 import { parseStartSessionForm as parseStartSessionFields } from '../../../src/contract/requests.js';
 import { eraseSubject } from '../../../src/core/erase-subject.js';
 import { startSession } from '../../../src/core/start-session.js';
+import { handleCompletionMessage } from '../../../src/core/collect-result.js';
 import { enrolReference } from '../../../src/core/references.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
 import { deviceFields, fakeWorld, fixtureImage, FAKE_VERIFY_REFERENCE, sha256Upper, startFor, type FakeWorld } from '../../fakes/index.js';
@@ -83,6 +84,28 @@ describe('startSession', () => {
     await expect(start(world, { bytes })).rejects.toMatchObject({ constructor: ValidationError, code });
     expect(world.face.hooks.calls('create')).toBe(0);
     expect(world.sessions.hooks.calls('create')).toBe(0);
+    expectNothingLeft(world);
+  });
+
+  it("keeps the consent's evidence record in the row's outbox (no write of its own), not bringing the sweep early; the decision appends it", async () => {
+    const world = fakeWorld();
+    const started = await start(world);
+    expect(world.evidence.all()).toEqual([]);
+    const row = world.sessions.peek(started.sessionId)!;
+    expect(row.pendingEvidence?.map((e) => e.type)).toEqual(['consent.recorded']);
+    expect(row.nextSweepDateTime).toBe(row.authTokenExpiresDateTime);
+    await world.sessions.mutate(started.sessionId, (c) => ({ ...c, status: 'Started', completionRequestedDateTime: world.clock.now().toISOString() }));
+    world.face.addSucceededAttempt(row.faceSessionId!, { matchConfidence: 0.93 });
+    expect(await handleCompletionMessage(world.deps, { sessionId: started.sessionId, try: 1 })).toBe('collected');
+    expect(world.evidence.all().map((r) => r.record.type)).toEqual(['consent.recorded', 'session.decided']);
+    expect(world.sessions.peek(started.sessionId)!.pendingEvidence ?? []).toEqual([]);
+  });
+
+  it('a create that fails still appends the consent it was given, before its row goes', async () => {
+    const world = fakeWorld();
+    world.face.hooks.failNext('create', new FaceRejectedError('InvalidImage', 'No face detected.', 400));
+    await expect(start(world)).rejects.toBeInstanceOf(FaceRejectedError);
+    expect(world.evidence.all().map((r) => r.record.type)).toEqual(['consent.recorded']);
     expectNothingLeft(world);
   });
 
