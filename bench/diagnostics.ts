@@ -40,17 +40,42 @@ export interface CreateTimeline {
   steps: Array<{ step: string; startMs: number; endMs: number; durationMs: number; overlapsFace: boolean }>;
   storageCallsPerCreate: Record<string, number>;
   storageCallsTotalPerCreate: number;
+  /**
+   * The critical path: storage round trips the person waits for besides the Face call (calls not inside the Face
+   * call's window, overlapping ones counted once), median over the samples, and which calls they were in one sample.
+   */
+  serialRoundTripsBesideFace: number;
+  serialCallsExample: string[];
+}
+
+/**
+ * Storage round trips outside the Face call's window [faceStart, faceEnd]: calls that start before Face does or end
+ * after it answers, merged where they overlap (calls in parallel are one round trip), in order.
+ */
+export function serialRoundTrips(calls: WireCall[], faceStart: number, faceEnd: number): string[][] {
+  const outside = calls
+    .filter((c) => c.service !== 'face' && c.startMs !== undefined && c.endMs !== undefined)
+    .filter((c) => c.startMs! < faceStart || c.endMs! > faceEnd)
+    .sort((a, b) => a.startMs! - b.startMs!);
+  const groups: Array<{ end: number; names: string[] }> = [];
+  for (const c of outside) {
+    const last = groups[groups.length - 1];
+    const name = `${c.service} ${c.method} ${c.target}`;
+    if (last && c.startMs! < last.end) { last.end = Math.max(last.end, c.endMs!); last.names.push(name); }
+    else groups.push({ end: c.endMs!, names: [name] });
+  }
+  return groups.map((g) => g.names);
 }
 
 /**
  * Runs the app's startSession in-process (same code as the function, without HTTP, the host or multipart) against
  * the same Azurite and emulator, with every port call timed. Medians over `samples` creates.
  */
-export async function createTimeline(env: Record<string, string>, image: Uint8Array, samples: number): Promise<CreateTimeline> {
+export async function createTimeline(env: Record<string, string>, image: Uint8Array, samples: number, subjectOf: (i: number) => string = () => 'bench-timeline'): Promise<CreateTimeline> {
   const config = parseConfig(env);
   const base = composeServices(config).liveness;
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const runs: Array<{ spans: Span[]; total: number; calls: WireCall[] }> = [];
+  const runs: Array<{ spans: Span[]; total: number; calls: WireCall[]; t0: number }> = [];
   for (let i = 0; i < samples + 3; i++) {
     const spans: Span[] = [];
     let t0 = 0;
@@ -66,10 +91,10 @@ export async function createTimeline(env: Record<string, string>, image: Uint8Ar
     } as LivenessDeps;
     t0 = performance.now();
     const { calls } = await recording(() => startSession(deps, {
-      caller: { subject: 'bench-timeline' }, fields: { deviceCorrelationId: 'bench-timeline-device', consentVersion: DEFAULT_CONSENT_VERSION }, verifyImage: image,
+      caller: { subject: subjectOf(i) }, fields: { deviceCorrelationId: 'bench-timeline-device', consentVersion: DEFAULT_CONSENT_VERSION }, verifyImage: image,
     }));
     const total = performance.now() - t0;
-    if (i >= 3) runs.push({ spans, total, calls });
+    if (i >= 3) runs.push({ spans, total, calls, t0 });
   }
   const names = [...new Set(runs.flatMap((r) => r.spans.map((s) => s.name)))];
   const faceOf = (r: { spans: Span[] }) => r.spans.find((s) => s.name === 'face.create');
@@ -92,6 +117,12 @@ export async function createTimeline(env: Record<string, string>, image: Uint8Ar
     }
   }
   for (const k of Object.keys(perCreate)) perCreate[k] = round(perCreate[k]!, 2);
+  const serial = runs.map((r) => {
+    const f = faceOf(r);
+    return f ? serialRoundTrips(r.calls, r.t0 + f.start, r.t0 + f.end).map((g) => g.map((n) => n.replace(config.names.tablePrefix, '<prefix>')).join(' + ')) : [];
+  });
+  const serialCount = median(serial.map((g) => g.length));
+  const example = serial.find((g) => g.length === serialCount) ?? [];
   return {
     samples: runs.length,
     totalMs: { p50: round(median(runs.map((r) => r.total)), 1) },
@@ -100,6 +131,8 @@ export async function createTimeline(env: Record<string, string>, image: Uint8Ar
     steps,
     storageCallsPerCreate: perCreate,
     storageCallsTotalPerCreate: round(Object.values(perCreate).reduce((a, b) => a + b, 0), 2),
+    serialRoundTripsBesideFace: serialCount,
+    serialCallsExample: example,
   };
 }
 

@@ -19,7 +19,11 @@ import { median, round, runPool } from './lib/stats.js';
 // ---------------------------------------------------------------------------------------------------------------
 // Wire-level call recorder: every http.request this process makes while recording is on.
 
-export interface WireCall { service: string; method: string; target: string; filter?: string }
+export interface WireCall {
+  service: string; method: string; target: string; filter?: string;
+  /** performance.now() when the request was made and when its answer had arrived (or it failed). */
+  startMs?: number; endMs?: number;
+}
 let recorder: ((call: WireCall) => void) | undefined;
 let portNames: Record<string, string> = {};
 let installed = false;
@@ -31,10 +35,18 @@ export function installRecorder(ports: Record<string, number>): void {
   installed = true;
   const original = http.request;
   const patched = function (this: unknown, ...args: unknown[]) {
+    let call: WireCall | undefined;
     if (recorder) {
-      try { recorder(describe(args)); } catch { /* never break a request */ }
+      try { call = { ...describe(args), startMs: performance.now() }; recorder(call); } catch { /* never break a request */ }
     }
-    return (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
+    const req = (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
+    if (call) {
+      const done = () => { call.endMs ??= performance.now(); };
+      req.once('response', (res: http.IncomingMessage) => { res.once('end', done); res.once('close', done); });
+      req.once('error', done);
+      req.once('close', done);
+    }
+    return req;
   };
   (http as unknown as { request: unknown }).request = patched;
   syncBuiltinESMExports();

@@ -199,6 +199,13 @@ export interface LimitKey { kind: 'subject' | 'device'; id: string; subjectKey: 
 export interface RecordUpdate<T, R> { next?: T; result: R }
 
 /**
+ * A record as read, with the store's version of it (an ETag; opaque to the core). Handed back to `update`, it lets the
+ * first round write conditionally on what was already read instead of reading again: one round trip fewer when the
+ * read could go alongside others. A stale snapshot only costs a round (the write fails, the record is read again).
+ */
+export interface RecordSnapshot<T> { record: T | undefined; version?: string }
+
+/**
  * One kind of small per-subject record (lockout counters, the session quota, remembered Idempotency-Keys): the port
  * through which the core's rules read and change them. The adapter owns the row format and only stores: every write
  * is conditional (the ETag it read, or an insert that fails when the record exists), and `update` is the one write
@@ -207,13 +214,15 @@ export interface RecordUpdate<T, R> { next?: T; result: R }
 export interface SubjectRecords<K extends { subjectKey: string }, T> {
   /** @returns undefined when there is no such record */
   get(key: K): Promise<T | undefined>;
+  /** The record with its version, for an `update` that follows. */
+  snapshot(key: K): Promise<RecordSnapshot<T>>;
   /**
-   * Reads the record, hands it to `decide`, and writes `next` conditionally; when a concurrent writer got there
-   * first, reads again and decides again, a bounded number of times.
+   * Reads the record (or, on the first round, takes `from`), hands it to `decide`, and writes `next` conditionally;
+   * when a concurrent writer got there first, reads again and decides again, a bounded number of times.
    * @returns the result of the round that was written (or that wrote nothing)
    * @throws ConflictError when concurrent writers keep winning past the bound
    */
-  update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>): Promise<R>;
+  update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>, from?: RecordSnapshot<T>): Promise<R>;
   /** Idempotent. */
   delete(key: K): Promise<void>;
   /** Every record of this kind under the subject key. */
@@ -255,8 +264,13 @@ export interface QuotaRefusal { reason: 'OpenSessions' | 'CreateRate'; retryAfte
 
 /** Per-subject quotas: how many sessions may be open at once, and how many may be created per window (quota.ts). */
 export interface SubjectQuota {
-  /** Takes a slot for a new session (open until `expiresAt` or release). @returns a refusal, or undefined when granted */
-  reserve(subjectKey: string, sessionId: string, expiresAt: Date, now: Date): Promise<QuotaRefusal | undefined>;
+  /** Reads the subject's quota, for a reservation that follows (the read can then go alongside the create's others). */
+  peek?(subjectKey: string): Promise<RecordSnapshot<QuotaRecord>>;
+  /**
+   * Takes a slot for a new session (open until `expiresAt` or release), starting from `peeked` when given.
+   * @returns a refusal, or undefined when granted
+   */
+  reserve(subjectKey: string, sessionId: string, expiresAt: Date, now: Date, peeked?: RecordSnapshot<QuotaRecord>): Promise<QuotaRefusal | undefined>;
   /** Frees the session's slot (it ended). Idempotent. */
   release(subjectKey: string, sessionId: string): Promise<void>;
   /** Whether a reserve now would be refused (writes nothing): a verification's create checks before its link is made. */

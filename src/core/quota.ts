@@ -40,8 +40,9 @@ export function releaseSlot(record: QuotaRecord | undefined, sessionId: string):
 
 export function subjectQuota(records: QuotaRecords, policy: QuotaPolicy): SubjectQuota {
   return {
-    reserve: (subjectKey, sessionId, expiresAt, now) =>
-      records.update({ subjectKey }, (current) => reserveSlot(current, sessionId, expiresAt, now, policy)),
+    peek: (subjectKey) => records.snapshot({ subjectKey }),
+    reserve: (subjectKey, sessionId, expiresAt, now, peeked) =>
+      records.update({ subjectKey }, (current) => reserveSlot(current, sessionId, expiresAt, now, policy), peeked),
     release: (subjectKey, sessionId) => records.update({ subjectKey }, (current) => releaseSlot(current, sessionId)),
     check: async (subjectKey, now) => reserveSlot(await records.get({ subjectKey }), '', now, now, policy).result,
   };

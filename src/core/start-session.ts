@@ -16,7 +16,7 @@ import { appendEvidence, consentEntry, withEvidence } from './evidence.js';
 import {
   ConflictError, FaceSessionNotFoundError, NotFoundError, ValidationError,
 } from './errors.js';
-import type { DeviceCaller, LinkCaller } from './ports.js';
+import type { DeviceCaller, LinkCaller, QuotaRecord, RecordSnapshot } from './ports.js';
 import { claimForSession, linkSessionFacts, releaseClaim, settleClaim } from './verifications.js';
 import { visibleTo, type LivenessOperationMode, type LivenessSession, type VerifyImageInfo } from './session.js';
 import { assertConsent } from './consent.js';
@@ -134,21 +134,26 @@ export async function startSession(deps: LivenessDeps, request: StartSessionRequ
     throw new ValidationError('VerifyImageNotAllowed', 'A check started from a verification link verifies against the reference of the verification: start it without a verifyImage.');
   }
   const subjectKey = caller.subject !== undefined ? deps.subjects.keyOf(caller.subject) : caller.subjectKey;
-  // Two independent reads, side by side: every storage round trip before the Face call adds to the person's wait.
+  // Independent reads, side by side: every storage round trip before the Face call adds to the person's wait. The
+  // quota's record is read here too, so its reservation (a conditional write before Face) needs no read of its own.
   const reads = Promise.all([
     deps.subjects.get(subjectKey),
+    deps.quota.peek?.(subjectKey),
     assertNotLockedOut(deps, limitKeys(subjectKey, fields.deviceCorrelationId)),
   ]);
   // The device's image is checked and cleaned while the reads are under way (CPU while waiting on storage). Whether it
   // may be used at all is decided after them; if a read refuses the check first, the result is simply dropped.
   const cleaned = request.verifyImage ? acceptedImage(request.verifyImage) : undefined;
   cleaned?.catch(() => undefined); // awaited below unless a read fails first
-  const [record] = await reads;
+  const [record, quota] = await reads;
   if (record?.erasure) throw new ConflictError('SubjectErasing', 'This user is being erased; try again later.');
   const image = caller.verificationId === undefined ? await verifyImageFor(deps, record, request.verifyImage, cleaned) : undefined;
   // Face v1.3 abuse monitoring correlates per-user ids: each subject gets its own (the adapter says whether it speaks it).
   const userCorrelationId = deps.face.correlatesUsers ? await userCorrelationIdFor(deps, subjectKey, record) : undefined;
-  const subject: Subject = { ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime, ...(userCorrelationId ? { userCorrelationId } : {}) };
+  const subject: Subject = {
+    ...caller, subjectKey, seenBefore: record?.lastSeenDateTime ?? record?.createdDateTime, ...(userCorrelationId ? { userCorrelationId } : {}),
+    ...(quota ? { quota } : {}),
+  };
   const fresh = caller.verificationId === undefined
     ? () => createWithinQuota(deps, subject, fields, policy, image!)
     : () => createForLink(deps, caller, subject, record, fields, policy);
@@ -233,14 +238,17 @@ async function quickLinkFor(deps: LivenessDeps, caller: LinkCaller, started: Sta
   return { id, callbackSecret };
 }
 
-/** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
-/** `seenBefore`: the subject's last interaction before this one (its row in the activity index moves from there). */
-/** `sessionId` and `link`: a session from a verification link (its id minted when the verification was claimed). */
+/**
+ * Who a session is for. `seenBefore`: the subject's last interaction before this one (its row in the activity index
+ * moves from there). `quota`: the quota record as read with the other reads, where the reservation starts.
+ * `sessionId` and `link`: a session from a verification link (its id minted when the verification was claimed).
+ */
 type Subject = DeviceCaller & {
-  subjectKey: string; seenBefore?: string; userCorrelationId?: string;
+  subjectKey: string; seenBefore?: string; userCorrelationId?: string; quota?: RecordSnapshot<QuotaRecord>;
   sessionId?: string; link?: Pick<LivenessSession, 'origin' | 'verificationId' | 'clientReferenceId'>;
 };
 
+/** A fresh session, if the subject's quota has room: the slot is taken first and given back if the create fails. */
 async function createWithinQuota(
   deps: LivenessDeps,
   caller: Subject,
@@ -252,7 +260,7 @@ async function createWithinQuota(
   // Time-ordered (UUIDv7): the storage keys, and so newest-first listing, follow from the id itself.
   const sessionId = caller.sessionId ?? timeOrderedId(now.getTime());
   const expires = new Date(now.getTime() + policy.authTokenTimeToLiveInSeconds * 1000);
-  const refusal = await deps.quota.reserve(caller.subjectKey, sessionId, expires, now);
+  const refusal = await deps.quota.reserve(caller.subjectKey, sessionId, expires, now, caller.quota);
   if (refusal) {
     throw quotaExceeded(refusal);
   }

@@ -8,7 +8,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConflictError, ValidationError } from '../../src/core/errors.js';
 import type {
   AuditLog, CompletionMessage, CompletionQueue, DeadLetter, DeliveryAttempt, DeliveryLog, DeliveryMessage, DeliveryQueue, EventQueue,
-  IdempotencyRecords, ImageStore, LimitKey, LimitRecords, LivenessEvent, Page, QuotaRecords, SessionRepository, SubjectStore,
+  IdempotencyRecords, ImageStore, LimitKey, LimitRecords, LivenessEvent, Page, QuotaRecord, QuotaRecords, SessionRepository, SubjectStore,
   VerificationStore,
 } from '../../src/core/ports.js';
 import type { Verification } from '../../src/core/verification.js';
@@ -90,6 +90,34 @@ export function subjectRecordsContract(make: Make<RecordStoresHarness>): void {
       });
       expect(seen).toEqual([undefined, { open: [], creates: [1] }]);
       expect(await quotas.store.get({ subjectKey: a })).toEqual({ open: [], creates: [1, 2] });
+    });
+
+    it('starts from a snapshot read earlier: writes on it when it is current, decides again on the record when it is stale', async () => {
+      const { quotas } = await make();
+      const key = { subjectKey: a };
+      const seen: unknown[] = [];
+      const add = (n: number) => (c: QuotaRecord | undefined) => {
+        seen.push(c?.creates);
+        return { next: { open: [], creates: [...(c?.creates ?? []), n] }, result: undefined };
+      };
+      // Nothing yet: the snapshot says so, and the insert needs no read.
+      const none = await quotas.store.snapshot(key);
+      expect(none.record).toBeUndefined();
+      await quotas.store.update(key, add(1), none);
+      // Current: written on it, one decision.
+      const current = await quotas.store.snapshot(key);
+      expect(current.record).toEqual({ open: [], creates: [1] });
+      await quotas.store.update(key, add(2), current);
+      expect(seen).toEqual([undefined, [1]]);
+      // Stale (the record changed since): the conditional write fails and the decision runs again on what is stored.
+      seen.length = 0;
+      await quotas.store.update(key, add(3), current);
+      expect(seen).toEqual([[1], [1, 2]]);
+      // A snapshot of nothing while a record exists: the insert fails and the decision runs again on the record.
+      seen.length = 0;
+      await quotas.store.update(key, add(4), none);
+      expect(seen).toEqual([undefined, [1, 2, 3]]);
+      expect(await quotas.store.get(key)).toEqual({ open: [], creates: [1, 2, 3, 4] });
     });
 
     it('a record deleted between the read and the write is decided again as absent', async () => {

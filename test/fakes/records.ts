@@ -6,7 +6,7 @@
 // conditional write, to slip a concurrent writer in).
 import { ConflictError } from '../../src/core/errors.js';
 import type {
-  IdempotencyKeyRef, IdempotencyRecord, LimitKey, LimitRecord, QuotaKey, QuotaRecord, RecordUpdate, SubjectRecords,
+  IdempotencyKeyRef, IdempotencyRecord, LimitKey, LimitRecord, QuotaKey, QuotaRecord, RecordSnapshot, RecordUpdate, SubjectRecords,
 } from '../../src/core/ports.js';
 import { OperationHooks } from './hooks.js';
 import { MAX_ROUNDS } from './session-repository.js';
@@ -15,7 +15,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 /** What storage keeps of a record: no column for an undefined field. */
 const asStored = <T>(record: T): T => JSON.parse(JSON.stringify(record)) as T;
 
-export type RecordsOperation = 'get' | 'update' | 'delete' | 'listSubject' | 'eraseSubject' | 'write';
+export type RecordsOperation = 'get' | 'snapshot' | 'update' | 'delete' | 'listSubject' | 'eraseSubject' | 'write';
 
 export class InMemorySubjectRecords<K extends { subjectKey: string }, T> implements SubjectRecords<K, T> {
   readonly hooks = new OperationHooks<RecordsOperation>();
@@ -46,10 +46,19 @@ export class InMemorySubjectRecords<K extends { subjectKey: string }, T> impleme
     return this.peek(key);
   }
 
-  async update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>): Promise<R> {
+  async snapshot(key: K): Promise<RecordSnapshot<T>> {
+    await this.hooks.enter('snapshot');
+    const row = this.partitions.get(key.subjectKey)?.get(this.name(key));
+    return { record: row && clone(row.record), ...(row ? { version: row.etag } : {}) };
+  }
+
+  async update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>, from?: RecordSnapshot<T>): Promise<R> {
     await this.hooks.enter('update');
     for (let round = 1; ; round++) {
-      const read = this.partitions.get(key.subjectKey)?.get(this.name(key));
+      // The first round may start from a snapshot taken earlier (maybe stale: then the write loses the round).
+      const read = round === 1 && from
+        ? (from.record === undefined ? undefined : { record: clone(from.record), etag: from.version ?? '' })
+        : this.partitions.get(key.subjectKey)?.get(this.name(key));
       const { next, result } = decide(read && clone(read.record));
       if (next === undefined) return result;
       await this.hooks.enter('write');

@@ -4,7 +4,7 @@
 // read, or an insert that fails when the row exists); the rules are the core's. Each kind of record supplies its own
 // row format (RowFormat): the row key of a record, which rows of a partition are its own, and the columns.
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import type { RecordUpdate, SubjectRecords } from '../../core/ports.js';
+import type { RecordSnapshot, RecordUpdate, SubjectRecords } from '../../core/ports.js';
 import { deleteInBatches, guardStorage, ignore404, isRestError, onceUntilFailure, orAbsent, requireEtag, type StorageClients } from './clients.js';
 import { RoundLost, withOptimisticConcurrency } from './optimistic.js';
 
@@ -36,10 +36,21 @@ export class TableSubjectRecords<K extends { subjectKey: string }, T> implements
     return guardStorage(`Reading ${this.format.what}`, async () => (await this.read(key))?.record);
   }
 
-  async update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>): Promise<R> {
-    const f = this.format;
-    return guardStorage(`Writing ${f.what}`, () => withOptimisticConcurrency(async () => {
+  async snapshot(key: K): Promise<RecordSnapshot<T>> {
+    return guardStorage(`Reading ${this.format.what}`, async () => {
       const row = await this.read(key);
+      return { record: row?.record, ...(row?.etag ? { version: row.etag } : {}) };
+    });
+  }
+
+  async update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>, from?: RecordSnapshot<T>): Promise<R> {
+    const f = this.format;
+    let known = from && (from.record === undefined ? { row: undefined } : { row: { record: from.record, etag: from.version } });
+    return guardStorage(`Writing ${f.what}`, () => withOptimisticConcurrency(async () => {
+      // The first round may start from a snapshot read earlier; every later round reads afresh.
+      const row = known ? known.row : await this.read(key);
+      known = undefined;
+      if (!row) await this.ensure();
       const { next, result } = decide(row?.record);
       if (next === undefined) return result;
       const entity = { partitionKey: key.subjectKey, rowKey: f.rowKey(key), ...f.toColumns(next) };

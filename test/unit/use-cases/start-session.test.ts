@@ -109,6 +109,18 @@ describe('startSession', () => {
     expectNothingLeft(world);
   });
 
+  it('reads the quota alongside the other reads and reserves on that read; concurrent creates still cannot overshoot it, nor call Face for the refused', async () => {
+    const world = fakeWorld({ quota: { maxOpenSessions: 1, maxCreates: 10, windowSeconds: 3600 } });
+    const results = await Promise.allSettled([start(world), start(world), start(world)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((x) => x.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ constructor: TooManyAttemptsError, code: 'QuotaExceeded' });
+    }
+    expect(world.records.quotas.hooks.calls('snapshot')).toBe(3); // each create read it once, with its other reads
+    expect(world.face.hooks.calls('create')).toBe(1);
+    expect(world.records.quotas.peek({ subjectKey: world.subjects.keyOf('alice') })?.open).toHaveLength(1);
+  });
+
   it('passes Face\'s refusal on and leaves nothing behind', async () => {
     const world = fakeWorld();
     world.face.hooks.failNext('create', new FaceRejectedError('InvalidImage', 'No face detected.', 400));
