@@ -101,12 +101,19 @@ export async function readMultipart(
     parser.on('file', (name: string | undefined, stream, info) => {
       stream.on('error', () => fail(invalid())); // a truncated part: without a listener it would crash the process
       if (!check(name, true)) { stream.resume(); return; }
-      // One buffer of the largest allowed size, filled as the part arrives: the image is held once (a chunk list plus
-      // its concatenation would hold it twice at the end). Pages never written are never resident.
-      const into = Buffer.allocUnsafe(MAX_VERIFY_IMAGE_BYTES);
+      // One buffer, filled as the part arrives: the image is held once (a chunk list plus its concatenation would hold
+      // it twice at the end). Its size: the declared body's, which the part cannot exceed, else the largest allowed.
+      // Not always the largest: V8 counts every such buffer toward its heap limits, and 6 MB per request made the
+      // garbage collector run far more often than a 100 KB image needs.
+      const into = Buffer.allocUnsafe(Number.isFinite(declared) && declared >= 0 ? Math.min(MAX_VERIFY_IMAGE_BYTES, declared) : MAX_VERIFY_IMAGE_BYTES);
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
-        if (failure || size + chunk.length > into.length) return; // past the limit busboy emits 'limit' next
+        if (failure) return;
+        if (size + chunk.length > into.length) {
+          // Past the largest allowed size busboy emits 'limit' next; past a smaller declared body, the body lied.
+          if (into.length < MAX_VERIFY_IMAGE_BYTES) fail(invalid());
+          return;
+        }
         chunk.copy(into, size);
         size += chunk.length;
       });

@@ -162,6 +162,15 @@ describe('POST /api/liveness-sessions', () => {
     expectError(await createRequest(h, {}, {}, face.subarray(0, 500)), 400, 'InvalidImageSize');
   });
 
+  it('a body longer than its declared Content-Length is refused (400), never read as a cut-off image', async () => {
+    const h = harness();
+    const body = await multipart(deviceFields(h.world, {}));
+    const answer = await createRequestWithForm(h, deviceFields(h.world, {}), { 'content-length': String(body.bytes.byteLength - 5000) });
+    expectError(answer, 400, 'InvalidMultipartBody');
+    expect(h.world.sessions.all()).toEqual([]);
+    expect(h.world.face.hooks.calls('create')).toBe(0);
+  });
+
   it('429 with Retry-After while locked out', async () => {
     const h = harness();
     const subjectKey = h.world.subjects.keyOf('alice');
