@@ -2,8 +2,10 @@
 // and the app's own functions by inclusive time (each sample counted once for every app frame on its stack).
 //   node dist/bench/profile-summary.js <file.cpuprofile> [rows]
 import fs from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
 const IDLE = new Set(['(idle)', '(program)', '(garbage collector)']);
@@ -15,6 +17,23 @@ function owner(url: string): string {
   if (pkg) return pkg[1]!;
   if (url.startsWith('node:')) return 'node (internals: streams, http, events)';
   return url.replace(/^file:\/\/.*?\/dist\//, 'dist/').replace(/\/[^/]*$/, '/');
+}
+
+const maps = new Map<string, SourceMap | undefined>();
+/**
+ * Where a frame of the bundle (dist/src/app/, scripts/bundle-app.ts) comes from, through its source map: the source
+ * file and line, so the table names src/core/start-session.ts and not a chunk of the bundle.
+ */
+function sourceOf(f: ProfileNode['callFrame']): string {
+  const at = `${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+  if (!f.url.startsWith('file:')) return at;
+  const file = fileURLToPath(f.url);
+  if (!maps.has(file)) {
+    try { maps.set(file, new SourceMap(JSON.parse(fs.readFileSync(`${file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0])); } catch { maps.set(file, undefined); }
+  }
+  const entry = maps.get(file)?.findEntry(f.lineNumber, f.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined;
+  if (!entry?.originalSource) return at;
+  return `${entry.originalSource.replace(/^(\.\.\/)+/, '').replace(/^.*?\/(src|dev|bench)\//, '$1/')}:${(entry.originalLine ?? 0) + 1}`;
 }
 
 export function summarize(profile: Profile, rows = 12): string {
@@ -37,7 +56,7 @@ export function summarize(profile: Profile, rows = 12): string {
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const f = byId.get(cur)!.callFrame;
       if (!f.url.includes('/dist/src/')) continue;
-      const name = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/dist\//, '')}:${f.lineNumber + 1}`;
+      const name = `${f.functionName || '(anonymous)'} ${sourceOf(f)}`;
       if (seen.has(name)) continue;
       seen.add(name);
       appInclusive.set(name, (appInclusive.get(name) ?? 0) + micros);

@@ -63,6 +63,11 @@ export function refOf(stored: StoredEvidence): EvidenceRef {
 
 // --- Entries, one builder per kind of event ---------------------------------------------------------------------
 
+/** The chain a session's records go to (its subject's, else its own). */
+export function sessionChain(session: LivenessSession): number {
+  return chainOf({ ...sessionIds(session), recordId: session.sessionId });
+}
+
 function sessionIds(session: LivenessSession) {
   return { ...(session.subjectKey ? { subjectKey: session.subjectKey } : {}), sessionRef: sessionRef(session.sessionId) };
 }

@@ -9,8 +9,8 @@ import { collectOnce } from './collect-result.js';
 import { purgeSession } from './delete-session.js';
 import { eraseIdleSubjects, resumeErasures } from './erase-subject.js';
 import { updateSession, type LivenessDeps } from './deps.js';
-import { StorageUnavailableError } from './errors.js';
-import { recordPendingEvidence, writeCheckpoint } from './evidence.js';
+import { AppError, StorageUnavailableError } from './errors.js';
+import { recordPendingEvidence, sessionChain, writeCheckpoint } from './evidence.js';
 import { publishPendingEvents, sessionExpiredEvent, withEvent } from './events.js';
 import { imagesDueAt, recordDueAt } from './retention.js';
 import type { LivenessSession } from './session.js';
@@ -43,6 +43,17 @@ export interface SweepReport {
   durationMs: number;
 }
 
+/** Sessions grouped by the evidence chain their records go to, in the order first seen. */
+function byChain(sessions: LivenessSession[]): LivenessSession[][] {
+  const groups = new Map<number, LivenessSession[]>();
+  for (const s of sessions) {
+    const chain = sessionChain(s);
+    const group = groups.get(chain);
+    if (group) group.push(s); else groups.set(chain, [s]);
+  }
+  return [...groups.values()];
+}
+
 export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
   const started = Date.now();
   const now = deps.clock.now();
@@ -59,14 +70,19 @@ export async function sweepSessions(deps: LivenessDeps): Promise<SweepReport> {
     const fresh = page.items.filter((s) => !seen.has(s.sessionId));
     fresh.forEach((s) => seen.add(s.sessionId));
     report.due += fresh.length;
-    await forEachLimited(fresh, deps.settings.sweepConcurrency, async (session) => {
-      try {
-        await sweepOne(deps, session, now, report);
-      } catch (error) {
-        report.failures++;
-        deps.logger.warn('sweep could not finish a session; the next sweep retries it', {
-          sessionId: session.sessionId, error: (error as Error).name,
-        });
+    // Sessions whose evidence goes to one chain are swept one after another (chains side by side): their appends
+    // would otherwise contend for that chain's head, as when many of one subject's sessions expire together.
+    await forEachLimited(byChain(fresh), deps.settings.sweepConcurrency, async (group) => {
+      for (const session of group) {
+        try {
+          await sweepOne(deps, session, now, report);
+        } catch (error) {
+          report.failures++;
+          // Which step failed: the message of one of our own errors names the store, never a value.
+          deps.logger.warn('sweep could not finish a session; the next sweep retries it', {
+            sessionId: session.sessionId, error: (error as Error).name, ...(error instanceof AppError ? { step: error.message } : {}),
+          });
+        }
       }
     });
     continuationToken = page.continuationToken;

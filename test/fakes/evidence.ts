@@ -14,9 +14,26 @@ export class InMemoryEvidenceLog implements EvidenceLog {
   calls = { append: 0, heads: 0, putCheckpoint: 0, listCheckpoints: 0, listRecords: 0 };
   /** Makes the next appends fail (an outage). */
   failAppends = 0;
+  /** Makes each append take a turn of the event loop, so appends can overlap (as on Table storage). */
+  slowAppends = false;
+  /** The most appends to one chain that were under way at once (contention the Table adapter pays retries for). */
+  maxConcurrentPerChain = 0;
+  private readonly inFlight = new Map<number, number>();
 
   async append(entry: EvidenceEntry, chain: number): Promise<StoredEvidence> {
     this.calls.append++;
+    const now = (this.inFlight.get(chain) ?? 0) + 1;
+    this.inFlight.set(chain, now);
+    this.maxConcurrentPerChain = Math.max(this.maxConcurrentPerChain, now);
+    try {
+      if (this.slowAppends) await new Promise((resolve) => setImmediate(resolve));
+      return this.appendNow(entry, chain);
+    } finally {
+      this.inFlight.set(chain, (this.inFlight.get(chain) ?? 1) - 1);
+    }
+  }
+
+  private appendNow(entry: EvidenceEntry, chain: number): StoredEvidence {
     if (this.failAppends > 0) {
       this.failAppends--;
       throw Object.assign(new Error('evidence log down'), { name: 'StorageUnavailableError' });

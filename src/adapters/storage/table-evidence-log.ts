@@ -23,6 +23,15 @@ const chainKey = (chain: number) => `chain-${String(chain).padStart(2, '0')}`;
 const recordKey = (seq: number) => `r|${String(seq).padStart(12, '0')}`;
 /** Concurrent appends to one chain each win in turn; this bounds one append's retries. */
 const MAX_APPEND_TRIES = 20;
+/**
+ * After a lost try, a random pause of up to min(cap, base × 2^try) ms before the next: appenders that collided then
+ * spread out instead of colliding again at once (many sweeps or collections of one subject's sessions at the same
+ * time all append to that subject's chain). At most about 1.6 s over all tries.
+ */
+const BACKOFF = { baseMs: 4, capMs: 100 };
+const pause = (attempt: number) => new Promise((resolve) => {
+  setTimeout(resolve, Math.random() * Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** attempt));
+});
 
 interface HeadEntity { seq: number; hash: string }
 interface RecordEntity { recordJson: string; hash: string }
@@ -64,6 +73,7 @@ export class TableEvidenceLog implements EvidenceLog {
             const row = await this.point<RecordEntity>(pk, recordKey(existing.seq));
             if (row) return { record: JSON.parse(row.recordJson) as EvidenceRecord, hash: row.hash };
           }
+          await pause(attempt);
         }
       }
       throw new ConflictError('EvidenceBusy', 'The evidence chain is busy; try again.');

@@ -30,6 +30,18 @@ describe('the sweep', () => {
     expect(world.logger.messages('info')).toContain('sweep finished');
   });
 
+  it("sweeps one subject's expired sessions one after another (their evidence shares a chain), other subjects' alongside", async () => {
+    const world = fakeWorld({ quota: { maxOpenSessions: 20, maxCreates: 20, windowSeconds: 3600 } });
+    for (let i = 0; i < 6; i++) await startFor(world, 'alice');
+    for (const subject of ['bob', 'carol', 'dave']) await startFor(world, subject);
+    world.evidence.slowAppends = true;
+    world.clock.advance({ minutes: 11 });
+    expect(await sweep(world)).toMatchObject({ due: 9, expiredWithoutResult: 9, failures: 0 });
+    // Each session's consent record, waiting in its outbox, went to the log without two appends racing on one chain.
+    expect(world.evidence.all().filter((r) => r.record.type === 'consent.recorded')).toHaveLength(9);
+    expect(world.evidence.maxConcurrentPerChain).toBe(1);
+  });
+
   it('marks a session that never got an attempt Expired', async () => {
     const world = fakeWorld();
     const s = await startFor(world);
