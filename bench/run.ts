@@ -344,6 +344,7 @@ async function timeToResult(stack: Stack, image: Buffer): Promise<void> {
       await eventually(async () => {
         const row = await rowsOf.get(id);
         if (!row || !['ResultAvailable', 'Failed', 'Expired'].includes(row.status)) throw new Error(`status ${row?.status}`);
+        return true;
       }, `a result for ${id}`, { timeoutMs: 60_000, intervalMs: 20 });
     }
   });

@@ -167,7 +167,7 @@ describe('settings', () => {
   it('reads host.json with defaults', () => {
     expect(parseHostJson({})).toEqual({ routePrefix: 'api', queues: { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutMs: 0, maxPollingIntervalMs: 60_000, messageEncoding: 'base64' }, functionTimeoutMs: undefined });
     const repo = JSON.parse(fs.readFileSync(path.resolve('host.json'), 'utf8')) as unknown;
-    expect(parseHostJson(repo)).toEqual({ routePrefix: 'api', queues: { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutMs: 5000, maxPollingIntervalMs: 250, messageEncoding: 'base64' }, functionTimeoutMs: 300_000 });
+    expect(parseHostJson(repo)).toEqual({ routePrefix: 'api', queues: { batchSize: 16, maxDequeueCount: 5, visibilityTimeoutMs: 5000, maxPollingIntervalMs: 100, messageEncoding: 'base64' }, functionTimeoutMs: 300_000 });
     expect(parseHostJson({ extensions: { http: { routePrefix: '' } }, functionTimeout: '-1' })).toMatchObject({ routePrefix: '', functionTimeoutMs: undefined });
     expect(() => parseHostJson({ extensions: { queues: { batchSize: 64 } } })).toThrow(/batchSize/);
   });
