@@ -109,9 +109,14 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   res.end(text);
 }
 
-/** How much of an unread request body the host still reads (and discards) after an early answer, before it hangs up. */
-const LINGER_BYTES = 1_048_576;
-const LINGER_MS = 1_000;
+/**
+ * How much of an unread request body the host still reads (and discards) after an early answer, before it hangs up.
+ * More than the socket buffers on both sides can hold (a few MB each on loopback): what a client wrote before it could
+ * see the answer must fit, or the host's close turns into a reset that can destroy the answer before the client reads
+ * it (a test saw EPIPE instead of its 413 with a 1 MB cap). Still bounded, in bytes and in time.
+ */
+const LINGER_BYTES = 16 * 1_048_576;
+const LINGER_MS = 2_000;
 
 /**
  * An answer written before the request body has arrived (a 401 for an upload, the app's 400 to a malformed form, a
