@@ -154,15 +154,28 @@ export function withEvidence(session: LivenessSession, entry: EvidenceEntry): Li
  * @returns the session as written, and whether the outbox is empty now
  */
 export async function recordPendingEvidence(deps: LivenessDeps, session: LivenessSession): Promise<{ session: LivenessSession; done: boolean }> {
+  // Another writer may add to the outbox meanwhile (a collection's decision while the sweep appends the consent
+  // record): what it added is appended too, in a further round, instead of being left for the next sweep.
+  let current = session;
+  for (let round = 0; round < 3; round++) {
+    const step = await recordOnce(deps, current);
+    if (step.done || !step.appended) return { session: step.session, done: step.done };
+    current = step.session;
+  }
+  return { session: current, done: (current.pendingEvidence ?? []).length === 0 };
+}
+
+/** One round of recordPendingEvidence: appends what the outbox holds now and clears those entries. */
+async function recordOnce(deps: LivenessDeps, session: LivenessSession): Promise<{ session: LivenessSession; done: boolean; appended: boolean }> {
   const pending = session.pendingEvidence ?? [];
-  if (pending.length === 0) return { session, done: true };
+  if (pending.length === 0) return { session, done: true, appended: false };
   let refs: Array<{ type: EvidenceType; ref: EvidenceRef }>;
   try {
     refs = [];
     for (const entry of pending) refs.push({ type: entry.type, ref: refOf(await appendEvidence(deps, entry)) });
   } catch (error) {
     deps.logger.warn('could not append evidence; the sweep retries', { sessionId: session.sessionId, error: (error as Error).name });
-    return { session, done: false };
+    return { session, done: false, appended: false };
   }
   const appended = new Set(refs.map((r) => r.ref.recordId));
   const written = await updateSession(deps, session, (current) => {
@@ -181,8 +194,9 @@ export async function recordPendingEvidence(deps: LivenessDeps, session: Livenes
       } : {}),
     };
   });
-  const now = written ?? session;
-  return { session: now, done: (now.pendingEvidence ?? []).length === 0 };
+  // No row any more (deleted meanwhile): nothing is left waiting on it.
+  if (!written) return { session, done: true, appended: true };
+  return { session: written, done: (written.pendingEvidence ?? []).length === 0, appended: true };
 }
 
 // --- Checkpoints, proofs and exports -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { handleCompletionMessage } from '../../../src/core/collect-result.js';
 import { FaceUnavailableError } from '../../../src/core/errors.js';
 import { sweepSessions } from '../../../src/core/sweep.js';
+import { consentEntry, withEvidence } from '../../../src/core/evidence.js';
 import { fakeWorld, fixtureImage, startFor, type FakeWorld } from '../../fakes/index.js';
 
 const capture = fixtureImage('face-astronaut.png');
@@ -40,6 +41,21 @@ describe('the sweep', () => {
     // Each session's consent record, waiting in its outbox, went to the log without two appends racing on one chain.
     expect(world.evidence.all().filter((r) => r.record.type === 'consent.recorded')).toHaveLength(9);
     expect(world.evidence.maxConcurrentPerChain).toBe(1);
+  });
+
+  it("a record another writer adds to the outbox while the sweep appends (a collection's decision) is appended too, not left as a failure", async () => {
+    const world = fakeWorld();
+    const s = await startFor(world);
+    world.clock.advance({ minutes: 11 });
+    // Just before the sweep's first session write (clearing the consent record it appended), a collection elsewhere
+    // puts its decision's record into the outbox.
+    world.sessions.hooks.beforeNext('mutate', async () => {
+      await world.sessions.mutate(s.sessionId, (c) => withEvidence(c, { ...consentEntry(c), recordId: `session.decided|${c.sessionId}`, type: 'session.decided' }));
+    });
+    const report = await sweep(world);
+    expect(report.failures).toBe(0);
+    expect(world.evidence.all().map((r) => r.record.type).sort()).toEqual(['consent.recorded', 'session.decided']);
+    expect(world.sessions.peek(s.sessionId)!.pendingEvidence ?? []).toEqual([]);
   });
 
   it('marks a session that never got an attempt Expired', async () => {
