@@ -108,12 +108,8 @@ export async function readMultipart(
       const into = Buffer.allocUnsafe(Number.isFinite(declared) && declared >= 0 ? Math.min(MAX_VERIFY_IMAGE_BYTES, declared) : MAX_VERIFY_IMAGE_BYTES);
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
-        if (failure) return;
-        if (size + chunk.length > into.length) {
-          // Past the largest allowed size busboy emits 'limit' next; past a smaller declared body, the body lied.
-          if (into.length < MAX_VERIFY_IMAGE_BYTES) fail(invalid());
-          return;
-        }
+        // Past the largest allowed size busboy emits 'limit' next; past the declared body, the counter below failed.
+        if (failure || size + chunk.length > into.length) return;
         chunk.copy(into, size);
         size += chunk.length;
       });
@@ -137,11 +133,13 @@ export async function readMultipart(
     parser.on('fieldsLimit', tooMany);
     parser.on('error', () => fail(invalid()));
     parser.on('close', () => settle(failure));
-    // The whole body is bounded too (without a Content-Length, or with a false one): counted as it arrives.
+    // The whole body is bounded too (without a Content-Length, or with a false one): counted as it arrives, before the
+    // parser sees each chunk. A body longer than its Content-Length is refused, never read as a cut-off image.
     let received = 0;
     source.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (received > MAX_START_BODY_BYTES) fail(tooLarge());
+      else if (Number.isFinite(declared) && received > declared) fail(invalid());
     });
     source.on('error', () => fail(invalid()));
     source.pipe(parser);
