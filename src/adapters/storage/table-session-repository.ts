@@ -125,6 +125,7 @@ export class TableSessionRepository implements SessionRepository {
   private readonly sweep: TableClient;
   private readonly bySubject: TableClient;
   private readonly reviews: TableClient;
+  private readonly indexesFace: boolean;
   /** Creates the tables once per instance (createTable ignores "already exists"). */
   readonly ensureTables: () => Promise<unknown>;
 
@@ -137,8 +138,6 @@ export class TableSessionRepository implements SessionRepository {
     this.ensureTables = onceUntilFailure(() => Promise.all([this.sessions, this.sweep, this.bySubject, this.reviews].map((t) => t.createTable())));
     this.indexesFace = options.indexFaceSessions ?? true;
   }
-
-  private readonly indexesFace: boolean;
 
   async create(session: LivenessSession): Promise<LivenessSession> {
     return guard(async () => {

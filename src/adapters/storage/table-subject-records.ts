@@ -33,7 +33,7 @@ export class TableSubjectRecords<K extends { subjectKey: string }, T> implements
   }
 
   async get(key: K): Promise<T | undefined> {
-    return guardStorage(`Reading ${this.format.what}`, async () => (await this.read(key))?.record);
+    return (await this.snapshot(key)).record;
   }
 
   async snapshot(key: K): Promise<RecordSnapshot<T>> {
@@ -45,12 +45,12 @@ export class TableSubjectRecords<K extends { subjectKey: string }, T> implements
 
   async update<R>(key: K, decide: (current: T | undefined) => RecordUpdate<T, R>, from?: RecordSnapshot<T>): Promise<R> {
     const f = this.format;
-    let known = from && (from.record === undefined ? { row: undefined } : { row: { record: from.record, etag: from.version } });
+    let first = from;
     return guardStorage(`Writing ${f.what}`, () => withOptimisticConcurrency(async () => {
-      // The first round may start from a snapshot read earlier; every later round reads afresh.
-      const row = known ? known.row : await this.read(key);
-      known = undefined;
-      if (!row) await this.ensure();
+      // The first round may start from a snapshot read earlier (by snapshot(), so the table exists); every later
+      // round reads afresh.
+      const row = first ? (first.record === undefined ? undefined : { record: first.record, etag: first.version }) : await this.read(key);
+      first = undefined;
       const { next, result } = decide(row?.record);
       if (next === undefined) return result;
       const entity = { partitionKey: key.subjectKey, rowKey: f.rowKey(key), ...f.toColumns(next) };
