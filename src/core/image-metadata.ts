@@ -21,7 +21,16 @@ function need(condition: boolean): asserts condition {
   if (!condition) throw unreadable();
 }
 
+/**
+ * The kept parts as one array. When they are adjacent views of one buffer (an image with nothing to strip, the usual
+ * case) that is a view of the same memory, not a copy: a create would otherwise copy every image once more.
+ */
 const concat = (parts: Uint8Array[]) => {
+  const first = parts[0];
+  if (first && parts.every((p, i) => i === 0 || (p.buffer === first.buffer && p.byteOffset === parts[i - 1]!.byteOffset + parts[i - 1]!.byteLength))) {
+    const last = parts[parts.length - 1]!;
+    return new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.byteLength - first.byteOffset);
+  }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
   let at = 0;
   for (const p of parts) { out.set(p, at); at += p.byteLength; }
@@ -163,7 +172,11 @@ function stripWebp(b: Uint8Array): Uint8Array {
     const size = view.getUint32(pos + 4, true);
     const end = pos + 8 + size + (size % 2);
     need(pos + 8 + size <= b.byteLength);
-    const chunk = b.slice(pos, Math.min(end, b.byteLength));
+    // A view, except for VP8X, whose flags change: a copy of it, never the caller's bytes (on a Buffer, slice()
+    // would be a view too).
+    const chunk = type === 'VP8X'
+      ? Uint8Array.prototype.slice.call(b, pos, Math.min(end, b.byteLength))
+      : b.subarray(pos, Math.min(end, b.byteLength));
     if (type === 'VP8X') chunk[8] = chunk[8]! & ~0x0c; // clear the EXIF (0x08) and XMP (0x04) flags
     if (type !== 'EXIF' && type !== 'XMP ') out.push(chunk);
     pos = end;

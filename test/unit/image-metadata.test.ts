@@ -74,6 +74,11 @@ describe('image metadata', () => {
     expect(await pixels(out)).toEqual(await pixels(input));
     // Nothing to strip: the same bytes.
     expect(Buffer.from(stripImageMetadata(out, 'image/jpeg'))).toEqual(out);
+    // And with no orientation to restore, not even a copy of them (a create would otherwise copy every image once more).
+    const plain = await (await photo()).jpeg().toBuffer();
+    const same = stripImageMetadata(plain, 'image/jpeg');
+    expect(Buffer.from(same)).toEqual(plain);
+    expect(same.buffer === plain.buffer && same.byteOffset === plain.byteOffset).toBe(true);
   });
 
   it('PNG: tEXt, iTXt, tIME and eXIf chunks go; the pixels are the same', async () => {
@@ -86,7 +91,9 @@ describe('image metadata', () => {
   it('WebP: EXIF and XMP chunks go and the container stays valid', async () => {
     const input = await (await photo()).withExif({ IFD0: { Software: SECRET_TEXT } }).webp({ lossless: true }).toBuffer();
     expect(input.includes(SECRET_TEXT)).toBe(true);
+    const before = Buffer.from(input);
     const out = Buffer.from(stripImageMetadata(input, 'image/webp'));
+    expect(input).toEqual(before); // the caller's bytes are not changed (the VP8X flags are cleared in a copy)
     expect(out.includes(SECRET_TEXT)).toBe(false);
     expect(out.readUInt32LE(4)).toBe(out.length - 8);
     expect(await pixels(out)).toEqual(await pixels(input));
