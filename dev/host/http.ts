@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { applyCors, type CorsConfig } from './cors.js';
 import { scalarText, triggerOf, type Registration } from './core.js';
 import type { FunctionsLibrary, Invoker } from './invoke.js';
-import { describeError, hostLog } from './log.js';
+import { describeError, flushLogs, hostLog } from './log.js';
 import { RouteTable } from './routes.js';
 
 export const MAX_BODY_BYTES = 104_857_600; // 100 MB, the documented request length limit
@@ -105,6 +105,7 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
   if (res.headersSent) { res.destroy(); return; }
   const text = JSON.stringify(body);
   closeIfBodyUnread(res);
+  flushLogs();
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...HOST_ANSWER_HEADERS, ...headers });
   res.end(text);
 }
@@ -259,6 +260,7 @@ export function plainJsonAnswer(result: object): { status: number; headers: Reco
 }
 
 async function writeResult(res: http.ServerResponse, lib: FunctionsLibrary, result: unknown): Promise<void> {
+  flushLogs(); // what the invocation logged goes out before its answer
   if (result === undefined || result === null) { res.writeHead(204).end(); return; } // Functions 2.x+: no value → 204
   if (typeof result !== 'object') throw new Error('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
   const plain = result instanceof lib.HttpResponse ? undefined : plainJsonAnswer(result);
@@ -326,6 +328,7 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
           try { input = (JSON.parse(body.toString('utf8')) as { input?: unknown }).input; } catch { return sendJson(res, 400, { error: 'Body must be JSON: {"input": "..."}' }); }
         }
         admin.invokeNonHttp(registration, input);
+        flushLogs();
         res.writeHead(202).end();
         return;
       }

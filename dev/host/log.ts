@@ -21,12 +21,15 @@ export function enabled(level: string): boolean {
 /**
  * Lines wait for the end of the current turn of the event loop and then go out in one write per stream: on Linux a
  * write to a pipe is a synchronous system call, and one per line was a measurable share of the host's CPU under load
- * (`npm run bench`, section 3). What is pending when the process exits is written before it goes.
+ * (`npm run bench`, section 3). The HTTP server flushes before it sends an answer (flushLogs), so whatever an
+ * invocation logged is out before its caller sees the answer, as with one write per line. What is pending when the
+ * process exits is written before it goes.
  */
 const pending: Record<1 | 2, string[]> = { 1: [], 2: [] };
 let flushScheduled = false;
 
-function flush(): void {
+/** Writes the pending lines now. */
+export function flushLogs(): void {
   flushScheduled = false;
   for (const fd of [1, 2] as const) {
     if (!pending[fd].length) continue;
@@ -48,7 +51,7 @@ process.once('exit', flushAtExit);
 
 function write(line: string, level: string): void {
   pending[level === 'error' || level === 'critical' ? 2 : 1].push(line.endsWith('\n') ? line : `${line}\n`);
-  if (!flushScheduled) { flushScheduled = true; setImmediate(flush); }
+  if (!flushScheduled) { flushScheduled = true; setImmediate(flushLogs); }
 }
 
 export function hostLog(message: string, level: LogLevel = 'information'): void {

@@ -47,7 +47,7 @@ export class VerificationsList {
     ($('verifications-previous') as HTMLButtonElement).disabled = this.page === 0;
     $('verifications-page').textContent = `Page ${this.page + 1}`;
     for (const item of result.value) known.set(item.verificationId, item);
-    target.replaceChildren(table('Verifications', ['Created', 'Verification id', 'Origin', 'Link', 'Status', 'Your reference', 'Session'],
+    target.replaceChildren(table('Verifications', ['Created', 'Verification id', 'Origin', 'Link', 'Status', 'Client reference', 'Session'],
       result.value.map((item) => h('tr', {},
         h('td', {}, time(item.createdDateTime)),
         h('td', {}, h('a', { href: `#/verifications/${item.verificationId}`, textContent: item.verificationId, className: 'id' })),
@@ -87,7 +87,7 @@ export async function showVerification(api: string, token: string, id: string): 
     ['Status', v.status],
     ['Link', linkStateText[v.linkState] ?? v.linkState],
     ['Origin', v.origin],
-    ['Your reference', v.clientReferenceId ?? '–'],
+    ['Client reference', v.clientReferenceId ?? '–'],
     ['Created', time(v.createdDateTime)],
     ['Link expires', time(v.expiresDateTime)],
     ['Session', sessionLink(v.sessionId)],
