@@ -614,8 +614,11 @@ const state = document.getElementById('state');
   const server = options.tls
     ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => { void handle(req, res); })
     : http.createServer((req, res) => { void handle(req, res); });
-  // Keep-alive sockets from SDK clients would otherwise hold close() open.
-  server.keepAliveTimeout = 5_000;
+  // Idle keep-alive connections stay open for minutes, as Azure's front ends keep them (the load balancer's default
+  // idle timeout is 4 minutes). Node's 5 s default made the server close a connection just as a client reused it now
+  // and then: the app's create (never retried: a Face create is not idempotent) then failed with a reset, a 503 in
+  // the bench. close() ends every connection (below).
+  server.keepAliveTimeout = 240_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => { server.off('error', reject); resolve(); });

@@ -61,6 +61,9 @@ export interface HttpServerOptions {
   requestTimeoutMs?: number;
 }
 
+/** How long an idle keep-alive connection stays open: Kestrel's default KeepAliveTimeout, 130 s. */
+export const KEEP_ALIVE_TIMEOUT_MS = 130_000;
+
 /** Default of DEVHOST_REQUEST_TIMEOUT_SECONDS: 230 s, the longest any HTTP request may take on Azure (its load balancer). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 230_000;
 
@@ -380,6 +383,9 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
     }
   });
   server.maxHeadersCount = 200;
+  // Idle keep-alive connections live as long as Kestrel (the host's server) keeps them: 130 s, not Node's 5 s, after
+  // which a client reusing a connection at the wrong moment gets a reset. stop() ends every connection.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // Node's own whole-request timeout would answer a bare 408 without a body; the deadline above answers instead.
   server.requestTimeout = 0;
   return { server, functions };
