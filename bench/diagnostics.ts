@@ -188,3 +188,92 @@ export async function importCosts(specifiers: string[], runs = 3): Promise<Recor
   }
   return out;
 }
+
+export interface MachineFloor {
+  samples: number;
+  /** An HTTP round trip between two Node processes on loopback, after a 50 ms pause (as after waiting on Face). */
+  hopMs: number;
+  /** The same, back to back. */
+  hopBackToBackMs: number;
+  /** What carrying the verify image adds to that round trip. */
+  uploadMs: number;
+  /** An Azurite point read of a session-sized row through the SDK, after a pause. */
+  readMs: number;
+  /** A conditional replace of that row (with its ETag) through the SDK, after a pause. */
+  replaceMs: number;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What this machine charges for the work an API create must add to a direct Face create, measured without the app:
+ * one more HTTP hop (the device talks to the app, the app to Face), the verify image carried over it once more, and
+ * the two storage round trips the person waits for (the subject read before Face, the session write after it).
+ * Medians over `samples`; each timed call follows a 50 ms pause, as the write after Face follows a wait.
+ */
+export async function machineFloor(connectionString: string, tableName: string, image: Uint8Array, samples = 30): Promise<MachineFloor> {
+  const http = await import('node:http');
+  const { TableClient } = await import('@azure/data-tables');
+  const server = spawn(process.execPath, ['-e', `
+    const http = require('node:http');
+    const s = http.createServer((q, r) => { q.resume(); q.on('end', () => r.end('{"ok":true}')); });
+    s.keepAliveTimeout = 60000;
+    s.listen(0, '127.0.0.1', () => process.stdout.write(String(s.address().port) + '\\n'));
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      server.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      server.once('exit', () => reject(new Error('the echo server exited')));
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const roundTrip = (body?: Uint8Array) => new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const req = http.request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': body?.byteLength ?? 0 } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(performance.now() - t0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const hop: number[] = [];
+    const hopB2B: number[] = [];
+    const withImage: number[] = [];
+    for (let i = 0; i < 5; i++) { await roundTrip(); await roundTrip(image); }
+    for (let i = 0; i < samples; i++) {
+      await pause(50); hop.push(await roundTrip());
+      hopB2B.push(await roundTrip());
+      await pause(50); withImage.push(await roundTrip(image));
+    }
+    agent.destroy();
+
+    const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
+    await table.createTable();
+    const columns = Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`c${i}`, 'x'.repeat(100)]));
+    const rows = Array.from({ length: samples + 5 }, (_, i) => ({ partitionKey: `floor${i}`, rowKey: 'r', ...columns }));
+    for (const row of rows) await table.createEntity(row);
+    const read: number[] = [];
+    const replace: number[] = [];
+    for (const [i, row] of rows.entries()) {
+      await pause(50);
+      let t0 = performance.now();
+      const current = await table.getEntity(row.partitionKey, row.rowKey);
+      const readMs = performance.now() - t0;
+      await pause(50);
+      t0 = performance.now();
+      await table.updateEntity({ ...row, c0: 'y' }, 'Replace', { etag: current.etag });
+      const replaceMs = performance.now() - t0;
+      if (i >= 5) { read.push(readMs); replace.push(replaceMs); }
+    }
+    await table.deleteTable();
+    return {
+      samples,
+      hopMs: round(median(hop), 2),
+      hopBackToBackMs: round(median(hopB2B), 2),
+      uploadMs: round(median(withImage) - median(hop), 2),
+      readMs: round(median(read), 2),
+      replaceMs: round(median(replace), 2),
+    };
+  } finally {
+    server.kill();
+  }
+}

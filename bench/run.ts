@@ -23,7 +23,7 @@ import { faceJpegNear, fixture, padJpeg } from './lib/images.js';
 import { killAllNow, startAzurite, startDevHost, startFaceEmulatorProcess, stopAll, type RunningAzurite, type RunningService } from '../dev/stack.js';
 import { cpuSnapshot, foreignCpu, memory, REPO_ROOT, resetPeak, withCpu } from './lib/procs.js';
 import { median, round, runPool, sleep, summarize } from './lib/stats.js';
-import { createTimeline, importCosts, queuePickups, timeImports, type CreateTimeline } from './diagnostics.js';
+import { createTimeline, machineFloor, importCosts, queuePickups, timeImports, type CreateTimeline } from './diagnostics.js';
 import { installRecorder, measureSweep, pointOpCost, seed, warmSweep, type SweepRun } from './sweep.js';
 import { erasureScaling } from './erasure.js';
 import { evidenceCost } from './evidence.js';
@@ -206,6 +206,20 @@ async function createOverhead(stack: Stack, image: Buffer): Promise<void> {
     target: '-', verdict: 'info',
   });
   log(`create timeline with limits: ${JSON.stringify(limited)}`);
+
+  // The floor: what this machine charges for the least an API create must add to a direct one, without the app.
+  const floor = await machineFloor(stack.env.AzureWebJobsStorage!, `${stack.prefix}Floor`, image);
+  (results.createOverhead as Record<string, unknown>).machineFloor = floor;
+  const budget = round(d.p50 * 0.05, 1);
+  const least = round(floor.hopMs + floor.uploadMs + floor.readMs + floor.replaceMs, 1);
+  rows.push({
+    name: "1e. this machine's floor for what an API create adds (no app code)",
+    figure: `${least} ms of the ${budget} ms a 1.05 ratio allows: one more HTTP hop ${floor.hopMs} ms (after a pause; back to back ${floor.hopBackToBackMs}), `
+      + `the image over it once more ${floor.uploadMs} ms, an Azurite point read ${floor.readMs} ms and conditional replace ${floor.replaceMs} ms through the SDK `
+      + `(the subject read before Face, the session write after it); the token check, the form, the image check and the rows come on top (row 1a)`,
+    target: '-', verdict: 'info',
+  });
+  log(`machine floor: ${JSON.stringify(floor)}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
