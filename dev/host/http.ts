@@ -104,13 +104,21 @@ export function httpFunctions(registrations: Registration[], routePrefix: string
 /** Headers on the dev host's own answers (404, 401, 413, ...); the app sets its own on the answers it makes. */
 const HOST_ANSWER_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
 
+/**
+ * Writes an answer: what the invocation logged goes out first (so it is out before the caller sees the answer), then
+ * the head, with `Connection: close` when the body has not been read (closeIfBodyUnread), and the body.
+ */
+function send(res: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders, body?: string | Buffer): void {
+  flushLogs();
+  closeIfBodyUnread(res);
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) { res.destroy(); return; }
   const text = JSON.stringify(body);
-  closeIfBodyUnread(res);
-  flushLogs();
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...HOST_ANSWER_HEADERS, ...headers });
-  res.end(text);
+  send(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...HOST_ANSWER_HEADERS, ...headers }, text);
 }
 
 /**
@@ -263,16 +271,10 @@ export function plainJsonAnswer(result: object): { status: number; headers: Reco
 }
 
 async function writeResult(res: http.ServerResponse, lib: FunctionsLibrary, result: unknown): Promise<void> {
-  flushLogs(); // what the invocation logged goes out before its answer
-  if (result === undefined || result === null) { res.writeHead(204).end(); return; } // Functions 2.x+: no value → 204
+  if (result === undefined || result === null) { flushLogs(); res.writeHead(204).end(); return; } // Functions 2.x+: no value → 204
   if (typeof result !== 'object') throw new Error('The HTTP response must be an object with optional properties "body", "status", "headers", and "cookies".');
   const plain = result instanceof lib.HttpResponse ? undefined : plainJsonAnswer(result);
-  if (plain) {
-    closeIfBodyUnread(res);
-    res.writeHead(plain.status, { ...plain.headers, 'content-length': String(plain.body.length) });
-    res.end(plain.body);
-    return;
-  }
+  if (plain) { send(res, plain.status, { ...plain.headers, 'content-length': String(plain.body.length) }, plain.body); return; }
   const response = (result instanceof lib.HttpResponse ? result : new lib.HttpResponse(result as Record<string, unknown>)) as ResponseLike;
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, key) => { if (key !== 'set-cookie') headers[key] = value; });
@@ -280,11 +282,9 @@ async function writeResult(res: http.ServerResponse, lib: FunctionsLibrary, resu
   if (setCookies.length) headers['set-cookie'] = setCookies;
   const body = Buffer.from(await response.arrayBuffer());
   const status = response.status || 200;
-  closeIfBodyUnread(res);
   const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
   if (!noBody) headers['content-length'] = String(body.length);
-  res.writeHead(status, headers);
-  res.end(noBody ? undefined : body);
+  send(res, status, headers, noBody ? undefined : body);
 }
 
 export function createHttpServer(options: HttpServerOptions): { server: http.Server; functions: HttpFunction[] } {
@@ -331,8 +331,7 @@ export function createHttpServer(options: HttpServerOptions): { server: http.Ser
           try { input = (JSON.parse(body.toString('utf8')) as { input?: unknown }).input; } catch { return sendJson(res, 400, { error: 'Body must be JSON: {"input": "..."}' }); }
         }
         admin.invokeNonHttp(registration, input);
-        flushLogs();
-        res.writeHead(202).end();
+        send(res, 202, {});
         return;
       }
 

@@ -28,26 +28,24 @@ export function enabled(level: string): boolean {
 const pending: Record<1 | 2, string[]> = { 1: [], 2: [] };
 let flushScheduled = false;
 
-/** Writes the pending lines now. */
-export function flushLogs(): void {
-  flushScheduled = false;
+/** Hands each stream's pending lines to `out` as one text, and forgets them. */
+function drain(out: (fd: 1 | 2, text: string) => void): void {
   for (const fd of [1, 2] as const) {
     if (!pending[fd].length) continue;
     const text = pending[fd].join('');
     pending[fd] = [];
-    (fd === 2 ? process.stderr : process.stdout).write(text);
+    out(fd, text);
   }
 }
 
-function flushAtExit(): void {
-  for (const fd of [1, 2] as const) {
-    if (!pending[fd].length) continue;
-    const text = pending[fd].join('');
-    pending[fd] = [];
-    try { writeSync(fd, text); } catch { /* the reader is gone */ }
-  }
+/** Writes the pending lines now. */
+export function flushLogs(): void {
+  flushScheduled = false;
+  drain((fd, text) => (fd === 2 ? process.stderr : process.stdout).write(text));
 }
-process.once('exit', flushAtExit);
+
+// At exit there is no later turn: the lines are written synchronously.
+process.once('exit', () => drain((fd, text) => { try { writeSync(fd, text); } catch { /* the reader is gone */ } }));
 
 function write(line: string, level: string): void {
   pending[level === 'error' || level === 'critical' ? 2 : 1].push(line.endsWith('\n') ? line : `${line}\n`);
