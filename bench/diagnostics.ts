@@ -2,12 +2,14 @@
 // startSession with timed ports), how many storage calls one create makes, how long the completion queue waits
 // before it picks a message up, and what each dependency costs to import.
 import { spawn } from 'node:child_process';
+import { TableClient } from '@azure/data-tables';
 import { composeServices } from '../src/composition.js';
 import { DEFAULT_CONSENT_VERSION, parseConfig } from '../src/config/config.js';
 import type { LivenessDeps } from '../src/core/deps.js';
 import { startSession } from '../src/core/start-session.js';
+import { request } from './lib/http.js';
 import { REPO_ROOT } from './lib/procs.js';
-import { median, round } from './lib/stats.js';
+import { median, round, sleep } from './lib/stats.js';
 import { recording, type WireCall } from './sweep.js';
 
 interface Span { name: string; start: number; end: number }
@@ -203,17 +205,13 @@ export interface MachineFloor {
   replaceMs: number;
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * What this machine charges for the work an API create must add to a direct Face create, measured without the app:
  * one more HTTP hop (the device talks to the app, the app to Face), the verify image carried over it once more, and
  * the two storage round trips the person waits for (the subject read before Face, the session write after it).
  * Medians over `samples`; each timed call follows a 50 ms pause, as the write after Face follows a wait.
  */
-export async function machineFloor(connectionString: string, tableName: string, image: Uint8Array, samples = 30): Promise<MachineFloor> {
-  const http = await import('node:http');
-  const { TableClient } = await import('@azure/data-tables');
+export async function machineFloor(connectionString: string, tableName: string, image: Buffer, samples = 30): Promise<MachineFloor> {
   const server = spawn(process.execPath, ['-e', `
     const http = require('node:http');
     const s = http.createServer((q, r) => { q.resume(); q.on('end', () => r.end('{"ok":true}')); });
@@ -225,26 +223,21 @@ export async function machineFloor(connectionString: string, tableName: string, 
       server.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
       server.once('exit', () => reject(new Error('the echo server exited')));
     });
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const roundTrip = (body?: Uint8Array) => new Promise<number>((resolve, reject) => {
+    // The bench's own keep-alive client: sequential calls reuse one connection, as the app's clients do.
+    const roundTrip = async (body?: Buffer) => {
       const t0 = performance.now();
-      const req = http.request({ host: '127.0.0.1', port, path: '/', method: 'POST', agent, headers: { 'content-length': body?.byteLength ?? 0 } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(performance.now() - t0));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+      await request('POST', `http://127.0.0.1:${port}/`, {}, body);
+      return performance.now() - t0;
+    };
     const hop: number[] = [];
     const hopB2B: number[] = [];
     const withImage: number[] = [];
     for (let i = 0; i < 5; i++) { await roundTrip(); await roundTrip(image); }
     for (let i = 0; i < samples; i++) {
-      await pause(50); hop.push(await roundTrip());
+      await sleep(50); hop.push(await roundTrip());
       hopB2B.push(await roundTrip());
-      await pause(50); withImage.push(await roundTrip(image));
+      await sleep(50); withImage.push(await roundTrip(image));
     }
-    agent.destroy();
 
     const table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
     await table.createTable();
@@ -254,11 +247,11 @@ export async function machineFloor(connectionString: string, tableName: string, 
     const read: number[] = [];
     const replace: number[] = [];
     for (const [i, row] of rows.entries()) {
-      await pause(50);
+      await sleep(50);
       let t0 = performance.now();
       const current = await table.getEntity(row.partitionKey, row.rowKey);
       const readMs = performance.now() - t0;
-      await pause(50);
+      await sleep(50);
       t0 = performance.now();
       await table.updateEntity({ ...row, c0: 'y' }, 'Replace', { etag: current.etag });
       const replaceMs = performance.now() - t0;
